@@ -1,0 +1,13 @@
+#pragma once
+// One function per top-level command. Each receives the arguments after the command name
+// (args[0] is the command itself, as QCommandLineParser expects) and returns an exit status.
+// Errors go to stderr as one sentence a person understands; results go to stdout.
+#include <QStringList>
+
+namespace loopdeck::cli {
+
+int runProjects(const QStringList &args); // projectscommand.cpp
+int runModel(const QStringList &args);    // modelcommand.cpp
+int runServe(const QStringList &args);    // servecommand.cpp
+
+} // namespace loopdeck::cli

@@ -1,0 +1,9 @@
+#pragma once
+// Desktop entry: creates the QApplication, loads the translation for the system locale
+// and shows the main window. Called by main() when no command-line command is given.
+
+namespace loopdeck::gui {
+
+int run(int argc, char *argv[]);
+
+} // namespace loopdeck::gui

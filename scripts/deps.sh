@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what LoopDeck needs on Debian 12 / Ubuntu 24.04.
+#   scripts/deps.sh          build and run dependencies (Debian packages)
+#   scripts/deps.sh --test   also the test dependencies: a Python venv with Label Studio
+# Idempotent: a second run installs nothing new. Uses sudo when not run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LS_VERSION=1.23.2
+LS_VENV=${LOOPDECK_LS_VENV:-$PWD/.venv-labelstudio}
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libxkbcommon-dev libgl-dev libvulkan-dev
+  qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev qt6-svg-dev
+  qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
+  libqt6sql6-sqlite qt6-qpa-plugins
+  qtkeychain-qt6-dev liblinear-dev nlohmann-json3-dev
+  fonts-noto-cjk fonts-dejavu-core
+)
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  PY=/usr/bin/python3
+  [ -x "$PY" ] || PY=$(command -v python3)
+  have=$("$LS_VENV/bin/pip" show label-studio 2>/dev/null | sed -n 's/^Version: //p' || true)
+  if [ "$have" != "$LS_VERSION" ]; then
+    echo "deps: creating $LS_VENV with label-studio==$LS_VERSION"
+    "$PY" -m venv "$LS_VENV"
+    "$LS_VENV/bin/pip" install -q --upgrade pip
+    "$LS_VENV/bin/pip" install -q "label-studio==$LS_VERSION"
+  fi
+fi
