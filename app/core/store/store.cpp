@@ -1,0 +1,241 @@
+#include "store/store.h"
+
+#include <QDir>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+#include <QUuid>
+
+namespace loopdeck::store {
+namespace {
+
+// Each entry moves the schema from version i to i+1. Never edit a released entry: append.
+const char *const kMigrations[] = {
+    // 1: progress snapshots per server and project
+    "CREATE TABLE progress_snapshot ("
+    " id INTEGER PRIMARY KEY,"
+    " server TEXT NOT NULL,"
+    " project_id INTEGER NOT NULL,"
+    " taken_at INTEGER NOT NULL," // ms since epoch, UTC
+    " task_number INTEGER NOT NULL,"
+    " tasks_with_annotations INTEGER NOT NULL,"
+    " total_annotations INTEGER NOT NULL,"
+    " skipped_annotations INTEGER NOT NULL,"
+    " total_predictions INTEGER NOT NULL,"
+    " finished_tasks INTEGER NOT NULL,"
+    " useful_annotations INTEGER NOT NULL,"
+    " ground_truth INTEGER NOT NULL);"
+    "CREATE INDEX progress_by_project ON progress_snapshot(server, project_id, taken_at);",
+};
+
+QString sqlError(const QString &what, const QSqlError &e)
+{
+    return QStringLiteral("%1: %2").arg(what, e.text());
+}
+
+} // namespace
+
+Store::Store()
+    : m_connectionName(QStringLiteral("loopdeck-store-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
+{
+}
+
+Store::~Store()
+{
+    close();
+}
+
+int Store::latestSchemaVersion()
+{
+    return int(std::size(kMigrations));
+}
+
+bool Store::open(const QString &dataDir, QString *error)
+{
+    close();
+    if (!QDir().mkpath(dataDir)) {
+        *error = QStringLiteral("Cannot create the data directory %1.").arg(QDir::toNativeSeparators(dataDir));
+        return false;
+    }
+    m_path = QDir(dataDir).filePath(QStringLiteral("loopdeck.sqlite3"));
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+    db.setDatabaseName(m_path);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!db.open()) {
+        *error = sqlError(QStringLiteral("Cannot open the store %1").arg(QDir::toNativeSeparators(m_path)), db.lastError());
+        db = {};
+        QSqlDatabase::removeDatabase(m_connectionName);
+        return false;
+    }
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.exec(QStringLiteral("PRAGMA foreign_keys=ON"))) {
+        *error = sqlError(QStringLiteral("The store %1 is not a usable SQLite database").arg(QDir::toNativeSeparators(m_path)),
+                          q.lastError());
+        close();
+        return false;
+    }
+    if (!migrate(error)) {
+        close();
+        return false;
+    }
+    return true;
+}
+
+void Store::close()
+{
+    if (QSqlDatabase::contains(m_connectionName)) {
+        QSqlDatabase::database(m_connectionName, false).close();
+        QSqlDatabase::removeDatabase(m_connectionName);
+    }
+}
+
+bool Store::isOpen() const
+{
+    return QSqlDatabase::contains(m_connectionName) && QSqlDatabase::database(m_connectionName, false).isOpen();
+}
+
+int Store::schemaVersion() const
+{
+    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
+    if (q.exec(QStringLiteral("PRAGMA user_version")) && q.next())
+        return q.value(0).toInt();
+    return -1;
+}
+
+bool Store::migrate(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    const int current = schemaVersion();
+    if (current < 0) {
+        *error = QStringLiteral("Cannot read the schema version of %1.").arg(QDir::toNativeSeparators(m_path));
+        return false;
+    }
+    if (current > latestSchemaVersion()) {
+        *error = QStringLiteral("The store %1 was written by a newer LoopDeck (schema %2, this one knows %3). "
+                                "Update LoopDeck or choose another data directory.")
+                     .arg(QDir::toNativeSeparators(m_path))
+                     .arg(current)
+                     .arg(latestSchemaVersion());
+        return false;
+    }
+    for (int v = current; v < latestSchemaVersion(); ++v) {
+        if (!db.transaction()) {
+            *error = sqlError(QStringLiteral("Cannot start migration %1").arg(v + 1), db.lastError());
+            return false;
+        }
+        QSqlQuery q(db);
+        const QStringList statements = QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
+        for (const QString &statement : statements) {
+            if (statement.trimmed().isEmpty())
+                continue;
+            if (!q.exec(statement)) {
+                *error = sqlError(QStringLiteral("Migration %1 of %2 failed").arg(v + 1).arg(QDir::toNativeSeparators(m_path)),
+                                  q.lastError());
+                db.rollback();
+                return false;
+            }
+        }
+        if (!q.exec(QStringLiteral("PRAGMA user_version=%1").arg(v + 1)) || !db.commit()) {
+            *error = sqlError(QStringLiteral("Cannot finish migration %1").arg(v + 1), db.lastError());
+            db.rollback();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Store::recordProgress(const QString &server, const QList<labelstudio::Project> &projects,
+                           const QDateTime &takenAtUtc, QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (!db.isOpen()) {
+        *error = QStringLiteral("The store is not open.");
+        return false;
+    }
+    if (!db.transaction()) {
+        *error = sqlError(QStringLiteral("Cannot write progress"), db.lastError());
+        return false;
+    }
+    QSqlQuery last(db);
+    last.prepare(QStringLiteral(
+        "SELECT task_number, tasks_with_annotations, total_annotations, skipped_annotations, total_predictions,"
+        " finished_tasks, useful_annotations, ground_truth FROM progress_snapshot"
+        " WHERE server = ? AND project_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1"));
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral(
+        "INSERT INTO progress_snapshot (server, project_id, taken_at, task_number, tasks_with_annotations,"
+        " total_annotations, skipped_annotations, total_predictions, finished_tasks, useful_annotations, ground_truth)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const labelstudio::Project &p : projects) {
+        const labelstudio::ProjectCounts &c = p.counts;
+        last.addBindValue(server);
+        last.addBindValue(p.id);
+        if (!last.exec()) {
+            *error = sqlError(QStringLiteral("Cannot read progress"), last.lastError());
+            db.rollback();
+            return false;
+        }
+        if (last.next()) {
+            labelstudio::ProjectCounts prev;
+            prev.taskNumber = last.value(0).toLongLong();
+            prev.tasksWithAnnotations = last.value(1).toLongLong();
+            prev.totalAnnotations = last.value(2).toLongLong();
+            prev.skippedAnnotations = last.value(3).toLongLong();
+            prev.totalPredictions = last.value(4).toLongLong();
+            prev.finishedTasks = last.value(5).toLongLong();
+            prev.usefulAnnotations = last.value(6).toLongLong();
+            prev.groundTruth = last.value(7).toLongLong();
+            if (prev == c)
+                continue;
+        }
+        last.finish();
+        for (const QVariant &v : {QVariant(server), QVariant(p.id), QVariant(takenAtUtc.toMSecsSinceEpoch()),
+                                  QVariant(c.taskNumber), QVariant(c.tasksWithAnnotations), QVariant(c.totalAnnotations),
+                                  QVariant(c.skippedAnnotations), QVariant(c.totalPredictions), QVariant(c.finishedTasks),
+                                  QVariant(c.usefulAnnotations), QVariant(c.groundTruth)})
+            insert.addBindValue(v);
+        if (!insert.exec()) {
+            *error = sqlError(QStringLiteral("Cannot write progress"), insert.lastError());
+            db.rollback();
+            return false;
+        }
+    }
+    if (!db.commit()) {
+        *error = sqlError(QStringLiteral("Cannot write progress"), db.lastError());
+        db.rollback();
+        return false;
+    }
+    return true;
+}
+
+QList<ProgressPoint> Store::progress(const QString &server, int projectId, int limit) const
+{
+    QList<ProgressPoint> points;
+    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
+    q.prepare(QStringLiteral(
+        "SELECT taken_at, task_number, tasks_with_annotations, total_annotations, skipped_annotations,"
+        " total_predictions, finished_tasks, useful_annotations, ground_truth FROM progress_snapshot"
+        " WHERE server = ? AND project_id = ? ORDER BY taken_at DESC, id DESC LIMIT ?"));
+    q.addBindValue(server);
+    q.addBindValue(projectId);
+    q.addBindValue(limit);
+    if (!q.exec())
+        return points;
+    while (q.next()) {
+        ProgressPoint p;
+        p.takenAt = QDateTime::fromMSecsSinceEpoch(q.value(0).toLongLong(), Qt::UTC);
+        p.counts.taskNumber = q.value(1).toLongLong();
+        p.counts.tasksWithAnnotations = q.value(2).toLongLong();
+        p.counts.totalAnnotations = q.value(3).toLongLong();
+        p.counts.skippedAnnotations = q.value(4).toLongLong();
+        p.counts.totalPredictions = q.value(5).toLongLong();
+        p.counts.finishedTasks = q.value(6).toLongLong();
+        p.counts.usefulAnnotations = q.value(7).toLongLong();
+        p.counts.groundTruth = q.value(8).toLongLong();
+        points.prepend(p);
+    }
+    return points;
+}
+
+} // namespace loopdeck::store
