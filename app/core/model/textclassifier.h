@@ -3,6 +3,7 @@
 // L2-regularised logistic regression. An instance is immutable once trained or loaded, so
 // one instance can serve many threads at once and be swapped whole (std::shared_ptr).
 // Called by the prediction service (backend), the trainer (loop) and `loopdeck model`.
+#include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -56,8 +57,28 @@ public:
     QStringList classes() const;
     bool isMultiLabel() const;
 
+    // --- helpers beyond the core API ---
+    // The options the model was trained with (threshold is used by predict()).
+    TrainOptions options() const;
+    // Number of training examples and of distinct hashed features the model knows.
+    int trainingExamples() const;
+    qsizetype featureCount() const;
+    // The model file contents (ModelFile container) without touching the disk, and back;
+    // for storing models in a database blob. fromBytes() checks exactly like load().
+    QByteArray toBytes() const;
+    static std::shared_ptr<const TextClassifier> fromBytes(const QByteArray &bytes, QString *error);
+
     ~TextClassifier();
-    // implementation details are private (pimpl or members) as the implementer sees fit
+    TextClassifier(const TextClassifier &) = delete;
+    TextClassifier &operator=(const TextClassifier &) = delete;
+
+private:
+    struct Impl;
+    explicit TextClassifier(std::unique_ptr<Impl> impl);
+    static std::shared_ptr<const TextClassifier> fromPayload(const QByteArray &payload, QString *error);
+    QByteArray payload() const;
+
+    std::unique_ptr<const Impl> d;
 };
 
 } // namespace loopdeck::model

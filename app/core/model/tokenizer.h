@@ -1,0 +1,27 @@
+#pragma once
+// Splits text into the word tokens the text classifier counts. Unicode-aware: word boundaries
+// come from QTextBoundaryFinder (UAX #29); Han, Hiragana, Katakana and Hangul text becomes one
+// token per character; everything is case-folded; URLs, e-mail addresses and numbers are folded
+// into the class tokens <url>, <email> and <num>. Stateless and thread-safe.
+// Called by the feature extractor (features.h) during training and prediction.
+#include <QString>
+#include <QStringList>
+#include <QStringView>
+
+namespace loopdeck::model {
+
+class Tokenizer final
+{
+public:
+    static QString urlToken() { return QStringLiteral("<url>"); }
+    static QString emailToken() { return QStringLiteral("<email>"); }
+    static QString numberToken() { return QStringLiteral("<num>"); }
+
+    // The tokens of text, in reading order.
+    static QStringList tokenize(QStringView text);
+
+    // True for code points of the scripts that are split one token per character.
+    static bool isCjk(char32_t ucs4);
+};
+
+} // namespace loopdeck::model
