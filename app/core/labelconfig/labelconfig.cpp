@@ -1,0 +1,229 @@
+#include "core/labelconfig/labelconfig.h"
+
+#include <QHash>
+#include <QXmlStreamReader>
+
+namespace loopdeck::labelconfig {
+namespace {
+
+// An element that has a name and no toName: an object tag (Text, Image, ...).
+struct ObjectTag {
+    QString tag;
+    QString name;
+    QString value;
+    QString valueType;
+};
+
+// A Choices control and the Choice items found inside it.
+struct ChoicesTag {
+    QString name;
+    QString toName;
+    QString choice;
+    QString value; // dynamic choices ("$options") when set
+    QStringList items;
+    int line = 0;
+};
+
+QString attr(const QXmlStreamAttributes &attributes, QLatin1String name)
+{
+    // Label Studio treats tag and attribute names case-insensitively (toName == toname).
+    for (const QXmlStreamAttribute &a : attributes)
+        if (a.name().compare(name, Qt::CaseInsensitive) == 0)
+            return a.value().toString();
+    return {};
+}
+
+bool hasAttr(const QXmlStreamAttributes &attributes, QLatin1String name)
+{
+    for (const QXmlStreamAttribute &a : attributes)
+        if (a.name().compare(name, Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
+bool is(QStringView tag, QLatin1String name)
+{
+    return tag.compare(name, Qt::CaseInsensitive) == 0;
+}
+
+// "$text" -> "text"; anything else (fixed text, "$a and $b") -> empty.
+QString dataKeyOf(const QString &value)
+{
+    if (value.size() < 2 || !value.startsWith(u'$'))
+        return {};
+    const QStringView key = QStringView(value).mid(1);
+    for (QChar c : key)
+        if (!(c.isLetterOrNumber() || c == u'_' || c == u'-' || c == u'.'))
+            return {};
+    return key.toString();
+}
+
+} // namespace
+
+LabelConfig parse(const QString &xml)
+{
+    LabelConfig config;
+    if (xml.trimmed().isEmpty()) {
+        config.error = QStringLiteral("The labeling configuration is empty.");
+        return config;
+    }
+    QXmlStreamReader reader(xml);
+    QList<ObjectTag> objects;
+    QList<ChoicesTag> choices;
+    int choicesDepth = -1; // element depth of the open <Choices>, -1 when none is open
+    int depth = 0;
+    bool rootSeen = false;
+
+    while (!reader.atEnd()) {
+        const auto token = reader.readNext();
+        if (token == QXmlStreamReader::EndElement) {
+            if (depth == choicesDepth)
+                choicesDepth = -1;
+            --depth;
+            continue;
+        }
+        if (token != QXmlStreamReader::StartElement)
+            continue;
+        ++depth;
+        const QString tag = reader.name().toString();
+        const QXmlStreamAttributes a = reader.attributes();
+        if (!rootSeen) {
+            rootSeen = true;
+            if (!is(tag, QLatin1String("View"))) {
+                config.error = QStringLiteral("The labeling configuration must start with <View>, not <%1>.").arg(tag);
+                return config;
+            }
+        }
+        if (choicesDepth >= 0 && is(tag, QLatin1String("Choice"))) {
+            const QString alias = attr(a, QLatin1String("alias"));
+            // Label Studio stores the alias in results when one is set, else the value.
+            const QString stored = alias.isEmpty() ? attr(a, QLatin1String("value")) : alias;
+            if (!stored.isEmpty() && !choices.last().items.contains(stored))
+                choices.last().items.append(stored);
+            continue;
+        }
+        const QString name = attr(a, QLatin1String("name"));
+        if (name.isEmpty())
+            continue; // layout (View, Header, Style, ...) or an item tag
+        if (hasAttr(a, QLatin1String("toName"))) {
+            config.controls.append(tag + u':' + name);
+            if (is(tag, QLatin1String("Choices"))) {
+                ChoicesTag c;
+                c.name = name;
+                c.toName = attr(a, QLatin1String("toName")).trimmed();
+                c.choice = attr(a, QLatin1String("choice")).trimmed().toLower();
+                c.value = attr(a, QLatin1String("value"));
+                c.line = static_cast<int>(reader.lineNumber());
+                choices.append(c);
+                choicesDepth = depth;
+            } else {
+                config.unsupported.append(
+                    QStringLiteral("%1 \"%2\" is not a Choices control, so the text classifier cannot serve it.")
+                        .arg(tag, name));
+            }
+        } else if (hasAttr(a, QLatin1String("value"))) {
+            config.objects.append(tag + u':' + name);
+            objects.append({tag, name, attr(a, QLatin1String("value")), attr(a, QLatin1String("valueType")).toLower()});
+        }
+    }
+    if (reader.hasError()) {
+        config.error = QStringLiteral("The labeling configuration is not valid XML (line %1, column %2): %3.")
+                           .arg(reader.lineNumber())
+                           .arg(reader.columnNumber())
+                           .arg(reader.errorString());
+        config.objects.clear();
+        config.controls.clear();
+        config.unsupported.clear();
+        return config;
+    }
+
+    QHash<QString, ObjectTag> byName;
+    for (const ObjectTag &o : objects)
+        byName.insert(o.name, o);
+
+    for (const ChoicesTag &c : choices) {
+        if (c.toName.isEmpty()) {
+            config.unsupported.append(QStringLiteral("Choices \"%1\" has an empty toName.").arg(c.name));
+            continue;
+        }
+        if (c.toName.contains(u',')) {
+            config.unsupported.append(
+                QStringLiteral("Choices \"%1\" is bound to several objects (%2); only one Text object is supported.")
+                    .arg(c.name, c.toName));
+            continue;
+        }
+        const auto it = byName.constFind(c.toName);
+        if (it == byName.cend()) {
+            config.unsupported.append(
+                QStringLiteral("Choices \"%1\" points to \"%2\", but the configuration has no object with that name.")
+                    .arg(c.name, c.toName));
+            continue;
+        }
+        if (!is(it->tag, QLatin1String("Text"))) {
+            config.unsupported.append(
+                QStringLiteral("Choices \"%1\" classifies the %2 object \"%3\", but the built-in model only reads Text.")
+                    .arg(c.name, it->tag, it->name));
+            continue;
+        }
+        const QString key = dataKeyOf(it->value);
+        if (key.isEmpty()) {
+            config.unsupported.append(
+                QStringLiteral("Text \"%1\" shows fixed text (value=\"%2\") instead of a task field like \"$text\".")
+                    .arg(it->name, it->value));
+            continue;
+        }
+        if (it->valueType == u"url") {
+            config.unsupported.append(
+                QStringLiteral("Text \"%1\" loads its content from a URL (valueType=\"url\"), which the model does not download.")
+                    .arg(it->name));
+            continue;
+        }
+        if (!c.value.isEmpty()) {
+            config.unsupported.append(
+                QStringLiteral("Choices \"%1\" takes its options from task data (value=\"%2\"), which the model cannot learn.")
+                    .arg(c.name, c.value));
+            continue;
+        }
+        if (!c.choice.isEmpty() && c.choice != u"single" && c.choice != u"single-radio" && c.choice != u"multiple") {
+            config.unsupported.append(QStringLiteral("Choices \"%1\" has an unknown choice mode \"%2\".").arg(c.name, c.choice));
+            continue;
+        }
+        if (c.items.size() < 2) {
+            config.unsupported.append(
+                QStringLiteral("Choices \"%1\" offers %2 option(s); a classifier needs at least two.")
+                    .arg(c.name)
+                    .arg(c.items.size()));
+            continue;
+        }
+        ClassificationTarget t;
+        t.fromName = c.name;
+        t.toName = c.toName;
+        t.dataKey = key;
+        t.multiple = c.choice == u"multiple";
+        t.choices = c.items;
+        config.targets.append(t);
+    }
+    return config;
+}
+
+QString LabelConfig::reason() const
+{
+    if (!error.isEmpty())
+        return error;
+    if (!targets.isEmpty())
+        return {};
+    if (!unsupported.isEmpty()) {
+        if (unsupported.size() == 1)
+            return unsupported.first();
+        // Prefer what went wrong with a Choices control: it is the closest to servable.
+        for (const QString &why : unsupported)
+            if (why.startsWith(u"Choices") || why.startsWith(u"Text"))
+                return why;
+        return unsupported.first();
+    }
+    if (controls.isEmpty())
+        return QStringLiteral("The configuration has no controls, so there is nothing to predict.");
+    return QStringLiteral("The configuration has no Choices control bound to a Text object.");
+}
+
+} // namespace loopdeck::labelconfig
