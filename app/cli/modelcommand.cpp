@@ -1,13 +1,337 @@
+// `loopdeck model train|predict`: trains the built-in text classifier from JSON lines and
+// predicts with a saved model, one JSON line out per JSON line in.
 #include "cli/commands.h"
 
-#include <QTextStream>
+#include "core/model/metrics.h"
+#include "core/model/textclassifier.h"
+
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
 
 namespace loopdeck::cli {
+namespace {
 
-int runModel(const QStringList &)
+using nlohmann::json;
+using loopdeck::model::Example;
+using loopdeck::model::Metrics;
+using loopdeck::model::TextClassifier;
+using loopdeck::model::TrainOptions;
+
+constexpr int kExitData = 1;  // bad input data, model or I/O
+constexpr int kExitUsage = 2; // bad command line
+
+int fail(int status, const QString &message)
 {
-    QTextStream(stderr) << "loopdeck: 'model' is not implemented yet\n";
-    return 3;
+    std::cerr << "loopdeck: " << message.toStdString() << std::endl;
+    return status;
+}
+
+const char *kUsage =
+    "Usage:\n"
+    "  loopdeck model train --input FILE.jsonl --out MODEL [--text-field text] [--label-field label]\n"
+    "                       [--eval holdout|kfold|none] [--multi-label] [--c 10] [--hash-bits 20]\n"
+    "                       [--threshold 0.5] [--folds 5] [--seed 42]\n"
+    "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl]\n"
+    "\n"
+    "train reads one JSON object per line with a text field and a label field (a string, or an\n"
+    "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
+    "predict reads JSON lines (stdin unless --input) and writes one {\"label\", \"score\"} line per\n"
+    "input line, in order; a bad line gets an {\"error\"} line and the exit status is 1.\n";
+
+// Parses one input line into an example; returns an error sentence (without the line number)
+// or std::nullopt on success.
+std::optional<QString> readObject(const std::string &line, json *out)
+{
+    try {
+        *out = json::parse(line);
+    } catch (const json::parse_error &e) {
+        // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+        std::string what = e.what();
+        const auto pos = what.find("] ");
+        return QStringLiteral("not valid JSON (%1)")
+            .arg(QString::fromStdString(pos == std::string::npos ? what : what.substr(pos + 2)));
+    }
+    if (!out->is_object())
+        return QStringLiteral("expected a JSON object, got %1").arg(QString::fromLatin1(out->type_name()));
+    return std::nullopt;
+}
+
+std::optional<QString> textOf(const json &object, const std::string &field, QString *text)
+{
+    const auto it = object.find(field);
+    if (it == object.end())
+        return QStringLiteral("the text field \"%1\" is missing").arg(QString::fromStdString(field));
+    if (!it->is_string())
+        return QStringLiteral("the text field \"%1\" is %2, not a string")
+            .arg(QString::fromStdString(field), QString::fromLatin1(it->type_name()));
+    *text = QString::fromStdString(it->get<std::string>());
+    return std::nullopt;
+}
+
+std::optional<QString> labelsOf(const json &object, const std::string &field, bool multiLabel,
+                                QStringList *labels)
+{
+    const QString name = QString::fromStdString(field);
+    const auto it = object.find(field);
+    if (it == object.end())
+        return QStringLiteral("the label field \"%1\" is missing").arg(name);
+    if (it->is_string()) {
+        labels->append(QString::fromStdString(it->get<std::string>()));
+    } else if (it->is_array()) {
+        for (const json &l : *it) {
+            if (!l.is_string())
+                return QStringLiteral("the label field \"%1\" holds %2; labels must be strings")
+                    .arg(name, QString::fromLatin1(l.type_name()));
+            labels->append(QString::fromStdString(l.get<std::string>()));
+        }
+    } else {
+        return QStringLiteral("the label field \"%1\" is %2, not a string or an array of strings")
+            .arg(name, QString::fromLatin1(it->type_name()));
+    }
+    for (const QString &l : *labels)
+        if (l.isEmpty())
+            return QStringLiteral("the label field \"%1\" contains an empty label").arg(name);
+    if (!multiLabel && labels->size() != 1)
+        return QStringLiteral("the label field \"%1\" has %2 labels; pass --multi-label to train on label sets")
+            .arg(name)
+            .arg(labels->size());
+    labels->removeDuplicates();
+    return std::nullopt;
+}
+
+json metricsJson(const Metrics &m)
+{
+    json perClass = json::object();
+    for (const auto &c : m.perClass)
+        perClass[c.label.toStdString()] = {
+            {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+    json confusion = json::array();
+    for (const auto &row : m.confusion)
+        confusion.push_back(row);
+    return {{"accuracy", m.accuracy},
+            {"macro_f1", m.macroF1},
+            {"evaluated_examples", m.examples},
+            {"per_class", perClass},
+            {"confusion", confusion}};
+}
+
+bool parseArgs(QCommandLineParser &parser, const QStringList &args, QString *error)
+{
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help({u"h"_qs, u"help"_qs}, u"Show this help."_qs);
+    parser.addOption(help);
+    if (!parser.parse(args)) {
+        *error = parser.errorText();
+        return false;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        *error = QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first());
+        return false;
+    }
+    return true;
+}
+
+int runTrain(const QStringList &args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption input(u"input"_qs, u"JSON lines to train on."_qs, u"file"_qs);
+    const QCommandLineOption out(u"out"_qs, u"Where to write the model."_qs, u"model"_qs);
+    const QCommandLineOption textField(u"text-field"_qs, u"Field holding the text."_qs, u"name"_qs, u"text"_qs);
+    const QCommandLineOption labelField(u"label-field"_qs, u"Field holding the label(s)."_qs, u"name"_qs, u"label"_qs);
+    const QCommandLineOption evalMode(u"eval"_qs, u"holdout, kfold or none."_qs, u"mode"_qs, u"holdout"_qs);
+    const QCommandLineOption multi(u"multi-label"_qs, u"Train one-vs-rest on label sets."_qs);
+    const QCommandLineOption cOpt(u"c"_qs, u"Inverse regularisation strength."_qs, u"value"_qs, u"10"_qs);
+    const QCommandLineOption bits(u"hash-bits"_qs, u"Feature space is 2^bits buckets."_qs, u"bits"_qs, u"20"_qs);
+    const QCommandLineOption threshold(u"threshold"_qs, u"Multi-label decision threshold."_qs, u"p"_qs, u"0.5"_qs);
+    const QCommandLineOption folds(u"folds"_qs, u"Folds for --eval kfold."_qs, u"k"_qs, u"5"_qs);
+    const QCommandLineOption seed(u"seed"_qs, u"Seed of the evaluation split."_qs, u"n"_qs, u"42"_qs);
+    parser.addOptions({input, out, textField, labelField, evalMode, multi, cOpt, bits, threshold, folds, seed});
+    QString error;
+    if (!parseArgs(parser, args, &error))
+        return fail(kExitUsage, error);
+    if (parser.isSet(u"help"_qs)) {
+        std::cout << kUsage;
+        return 0;
+    }
+    if (!parser.isSet(input) || !parser.isSet(out))
+        return fail(kExitUsage, u"model train needs --input FILE and --out MODEL"_qs);
+
+    TrainOptions options;
+    options.multiLabel = parser.isSet(multi);
+    bool okC = false, okBits = false, okT = false, okFolds = false, okSeed = false;
+    options.c = parser.value(cOpt).toDouble(&okC);
+    options.hashBits = parser.value(bits).toInt(&okBits);
+    options.threshold = parser.value(threshold).toDouble(&okT);
+    const int k = parser.value(folds).toInt(&okFolds);
+    const quint32 splitSeed = parser.value(seed).toUInt(&okSeed);
+    if (!okC || !okBits || !okT || !okFolds || !okSeed)
+        return fail(kExitUsage, u"--c, --hash-bits, --threshold, --folds and --seed take numbers"_qs);
+    const QString mode = parser.value(evalMode);
+    if (mode != u"holdout" && mode != u"kfold" && mode != u"none")
+        return fail(kExitUsage, QStringLiteral("--eval must be holdout, kfold or none, not '%1'").arg(mode));
+
+    const QString path = parser.value(input);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(kExitData, QStringLiteral("cannot open %1: %2").arg(path, file.errorString()));
+    const std::string textKey = parser.value(textField).toStdString();
+    const std::string labelKey = parser.value(labelField).toStdString();
+    QList<Example> examples;
+    qint64 lineNo = 0;
+    while (!file.atEnd()) {
+        QByteArray raw = file.readLine();
+        ++lineNo;
+        if (raw.trimmed().isEmpty())
+            continue; // blank lines (e.g. a trailing newline) carry no example
+        json object;
+        Example e;
+        std::optional<QString> why = readObject(raw.toStdString(), &object);
+        if (!why)
+            why = textOf(object, textKey, &e.text);
+        if (!why)
+            why = labelsOf(object, labelKey, options.multiLabel, &e.labels);
+        if (why)
+            return fail(kExitData, QStringLiteral("%1:%2: %3").arg(path).arg(lineNo).arg(*why));
+        examples.append(std::move(e));
+    }
+    if (file.error() != QFileDevice::NoError)
+        return fail(kExitData, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+
+    json result;
+    result["examples"] = examples.size();
+    result["eval"] = mode.toStdString();
+    std::optional<Metrics> metrics;
+    if (mode == u"holdout")
+        metrics = loopdeck::model::evaluateHoldout(examples, options, 0.2, splitSeed, &error);
+    else if (mode == u"kfold")
+        metrics = loopdeck::model::evaluateKFold(examples, options, k, splitSeed, &error);
+    if (mode != u"none" && !metrics)
+        return fail(kExitData, QStringLiteral("cannot evaluate: %1").arg(error));
+
+    QElapsedTimer timer;
+    timer.start();
+    const auto model = TextClassifier::train(examples, options, &error);
+    const double seconds = timer.nsecsElapsed() / 1e9;
+    if (!model)
+        return fail(kExitData, QStringLiteral("cannot train: %1").arg(error));
+    const QString outPath = parser.value(out);
+    if (!model->save(outPath, &error))
+        return fail(kExitData, error);
+
+    json classes = json::array();
+    for (const QString &c : model->classes())
+        classes.push_back(c.toStdString());
+    result["classes"] = classes;
+    result["multi_label"] = options.multiLabel;
+    if (metrics) {
+        result.update(metricsJson(*metrics));
+    } else {
+        result["accuracy"] = nullptr;
+        result["macro_f1"] = nullptr;
+        result["per_class"] = nullptr;
+    }
+    result["train_seconds"] = seconds;
+    result["features"] = model->featureCount();
+    result["model_bytes"] = QFileInfo(outPath).size();
+    result["model"] = outPath.toStdString();
+    std::cout << result.dump() << std::endl;
+    return 0;
+}
+
+int runPredict(const QStringList &args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption modelOpt(u"model"_qs, u"Model file written by train."_qs, u"model"_qs);
+    const QCommandLineOption textField(u"text-field"_qs, u"Field holding the text."_qs, u"name"_qs, u"text"_qs);
+    const QCommandLineOption input(u"input"_qs, u"Read JSON lines from this file instead of stdin."_qs, u"file"_qs);
+    parser.addOptions({modelOpt, textField, input});
+    QString error;
+    if (!parseArgs(parser, args, &error))
+        return fail(kExitUsage, error);
+    if (parser.isSet(u"help"_qs)) {
+        std::cout << kUsage;
+        return 0;
+    }
+    if (!parser.isSet(modelOpt))
+        return fail(kExitUsage, u"model predict needs --model MODEL"_qs);
+    const auto model = TextClassifier::load(parser.value(modelOpt), &error);
+    if (!model)
+        return fail(kExitData, error);
+
+    std::ifstream fileStream;
+    std::istream *in = &std::cin;
+    if (parser.isSet(input)) {
+        fileStream.open(QFile::encodeName(parser.value(input)).toStdString(), std::ios::binary);
+        if (!fileStream)
+            return fail(kExitData, QStringLiteral("cannot open %1").arg(parser.value(input)));
+        in = &fileStream;
+    }
+    const std::string textKey = parser.value(textField).toStdString();
+    std::string line;
+    qint64 lineNo = 0;
+    qint64 bad = 0;
+    while (std::getline(*in, line)) {
+        ++lineNo;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        json object;
+        QString text;
+        std::optional<QString> why = readObject(line, &object);
+        if (!why)
+            why = textOf(object, textKey, &text);
+        json answer;
+        if (why) {
+            ++bad;
+            answer["error"] = QStringLiteral("line %1: %2").arg(lineNo).arg(*why).toStdString();
+        } else {
+            const auto p = model->predict(text);
+            answer["label"] = p.labels.isEmpty() ? json(nullptr) : json(p.labels.first().toStdString());
+            answer["score"] = p.score;
+            if (model->isMultiLabel()) {
+                json labels = json::array();
+                for (const QString &l : p.labels)
+                    labels.push_back(l.toStdString());
+                answer["labels"] = labels;
+            }
+        }
+        std::cout << answer.dump() << '\n' << std::flush;
+    }
+    if (bad > 0)
+        return fail(kExitData, QStringLiteral("%1 of %2 input lines could not be read").arg(bad).arg(lineNo));
+    return 0;
+}
+
+} // namespace
+
+int runModel(const QStringList &args)
+{
+    const QString sub = args.value(1);
+    // QCommandLineParser wants a program name first; "model train" reads well in its messages.
+    QStringList rest = args.mid(2);
+    rest.prepend(u"loopdeck model "_qs + sub);
+    if (sub == u"train")
+        return runTrain(rest);
+    if (sub == u"predict")
+        return runPredict(rest);
+    if (sub == u"--help" || sub == u"-h" || sub == u"help") {
+        std::cout << kUsage;
+        return 0;
+    }
+    std::cerr << "loopdeck: "
+              << (sub.isEmpty() ? std::string("model needs a subcommand: train or predict")
+                                : "unknown model subcommand '" + sub.toStdString() + "'")
+              << "\n\n"
+              << kUsage;
+    return kExitUsage;
 }
 
 } // namespace loopdeck::cli
