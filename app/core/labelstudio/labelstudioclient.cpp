@@ -80,9 +80,13 @@ void LabelStudioClient::dispatch(Pending request)
     const quint64 generation = m_generation;
     connect(reply, &QNetworkReply::finished, this, [this, reply, generation, request = std::move(request)]() mutable {
         reply->deleteLater();
-        const QByteArray body = reply->readAll();
+        const QByteArray body = reply->isOpen() ? reply->readAll() : QByteArray();
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const auto netError = reply->error();
+        auto netError = reply->error();
+        // Only setServer() and the destructor abort on purpose, and both change the generation;
+        // any other cancellation is the transfer timeout firing.
+        if (netError == QNetworkReply::OperationCanceledError && generation == m_generation)
+            netError = QNetworkReply::TimeoutError;
         if (generation != m_generation) {
             LsError cancelled;
             cancelled.kind = LsError::Kind::Cancelled;

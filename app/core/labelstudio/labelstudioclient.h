@@ -51,6 +51,10 @@ public:
     TokenKind tokenKind() const { return m_auth.kind(); }
     const TokenAuth &auth() const { return m_auth; }
 
+    // PAT only: use an access token obtained elsewhere (e.g. restored from a previous session).
+    // If the server no longer takes it, the client refreshes once and retries.
+    void useAccessToken(const QString &access) { m_auth.setAccessToken(access); }
+
     void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
     std::chrono::milliseconds timeout() const { return m_timeout; }
     void setProjectPageSize(int size) { m_pageSize = size; }
