@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -40,7 +41,7 @@ const char *kUsage =
     "  loopdeck model train --input FILE.jsonl --out MODEL [--text-field text] [--label-field label]\n"
     "                       [--eval holdout|kfold|none] [--multi-label] [--c 10] [--hash-bits 20]\n"
     "                       [--threshold 0.5] [--folds 5] [--seed 42]\n"
-    "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl]\n"
+    "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl] [--stats]\n"
     "\n"
     "train reads one JSON object per line with a text field and a label field (a string, or an\n"
     "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
@@ -253,7 +254,8 @@ int runPredict(const QStringList &args)
     const QCommandLineOption modelOpt(u"model"_qs, u"Model file written by train."_qs, u"model"_qs);
     const QCommandLineOption textField(u"text-field"_qs, u"Field holding the text."_qs, u"name"_qs, u"text"_qs);
     const QCommandLineOption input(u"input"_qs, u"Read JSON lines from this file instead of stdin."_qs, u"file"_qs);
-    parser.addOptions({modelOpt, textField, input});
+    const QCommandLineOption stats(u"stats"_qs, u"At the end, print predict() timing as JSON on stderr."_qs);
+    parser.addOptions({modelOpt, textField, input, stats});
     QString error;
     if (!parseArgs(parser, args, &error))
         return fail(kExitUsage, error);
@@ -279,6 +281,8 @@ int runPredict(const QStringList &args)
     std::string line;
     qint64 lineNo = 0;
     qint64 bad = 0;
+    std::vector<double> micros; // time spent in predict() per good line
+    QElapsedTimer timer;
     while (std::getline(*in, line)) {
         ++lineNo;
         if (!line.empty() && line.back() == '\r')
@@ -293,7 +297,9 @@ int runPredict(const QStringList &args)
             ++bad;
             answer["error"] = QStringLiteral("line %1: %2").arg(lineNo).arg(*why).toStdString();
         } else {
+            timer.start();
             const auto p = model->predict(text);
+            micros.push_back(timer.nsecsElapsed() / 1000.0);
             answer["label"] = p.labels.isEmpty() ? json(nullptr) : json(p.labels.first().toStdString());
             answer["score"] = p.score;
             if (model->isMultiLabel()) {
@@ -304,6 +310,19 @@ int runPredict(const QStringList &args)
             }
         }
         std::cout << answer.dump() << '\n' << std::flush;
+    }
+    if (parser.isSet(stats)) {
+        json s = {{"lines", lineNo}, {"errors", bad}, {"predicted", micros.size()}};
+        if (!micros.empty()) {
+            double sum = 0;
+            for (double m : micros)
+                sum += m;
+            std::sort(micros.begin(), micros.end());
+            s["predict_us_mean"] = sum / static_cast<double>(micros.size());
+            s["predict_us_p50"] = micros[micros.size() / 2];
+            s["predict_us_p99"] = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
+        }
+        std::cerr << s.dump() << std::endl;
     }
     if (bad > 0)
         return fail(kExitData, QStringLiteral("%1 of %2 input lines could not be read").arg(bad).arg(lineNo));

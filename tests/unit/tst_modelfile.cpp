@@ -1,0 +1,170 @@
+// Unit tests for the model file container (modelfile.h) and TextClassifier save/load.
+#include "core/model/modelfile.h"
+#include "core/model/textclassifier.h"
+#include "syntheticdata.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace loopdeck::model;
+
+class TestModelFile : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void roundTrip();
+    void multiLabelRoundTrip();
+    void containerRoundTrip();
+    void refused_data();
+    void refused();
+    void everyFlippedByteIsRefused();
+    void missingFileAndUnwritablePath();
+
+private:
+    void writeBytes(const QString &path, const QByteArray &bytes);
+
+    QTemporaryDir m_dir;
+    std::shared_ptr<const TextClassifier> m_model;
+    QByteArray m_good;
+};
+
+void TestModelFile::writeBytes(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(f.write(bytes), bytes.size());
+}
+
+void TestModelFile::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QString error;
+    m_model = TextClassifier::train(testdata::topicSentences(30, 21), {}, &error);
+    QVERIFY2(m_model, qPrintable(error));
+    const QString path = m_dir.filePath(u"good.ldm"_qs);
+    QVERIFY2(m_model->save(path, &error), qPrintable(error));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    m_good = f.readAll();
+    QVERIFY(m_good.startsWith("LDKMODEL"));
+}
+
+void TestModelFile::roundTrip()
+{
+    QString error;
+    const auto loaded = TextClassifier::load(m_dir.filePath(u"good.ldm"_qs), &error);
+    QVERIFY2(loaded, qPrintable(error));
+    QCOMPARE(loaded->classes(), m_model->classes());
+    QCOMPARE(loaded->isMultiLabel(), m_model->isMultiLabel());
+    QCOMPARE(loaded->featureCount(), m_model->featureCount());
+    QCOMPARE(loaded->trainingExamples(), m_model->trainingExamples());
+    QCOMPARE(loaded->toBytes(), m_good);
+    for (const Example &e : testdata::topicSentences(10, 22)) {
+        const Prediction a = m_model->predict(e.text);
+        const Prediction b = loaded->predict(e.text);
+        QCOMPARE(a.labels, b.labels);
+        QCOMPARE(a.score, b.score);
+    }
+    // In-memory bytes behave like the file.
+    QVERIFY(TextClassifier::fromBytes(m_good, &error));
+}
+
+void TestModelFile::multiLabelRoundTrip()
+{
+    TrainOptions o;
+    o.multiLabel = true;
+    o.threshold = 0.3;
+    o.c = 3.5;
+    o.hashBits = 16;
+    const auto model = TextClassifier::train(testdata::topicSentences(30, 23, true), o, nullptr);
+    QVERIFY(model);
+    QString error;
+    const QString path = m_dir.filePath(u"multi.ldm"_qs);
+    QVERIFY(model->save(path, &error));
+    const auto loaded = TextClassifier::load(path, &error);
+    QVERIFY2(loaded, qPrintable(error));
+    QVERIFY(loaded->isMultiLabel());
+    QCOMPARE(loaded->options().threshold, 0.3);
+    QCOMPARE(loaded->options().c, 3.5);
+    QCOMPARE(loaded->options().hashBits, 16);
+    const QString text = u"goal team and pasta recipe"_qs;
+    QCOMPARE(loaded->predict(text).labels, model->predict(text).labels);
+}
+
+void TestModelFile::containerRoundTrip()
+{
+    const QByteArray payload("hello \0 world", 13);
+    QString error;
+    const auto back = ModelFile::decode(ModelFile::encode(payload), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(*back, payload);
+    QVERIFY(ModelFile::decode(ModelFile::encode({}), &error)); // empty payload is still a file
+}
+
+void TestModelFile::refused_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("expected");
+    QByteArray flipped = m_good;
+    flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x01);
+    QByteArray wrongMagic = m_good;
+    wrongMagic[0] = 'X';
+    QByteArray newer = m_good;
+    newer[11] = 99; // format version (big-endian u32 at offset 8)
+    QTest::newRow("flipped byte") << flipped << u"checksum"_qs;
+    QTest::newRow("truncated") << m_good.left(m_good.size() - 100) << u"truncated"_qs;
+    QTest::newRow("truncated header") << m_good.left(12) << u"truncated"_qs;
+    QTest::newRow("trailing") << m_good + "junk" << u"unexpected bytes"_qs;
+    QTest::newRow("wrong magic") << wrongMagic << u"not a LoopDeck model"_qs;
+    QTest::newRow("foreign") << QByteArray("PK\x03\x04 a zip file, not ours") << u"not a LoopDeck model"_qs;
+    QTest::newRow("empty") << QByteArray() << u"empty"_qs;
+    QTest::newRow("newer version") << newer << u"version 99"_qs;
+    // A valid container with a payload that is not a classifier.
+    QTest::newRow("foreign payload") << ModelFile::encode("XXXXsomething") << u"different kind of model"_qs;
+    QTest::newRow("short payload") << ModelFile::encode(QByteArray("TXTC\x00", 5)) << u"damaged"_qs;
+}
+
+void TestModelFile::refused()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, expected);
+    const QString path = m_dir.filePath(u"bad.ldm"_qs);
+    writeBytes(path, bytes);
+    QString error;
+    QVERIFY(!TextClassifier::load(path, &error));
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(error.contains(path), qPrintable(error));
+    QVERIFY(!TextClassifier::fromBytes(bytes, &error));
+}
+
+void TestModelFile::everyFlippedByteIsRefused()
+{
+    // Sample positions across header, payload and checksum.
+    for (qsizetype pos = 0; pos < m_good.size(); pos += std::max<qsizetype>(1, m_good.size() / 97)) {
+        QByteArray bad = m_good;
+        bad[pos] = static_cast<char>(bad[pos] ^ 0x40);
+        QString error;
+        QVERIFY2(!TextClassifier::fromBytes(bad, &error), qPrintable(QString::number(pos)));
+        QVERIFY(!error.isEmpty());
+    }
+}
+
+void TestModelFile::missingFileAndUnwritablePath()
+{
+    QString error;
+    QVERIFY(!TextClassifier::load(m_dir.filePath(u"nope.ldm"_qs), &error));
+    QVERIFY2(error.contains(u"Cannot open"), qPrintable(error));
+    QVERIFY(!m_model->save(m_dir.filePath(u"no/such/dir/m.ldm"_qs), &error));
+    QVERIFY2(error.contains(u"Cannot write"), qPrintable(error));
+    // A failed save leaves an existing model untouched.
+    const QString path = m_dir.filePath(u"good.ldm"_qs);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), m_good);
+}
+
+QTEST_MAIN(TestModelFile)
+#include "tst_modelfile.moc"
