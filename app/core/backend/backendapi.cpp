@@ -1,0 +1,442 @@
+#include "core/backend/backendapi.h"
+
+#include "core/backend/predictionservice.h"
+#include "core/backend/servermetrics.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+namespace loopdeck::backend {
+
+using nlohmann::json;
+
+namespace {
+
+const char *typeName(const json &j)
+{
+    switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "a list";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    default: return "a number";
+    }
+}
+
+QByteArray dumpJson(const json &j)
+{
+    // Replace invalid UTF-8 instead of throwing: the body never fails to serialise.
+    const std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    return QByteArray(s.data(), qsizetype(s.size()));
+}
+
+QByteArray dumpJson(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+// Parses the body as a JSON object or returns the error response in *failure.
+std::optional<json> parseObject(const ApiRequest &request, const char *example, ApiResponse *failure)
+{
+    const QString route = QString::fromLatin1(request.method) + QLatin1Char(' ')
+                          + BackendApi::normalizePath(request.path);
+    if (request.body.trimmed().isEmpty()) {
+        *failure = BackendApi::error(400, QStringLiteral("The request body is empty; %1 expects a JSON object like %2.")
+                                              .arg(route, QLatin1String(example)));
+        return std::nullopt;
+    }
+    json j;
+    try {
+        j = json::parse(request.body.constBegin(), request.body.constEnd());
+    } catch (const json::exception &e) {
+        QString what = QString::fromUtf8(e.what());
+        const qsizetype bracket = what.indexOf(QLatin1String("] "));
+        if (what.startsWith(QLatin1Char('[')) && bracket > 0)
+            what = what.mid(bracket + 2);
+        *failure = BackendApi::error(400, QStringLiteral("The request body of %1 is not valid JSON (%2).").arg(route, what));
+        return std::nullopt;
+    }
+    if (!j.is_object()) {
+        *failure = BackendApi::error(400, QStringLiteral("The request body of %1 must be a JSON object like %2, not %3.")
+                                              .arg(route, QLatin1String(example), QLatin1String(typeName(j))));
+        return std::nullopt;
+    }
+    return j;
+}
+
+// "project" may be "<id>.<timestamp>", a bare id string or a number. Missing -> empty string.
+bool readProject(const json &body, QString *projectId, ApiResponse *failure, bool required)
+{
+    const auto it = body.find("project");
+    if (it == body.end() || it->is_null()) {
+        if (required) {
+            *failure = BackendApi::error(400, QStringLiteral("The body has no \"project\"; Label Studio sends it as \"<project id>.<timestamp>\", e.g. \"3.1700000000\"."));
+            return false;
+        }
+        projectId->clear();
+        return true;
+    }
+    QString raw;
+    if (it->is_string())
+        raw = QString::fromStdString(it->get<std::string>());
+    else if (it->is_number_integer())
+        raw = QString::number(it->get<long long>());
+    else {
+        *failure = BackendApi::error(400, QStringLiteral("\"project\" must be a string like \"3.1700000000\", not %1.")
+                                              .arg(QLatin1String(typeName(*it))));
+        return false;
+    }
+    const QString id = PredictionService::projectIdOf(raw);
+    if (!ModelRegistry::isValidProjectId(id)) {
+        *failure = BackendApi::error(400, QStringLiteral("\"project\" is \"%1\", which does not start with a project id (letters, digits, '-' or '_', then an optional \".<timestamp>\").")
+                                              .arg(raw.left(80)));
+        return false;
+    }
+    *projectId = id;
+    return true;
+}
+
+bool readOptionalString(const json &body, const char *key, QString *out, ApiResponse *failure)
+{
+    const auto it = body.find(key);
+    if (it == body.end() || it->is_null()) {
+        *out = QString();
+        return true;
+    }
+    if (!it->is_string()) {
+        *failure = BackendApi::error(400, QStringLiteral("\"%1\" must be a string, not %2.")
+                                              .arg(QLatin1String(key), QLatin1String(typeName(*it))));
+        return false;
+    }
+    *out = QString::fromStdString(it->get<std::string>());
+    return true;
+}
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    const qsizetype n = std::max(a.size(), b.size());
+    for (qsizetype i = 0; i < n; ++i) {
+        const unsigned char x = i < a.size() ? uchar(a[i]) : 0;
+        const unsigned char y = i < b.size() ? uchar(b[i]) : 0;
+        diff |= x ^ y;
+    }
+    return diff == 0;
+}
+
+const std::set<std::string> kTrainingEvents = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED",
+                                               "ANNOTATION_DELETED", "ANNOTATIONS_DELETED", "START_TRAINING"};
+
+} // namespace
+
+const QList<RouteSpec> &allRoutes()
+{
+    static const QList<RouteSpec> routes = {
+        {Route::Root, "GET", "/"},
+        {Route::Health, "GET", "/health"},
+        {Route::Setup, "POST", "/setup"},
+        {Route::Predict, "POST", "/predict"},
+        {Route::Webhook, "POST", "/webhook"},
+        {Route::Versions, "GET", "/versions"},
+        {Route::Metrics, "GET", "/metrics"},
+    };
+    return routes;
+}
+
+QString routeKey(const RouteSpec &spec)
+{
+    return QLatin1String(spec.method) + QLatin1Char(' ') + QLatin1String(spec.path);
+}
+
+BackendApi::BackendApi(std::shared_ptr<PredictionService> service, std::shared_ptr<ServerMetrics> metrics,
+                       const ServerConfig &config, ApiHooks hooks, int threads)
+    : m_service(std::move(service))
+    , m_metrics(std::move(metrics))
+    , m_config(config)
+    , m_hooks(std::move(hooks))
+    , m_threads(threads)
+{
+}
+
+ApiResponse BackendApi::respond(int status, const QByteArray &body)
+{
+    ApiResponse r;
+    r.status = status;
+    r.body = body;
+    return r;
+}
+
+ApiResponse BackendApi::error(int status, const QString &message)
+{
+    return respond(status, dumpJson(QJsonObject{{QStringLiteral("error"), message}, {QStringLiteral("status"), status}}));
+}
+
+QString BackendApi::normalizePath(const QString &path)
+{
+    QString p = path.isEmpty() ? QStringLiteral("/") : path;
+    while (p.contains(QLatin1String("//")))
+        p.replace(QLatin1String("//"), QLatin1String("/"));
+    if (p.size() > 1 && p.endsWith(QLatin1Char('/')))
+        p.chop(1);
+    return p;
+}
+
+bool BackendApi::checkAuth(const QByteArray &authorization) const
+{
+    if (!m_config.hasAuth())
+        return true;
+    const QByteArray prefix = "basic ";
+    if (authorization.size() <= prefix.size() || authorization.left(prefix.size()).toLower() != prefix)
+        return false;
+    const QByteArray decoded = QByteArray::fromBase64(authorization.mid(prefix.size()).trimmed());
+    const qsizetype colon = decoded.indexOf(':');
+    if (colon < 0)
+        return false;
+    const bool userOk = constantTimeEquals(decoded.left(colon), m_config.basicAuthUser.toUtf8());
+    const bool passOk = constantTimeEquals(decoded.mid(colon + 1), m_config.basicAuthPassword.toUtf8());
+    return userOk && passOk;
+}
+
+ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
+{
+    if (!checkAuth(request.authorization)) {
+        ApiResponse r = error(401, request.authorization.isEmpty()
+                                       ? QStringLiteral("This ML backend needs HTTP Basic auth; set the Basic auth user and password in Label Studio's model settings.")
+                                       : QStringLiteral("The Basic auth user or password is wrong."));
+        r.headers.append(qMakePair(QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Basic realm=\"LoopDeck ML backend\", charset=\"UTF-8\"")));
+        return r;
+    }
+    if (request.body.size() > m_config.maxBodyBytes)
+        return error(413, QStringLiteral("The request body has %1 bytes; this backend accepts at most %2 bytes.")
+                              .arg(request.body.size())
+                              .arg(m_config.maxBodyBytes));
+    switch (route) {
+    case Route::Root:
+    case Route::Health: return health();
+    case Route::Setup: return setup(request);
+    case Route::Predict: return predict(request);
+    case Route::Webhook: return webhook(request);
+    case Route::Versions: return versions(request);
+    case Route::Metrics: return metrics();
+    }
+    return error(500, QStringLiteral("Unhandled route."));
+}
+
+ApiResponse BackendApi::handleUnmatched(const ApiRequest &request, Route *routed) const
+{
+    const QString path = normalizePath(request.path);
+    QStringList methods;
+    for (const RouteSpec &spec : allRoutes()) {
+        if (path != QLatin1String(spec.path))
+            continue;
+        if (request.method == spec.method) {
+            if (routed)
+                *routed = spec.route;
+            return handle(spec.route, request);
+        }
+        methods << QLatin1String(spec.method);
+    }
+    if (!checkAuth(request.authorization)) {
+        ApiResponse r = error(401, QStringLiteral("This ML backend needs HTTP Basic auth."));
+        r.headers.append(qMakePair(QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Basic realm=\"LoopDeck ML backend\", charset=\"UTF-8\"")));
+        return r;
+    }
+    const QString method = QString::fromLatin1(request.method.isEmpty() ? QByteArray("?") : request.method);
+    if (!methods.isEmpty()) {
+        ApiResponse r = error(405, QStringLiteral("%1 %2 is not allowed; %2 answers %3.")
+                                       .arg(method, path, methods.join(QLatin1String(", "))));
+        r.headers.append(qMakePair(QByteArrayLiteral("Allow"), methods.join(QLatin1String(", ")).toLatin1()));
+        return r;
+    }
+    QStringList known;
+    for (const RouteSpec &spec : allRoutes())
+        if (spec.route != Route::Root)
+            known << routeKey(spec);
+    return error(404, QStringLiteral("There is no route %1 %2. This ML backend answers %3.")
+                          .arg(method, path.left(200), known.join(QLatin1String(", "))));
+}
+
+ApiResponse BackendApi::health() const
+{
+    const QHash<QString, QString> active = m_service->activeModelVersions();
+    QJsonObject body{{QStringLiteral("status"), QStringLiteral("UP")},
+                     {QStringLiteral("model_class"), QStringLiteral("LoopDeck")},
+                     {QStringLiteral("version"), QStringLiteral(LOOPDECK_VERSION)},
+                     {QStringLiteral("projects_with_model"), int(active.size())}};
+    return respond(200, dumpJson(body));
+}
+
+ApiResponse BackendApi::setup(const ApiRequest &request) const
+{
+    ApiResponse failure;
+    const auto body = parseObject(request, R"({"project": "3.1700000000", "schema": "<View>...</View>"})", &failure);
+    if (!body)
+        return failure;
+    QString projectId, schema, hostname, accessToken;
+    if (!readProject(*body, &projectId, &failure, true) || !readOptionalString(*body, "schema", &schema, &failure)
+        || !readOptionalString(*body, "hostname", &hostname, &failure)
+        || !readOptionalString(*body, "access_token", &accessToken, &failure))
+        return failure;
+    // access_token is deliberately not kept or logged.
+    const SetupOutcome outcome = m_service->setup(projectId, schema);
+    if (m_hooks.setupDone)
+        m_hooks.setupDone(projectId, hostname, outcome);
+    QJsonObject answer{{QStringLiteral("model_version"), outcome.modelVersion},
+                       {QStringLiteral("status"), QStringLiteral("ok")},
+                       {QStringLiteral("servable"), outcome.servable}};
+    if (!outcome.servable)
+        answer.insert(QStringLiteral("warning"), outcome.reason);
+    return respond(200, dumpJson(answer));
+}
+
+ApiResponse BackendApi::predict(const ApiRequest &request) const
+{
+    ApiResponse failure;
+    const auto body = parseObject(request, R"({"tasks": [{"id": 1, "data": {"text": "..."}}], "project": "3.1700000000"})", &failure);
+    if (!body)
+        return failure;
+    QString projectId, labelConfig;
+    if (!readProject(*body, &projectId, &failure, false) || !readOptionalString(*body, "label_config", &labelConfig, &failure))
+        return failure;
+    const auto params = body->find("params");
+    if (params != body->end() && !params->is_null() && !params->is_object())
+        return error(400, QStringLiteral("\"params\" must be an object, not %1.").arg(QLatin1String(typeName(*params))));
+    const auto tasksIt = body->find("tasks");
+    if (tasksIt == body->end())
+        return error(400, QStringLiteral("The body has no \"tasks\"; send {\"tasks\": [{\"id\": 1, \"data\": {\"text\": \"...\"}}]}."));
+    if (!tasksIt->is_array() && !tasksIt->is_object())
+        return error(400, QStringLiteral("\"tasks\" must be a list of task objects, not %1.").arg(QLatin1String(typeName(*tasksIt))));
+
+    PredictOutcome outcome;
+    int taskCount = 0;
+    if (tasksIt->is_object()) {
+        // The ml-backend conformance tests send a single task object; accept it as a list of one.
+        const json one = json::array({*tasksIt});
+        taskCount = 1;
+        outcome = m_service->predict(projectId, labelConfig, one);
+    } else {
+        taskCount = int(tasksIt->size());
+        outcome = m_service->predict(projectId, labelConfig, *tasksIt);
+    }
+    ApiResponse r = outcome.status == 200 ? respond(200, dumpJson(outcome.body)) : error(outcome.status, outcome.error);
+    r.tasks = taskCount;
+    r.predictions = outcome.predicted;
+    return r;
+}
+
+ApiResponse BackendApi::webhook(const ApiRequest &request) const
+{
+    ApiResponse failure;
+    const auto body = parseObject(request, R"({"action": "ANNOTATION_CREATED", "project": {"id": 3}})", &failure);
+    if (!body)
+        return failure;
+    const auto action = body->find("action");
+    if (action == body->end() || !action->is_string())
+        return error(400, action == body->end()
+                              ? QStringLiteral("The webhook body has no \"action\" (e.g. \"ANNOTATION_CREATED\" or \"START_TRAINING\").")
+                              : QStringLiteral("\"action\" must be a string, not %1.").arg(QLatin1String(typeName(*action))));
+
+    WebhookEvent event;
+    event.received = QDateTime::currentDateTimeUtc();
+    event.action = QString::fromStdString(action->get<std::string>());
+    event.payload = request.body;
+    // Project id: project.id, else annotation.project, else task.project.
+    const auto idOf = [](const json &j) -> QString {
+        if (j.is_number_integer())
+            return QString::number(j.get<long long>());
+        if (j.is_string())
+            return PredictionService::projectIdOf(QString::fromStdString(j.get<std::string>()));
+        return {};
+    };
+    QString labelConfig;
+    if (const auto project = body->find("project"); project != body->end()) {
+        if (project->is_object()) {
+            if (const auto id = project->find("id"); id != project->end())
+                event.projectId = idOf(*id);
+            if (const auto lc = project->find("label_config"); lc != project->end() && lc->is_string())
+                labelConfig = QString::fromStdString(lc->get<std::string>());
+        } else {
+            event.projectId = idOf(*project);
+        }
+    }
+    for (const char *holder : {"annotation", "task"}) {
+        if (!event.projectId.isEmpty())
+            break;
+        const auto h = body->find(holder);
+        if (h != body->end() && h->is_object())
+            if (const auto p = h->find("project"); p != h->end())
+                event.projectId = idOf(*p);
+    }
+    if (!event.projectId.isEmpty() && !ModelRegistry::isValidProjectId(event.projectId))
+        event.projectId.clear();
+
+    const bool known = kTrainingEvents.count(action->get<std::string>()) > 0;
+    if (known && !event.projectId.isEmpty() && !labelConfig.isEmpty())
+        m_service->setup(event.projectId, labelConfig); // keep the label config current
+    if (m_hooks.webhookSink) {
+        const QString problem = m_hooks.webhookSink(event);
+        if (!problem.isEmpty())
+            return error(500, QStringLiteral("The %1 event could not be stored: %2").arg(event.action, problem));
+    }
+    if (m_hooks.webhookReceived)
+        m_hooks.webhookReceived(event);
+    if (known)
+        return respond(201, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}}));
+    return respond(200, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("Unknown event")}}));
+}
+
+ApiResponse BackendApi::versions(const ApiRequest &request) const
+{
+    const QString raw = request.query.queryItemValue(QStringLiteral("project"), QUrl::FullyDecoded);
+    if (!raw.isEmpty()) {
+        const QString projectId = PredictionService::projectIdOf(raw);
+        if (!ModelRegistry::isValidProjectId(projectId))
+            return error(400, QStringLiteral("The project \"%1\" is not a project id like \"3\" or \"3.1700000000\".").arg(raw.left(80)));
+        return respond(200, dumpJson(QJsonObject{
+                             {QStringLiteral("versions"), QJsonArray::fromStringList(m_service->versionNames(projectId))},
+                             {QStringLiteral("project"), projectId},
+                             {QStringLiteral("active"), m_service->modelVersion(projectId)}}));
+    }
+    QStringList all;
+    QJsonObject perProject;
+    for (const QString &projectId : m_service->projects()) {
+        const QStringList names = m_service->versionNames(projectId);
+        perProject.insert(projectId, QJsonArray::fromStringList(names));
+        for (const QString &n : names)
+            if (!all.contains(n))
+                all << n;
+    }
+    std::sort(all.begin(), all.end(), [](const QString &a, const QString &b) {
+        return a.mid(10).toInt() < b.mid(10).toInt(); // "loopdeck-v" is 10 characters
+    });
+    return respond(200, dumpJson(QJsonObject{{QStringLiteral("versions"), QJsonArray::fromStringList(all)},
+                                          {QStringLiteral("projects"), perProject}}));
+}
+
+QJsonObject BackendApi::metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads)
+{
+    QJsonObject body = metrics.toJson();
+    QJsonObject active;
+    const QHash<QString, QString> versions = service.activeModelVersions();
+    for (auto it = versions.cbegin(); it != versions.cend(); ++it)
+        active.insert(it.key(), it.value());
+    body.insert(QStringLiteral("active_models"), active);
+    body.insert(QStringLiteral("threads"), threads);
+    body.insert(QStringLiteral("model_class"), QStringLiteral("LoopDeck"));
+    return body;
+}
+
+ApiResponse BackendApi::metrics() const
+{
+    return respond(200, dumpJson(metricsDocument(*m_metrics, *m_service, m_threads)));
+}
+
+} // namespace loopdeck::backend

@@ -1,0 +1,98 @@
+#pragma once
+// The ML backend protocol without the HTTP plumbing: takes a parsed request for one route and
+// returns status + JSON body. Handlers are thin: parse and validate the JSON, delegate to
+// PredictionService, shape the answer the way Label Studio reads it. Every answer is JSON;
+// every failure is {"error": "<sentence>", "status": N}.
+// Called by the HTTP worker threads of BackendServer, concurrently. Thread-safe.
+#include "core/backend/backendtypes.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QUrlQuery>
+
+#include <functional>
+#include <memory>
+
+namespace loopdeck::backend {
+
+class PredictionService;
+class ServerMetrics;
+struct SetupOutcome;
+
+enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics };
+
+struct RouteSpec {
+    Route route;
+    const char *method; // "GET" / "POST"
+    const char *path;   // "/predict"
+};
+// Every route the backend answers, in a fixed order.
+const QList<RouteSpec> &allRoutes();
+QString routeKey(const RouteSpec &spec); // "POST /predict"
+
+struct ApiRequest {
+    QByteArray method;        // "GET", "POST", ...
+    QString path;             // as received, e.g. "/predict"
+    QUrlQuery query;
+    QByteArray authorization; // the Authorization header
+    QByteArray body;
+    QString peer;
+};
+
+struct ApiResponse {
+    int status = 200;
+    QByteArray body; // JSON
+    QList<QPair<QByteArray, QByteArray>> headers;
+    int tasks = -1;  // tasks in a /predict request (for the log)
+    int predictions = 0;
+};
+
+struct ApiHooks {
+    // Called on the server thread for every valid webhook before it is answered. Return an
+    // empty string when the event is safely kept, or a sentence saying why not (-> 500).
+    std::function<QString(const WebhookEvent &)> webhookSink;
+    // Called on the server thread after a valid webhook / setup (queue to the GUI from there).
+    std::function<void(const WebhookEvent &)> webhookReceived;
+    std::function<void(const QString &projectId, const QString &hostname, const SetupOutcome &)> setupDone;
+};
+
+class BackendApi final
+{
+public:
+    BackendApi(std::shared_ptr<PredictionService> service, std::shared_ptr<ServerMetrics> metrics,
+               const ServerConfig &config, ApiHooks hooks, int threads);
+
+    // Checks auth and body size, then answers the route.
+    ApiResponse handle(Route route, const ApiRequest &request) const;
+    // For requests no route rule matched: answers a known route reached with a sloppy path
+    // ("//predict", "/predict/"), else 405 (known path, other method) or 404.
+    ApiResponse handleUnmatched(const ApiRequest &request, Route *routed = nullptr) const;
+
+    static ApiResponse error(int status, const QString &message);
+    static ApiResponse respond(int status, const QByteArray &body);
+    static QString normalizePath(const QString &path);
+
+    bool checkAuth(const QByteArray &authorization) const;
+    // The GET /metrics document.
+    static QJsonObject metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads);
+
+private:
+    ApiResponse health() const;
+    ApiResponse setup(const ApiRequest &request) const;
+    ApiResponse predict(const ApiRequest &request) const;
+    ApiResponse webhook(const ApiRequest &request) const;
+    ApiResponse versions(const ApiRequest &request) const;
+    ApiResponse metrics() const;
+
+    std::shared_ptr<PredictionService> m_service;
+    std::shared_ptr<ServerMetrics> m_metrics;
+    ServerConfig m_config;
+    ApiHooks m_hooks;
+    int m_threads = 1;
+};
+
+} // namespace loopdeck::backend

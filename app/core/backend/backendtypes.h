@@ -1,0 +1,45 @@
+#pragma once
+// Plain value types shared by the ML backend server, its HTTP layer and its users (GUI, loop,
+// CLI): the server configuration, one served request for the live log, one received webhook.
+#include <QByteArray>
+#include <QDateTime>
+#include <QMetaType>
+#include <QString>
+
+namespace loopdeck::backend {
+
+struct ServerConfig {
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 9090;
+    // Label Studio's BASIC_AUTH method: both set = every request must carry them.
+    QString basicAuthUser;
+    QString basicAuthPassword;
+    qint64 maxBodyBytes = 32ll * 1024 * 1024; // larger bodies get 413
+    QString dataDir;                           // model registry lives in <dataDir>/models
+    bool forceInsecureBind = false;            // allow a non-loopback address without a password
+    int threads = 0;                           // HTTP threads; 0 = automatic
+
+    bool hasAuth() const { return !basicAuthUser.isEmpty() || !basicAuthPassword.isEmpty(); }
+};
+
+struct RequestRecord {
+    QDateTime when;
+    QString method;     // "POST"
+    QString path;       // "/predict"
+    int status = 0;
+    double latencyMs = 0.0; // time spent in the handler (parse, predict, serialise)
+    QString peer;       // client address
+    int tasks = -1;     // tasks in a /predict request, -1 otherwise
+};
+
+struct WebhookEvent {
+    QDateTime received;
+    QString action;     // "ANNOTATION_CREATED", "START_TRAINING", ...
+    QString projectId;  // from project.id (or annotation.project / task.project); may be empty
+    QByteArray payload; // the body exactly as Label Studio sent it
+};
+
+} // namespace loopdeck::backend
+
+Q_DECLARE_METATYPE(loopdeck::backend::RequestRecord)
+Q_DECLARE_METATYPE(loopdeck::backend::WebhookEvent)

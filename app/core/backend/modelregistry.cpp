@@ -1,0 +1,306 @@
+#include "core/backend/modelregistry.h"
+
+#include "core/model/textclassifier.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSaveFile>
+
+#include <algorithm>
+
+namespace loopdeck::backend {
+
+namespace {
+
+const QString kActiveFile = QStringLiteral("active.json");
+
+bool writeJsonAtomically(const QString &path, const QJsonObject &object, QString *error)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("Cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    file.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    if (!file.commit()) {
+        if (error)
+            *error = QStringLiteral("Cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+std::optional<QJsonObject> readJsonObject(const QString &path, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("Cannot read %1: %2").arg(path, file.errorString());
+        return std::nullopt;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
+    if (!doc.isObject()) {
+        if (error)
+            *error = QStringLiteral("%1 is not a JSON object (%2)").arg(path, parseError.errorString());
+        return std::nullopt;
+    }
+    return doc.object();
+}
+
+} // namespace
+
+QString ModelVersionInfo::name() const
+{
+    return ModelRegistry::versionName(version);
+}
+
+QJsonObject ModelVersionInfo::toJson() const
+{
+    return QJsonObject{{QStringLiteral("version"), version},
+                       {QStringLiteral("model_version"), name()},
+                       {QStringLiteral("project"), projectId},
+                       {QStringLiteral("created"), created.toUTC().toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("target"), target},
+                       {QStringLiteral("metrics"), metrics},
+                       {QStringLiteral("training_examples"), trainingExamples}};
+}
+
+ModelRegistry::ModelRegistry(const QString &dataDir)
+    : m_dataDir(dataDir)
+{
+}
+
+QString ModelRegistry::projectDir(const QString &projectId) const
+{
+    return m_dataDir + QStringLiteral("/models/") + projectId;
+}
+
+bool ModelRegistry::isValidProjectId(const QString &projectId)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    return re.match(projectId).hasMatch();
+}
+
+QString ModelRegistry::versionName(int version)
+{
+    return QStringLiteral("loopdeck-v") + QString::number(version);
+}
+
+QStringList ModelRegistry::projects() const
+{
+    std::lock_guard lock(m_mutex);
+    QStringList out;
+    const QDir dir(m_dataDir + QStringLiteral("/models"));
+    const QStringList entries = dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+    for (const QString &e : entries)
+        if (isValidProjectId(e))
+            out << e;
+    return out;
+}
+
+QList<ModelVersionInfo> ModelRegistry::versions(const QString &projectId, QStringList *warnings) const
+{
+    std::lock_guard lock(m_mutex);
+    return versionsLocked(projectId, warnings);
+}
+
+std::optional<ModelVersionInfo> ModelRegistry::version(const QString &projectId, int version) const
+{
+    const auto all = versions(projectId);
+    for (const ModelVersionInfo &info : all)
+        if (info.version == version)
+            return info;
+    return std::nullopt;
+}
+
+QList<ModelVersionInfo> ModelRegistry::versionsLocked(const QString &projectId, QStringList *warnings) const
+{
+    QList<ModelVersionInfo> out;
+    if (!isValidProjectId(projectId))
+        return out;
+    const QDir dir(projectDir(projectId));
+    static const QRegularExpression re(QStringLiteral("^v([0-9]{1,9})\\.json$"));
+    const QStringList sidecars = dir.entryList({QStringLiteral("v*.json")}, QDir::Files);
+    for (const QString &name : sidecars) {
+        const auto m = re.match(name);
+        if (!m.hasMatch())
+            continue;
+        const int n = m.captured(1).toInt();
+        QString error;
+        const auto obj = readJsonObject(dir.filePath(name), &error);
+        const QString modelPath = dir.filePath(QStringLiteral("v%1.ldm").arg(n));
+        if (!obj) {
+            if (warnings)
+                *warnings << error;
+            continue;
+        }
+        if (!QFileInfo::exists(modelPath)) {
+            if (warnings)
+                *warnings << QStringLiteral("%1 has no model file %2").arg(dir.filePath(name), modelPath);
+            continue;
+        }
+        ModelVersionInfo info;
+        info.projectId = projectId;
+        info.version = n;
+        info.created = QDateTime::fromString(obj->value(QStringLiteral("created")).toString(), Qt::ISODateWithMs);
+        info.target = obj->value(QStringLiteral("target")).toString();
+        info.metrics = obj->value(QStringLiteral("metrics")).toObject();
+        info.trainingExamples = obj->value(QStringLiteral("training_examples")).toInt();
+        info.modelPath = modelPath;
+        out << info;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ModelVersionInfo &a, const ModelVersionInfo &b) { return a.version < b.version; });
+    return out;
+}
+
+std::optional<ModelVersionInfo> ModelRegistry::addVersion(const QString &projectId,
+                                                          const model::TextClassifier &model,
+                                                          const NewModelVersion &meta, QString *error)
+{
+    if (!isValidProjectId(projectId)) {
+        if (error)
+            *error = QStringLiteral("'%1' cannot be a project id (letters, digits, '-' and '_' only)").arg(projectId);
+        return std::nullopt;
+    }
+    std::lock_guard lock(m_mutex);
+    const QString dirPath = projectDir(projectId);
+    if (!QDir().mkpath(dirPath)) {
+        if (error)
+            *error = QStringLiteral("Cannot create the model folder %1").arg(dirPath);
+        return std::nullopt;
+    }
+    // Next number: one past the highest number seen in any file name, so a number is never
+    // reused even when a sidecar was damaged.
+    int next = 1;
+    static const QRegularExpression re(QStringLiteral("^v([0-9]{1,9})\\.(?:json|ldm)$"));
+    const QStringList files = QDir(dirPath).entryList(QDir::Files);
+    for (const QString &f : files) {
+        const auto m = re.match(f);
+        if (m.hasMatch())
+            next = std::max(next, m.captured(1).toInt() + 1);
+    }
+    ModelVersionInfo info;
+    info.projectId = projectId;
+    info.version = next;
+    info.created = QDateTime::currentDateTimeUtc();
+    info.target = meta.target;
+    info.metrics = meta.metrics;
+    info.trainingExamples = meta.trainingExamples;
+    info.modelPath = dirPath + QStringLiteral("/v%1.ldm").arg(next);
+
+    QString saveError;
+    if (!model.save(info.modelPath, &saveError)) {
+        if (error)
+            *error = QStringLiteral("Cannot save model version %1: %2").arg(next).arg(saveError);
+        return std::nullopt;
+    }
+    // The sidecar is written last: a version exists only once its sidecar does.
+    QJsonObject sidecar = info.toJson();
+    sidecar.remove(QStringLiteral("model_version"));
+    if (!writeJsonAtomically(dirPath + QStringLiteral("/v%1.json").arg(next), sidecar, error)) {
+        QFile::remove(info.modelPath);
+        return std::nullopt;
+    }
+    return info;
+}
+
+QHash<QString, int> ModelRegistry::activeVersions(const QString &projectId) const
+{
+    std::lock_guard lock(m_mutex);
+    return activeLocked(projectId);
+}
+
+QHash<QString, int> ModelRegistry::activeLocked(const QString &projectId) const
+{
+    QHash<QString, int> out;
+    if (!isValidProjectId(projectId))
+        return out;
+    const QString path = projectDir(projectId) + QLatin1Char('/') + kActiveFile;
+    if (!QFileInfo::exists(path))
+        return out;
+    const auto obj = readJsonObject(path, nullptr);
+    if (!obj)
+        return out;
+    const QJsonObject targets = obj->value(QStringLiteral("targets")).toObject();
+    for (auto it = targets.begin(); it != targets.end(); ++it)
+        if (it.value().toInt() > 0)
+            out.insert(it.key(), it.value().toInt());
+    return out;
+}
+
+bool ModelRegistry::writeActiveLocked(const QString &projectId, const QHash<QString, int> &active,
+                                      QString *error)
+{
+    QJsonObject targets;
+    for (auto it = active.cbegin(); it != active.cend(); ++it)
+        targets.insert(it.key(), it.value());
+    return writeJsonAtomically(projectDir(projectId) + QLatin1Char('/') + kActiveFile,
+                               QJsonObject{{QStringLiteral("targets"), targets}}, error);
+}
+
+bool ModelRegistry::activate(const QString &projectId, int version, QString *error)
+{
+    std::lock_guard lock(m_mutex);
+    const auto all = versionsLocked(projectId, nullptr);
+    const auto it = std::find_if(all.cbegin(), all.cend(),
+                                 [&](const ModelVersionInfo &i) { return i.version == version; });
+    if (it == all.cend()) {
+        if (error)
+            *error = QStringLiteral("Project %1 has no model version %2").arg(projectId).arg(version);
+        return false;
+    }
+    QHash<QString, int> active = activeLocked(projectId);
+    active.insert(it->target, version);
+    return writeActiveLocked(projectId, active, error);
+}
+
+std::optional<int> ModelRegistry::rollback(const QString &projectId, const QString &target, QString *error)
+{
+    std::lock_guard lock(m_mutex);
+    QHash<QString, int> active = activeLocked(projectId);
+    const int current = active.value(target, 0);
+    if (current == 0) {
+        if (error)
+            *error = QStringLiteral("Project %1 has no active model to roll back from").arg(projectId);
+        return std::nullopt;
+    }
+    const auto all = versionsLocked(projectId, nullptr);
+    int previous = 0;
+    for (const ModelVersionInfo &info : all)
+        if (info.target == target && info.version < current)
+            previous = std::max(previous, info.version);
+    if (previous == 0) {
+        if (error)
+            *error = QStringLiteral("Project %1 has no version older than %2 to roll back to")
+                         .arg(projectId, versionName(current));
+        return std::nullopt;
+    }
+    active.insert(target, previous);
+    if (!writeActiveLocked(projectId, active, error))
+        return std::nullopt;
+    return previous;
+}
+
+std::shared_ptr<const model::TextClassifier> ModelRegistry::load(const QString &projectId, int version,
+                                                                  QString *error) const
+{
+    if (!isValidProjectId(projectId)) {
+        if (error)
+            *error = QStringLiteral("'%1' cannot be a project id").arg(projectId);
+        return nullptr;
+    }
+    const QString path = projectDir(projectId) + QStringLiteral("/v%1.ldm").arg(version);
+    QString loadError;
+    auto model = model::TextClassifier::load(path, &loadError);
+    if (!model && error)
+        *error = QStringLiteral("Cannot load %1 of project %2: %3").arg(versionName(version), projectId, loadError);
+    return model;
+}
+
+} // namespace loopdeck::backend

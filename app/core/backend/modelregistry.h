@@ -1,0 +1,94 @@
+#pragma once
+// Model versions on disk, one folder per Label Studio project:
+//   <dataDir>/models/<project>/v<N>.ldm    the model file (TextClassifier::save)
+//   <dataDir>/models/<project>/v<N>.json   sidecar: version, created, target, metrics, examples
+//   <dataDir>/models/<project>/active.json which version serves each target
+// Version numbers grow per project and are never reused. Every file is written to a temporary
+// file and renamed, so a crash leaves the previous state intact.
+// Called by PredictionService (load active versions, activate/rollback) and, later, the trainer.
+// Thread-safe: one mutex serialises all disk operations of one registry.
+#include <QDateTime>
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace loopdeck::model {
+class TextClassifier;
+}
+
+namespace loopdeck::backend {
+
+struct ModelVersionInfo {
+    QString projectId;
+    int version = 0;
+    QDateTime created;
+    QString target;          // Choices name (fromName) the model serves; empty = first servable target
+    QJsonObject metrics;     // whatever the trainer measured (accuracy, f1, ...)
+    int trainingExamples = 0;
+    QString modelPath;       // absolute path of v<N>.ldm
+
+    QString name() const;    // "loopdeck-v<N>"
+    QJsonObject toJson() const;
+};
+
+// Metadata the trainer supplies with a new version.
+struct NewModelVersion {
+    QString target;
+    QJsonObject metrics;
+    int trainingExamples = 0;
+};
+
+class ModelRegistry final
+{
+public:
+    explicit ModelRegistry(const QString &dataDir);
+
+    QString dataDir() const { return m_dataDir; }
+    QString projectDir(const QString &projectId) const;
+
+    // A project id is used as a folder name: letters, digits, '-' and '_' only, 1..64 chars.
+    static bool isValidProjectId(const QString &projectId);
+    static QString versionName(int version); // "loopdeck-v<N>"
+
+    // Projects that have a models folder.
+    QStringList projects() const;
+
+    // All versions of a project, oldest first. Versions whose sidecar is unreadable are skipped
+    // (and named in *warnings when given).
+    QList<ModelVersionInfo> versions(const QString &projectId, QStringList *warnings = nullptr) const;
+    std::optional<ModelVersionInfo> version(const QString &projectId, int version) const;
+
+    // Saves the model as the next version (not yet active). Returns the new version's info.
+    std::optional<ModelVersionInfo> addVersion(const QString &projectId, const model::TextClassifier &model,
+                                               const NewModelVersion &meta, QString *error);
+
+    // Which version serves each target ("" = first servable target). Empty when nothing is active.
+    QHash<QString, int> activeVersions(const QString &projectId) const;
+
+    // Makes `version` the active one for its target. Fails when the version does not exist.
+    bool activate(const QString &projectId, int version, QString *error);
+
+    // Activates the newest version older than the active one for the same target.
+    // Returns the version now active, or nullopt with *error (e.g. nothing older to go back to).
+    std::optional<int> rollback(const QString &projectId, const QString &target, QString *error);
+
+    // Loads a version's model file.
+    std::shared_ptr<const model::TextClassifier> load(const QString &projectId, int version,
+                                                      QString *error) const;
+
+private:
+    QList<ModelVersionInfo> versionsLocked(const QString &projectId, QStringList *warnings) const;
+    QHash<QString, int> activeLocked(const QString &projectId) const;
+    bool writeActiveLocked(const QString &projectId, const QHash<QString, int> &active, QString *error);
+
+    QString m_dataDir;
+    mutable std::mutex m_mutex;
+};
+
+} // namespace loopdeck::backend

@@ -1,0 +1,464 @@
+#include "core/backend/predictionservice.h"
+
+#include "core/labelconfig/labelconfig.h"
+#include "core/model/textclassifier.h"
+
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace loopdeck::backend {
+
+using nlohmann::json;
+
+namespace {
+
+const char *jsonTypeName(const json &j)
+{
+    switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "a list";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::binary: return "binary data";
+    case json::value_t::discarded: return "nothing";
+    default: return "a number";
+    }
+}
+
+QString taskLabel(const json &task, std::size_t index)
+{
+    QString label = QStringLiteral("tasks[%1]").arg(index);
+    const auto id = task.find("id");
+    if (id != task.end() && (id->is_number_integer() || id->is_string()))
+        label += QStringLiteral(" (id %1)")
+                     .arg(QString::fromStdString(id->is_string() ? id->get<std::string>() : id->dump()));
+    return label;
+}
+
+} // namespace
+
+struct ActiveModel {
+    int version = 0;
+    std::shared_ptr<const model::TextClassifier> model;
+};
+
+// One servable target with its model, prepared for the hot path (UTF-8 keys, choice set).
+struct ServedTarget {
+    std::string fromName;
+    std::string toName;
+    std::string dataKey;
+    bool multiple = false;
+    QStringList choices;
+    int version = 0;
+    std::shared_ptr<const model::TextClassifier> model;
+};
+
+struct PredictionService::ProjectState {
+    QString configXml;
+    std::shared_ptr<const labelconfig::LabelConfig> config;
+    std::map<QString, ActiveModel> models; // target name ("" = first servable target) -> model
+    std::set<int> installedVersions;       // versions known in memory (for /versions)
+    std::vector<ServedTarget> served;      // derived from config + models by compile()
+
+    void compile()
+    {
+        served.clear();
+        if (!config)
+            return;
+        bool first = true;
+        for (const labelconfig::ClassificationTarget &t : config->targets) {
+            auto it = models.find(t.fromName);
+            if (it == models.end() && first)
+                it = models.find(QString());
+            first = false;
+            if (it == models.end() || !it->second.model)
+                continue;
+            ServedTarget s;
+            s.fromName = t.fromName.toStdString();
+            s.toName = t.toName.toStdString();
+            s.dataKey = t.dataKey.toStdString();
+            s.multiple = t.multiple;
+            s.choices = t.choices;
+            s.version = it->second.version;
+            s.model = it->second.model;
+            served.push_back(std::move(s));
+        }
+    }
+
+    int maxVersion() const
+    {
+        int v = 0;
+        for (const auto &[target, m] : models)
+            v = std::max(v, m.version);
+        return v;
+    }
+};
+
+PredictionService::PredictionService(std::shared_ptr<ModelRegistry> registry)
+    : m_registry(std::move(registry))
+{
+}
+
+PredictionService::~PredictionService() = default;
+
+QString PredictionService::projectIdOf(const QString &project)
+{
+    const qsizetype dot = project.indexOf(QLatin1Char('.'));
+    return (dot < 0 ? project : project.left(dot)).trimmed();
+}
+
+QString PredictionService::versionName(int version)
+{
+    return ModelRegistry::versionName(version);
+}
+
+PredictionService::StatePtr PredictionService::state(const QString &projectId) const
+{
+    std::shared_lock lock(m_mutex);
+    return m_projects.value(projectId);
+}
+
+template<typename Change>
+PredictionService::StatePtr PredictionService::update(const QString &projectId, Change &&change)
+{
+    std::unique_lock lock(m_mutex);
+    const StatePtr old = m_projects.value(projectId);
+    auto next = old ? std::make_shared<ProjectState>(*old) : std::make_shared<ProjectState>();
+    change(*next);
+    next->compile();
+    StatePtr result = next;
+    m_projects.insert(projectId, result);
+    return result;
+}
+
+SetupOutcome PredictionService::setup(const QString &projectId, const QString &labelConfigXml)
+{
+    StatePtr s;
+    if (labelConfigXml.isNull()) {
+        s = state(projectId);
+        if (!s)
+            s = update(projectId, [](ProjectState &) {});
+    } else {
+        StatePtr current = state(projectId);
+        if (current && current->config && current->configXml == labelConfigXml) {
+            s = current;
+        } else {
+            // Parse outside the lock; the swap itself is short.
+            auto parsed = std::make_shared<const labelconfig::LabelConfig>(labelconfig::parse(labelConfigXml));
+            s = update(projectId, [&](ProjectState &st) {
+                st.configXml = labelConfigXml;
+                st.config = parsed;
+            });
+        }
+    }
+    SetupOutcome out;
+    out.projectId = projectId;
+    out.modelVersion = versionName(s->maxVersion());
+    out.servable = s->config && s->config->isServable();
+    if (!s->config)
+        out.reason = QStringLiteral("Label Studio has not sent this project's label config yet.");
+    else if (!out.servable)
+        out.reason = s->config->reason();
+    return out;
+}
+
+SetupOutcome PredictionService::setLabelConfig(const QString &projectId, const QString &labelConfigXml)
+{
+    return setup(projectId, labelConfigXml.isNull() ? QString(QLatin1String("")) : labelConfigXml);
+}
+
+PredictOutcome PredictionService::predict(const QString &projectId, const QString &labelConfigXml,
+                                          const json &tasks)
+{
+    PredictOutcome out;
+    if (!tasks.is_array()) {
+        out.status = 400;
+        out.error = QStringLiteral("\"tasks\" must be a list of task objects, not %1.")
+                        .arg(QLatin1String(jsonTypeName(tasks)));
+        return out;
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (!tasks[i].is_object()) {
+            out.status = 400;
+            out.error = QStringLiteral("tasks[%1] is %2; every task must be an object like {\"id\": 1, \"data\": {...}}.")
+                            .arg(i)
+                            .arg(QLatin1String(jsonTypeName(tasks[i])));
+            return out;
+        }
+    }
+
+    StatePtr s = state(projectId);
+    const bool hasModel = s && !s->models.empty();
+    if (!hasModel) {
+        // Honest answer before any model exists: no prediction at all. Label Studio saves
+        // nothing for an empty list, so tasks are not marked as predicted by a model that
+        // does not exist; after the first version /setup reports it and LS asks again.
+        out.body = json{{"results", json::array()},
+                        {"model_version", versionName(0).toStdString()},
+                        {"message", "No model has been trained for this project yet, so no task got a prediction."}};
+        return out;
+    }
+    // Label Studio sends the current label config with every request; adopt it when it changed.
+    if (!labelConfigXml.isEmpty() && (!s->config || s->configXml != labelConfigXml)) {
+        auto parsed = std::make_shared<const labelconfig::LabelConfig>(labelconfig::parse(labelConfigXml));
+        s = update(projectId, [&](ProjectState &st) {
+            st.configXml = labelConfigXml;
+            st.config = parsed;
+        });
+    }
+    if (s->served.empty()) {
+        out.body = json{{"results", json::array()},
+                        {"model_version", versionName(s->maxVersion()).toStdString()},
+                        {"message", "The project's label config has no Choices control that the active model can fill, so no task got a prediction."}};
+        return out;
+    }
+
+    json results = json::array();
+    int usedVersion = 0;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const json &task = tasks[i];
+        const auto data = task.find("data");
+        if (data == task.end() || !data->is_object()) {
+            out.status = 400;
+            out.error = QStringLiteral("%1 has no \"data\" object (it is %2); Label Studio tasks keep their fields under \"data\".")
+                            .arg(taskLabel(task, i),
+                                 QLatin1String(data == task.end() ? "missing" : jsonTypeName(*data)));
+            return out;
+        }
+        json regions = json::array();
+        double scoreSum = 0.0;
+        int taskVersion = 0;
+        for (const ServedTarget &t : s->served) {
+            auto value = data->find(t.dataKey);
+            if (value == data->end())
+                value = data->find("$undefined$");
+            if (value == data->end() || !value->is_string()) {
+                out.status = 400;
+                out.error = QStringLiteral("%1: data.%2 must be a string with the text to classify, but it is %3.")
+                                .arg(taskLabel(task, i), QString::fromStdString(t.dataKey),
+                                     QLatin1String(value == data->end() ? "missing" : jsonTypeName(*value)));
+                return out;
+            }
+            const model::Prediction p = t.model->predict(QString::fromStdString(value->get_ref<const std::string &>()));
+            json chosen = json::array();
+            double score = 0.0;
+            if (!t.multiple) {
+                // The top class, or the best class the label config still allows.
+                for (const model::ClassScore &cs : p.scores) {
+                    if (t.choices.isEmpty() || t.choices.contains(cs.label)) {
+                        chosen.push_back(cs.label.toStdString());
+                        score = cs.probability;
+                        break;
+                    }
+                }
+                if (chosen.empty() && !p.labels.isEmpty()
+                    && (t.choices.isEmpty() || t.choices.contains(p.labels.front()))) {
+                    chosen.push_back(p.labels.front().toStdString());
+                    score = p.score;
+                }
+            } else {
+                double sum = 0.0;
+                for (const QString &label : p.labels) {
+                    if (!t.choices.isEmpty() && !t.choices.contains(label))
+                        continue;
+                    chosen.push_back(label.toStdString());
+                    for (const model::ClassScore &cs : p.scores)
+                        if (cs.label == label)
+                            sum += cs.probability;
+                }
+                if (!chosen.empty())
+                    score = sum / double(chosen.size());
+            }
+            if (chosen.empty())
+                continue;
+            regions.push_back(json{{"from_name", t.fromName},
+                                   {"to_name", t.toName},
+                                   {"type", "choices"},
+                                   {"value", json{{"choices", std::move(chosen)}}},
+                                   {"score", score}});
+            scoreSum += score;
+            taskVersion = std::max(taskVersion, t.version);
+        }
+        if (taskVersion == 0)
+            for (const ServedTarget &t : s->served)
+                taskVersion = std::max(taskVersion, t.version);
+        usedVersion = std::max(usedVersion, taskVersion);
+        const double score = regions.empty() ? 0.0 : scoreSum / double(regions.size());
+        results.push_back(json{{"result", std::move(regions)},
+                               {"score", score},
+                               {"model_version", versionName(taskVersion).toStdString()}});
+        ++out.predicted;
+    }
+    out.body = json{{"results", std::move(results)}, {"model_version", versionName(usedVersion).toStdString()}};
+    return out;
+}
+
+int PredictionService::loadActiveFromRegistry(QStringList *warnings)
+{
+    if (!m_registry)
+        return 0;
+    int loaded = 0;
+    const QStringList ids = m_registry->projects();
+    for (const QString &projectId : ids) {
+        const QHash<QString, int> active = m_registry->activeVersions(projectId);
+        for (auto it = active.cbegin(); it != active.cend(); ++it) {
+            QString error;
+            auto model = m_registry->load(projectId, it.value(), &error);
+            if (!model) {
+                if (warnings)
+                    *warnings << error;
+                continue;
+            }
+            installModel(projectId, std::move(model), it.value(), it.key());
+            ++loaded;
+        }
+    }
+    return loaded;
+}
+
+void PredictionService::installModel(const QString &projectId, std::shared_ptr<const model::TextClassifier> model,
+                                     int version, const QString &target)
+{
+    update(projectId, [&](ProjectState &st) {
+        st.models[target] = ActiveModel{version, std::move(model)};
+        st.installedVersions.insert(version);
+    });
+}
+
+std::optional<ModelVersionInfo> PredictionService::publish(const QString &projectId,
+                                                           std::shared_ptr<const model::TextClassifier> model,
+                                                           const NewModelVersion &meta, QString *error)
+{
+    if (!model) {
+        if (error)
+            *error = QStringLiteral("There is no model to publish.");
+        return std::nullopt;
+    }
+    if (!m_registry) {
+        if (error)
+            *error = QStringLiteral("This prediction service has no model registry (no data folder).");
+        return std::nullopt;
+    }
+    auto info = m_registry->addVersion(projectId, *model, meta, error);
+    if (!info)
+        return std::nullopt;
+    if (!m_registry->activate(projectId, info->version, error))
+        return std::nullopt;
+    installModel(projectId, std::move(model), info->version, info->target);
+    return info;
+}
+
+bool PredictionService::activate(const QString &projectId, int version, QString *error)
+{
+    if (!m_registry) {
+        if (error)
+            *error = QStringLiteral("This prediction service has no model registry (no data folder).");
+        return false;
+    }
+    const auto info = m_registry->version(projectId, version);
+    if (!info) {
+        if (error)
+            *error = QStringLiteral("Project %1 has no model version %2.").arg(projectId).arg(version);
+        return false;
+    }
+    // Load first: if the file is damaged nothing changes.
+    auto model = m_registry->load(projectId, version, error);
+    if (!model)
+        return false;
+    if (!m_registry->activate(projectId, version, error))
+        return false;
+    installModel(projectId, std::move(model), version, info->target);
+    return true;
+}
+
+std::optional<int> PredictionService::rollback(const QString &projectId, const QString &target, QString *error)
+{
+    if (!m_registry) {
+        if (error)
+            *error = QStringLiteral("This prediction service has no model registry (no data folder).");
+        return std::nullopt;
+    }
+    const int current = m_registry->activeVersions(projectId).value(target, 0);
+    auto previous = m_registry->rollback(projectId, target, error);
+    if (!previous)
+        return std::nullopt;
+    auto model = m_registry->load(projectId, *previous, error);
+    if (!model) {
+        // Put the registry back the way it was; the served model never changed.
+        if (current > 0)
+            m_registry->activate(projectId, current, nullptr);
+        return std::nullopt;
+    }
+    installModel(projectId, std::move(model), *previous, target);
+    return previous;
+}
+
+int PredictionService::activeVersion(const QString &projectId) const
+{
+    const StatePtr s = state(projectId);
+    return s ? s->maxVersion() : kNoModel;
+}
+
+QString PredictionService::modelVersion(const QString &projectId) const
+{
+    return versionName(activeVersion(projectId));
+}
+
+QHash<QString, int> PredictionService::activeTargets(const QString &projectId) const
+{
+    QHash<QString, int> out;
+    if (const StatePtr s = state(projectId))
+        for (const auto &[target, m] : s->models)
+            out.insert(target, m.version);
+    return out;
+}
+
+QHash<QString, QString> PredictionService::activeModelVersions() const
+{
+    QHash<QString, QString> out;
+    std::shared_lock lock(m_mutex);
+    for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+        if (!it.value()->models.empty())
+            out.insert(it.key(), versionName(it.value()->maxVersion()));
+    return out;
+}
+
+QStringList PredictionService::versionNames(const QString &projectId) const
+{
+    std::set<int> all;
+    if (const StatePtr s = state(projectId))
+        all = s->installedVersions;
+    if (m_registry)
+        for (const ModelVersionInfo &info : m_registry->versions(projectId))
+            all.insert(info.version);
+    QStringList out;
+    for (int v : all)
+        out << versionName(v);
+    return out;
+}
+
+QStringList PredictionService::projects() const
+{
+    QStringList out;
+    {
+        std::shared_lock lock(m_mutex);
+        out = m_projects.keys();
+    }
+    if (m_registry)
+        for (const QString &p : m_registry->projects())
+            if (!out.contains(p))
+                out << p;
+    out.sort();
+    return out;
+}
+
+QString PredictionService::labelConfigXml(const QString &projectId) const
+{
+    const StatePtr s = state(projectId);
+    return s ? s->configXml : QString();
+}
+
+} // namespace loopdeck::backend
