@@ -50,7 +50,10 @@ def start(env_file, ls_bin):
     log_path = os.path.join(data_dir, "label-studio.log")
     env = dict(os.environ,
                LATEST_VERSION_CHECK="false", COLLECT_ANALYTICS="false", SENTRY_DSN="",
-               LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true", DJANGO_DB="sqlite")
+               LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true", DJANGO_DB="sqlite",
+               # Label Studio 1.23.2 refuses ML backends and webhooks on loopback addresses by
+               # default; LoopDeck's backend runs on 127.0.0.1 in these tests.
+               ML_BLOCK_LOCAL_IP="false", SSRF_PROTECTION_ENABLED="false")
     for bare in ("USERNAME", "PASSWORD", "PORT", "HOST"):
         env.pop(bare, None)  # Label Studio reads these bare names too
     cmd = [ls_bin, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),

@@ -396,6 +396,11 @@ QString LsError::message() const
         return tr("This organization has legacy tokens switched off (401). Use a Personal Access Token instead, "
                   "or ask an owner to enable legacy tokens in Organization > API Tokens Settings.");
     case Kind::Forbidden:
+        if (detail.contains(QLatin1String("reserved network address")))
+            return tr("Label Studio refuses to call an address on this machine or a private network (403: %1). "
+                      "Start Label Studio with ML_BLOCK_LOCAL_IP=false (and SSRF_PROTECTION_ENABLED=false so that "
+                      "webhooks reach LoopDeck), or serve the backend on an address Label Studio may call.")
+                .arg(detail);
         return tr("The token's user may not do this (403).%1").arg(said);
     case Kind::NotFound:
         return tr("Not found (404)%1. Check that the URL points to a Label Studio server and the project still exists.%2")
