@@ -18,6 +18,7 @@ private slots:
     void idfAndSublinearTf();
     void unknownBucketsDropped();
     void fromPartsValidates();
+    void denseAndSortedPathsAgree();
 };
 
 void TestFeatures::stableHashIsFnv1aOverUtf8()
@@ -110,6 +111,32 @@ void TestFeatures::fromPartsValidates()
     QVERIFY(error.contains(u"sorted"));
     QVERIFY(!TfidfModel::fromParts({1, 2}, {1, 3}, 2, &error));
     QVERIFY(!TfidfModel::fromParts({1}, {1, 1}, 2, &error));
+}
+
+void TestFeatures::denseAndSortedPathsAgree()
+{
+    const FeatureHasher hasher(16);
+    std::vector<TermCounts> docs;
+    for (const QString &t : {u"the cat sat on the mat"_qs, u"the dog ate the cat food"_qs, u"猫 狗 cat"_qs, u""_qs})
+        docs.push_back(hasher.countText(t));
+    const TfidfModel sorted = TfidfModel::fit(docs);
+    const TfidfModel dense = TfidfModel::fit(docs, 16);
+    QCOMPARE(dense.buckets(), sorted.buckets());
+    QCOMPARE(dense.documentFrequency(), sorted.documentFrequency());
+    QCOMPARE(dense.documentCount(), 4u);
+    // Buckets beyond the announced range fall back to sorting instead of overflowing.
+    QCOMPARE(TfidfModel::fit({{{70000, 1}}}, 16).buckets(), std::vector<std::uint32_t>{70000});
+    const std::vector<SparseRow> all = dense.transformAll(docs, 16);
+    const std::vector<SparseRow> viaSearch = dense.transformAll(docs, 0);
+    QCOMPARE(all.size(), docs.size());
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+        QCOMPARE(all[i], dense.transform(docs[i]));
+        QCOMPARE(viaSearch[i], all[i]);
+    }
+    QVERIFY(all[3].empty());
+    QCOMPARE(sublinearTf(1), 1.0);
+    QVERIFY(std::abs(sublinearTf(5) - (1.0 + std::log(5.0))) < 1e-12);
+    QVERIFY(std::abs(sublinearTf(1000) - (1.0 + std::log(1000.0))) < 1e-12);
 }
 
 QTEST_APPLESS_MAIN(TestFeatures)

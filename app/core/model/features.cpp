@@ -2,7 +2,10 @@
 
 #include "core/model/tokenizer.h"
 
+#include <QtConcurrent/QtConcurrentMap>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace loopdeck::model {
@@ -26,6 +29,8 @@ inline std::uint64_t mix(std::uint64_t x)
     x ^= x >> 31;
     return x;
 }
+
+constexpr int kDenseBits = 24; // dense tables up to 16 M entries (64 MB) during training
 
 constexpr std::uint64_t kUnigramSalt = 0x756e696772616d31ull; // "unigram1"
 constexpr std::uint64_t kBigramSalt = 0x62696772616d3221ull;  // "bigram2!"
@@ -106,10 +111,28 @@ TermCounts FeatureHasher::countText(QStringView text) const
     return count(Tokenizer::tokenize(text));
 }
 
-TfidfModel TfidfModel::fit(const std::vector<TermCounts> &documents)
+TfidfModel TfidfModel::fit(const std::vector<TermCounts> &documents, int hashBits)
 {
     TfidfModel m;
     m.m_documents = static_cast<std::uint32_t>(documents.size());
+    std::uint32_t maxBucket = 0;
+    for (const TermCounts &d : documents)
+        if (!d.empty())
+            maxBucket = std::max(maxBucket, d.back().first);
+    if (hashBits > 0 && hashBits <= kDenseBits && maxBucket < (1u << hashBits)) {
+        std::vector<std::uint32_t> df(std::size_t(1) << hashBits, 0);
+        for (const TermCounts &d : documents)
+            for (const auto &[bucket, n] : d)
+                ++df[bucket]; // each bucket appears once per document
+        for (std::size_t b = 0; b < df.size(); ++b) {
+            if (df[b]) {
+                m.m_buckets.push_back(static_cast<std::uint32_t>(b));
+                m.m_df.push_back(df[b]);
+            }
+        }
+        m.computeIdf();
+        return m;
+    }
     std::vector<std::uint32_t> all;
     std::size_t total = 0;
     for (const TermCounts &d : documents)
@@ -117,7 +140,7 @@ TfidfModel TfidfModel::fit(const std::vector<TermCounts> &documents)
     all.reserve(total);
     for (const TermCounts &d : documents)
         for (const auto &[bucket, n] : d)
-            all.push_back(bucket); // each bucket appears once per document
+            all.push_back(bucket);
     std::sort(all.begin(), all.end());
     for (std::uint32_t b : all) {
         if (!m.m_buckets.empty() && m.m_buckets.back() == b) {
@@ -172,23 +195,41 @@ std::int64_t TfidfModel::column(std::uint32_t bucket) const
     return it - m_buckets.begin();
 }
 
-SparseRow TfidfModel::transform(const TermCounts &counts) const
+double sublinearTf(std::uint32_t n)
+{
+    static const std::array<double, 64> table = [] {
+        std::array<double, 64> t{};
+        for (std::size_t i = 1; i < t.size(); ++i)
+            t[i] = 1.0 + std::log(static_cast<double>(i));
+        return t;
+    }();
+    return n < table.size() ? table[n] : 1.0 + std::log(static_cast<double>(n));
+}
+
+SparseRow TfidfModel::weigh(const TermCounts &counts, const std::int32_t *denseColumns) const
 {
     SparseRow row;
     row.reserve(counts.size());
     double norm = 0.0;
-    // counts are sorted by bucket, so the search can resume where the last one stopped.
+    // counts are sorted by bucket, so a search can resume where the last one stopped.
     auto from = m_buckets.begin();
     for (const auto &[bucket, n] : counts) {
-        from = std::lower_bound(from, m_buckets.end(), bucket);
-        if (from == m_buckets.end())
-            break;
-        if (*from != bucket)
-            continue;
-        const auto col = static_cast<std::uint32_t>(from - m_buckets.begin());
-        const double v = (1.0 + std::log(static_cast<double>(n))) * m_idf[col];
+        std::int64_t col;
+        if (denseColumns) {
+            col = denseColumns[bucket];
+            if (col < 0)
+                continue;
+        } else {
+            from = std::lower_bound(from, m_buckets.end(), bucket);
+            if (from == m_buckets.end())
+                break;
+            if (*from != bucket)
+                continue;
+            col = from - m_buckets.begin();
+        }
+        const double v = sublinearTf(n) * m_idf[static_cast<std::size_t>(col)];
         norm += v * v;
-        row.emplace_back(col, static_cast<float>(v));
+        row.emplace_back(static_cast<std::uint32_t>(col), static_cast<float>(v));
     }
     if (norm > 0.0) {
         const double inv = 1.0 / std::sqrt(norm);
@@ -196,6 +237,24 @@ SparseRow TfidfModel::transform(const TermCounts &counts) const
             entry.second = static_cast<float>(entry.second * inv);
     }
     return row;
+}
+
+SparseRow TfidfModel::transform(const TermCounts &counts) const
+{
+    return weigh(counts, nullptr);
+}
+
+std::vector<SparseRow> TfidfModel::transformAll(const std::vector<TermCounts> &documents, int hashBits) const
+{
+    std::vector<std::int32_t> dense;
+    if (hashBits > 0 && hashBits <= kDenseBits && (m_buckets.empty() || m_buckets.back() < (1u << hashBits))) {
+        dense.assign(std::size_t(1) << hashBits, -1);
+        for (std::size_t i = 0; i < m_buckets.size(); ++i)
+            dense[m_buckets[i]] = static_cast<std::int32_t>(i);
+    }
+    const std::int32_t *table = dense.empty() ? nullptr : dense.data();
+    return QtConcurrent::blockingMapped<std::vector<SparseRow>>(
+        documents, [this, table](const TermCounts &c) { return weigh(c, table); });
 }
 
 } // namespace loopdeck::model

@@ -20,6 +20,9 @@ namespace loopdeck::model {
 // FNV-1a (64-bit) over the UTF-8 encoding of s, computed without allocating.
 std::uint64_t stableHash(QStringView s);
 
+// The sublinear term frequency 1 + ln(n) (n >= 1), from a table for small n.
+double sublinearTf(std::uint32_t n);
+
 // (bucket, count) pairs sorted by bucket; each bucket appears once.
 using TermCounts = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 // (column, value) pairs sorted by column; column indexes TfidfModel::buckets().
@@ -53,8 +56,9 @@ public:
     TfidfModel() = default;
 
     // Learns the vocabulary (every bucket seen) and the smoothed idf
-    // ln((1 + n) / (1 + df)) + 1 from the training documents.
-    static TfidfModel fit(const std::vector<TermCounts> &documents);
+    // ln((1 + n) / (1 + df)) + 1 from the training documents. With hashBits (the buckets'
+    // range, <= 24) document frequencies are counted in a dense table instead of by sorting.
+    static TfidfModel fit(const std::vector<TermCounts> &documents, int hashBits = 0);
 
     // Rebuilds a model from saved parts; buckets must be strictly increasing and every df in
     // 1..documentCount. Returns std::nullopt and sets *error otherwise.
@@ -64,6 +68,9 @@ public:
 
     // Sublinear tf x idf, l2-normalised; unknown buckets are dropped.
     SparseRow transform(const TermCounts &counts) const;
+    // The same for many documents at once (training): looks columns up in a dense table when
+    // hashBits <= 24 and spreads the work over the global thread pool.
+    std::vector<SparseRow> transformAll(const std::vector<TermCounts> &documents, int hashBits) const;
 
     // Column of a bucket, or -1 when the bucket was never seen in training.
     std::int64_t column(std::uint32_t bucket) const;
@@ -76,6 +83,7 @@ public:
 
 private:
     void computeIdf();
+    SparseRow weigh(const TermCounts &counts, const std::int32_t *denseColumns) const;
 
     std::vector<std::uint32_t> m_buckets; // sorted, unique
     std::vector<std::uint32_t> m_df;      // per column

@@ -284,16 +284,14 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     const FeatureHasher hasher = impl->hasher;
     const std::vector<TermCounts> counts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
         examples, [hasher](const Example &e) { return hasher.countText(e.text); });
-    impl->tfidf = TfidfModel::fit(counts);
+    impl->tfidf = TfidfModel::fit(counts, options.hashBits);
     const auto featureCount = static_cast<int>(impl->tfidf.size());
 
     // liblinear rows: features (1-based columns), then the bias feature, then the terminator.
+    std::vector<SparseRow> rows = impl->tfidf.transformAll(counts, options.hashBits);
     std::size_t nodes = 0;
-    std::vector<SparseRow> rows(counts.size());
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-        rows[i] = impl->tfidf.transform(counts[i]);
-        nodes += rows[i].size() + 2;
-    }
+    for (const SparseRow &r : rows)
+        nodes += r.size() + 2;
     std::vector<feature_node> space(nodes);
     std::vector<feature_node *> x(rows.size());
     std::size_t at = 0;
@@ -348,7 +346,7 @@ Prediction TextClassifier::predict(const QString &text) const
         if (*from != bucket)
             continue;
         const auto col = static_cast<std::size_t>(from - buckets.begin());
-        const double v = (1.0 + std::log(static_cast<double>(n))) * idf[col];
+        const double v = sublinearTf(n) * idf[col];
         norm += v * v;
         const float *w = d->weights.data() + col * static_cast<std::size_t>(k);
         for (int c = 0; c < k; ++c)
