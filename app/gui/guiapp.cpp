@@ -1,17 +1,37 @@
 #include "gui/guiapp.h"
 
+#include "gui/mainwindow.h"
+#include "gui/translations.h"
+
 #include <QApplication>
-#include <QLabel>
+#include <QIcon>
+
+// Resources compiled into the static gui library must be pulled in by name (outside any namespace).
+static void initGuiResources()
+{
+    Q_INIT_RESOURCE(loopdeck);
+}
 
 namespace loopdeck::gui {
+
+void initResources()
+{
+    ::initGuiResources();
+}
 
 int run(int argc, char *argv[])
 {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("LoopDeck"));
     QApplication::setOrganizationName(QStringLiteral("LoopDeck"));
-    QLabel placeholder(QStringLiteral("LoopDeck"));
-    placeholder.show();
+    QApplication::setApplicationVersion(QStringLiteral(LOOPDECK_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("loopdeck"));
+    initResources();
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
+    installTranslations(preferredLocale());
+
+    MainWindow window;
+    window.show();
     return app.exec();
 }
 

@@ -5,5 +5,7 @@
 namespace loopdeck::gui {
 
 int run(int argc, char *argv[]);
+// Registers the icons embedded in the gui library (run() does it; tests call it themselves).
+void initResources();
 
 } // namespace loopdeck::gui

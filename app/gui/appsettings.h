@@ -1,0 +1,38 @@
+#pragma once
+// Typed access to the desktop app's own settings (refresh interval, data directory, the
+// backend's host and port) in QSettings. The main window, the settings dialog and the backend
+// panel read and write through it; tests hand it a temporary QSettings.
+#include <QSettings>
+#include <QString>
+
+namespace loopdeck::gui {
+
+class AppSettings final
+{
+public:
+    static constexpr int kDefaultRefreshSeconds = 30;
+    static constexpr int kMinRefreshSeconds = 2;
+    static constexpr int kMaxRefreshSeconds = 3600;
+
+    // Not owned; must outlive this object.
+    explicit AppSettings(QSettings *settings);
+
+    int refreshIntervalSeconds() const;
+    void setRefreshIntervalSeconds(int seconds);
+
+    // The configured data directory, or the platform default when none is set.
+    QString dataDir() const;
+    void setDataDir(const QString &dir); // empty restores the default
+
+    QString backendHost() const;
+    void setBackendHost(const QString &host);
+    int backendPort() const;
+    void setBackendPort(int port);
+
+    QSettings *settings() const { return m_settings; }
+
+private:
+    QSettings *m_settings;
+};
+
+} // namespace loopdeck::gui

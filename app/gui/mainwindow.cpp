@@ -1,0 +1,644 @@
+#include "gui/mainwindow.h"
+
+#include "gui/appsettings.h"
+#include "gui/backendpanel.h"
+#include "gui/connectiondialog.h"
+#include "gui/progressdelegate.h"
+#include "gui/projectdetailpane.h"
+#include "gui/projectsmodel.h"
+#include "gui/settingsdialog.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPainter>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace loopdeck::gui {
+
+using State = DashboardSession::State;
+using Source = settings::TokenStore::Source;
+
+namespace {
+
+QFrame *separator(QWidget *parent)
+{
+    auto *line = new QFrame(parent);
+    line->setFrameShape(QFrame::VLine);
+    line->setFrameShadow(QFrame::Sunken);
+    return line;
+}
+
+QString tokenSourceText(Source source)
+{
+    switch (source) {
+    case Source::Keychain: return MainWindow::tr("token saved in keychain");
+    case Source::Session: return MainWindow::tr("not saved — session only");
+    case Source::Environment: return MainWindow::tr("from LOOPDECK_TOKEN — not saved");
+    case Source::None: break;
+    }
+    return MainWindow::tr("no token");
+}
+
+} // namespace
+
+MainWindow::MainWindow(QSettings *settings, QWidget *parent)
+    : QMainWindow(parent)
+    , m_ownSettings(settings ? nullptr : std::make_unique<QSettings>())
+    , m_settings(settings ? settings : m_ownSettings.get())
+    , m_appSettings(std::make_unique<AppSettings>(m_settings))
+    , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
+    , m_tokens(new settings::TokenStore(this))
+    , m_session(new DashboardSession(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("LoopDeck"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
+    buildActions();
+    buildUi();
+
+    connect(m_session, &DashboardSession::stateChanged, this, &MainWindow::updateStatus);
+    connect(m_session, &DashboardSession::projectsUpdated, this, &MainWindow::updateProjects);
+    connect(m_session, &DashboardSession::refreshStarted, this, [this] {
+        m_refreshStatus->setText(tr("Refreshing…"));
+        m_refreshAction->setEnabled(false);
+    });
+    connect(m_session, &DashboardSession::refreshFinished, this, [this](bool ok) {
+        m_refreshAction->setEnabled(true);
+        const QLocale locale;
+        if (ok)
+            m_refreshStatus->setText(tr("Last refresh at %1").arg(locale.toString(QTime::currentTime(), QLocale::LongFormat)));
+        else
+            m_refreshStatus->setText(tr("Refresh failed at %1; retrying automatically")
+                                         .arg(locale.toString(QTime::currentTime(), QLocale::LongFormat)));
+        Q_EMIT refreshed(ok);
+    });
+    connect(m_session, &DashboardSession::storeProblem, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 15000); });
+
+    applySettings();
+    reloadProfiles(m_profiles->lastUsed());
+    resize(1280, 800);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions()
+{
+    auto icon = [](const char *name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name))); };
+    m_addAction = new QAction(icon("add"), tr("&Add connection…"), this);
+    m_addAction->setToolTip(tr("Add a Label Studio connection"));
+    m_editAction = new QAction(icon("edit"), tr("&Edit connection…"), this);
+    m_editAction->setToolTip(tr("Change the URL or token of this connection"));
+    m_removeAction = new QAction(icon("remove"), tr("&Remove connection"), this);
+    m_refreshAction = new QAction(icon("refresh"), tr("&Refresh"), this);
+    m_refreshAction->setShortcut(QKeySequence::Refresh);
+    m_refreshAction->setToolTip(tr("Fetch the projects again now (%1)").arg(QKeySequence(QKeySequence::Refresh).toString(QKeySequence::NativeText)));
+    m_settingsAction = new QAction(icon("settings"), tr("&Settings…"), this);
+    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    m_aboutAction = new QAction(tr("&About LoopDeck"), this);
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+
+    connect(m_addAction, &QAction::triggered, this, &MainWindow::addConnection);
+    connect(m_editAction, &QAction::triggered, this, &MainWindow::editConnection);
+    connect(m_removeAction, &QAction::triggered, this, &MainWindow::removeConnection);
+    connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refreshNow);
+    connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+    connect(m_aboutAction, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About LoopDeck"),
+                           tr("<h3>LoopDeck %1</h3><p>A desktop control panel for the Label Studio labeling loop: "
+                              "project progress, a built-in ML backend and its model.</p>")
+                               .arg(QStringLiteral(LOOPDECK_VERSION)));
+    });
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_settingsAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+    QMenu *connection = menuBar()->addMenu(tr("&Connection"));
+    connection->addAction(m_addAction);
+    connection->addAction(m_editAction);
+    connection->addAction(m_removeAction);
+    connection->addSeparator();
+    connection->addAction(m_refreshAction);
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_aboutAction);
+}
+
+void MainWindow::buildUi()
+{
+    auto *toolbar = addToolBar(tr("Main toolbar"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    toolbar->setMovable(false);
+    toolbar->setFloatable(false);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->setIconSize(QSize(18, 18));
+    toolbar->setContextMenuPolicy(Qt::PreventContextMenu);
+    auto *connectionLabel = new QLabel(tr("Connection:"), toolbar);
+    connectionLabel->setContentsMargins(6, 0, 6, 0);
+    toolbar->addWidget(connectionLabel);
+    m_connections = new QComboBox(toolbar);
+    m_connections->setObjectName(QStringLiteral("connectionCombo"));
+    m_connections->setMinimumContentsLength(22);
+    m_connections->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_connections->setToolTip(tr("Saved Label Studio connections"));
+    connect(m_connections, &QComboBox::activated, this,
+            [this](int index) { connectProfile(m_connections->itemText(index)); });
+    toolbar->addWidget(m_connections);
+    toolbar->addAction(m_addAction);
+    toolbar->addAction(m_editAction);
+    toolbar->addSeparator();
+    toolbar->addAction(m_refreshAction);
+    auto *spacer = new QWidget(toolbar);
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    toolbar->addWidget(spacer);
+    toolbar->addAction(m_settingsAction);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(8, 6, 8, 4);
+    layout->setSpacing(6);
+    layout->addWidget(buildStatusStrip());
+
+    m_tabs = new QTabWidget(central);
+    m_tabs->setObjectName(QStringLiteral("mainTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(buildProjectsPage(), QIcon(QStringLiteral(":/icons/projects.svg")), tr("Projects"));
+    m_backend = new BackendPanel(m_session, m_appSettings.get(), m_tabs);
+    m_tabs->addTab(m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
+    layout->addWidget(m_tabs, 1);
+    setCentralWidget(central);
+
+    m_refreshStatus = new QLabel(statusBar());
+    m_intervalStatus = new QLabel(statusBar());
+    statusBar()->addWidget(m_refreshStatus, 1);
+    statusBar()->addPermanentWidget(m_intervalStatus);
+}
+
+QWidget *MainWindow::buildStatusStrip()
+{
+    auto *strip = new QFrame(this);
+    strip->setObjectName(QStringLiteral("connectionStatus"));
+    strip->setFrameShape(QFrame::StyledPanel);
+    strip->setAutoFillBackground(true);
+    QPalette pal = strip->palette();
+    pal.setColor(QPalette::Window, pal.color(QPalette::Base));
+    strip->setPalette(pal);
+    auto *layout = new QHBoxLayout(strip);
+    layout->setContentsMargins(10, 6, 10, 6);
+    layout->setSpacing(10);
+    m_stateDot = new QLabel(strip);
+    m_stateDot->setFixedSize(14, 14);
+    m_stateLabel = new QLabel(strip);
+    m_stateLabel->setObjectName(QStringLiteral("connectionState"));
+    m_stateLabel->setWordWrap(true);
+    m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stateLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    QFont bold = m_stateLabel->font();
+    bold.setBold(true);
+    m_stateLabel->setFont(bold);
+    m_serverLabel = new QLabel(strip);
+    m_userLabel = new QLabel(strip);
+    m_tokenLabel = new QLabel(strip);
+    m_tokenLabel->setObjectName(QStringLiteral("tokenStatus"));
+    layout->addWidget(m_stateDot, 0, Qt::AlignVCenter);
+    layout->addWidget(m_stateLabel, 1);
+    layout->addWidget(separator(strip));
+    layout->addWidget(m_serverLabel);
+    layout->addWidget(separator(strip));
+    layout->addWidget(m_userLabel);
+    layout->addWidget(separator(strip));
+    layout->addWidget(m_tokenLabel);
+    return strip;
+}
+
+QWidget *MainWindow::buildProjectsPage()
+{
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->setObjectName(QStringLiteral("projectsSplitter"));
+    m_splitter->setChildrenCollapsible(false);
+
+    auto *left = new QWidget(m_splitter);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 8, 0, 0);
+    leftLayout->setSpacing(6);
+    auto *filterRow = new QHBoxLayout;
+    m_filter = new QLineEdit(left);
+    m_filter->setObjectName(QStringLiteral("projectFilter"));
+    m_filter->setPlaceholderText(tr("Filter projects by title…"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->addAction(QIcon(QStringLiteral(":/icons/search.svg")), QLineEdit::LeadingPosition);
+    m_filterCount = new QLabel(left);
+    m_filterCount->setForegroundRole(QPalette::PlaceholderText);
+    filterRow->addWidget(m_filter, 1);
+    filterRow->addWidget(m_filterCount);
+    leftLayout->addLayout(filterRow);
+
+    m_model = new ProjectsModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(ProjectsModel::SortRole);
+    m_proxy->setFilterKeyColumn(ProjectsModel::TitleColumn);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setDynamicSortFilter(true);
+    connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_filter, &QLineEdit::textChanged, this, &MainWindow::updateFilterCount);
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateFilterCount);
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateFilterCount);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateFilterCount);
+
+    m_table = new QTableView(left);
+    m_table->setObjectName(QStringLiteral("projectsTable"));
+    m_table->setModel(m_proxy);
+    m_table->setItemDelegateForColumn(ProjectsModel::DoneColumn, new ProgressDelegate(m_table));
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setAlternatingRowColors(true);
+    m_table->setShowGrid(false);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 14);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(ProjectsModel::TitleColumn, Qt::AscendingOrder);
+    QHeaderView *header = m_table->horizontalHeader();
+    header->setHighlightSections(false);
+    header->setStretchLastSection(false);
+    header->setMinimumSectionSize(60);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setSectionResizeMode(ProjectsModel::TitleColumn, QHeaderView::Stretch);
+    const QFontMetrics fm(header->font());
+    for (int c = 1; c < ProjectsModel::ColumnCount; ++c) {
+        const QString text = m_model->headerData(c, Qt::Horizontal).toString();
+        int width = std::max(fm.horizontalAdvance(text) + 36, fm.horizontalAdvance(QStringLiteral("000,000")) + 24);
+        if (c == ProjectsModel::DoneColumn)
+            width = std::max(width, 130);
+        if (c == ProjectsModel::RefreshedColumn)
+            width = std::max(width, fm.horizontalAdvance(QStringLiteral("00:00 PM")) + 30);
+        m_table->setColumnWidth(c, width);
+    }
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentProject);
+    leftLayout->addWidget(m_table, 1);
+
+    m_detail = new ProjectDetailPane(this);
+    auto *scroll = new QScrollArea(m_splitter);
+    scroll->setObjectName(QStringLiteral("detailScroll"));
+    scroll->setWidget(m_detail);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(380);
+
+    m_splitter->addWidget(left);
+    m_splitter->addWidget(scroll);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    m_splitter->setSizes({760, 500});
+    updateFilterCount();
+    return m_splitter;
+}
+
+void MainWindow::applySettings()
+{
+    m_session->setRefreshInterval(m_appSettings->refreshIntervalSeconds());
+    m_intervalStatus->setText(tr("Auto-refresh every %n second(s)", nullptr, m_appSettings->refreshIntervalSeconds()));
+    QString error;
+    if (!m_session->setDataDir(m_appSettings->dataDir(), &error))
+        statusBar()->showMessage(error, 15000);
+    showCurrentProject();
+}
+
+// --- connections -----------------------------------------------------------------------------
+
+bool MainWindow::fillProfiles(const QString &select)
+{
+    const QList<settings::ConnectionProfile> all = m_profiles->all();
+    const QSignalBlocker blocker(m_connections);
+    m_connections->clear();
+    for (const auto &p : all) {
+        m_connections->addItem(QIcon(QStringLiteral(":/icons/server.svg")), p.name);
+        m_connections->setItemData(m_connections->count() - 1, p.url.toDisplayString(), Qt::ToolTipRole);
+    }
+    m_editAction->setEnabled(!all.isEmpty());
+    m_removeAction->setEnabled(!all.isEmpty());
+    m_connections->setEnabled(!all.isEmpty());
+    if (all.isEmpty()) {
+        m_connections->setPlaceholderText(tr("No connection yet"));
+        m_connections->setCurrentIndex(-1);
+        return false;
+    }
+    const int index = m_connections->findText(select);
+    m_connections->setCurrentIndex(index < 0 ? 0 : index);
+    return true;
+}
+
+void MainWindow::reloadProfiles(const QString &select)
+{
+    fillProfiles(select);
+    connectProfile(m_connections->currentText());
+}
+
+QString MainWindow::currentConnection() const
+{
+    return m_connections->currentText();
+}
+
+void MainWindow::selectConnection(const QString &name)
+{
+    const int index = m_connections->findText(name);
+    if (index < 0)
+        return;
+    m_connections->setCurrentIndex(index);
+    connectProfile(name);
+}
+
+void MainWindow::connectProfile(const QString &name)
+{
+    const quint64 generation = ++m_connectGeneration;
+    const auto profile = m_profiles->find(name);
+    if (!profile) {
+        m_notConfiguredReason = tr("No connection yet — choose “Add connection…” to connect to a Label Studio server.");
+        m_tokenSource = Source::None;
+        m_session->setServer(QUrl(), QString());
+        m_backend->setProject(nullptr);
+        updateStatus();
+        return;
+    }
+    m_profiles->setLastUsed(name);
+    m_tokens->read(name, [this, generation, p = *profile](const QString &token, Source source, const QString &warning) {
+        if (generation != m_connectGeneration)
+            return;
+        m_tokenWarning = warning;
+        connectWithToken(p, token, source);
+    });
+}
+
+void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, const QString &token, Source source)
+{
+    m_tokenSource = token.isEmpty() ? Source::None : source;
+    if (token.isEmpty())
+        m_notConfiguredReason = tr("No token for “%1” — choose “Edit connection…” to enter it.").arg(profile.name);
+    else
+        m_notConfiguredReason.clear();
+    m_session->setServer(profile.url, token);
+    updateStatus();
+}
+
+void MainWindow::applyConnection(const settings::ConnectionProfile &profileIn, const QString &token)
+{
+    settings::ConnectionProfile profile = profileIn;
+    const auto existing = m_profiles->find(profile.name);
+    if (token.isEmpty() && existing)
+        profile.tokenKind = existing->tokenKind;
+    else if (!token.isEmpty())
+        profile.tokenKind = labelstudio::detectTokenKind(token);
+    m_profiles->save(profile);
+    m_profiles->setLastUsed(profile.name);
+    if (token.isEmpty()) {
+        reloadProfiles(profile.name);
+        return;
+    }
+    const quint64 generation = ++m_connectGeneration;
+    fillProfiles(profile.name);
+    m_tokens->write(profile.name, token, [this, generation, profile, token](bool persisted, const QString &warning) {
+        if (generation != m_connectGeneration)
+            return; // another connection was chosen meanwhile
+        m_tokenWarning = warning;
+        connectWithToken(profile, token, persisted ? Source::Keychain : Source::Session);
+    });
+}
+
+void MainWindow::addConnection()
+{
+    QStringList names;
+    for (const auto &p : m_profiles->all())
+        names << p.name;
+    ConnectionDialog dialog(names, this);
+    dialog.setSessionOnly(m_tokens->isSessionOnly());
+    if (names.contains(dialog.profile().name))
+        dialog.setValues(tr("Label Studio %1").arg(names.size() + 1), QStringLiteral("http://localhost:8080"), QString());
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    applyConnection(dialog.profile(), dialog.token());
+}
+
+void MainWindow::editConnection()
+{
+    const auto profile = m_profiles->find(currentConnection());
+    if (!profile)
+        return addConnection();
+    QStringList names;
+    for (const auto &p : m_profiles->all())
+        names << p.name;
+    ConnectionDialog dialog(names, this);
+    dialog.setSessionOnly(m_tokens->isSessionOnly());
+    dialog.setProfile(*profile, m_tokenSource != Source::None);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const settings::ConnectionProfile edited = dialog.profile();
+    const QString token = dialog.token();
+    if (edited.name != profile->name) {
+        // Renamed: move the token to the new name (or take the new one), drop the old entry.
+        const QString oldName = profile->name;
+        m_tokens->read(oldName, [this, edited, token, oldName](const QString &oldToken, Source, const QString &) {
+            m_profiles->remove(oldName);
+            m_tokens->remove(oldName);
+            applyConnection(edited, token.isEmpty() ? oldToken : token);
+        });
+        return;
+    }
+    applyConnection(edited, token);
+}
+
+void MainWindow::removeConnection()
+{
+    const QString name = currentConnection();
+    if (name.isEmpty())
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Remove connection"),
+        tr("Remove the connection “%1” and forget its token?").arg(name), QMessageBox::Yes | QMessageBox::No,
+        QMessageBox::No);
+    if (answer != QMessageBox::Yes)
+        return;
+    m_profiles->remove(name);
+    m_tokens->remove(name);
+    reloadProfiles(QString());
+}
+
+void MainWindow::openSettings()
+{
+    SettingsDialog dialog(m_appSettings.get(), this);
+    if (dialog.exec() == QDialog::Accepted)
+        applySettings();
+}
+
+void MainWindow::refreshNow()
+{
+    m_session->refresh();
+}
+
+// --- status ----------------------------------------------------------------------------------
+
+void MainWindow::setStateIndicator(const QColor &color)
+{
+    const qreal dpr = devicePixelRatioF();
+    QPixmap pix(QSize(14, 14) * dpr);
+    pix.setDevicePixelRatio(dpr);
+    pix.fill(Qt::transparent);
+    QPainter p(&pix);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(color.darker(130), 1));
+    p.setBrush(color);
+    p.drawEllipse(QRectF(1.5, 1.5, 11, 11));
+    m_stateDot->setPixmap(pix);
+}
+
+void MainWindow::updateStatus()
+{
+    const State state = m_session->state();
+    QString text;
+    QColor color;
+    switch (state) {
+    case State::NotConfigured:
+        text = m_notConfiguredReason.isEmpty() ? tr("Not connected") : m_notConfiguredReason;
+        color = QColor(0x9e, 0x9e, 0x9e);
+        break;
+    case State::Connecting:
+        text = tr("Connecting to %1…").arg(m_session->serverUrl().toDisplayString());
+        color = QColor(0xf0, 0xb4, 0x29);
+        break;
+    case State::Connected:
+        text = tr("Connected to %1").arg(m_session->serverUrl().toDisplayString());
+        color = QColor(0x2e, 0xa0, 0x43);
+        break;
+    case State::Disconnected:
+        text = tr("Disconnected — %1").arg(m_session->errorMessage());
+        color = QColor(0xd0, 0x3b, 0x2f);
+        break;
+    case State::Failed:
+        text = tr("Connection failed — %1").arg(m_session->errorMessage());
+        color = QColor(0xd0, 0x3b, 0x2f);
+        break;
+    }
+    m_stateLabel->setText(text);
+    setStateIndicator(color);
+
+    const bool haveServer = state != State::NotConfigured;
+    const QString version = m_session->version().release;
+    m_serverLabel->setText(version.isEmpty() ? tr("Label Studio —") : tr("Label Studio %1").arg(version));
+    m_serverLabel->setToolTip(m_session->serverUrl().toDisplayString());
+    const QString user = m_session->user().displayName();
+    m_userLabel->setText(user.isEmpty() ? tr("User —") : user);
+    m_userLabel->setToolTip(m_session->user().email);
+    m_tokenLabel->setText(haveServer ? tokenStatusText() : tr("no token"));
+    m_tokenLabel->setToolTip(m_tokenWarning);
+    for (QWidget *w : {static_cast<QWidget *>(m_serverLabel), static_cast<QWidget *>(m_userLabel)})
+        w->setEnabled(haveServer && state != State::Disconnected);
+    m_refreshAction->setEnabled(haveServer && !m_session->isRefreshing());
+    if (!haveServer)
+        m_refreshStatus->clear();
+}
+
+QString MainWindow::statusText() const
+{
+    return m_stateLabel->text();
+}
+
+QString MainWindow::tokenStatusText() const
+{
+    return tr("%1 · %2").arg(labelstudio::tokenKindName(m_session->tokenKind()), tokenSourceText(m_tokenSource));
+}
+
+// --- projects --------------------------------------------------------------------------------
+
+void MainWindow::updateProjects(const QList<labelstudio::Project> &projects, const QDateTime &at)
+{
+    m_model->setProjects(projects, at);
+    updateFilterCount();
+    if (m_table->selectionModel()->currentIndex().isValid())
+        showCurrentProject();
+    else if (m_proxy->rowCount() > 0)
+        m_table->selectRow(0);
+    else
+        showCurrentProject();
+}
+
+void MainWindow::updateFilterCount()
+{
+    const int total = m_model->rowCount();
+    const int shown = m_proxy->rowCount();
+    if (total == 0)
+        m_filterCount->setText(tr("No projects"));
+    else if (shown == total)
+        m_filterCount->setText(tr("%n project(s)", nullptr, total));
+    else
+        m_filterCount->setText(tr("%1 of %n project(s)", nullptr, total).arg(shown));
+}
+
+bool MainWindow::selectProject(int projectId)
+{
+    const int row = m_model->rowOf(projectId);
+    if (row < 0)
+        return false;
+    const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, 0));
+    if (!index.isValid())
+        return false;
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->scrollTo(index);
+    return true;
+}
+
+void MainWindow::showCurrentProject()
+{
+    if (!m_table)
+        return;
+    const QModelIndex current = m_table->selectionModel()->currentIndex();
+    const QModelIndex source = m_proxy->mapToSource(current);
+    const labelstudio::Project *project = source.isValid() ? m_model->projectAt(source.row()) : nullptr;
+    if (!project) {
+        m_detail->clear();
+        if (m_backend)
+            m_backend->setProject(nullptr);
+        return;
+    }
+    QList<store::ProgressPoint> history;
+    if (const store::Store *store = m_session->progressStore())
+        history = store->progress(m_session->storeKey(), project->id);
+    m_detail->showProject(*project, history);
+    if (m_backend)
+        m_backend->setProject(project);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_backend)
+        m_backend->shutdown();
+    event->accept();
+}
+
+} // namespace loopdeck::gui

@@ -1,0 +1,134 @@
+#pragma once
+// LoopDeck's main window: the connection selector and status at the top, then tabs for the
+// projects dashboard (filterable, sortable table + detail pane for the selected project) and
+// the embedded ML backend. Owns the DashboardSession that polls Label Studio, the saved
+// connection profiles and the token store. Created by gui::run() and by the GUI tests, which
+// pass their own QSettings and drive it through the public methods below.
+#include "gui/dashboardsession.h"
+#include "settings/connectionprofile.h"
+#include "settings/tokenstore.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSettings;
+class QSortFilterProxyModel;
+class QSplitter;
+class QTabWidget;
+class QTableView;
+
+namespace loopdeck::gui {
+
+class AppSettings;
+class BackendPanel;
+class ProjectDetailPane;
+class ProjectsModel;
+
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    // Uses the application's QSettings unless `settings` is given (not owned; tests).
+    explicit MainWindow(QSettings *settings = nullptr, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // What the connection dialog does on Save: stores the profile and the token (keychain or
+    // session), makes it the current connection and connects. An empty token keeps the stored one.
+    void applyConnection(const settings::ConnectionProfile &profile, const QString &token);
+    void selectConnection(const QString &name);
+    QString currentConnection() const;
+    // Selects a project by id in the table (and shows it in the detail pane); false if not listed.
+    bool selectProject(int projectId);
+    // Applies refresh interval and data directory from the settings (after the settings dialog).
+    void applySettings();
+
+    DashboardSession *session() const { return m_session; }
+    ProjectsModel *projectsModel() const { return m_model; }
+    QSortFilterProxyModel *projectsProxy() const { return m_proxy; }
+    QTableView *projectsTable() const { return m_table; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    ProjectDetailPane *detailPane() const { return m_detail; }
+    BackendPanel *backendPanel() const { return m_backend; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QComboBox *connectionCombo() const { return m_connections; }
+    // The connection state line as shown, e.g. "Disconnected — The server at … cannot be reached."
+    QString statusText() const;
+    QString tokenStatusText() const;
+    settings::TokenStore::Source tokenSource() const { return m_tokenSource; }
+
+public Q_SLOTS:
+    void addConnection();
+    void editConnection();
+    void removeConnection();
+    void openSettings();
+    void refreshNow();
+
+Q_SIGNALS:
+    // Forwarded from the session after every refresh.
+    void refreshed(bool ok);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildActions();
+    void buildUi();
+    QWidget *buildStatusStrip();
+    QWidget *buildProjectsPage();
+    bool fillProfiles(const QString &select); // without connecting
+    void reloadProfiles(const QString &select);
+    void connectProfile(const QString &name);
+    void connectWithToken(const settings::ConnectionProfile &profile, const QString &token,
+                          settings::TokenStore::Source source);
+    void updateStatus();
+    void updateProjects(const QList<labelstudio::Project> &projects, const QDateTime &at);
+    void updateFilterCount();
+    void showCurrentProject();
+    void setStateIndicator(const QColor &color);
+
+    std::unique_ptr<QSettings> m_ownSettings;
+    QSettings *m_settings;
+    std::unique_ptr<AppSettings> m_appSettings;
+    std::unique_ptr<settings::ConnectionProfiles> m_profiles;
+    settings::TokenStore *m_tokens;
+    DashboardSession *m_session;
+    settings::TokenStore::Source m_tokenSource = settings::TokenStore::Source::None;
+    QString m_tokenWarning;
+    QString m_notConfiguredReason;
+    quint64 m_connectGeneration = 0;
+
+    QAction *m_addAction = nullptr;
+    QAction *m_editAction = nullptr;
+    QAction *m_removeAction = nullptr;
+    QAction *m_refreshAction = nullptr;
+    QAction *m_settingsAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+
+    QComboBox *m_connections = nullptr;
+    QLabel *m_stateDot = nullptr;
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_serverLabel = nullptr;
+    QLabel *m_userLabel = nullptr;
+    QLabel *m_tokenLabel = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QLabel *m_filterCount = nullptr;
+    QTableView *m_table = nullptr;
+    ProjectsModel *m_model = nullptr;
+    QSortFilterProxyModel *m_proxy = nullptr;
+    ProjectDetailPane *m_detail = nullptr;
+    BackendPanel *m_backend = nullptr;
+    QLabel *m_refreshStatus = nullptr;
+    QLabel *m_intervalStatus = nullptr;
+};
+
+} // namespace loopdeck::gui

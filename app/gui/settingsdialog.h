@@ -1,0 +1,39 @@
+#pragma once
+// The settings dialog (ui/settingsdialog.ui): how often the dashboard refreshes and where the
+// data directory is. Reads and writes AppSettings when accepted; MainWindow applies the result.
+#include <QDialog>
+
+#include <memory>
+
+namespace Ui {
+class SettingsDialog;
+}
+
+namespace loopdeck::gui {
+
+class AppSettings;
+
+class SettingsDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SettingsDialog)
+
+public:
+    explicit SettingsDialog(AppSettings *settings, QWidget *parent = nullptr);
+    ~SettingsDialog() override;
+
+    int refreshIntervalSeconds() const;
+    QString dataDir() const;
+    void setRefreshIntervalSeconds(int seconds);
+    void setDataDir(const QString &dir);
+
+private:
+    void accept() override;
+    void browse();
+    void restoreDefaults();
+
+    std::unique_ptr<Ui::SettingsDialog> m_ui;
+    AppSettings *m_settings;
+};
+
+} // namespace loopdeck::gui
