@@ -171,21 +171,22 @@ void LabelStudioClient::sendRaw(const QByteArray &verb, const QString &path, con
 }
 
 template <typename T, typename Parser>
+void LabelStudioClient::sendParsed(const QByteArray &verb, const QString &path, const QUrlQuery &query,
+                                   const QByteArray &body, Parser parser, Callback<T> done)
+{
+    sendRaw(verb, path, query, body, [parser, done = std::move(done)](const QByteArray &answer, const LsError &error) {
+        T value {};
+        LsError e = error;
+        if (!e.isError() && !parser(answer, &value, &e))
+            value = T {};
+        done(value, e);
+    });
+}
+
+template <typename T, typename Parser>
 void LabelStudioClient::getParsed(const QString &path, const QUrlQuery &query, Parser parser, Callback<T> done)
 {
-    sendRaw("GET", path, query, {}, [parser, done = std::move(done)](const QByteArray &body, const LsError &error) {
-        T value {};
-        if (error.isError()) {
-            done(value, error);
-            return;
-        }
-        LsError parseError;
-        if (!parser(body, &value, &parseError)) {
-            done(T {}, parseError);
-            return;
-        }
-        done(value, {});
-    });
+    sendParsed<T>("GET", path, query, {}, parser, std::move(done));
 }
 
 void LabelStudioClient::checkHealth(Callback<bool> done)
@@ -267,28 +268,16 @@ void LabelStudioClient::createProject(const QString &title, const QString &label
     nlohmann::json body = {{"title", title.toStdString()}};
     if (!labelConfig.isEmpty())
         body["label_config"] = labelConfig.toStdString();
-    sendRaw("POST", QStringLiteral("/api/projects/"), {}, QByteArray::fromStdString(body.dump()),
-            [done = std::move(done)](const QByteArray &answer, const LsError &error) {
-                Project p;
-                LsError e = error;
-                if (!e.isError())
-                    parseProject(answer, &p, &e);
-                done(p, e);
-            });
+    sendParsed<Project>("POST", QStringLiteral("/api/projects/"), {}, QByteArray::fromStdString(body.dump()), parseProject,
+                        std::move(done));
 }
 
 void LabelStudioClient::importTasks(int project, const QByteArray &tasksJsonArray, Callback<ImportResult> done)
 {
     QUrlQuery q;
     q.addQueryItem(QStringLiteral("return_task_ids"), QStringLiteral("true"));
-    sendRaw("POST", QStringLiteral("/api/projects/%1/import").arg(project), q, tasksJsonArray,
-            [done = std::move(done)](const QByteArray &answer, const LsError &error) {
-                ImportResult r;
-                LsError e = error;
-                if (!e.isError())
-                    parseImportResult(answer, &r, &e);
-                done(r, e);
-            });
+    sendParsed<ImportResult>("POST", QStringLiteral("/api/projects/%1/import").arg(project), q, tasksJsonArray,
+                             parseImportResult, std::move(done));
 }
 
 void LabelStudioClient::createAnnotation(int task, const QByteArray &annotationJson, Callback<QByteArray> done)
@@ -328,14 +317,8 @@ void LabelStudioClient::registerMlBackend(const MlBackendRegistration &reg, Call
             body["basic_auth_user"] = reg.basicAuthUser.toStdString();
             body["basic_auth_pass"] = reg.basicAuthPassword.toStdString();
         }
-        sendRaw("POST", QStringLiteral("/api/ml/"), {}, QByteArray::fromStdString(body.dump()),
-                [done](const QByteArray &answer, const LsError &error) {
-                    MlBackend b;
-                    LsError e = error;
-                    if (!e.isError())
-                        parseMlBackend(answer, &b, &e);
-                    done(b, e);
-                });
+        sendParsed<MlBackend>("POST", QStringLiteral("/api/ml/"), {}, QByteArray::fromStdString(body.dump()),
+                              parseMlBackend, done);
     });
 }
 
@@ -359,14 +342,7 @@ void LabelStudioClient::retrievePredictions(int project, const QList<int> &taskI
 
 void LabelStudioClient::createPersonalAccessToken(Callback<QString> done)
 {
-    sendRaw("POST", QStringLiteral("/api/token/"), {}, {},
-            [done = std::move(done)](const QByteArray &answer, const LsError &error) {
-                QString token;
-                LsError e = error;
-                if (!e.isError())
-                    parseCreatedToken(answer, &token, &e);
-                done(token, e);
-            });
+    sendParsed<QString>("POST", QStringLiteral("/api/token/"), {}, {}, parseCreatedToken, std::move(done));
 }
 
 } // namespace loopdeck::labelstudio

@@ -102,6 +102,9 @@ private:
     void finishRefresh(const LsError &error);
     QUrl urlFor(const QString &path, const QUrlQuery &query = {}) const;
     template <typename T, typename Parser>
+    void sendParsed(const QByteArray &verb, const QString &path, const QUrlQuery &query, const QByteArray &body,
+                    Parser parser, Callback<T> done);
+    template <typename T, typename Parser>
     void getParsed(const QString &path, const QUrlQuery &query, Parser parser, Callback<T> done);
     void fetchProjectsFrom(int page, QList<Project> collected, Callback<QList<Project>> done);
 
