@@ -2,970 +2,978 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>BackendPanel</name>
-    <message>
-        <source>Connected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Disconnected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Error</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Training</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predicting</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unknown</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 ms</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 min %2 s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 h %2 min</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio set up project %1 (model version: %2).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>none yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Backend server</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Address to listen on; 127.0.0.1 keeps the backend on this machine</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Port:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Listen on:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>State:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start the backend to get its URL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copy</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copy the URL to paste it into Label Studio&apos;s Model settings</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copied</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>URL:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connect to this project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Register this backend in the project&apos;s Model settings (an existing registration for the same URL is reused)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Check again</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Ask Label Studio how it sees this backend now</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Fetch predictions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Ask Label Studio to get predictions from this backend for all the project&apos;s tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio says:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predictions:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Traffic</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Requests</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Errors</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predictions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Latency p50</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Latency p99</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Uptime</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Recent requests</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Path</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Latency</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Client</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Running</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Failed to start</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Stopped</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Stop backend</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start backend</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Use port %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Select a project on the Projects tab to connect this backend to it.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;%1&lt;/b&gt; (#%2) — %3 tasks, %4 predictions in Label Studio</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connect to a Label Studio server first</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LoopDeck&apos;s built-in text classifier</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registering…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Request failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not connected to this project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Press “Connect to this project” to register the backend.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start the backend, then connect it to the project.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registered as “%1” at %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Model version: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio reports: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not requested yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Asking Label Studio to fetch predictions…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Failed: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>Label Studio processed %n task(s) at %1; the counts update on the next refresh.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Label Studio fetched predictions at %1; the counts update on the next refresh.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>ConnectionDialog</name>
     <message>
         <source>Connection</source>
-        <translation type="unfinished"></translation>
+        <translation>连接</translation>
     </message>
     <message>
         <source>Connect LoopDeck to a Label Studio server. Find your token in Label Studio under Account &amp; Settings → Personal Access Token (or Legacy Token).</source>
-        <translation type="unfinished"></translation>
+        <translation>将 LoopDeck 连接到 Label Studio 服务器。令牌可在 Label Studio 的“账户与设置”→“个人访问令牌”（或“旧版令牌”）中找到。</translation>
     </message>
     <message>
         <source>&amp;Name:</source>
-        <translation type="unfinished"></translation>
+        <translation>名称(&amp;N)：</translation>
     </message>
     <message>
         <source>e.g. Team server</source>
-        <translation type="unfinished"></translation>
+        <translation>例如：团队服务器</translation>
     </message>
     <message>
         <source>Server &amp;URL:</source>
-        <translation type="unfinished"></translation>
+        <translation>服务器地址(&amp;U)：</translation>
     </message>
     <message>
         <source>http://localhost:8080</source>
-        <translation type="unfinished"></translation>
+        <translation>http://localhost:8080</translation>
     </message>
     <message>
         <source>&amp;Token:</source>
-        <translation type="unfinished"></translation>
+        <translation>令牌(&amp;T)：</translation>
     </message>
     <message>
         <source>&amp;Show</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Detected: legacy token</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Detected: Personal Access Token</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Detected: short-lived access token — it will expire; use a Personal Access Token for a lasting connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Add connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Paste the token from Label Studio</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Edit connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Leave empty to keep the saved token</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No system keychain is available: the token is kept for this session only.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The token is stored in the system keychain, never in a settings file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Enter the address of the Label Studio server.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The saved token is kept.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A token is needed to read projects.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Give the connection a name.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Another connection is already called “%1”.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>ConnectionProfiles</name>
-    <message>
-        <source>Enter the server address, for example http://localhost:8080.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The address must start with http:// or https://.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The address has no host name.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Do not put a user name or password in the address; use the token field.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>DashboardSession</name>
-    <message>
-        <source>Cannot create the data directory %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cannot open the local store in %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not record progress: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>LsError</name>
-    <message>
-        <source> The server said: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cannot reach the Label Studio server%1: %2. Check the URL and that the server is running.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The Label Studio server%1 did not answer in time. It may be overloaded or the network is slow.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The secure connection to%1 failed: %2. Check the certificate or use the right http/https scheme.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio rejected the token (401).%1 Copy a fresh token from Account &amp; Settings.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The Personal Access Token has expired or was revoked (401).%1 Create a new one in Account &amp; Settings.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>This organization has legacy tokens switched off (401). Use a Personal Access Token instead, or ask an owner to enable legacy tokens in Organization &gt; API Tokens Settings.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio refuses to call an address on this machine or a private network (403: %1). Start Label Studio with ML_BLOCK_LOCAL_IP=false (and SSRF_PROTECTION_ENABLED=false so that webhooks reach LoopDeck), or serve the backend on an address Label Studio may call.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The token&apos;s user may not do this (403).%1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not found (404)%1. Check that the URL points to a Label Studio server and the project still exists.%2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio refused the request (%1).%2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio had an internal error (%1)%2. Try again; if it persists, check the server&apos;s log.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio sent an answer LoopDeck cannot read: %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio sent an answer LoopDeck cannot read: field &quot;%1&quot; %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The request was cancelled.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>MainWindow</name>
-    <message>
-        <source>token saved in keychain</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>not saved — session only</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>from LOOPDECK_TOKEN — not saved</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>no token</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LoopDeck</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Refreshing…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Last refresh at %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Refresh failed at %1; retrying automatically</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Add connection…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Add a Label Studio connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Edit connection…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Change the URL or token of this connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Remove connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Refresh</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Fetch the projects again now (%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Settings…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;About LoopDeck</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>About LoopDeck</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;h3&gt;LoopDeck %1&lt;/h3&gt;&lt;p&gt;A desktop control panel for the Label Studio labeling loop: project progress, a built-in ML backend and its model.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;File</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Main toolbar</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connection:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Saved Label Studio connections</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Projects</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ML backend</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Filter projects by title…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>Auto-refresh every %n second(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>No connection yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No connection yet — choose “Add connection…” to connect to a Label Studio server.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No token for “%1” — choose “Edit connection…” to enter it.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Remove connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Remove the connection “%1” and forget its token?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not connected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connecting to %1…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connected to %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Disconnected — %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Connection failed — %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label Studio —</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>User —</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 · %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No projects</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>%n project(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%1 of %n project(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>ProjectDetailPane</name>
-    <message>
-        <source>Select a project to see its details.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Progress</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotated tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Done</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Finished tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Useful annotations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Skipped</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Ground truth</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predictions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Model version</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Label config</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotations over time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>(untitled #%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Project #%1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>created by %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The built-in text classifier can serve this project.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The built-in text classifier cannot serve this project.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Text classification targets</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>multiple choice</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>single choice</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>reads $%1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>no choices</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Objects:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Controls:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not served</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>This project has no label config yet.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No progress recorded yet; each refresh adds a point.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>%n snapshot(s) since %1.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>ProjectsModel</name>
-    <message>
-        <source>(untitled #%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Project #%1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Project #%1 — %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 of %2 tasks have at least one annotation</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Tasks in the project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Tasks with at least one annotation</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Share of tasks with at least one annotation</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotations, all tasks together</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotations that were skipped</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predictions stored in Label Studio</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>When these counts were fetched</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Tasks</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotated</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Done</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Annotations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Skipped</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Predictions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Last refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>显示(&amp;S)</translation>
     </message>
 </context>
 <context>
     <name>SettingsDialog</name>
     <message>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>设置</translation>
     </message>
     <message>
         <source>Dashboard</source>
-        <translation type="unfinished"></translation>
+        <translation>仪表盘</translation>
     </message>
     <message>
         <source>&amp;Refresh every:</source>
-        <translation type="unfinished"></translation>
+        <translation>刷新间隔(&amp;R)：</translation>
     </message>
     <message>
         <source>Projects are refreshed in the background; the window never waits for the server.</source>
-        <translation type="unfinished"></translation>
+        <translation>项目在后台刷新，窗口不会因等待服务器而卡住。</translation>
     </message>
     <message>
         <source>Storage</source>
-        <translation type="unfinished"></translation>
+        <translation>存储</translation>
     </message>
     <message>
         <source>&amp;Data directory:</source>
-        <translation type="unfinished"></translation>
+        <translation>数据目录(&amp;D)：</translation>
     </message>
     <message>
         <source>&amp;Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>浏览(&amp;B)…</translation>
     </message>
     <message>
         <source>Progress history and models are kept here.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source> seconds</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the data directory</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Data directory</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The directory %1 cannot be created. Choose another one.</source>
-        <translation type="unfinished"></translation>
+        <translation>进度历史和模型保存在这里。</translation>
     </message>
 </context>
 <context>
-    <name>TokenStore</name>
+    <name>loopdeck::gui::BackendPanel</name>
     <message>
-        <source>The system keychain is not available (%1); the token is kept for this session only.</source>
-        <translation type="unfinished"></translation>
+        <source>Connected</source>
+        <translation>已连接</translation>
     </message>
     <message>
-        <source>No system keychain is available; the token is kept for this session only and not saved.</source>
-        <translation type="unfinished"></translation>
+        <source>Disconnected</source>
+        <translation>已断开</translation>
     </message>
     <message>
-        <source>The token could not be saved in the system keychain (%1); it is kept for this session only.</source>
-        <translation type="unfinished"></translation>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练中</translation>
+    </message>
+    <message>
+        <source>Predicting</source>
+        <translation>预测中</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>Label Studio set up project %1 (model version: %2).</source>
+        <translation>Label Studio 已设置项目 %1（模型版本：%2）。</translation>
+    </message>
+    <message>
+        <source>none yet</source>
+        <translation>暂无</translation>
+    </message>
+    <message>
+        <source>Backend server</source>
+        <translation>后端服务</translation>
+    </message>
+    <message>
+        <source>Address to listen on; 127.0.0.1 keeps the backend on this machine</source>
+        <translation>监听地址；127.0.0.1 表示后端只在本机可访问</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <source>Listen on:</source>
+        <translation>监听：</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Start the backend to get its URL</source>
+        <translation>启动后端后即可获得其地址</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the URL to paste it into Label Studio&apos;s Model settings</source>
+        <translation>复制地址，粘贴到 Label Studio 的模型设置中</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>URL:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>Label Studio project</source>
+        <translation>Label Studio 项目</translation>
+    </message>
+    <message>
+        <source>Connect to this project</source>
+        <translation>连接到此项目</translation>
+    </message>
+    <message>
+        <source>Register this backend in the project&apos;s Model settings (an existing registration for the same URL is reused)</source>
+        <translation>在该项目的模型设置中注册此后端（若已有相同地址的注册则直接复用）</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Ask Label Studio how it sees this backend now</source>
+        <translation>向 Label Studio 查询此后端的当前状态</translation>
+    </message>
+    <message>
+        <source>Fetch predictions</source>
+        <translation>获取预测</translation>
+    </message>
+    <message>
+        <source>Ask Label Studio to get predictions from this backend for all the project&apos;s tasks</source>
+        <translation>让 Label Studio 为该项目的所有任务向此后端请求预测</translation>
+    </message>
+    <message>
+        <source>Label Studio says:</source>
+        <translation>Label Studio 显示：</translation>
+    </message>
+    <message>
+        <source>Predictions:</source>
+        <translation>预测：</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求数</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>错误数</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>预测数</translation>
+    </message>
+    <message>
+        <source>Latency p50</source>
+        <translation>延迟 p50</translation>
+    </message>
+    <message>
+        <source>Latency p99</source>
+        <translation>延迟 p99</translation>
+    </message>
+    <message>
+        <source>Uptime</source>
+        <translation>运行时长</translation>
+    </message>
+    <message>
+        <source>Recent requests</source>
+        <translation>最近的请求</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>路径</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态码</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Tasks</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Failed to start</source>
+        <translation>启动失败</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Stop backend</source>
+        <translation>停止后端</translation>
+    </message>
+    <message>
+        <source>Start backend</source>
+        <translation>启动后端</translation>
+    </message>
+    <message>
+        <source>Use port %1</source>
+        <translation>改用端口 %1</translation>
+    </message>
+    <message>
+        <source>Select a project on the Projects tab to connect this backend to it.</source>
+        <translation>请在“项目”页中选择一个项目，以便将此后端连接到该项目。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; (#%2) — %3 tasks, %4 predictions in Label Studio</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;（#%2）— Label Studio 中有 %3 个任务、%4 条预测</translation>
+    </message>
+    <message>
+        <source>Connect to a Label Studio server first</source>
+        <translation>请先连接 Label Studio 服务器</translation>
+    </message>
+    <message>
+        <source>LoopDeck&apos;s built-in text classifier</source>
+        <translation>LoopDeck 内置文本分类器</translation>
+    </message>
+    <message>
+        <source>Registering…</source>
+        <translation>正在注册…</translation>
+    </message>
+    <message>
+        <source>Request failed</source>
+        <translation>请求失败</translation>
+    </message>
+    <message>
+        <source>Not connected to this project</source>
+        <translation>尚未连接到此项目</translation>
+    </message>
+    <message>
+        <source>Press “Connect to this project” to register the backend.</source>
+        <translation>点击“连接到此项目”以注册后端。</translation>
+    </message>
+    <message>
+        <source>Start the backend, then connect it to the project.</source>
+        <translation>请先启动后端，再将其连接到项目。</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Registered as “%1” at %2</source>
+        <translation>已注册为“%1”，地址 %2</translation>
+    </message>
+    <message>
+        <source>Model version: %1</source>
+        <translation>模型版本：%1</translation>
+    </message>
+    <message>
+        <source>Label Studio reports: %1</source>
+        <translation>Label Studio 报告：%1</translation>
+    </message>
+    <message>
+        <source>Not requested yet</source>
+        <translation>尚未请求</translation>
+    </message>
+    <message>
+        <source>Asking Label Studio to fetch predictions…</source>
+        <translation>正在请 Label Studio 获取预测…</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+    <message>
+        <source>At %1 Label Studio asked for predictions for %2 tasks; the counts update on the next refresh.</source>
+        <translation>%1 时 Label Studio 为 %2 个任务请求了预测；计数将在下次刷新时更新。</translation>
+    </message>
+    <message>
+        <source>Label Studio fetched predictions at %1; the counts update on the next refresh.</source>
+        <translation>Label Studio 已于 %1 获取预测；计数将在下次刷新时更新。</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ConnectionDialog</name>
+    <message>
+        <source>Detected: legacy token</source>
+        <translation>检测到：旧版令牌</translation>
+    </message>
+    <message>
+        <source>Detected: Personal Access Token</source>
+        <translation>检测到：个人访问令牌</translation>
+    </message>
+    <message>
+        <source>Detected: short-lived access token — it will expire; use a Personal Access Token for a lasting connection</source>
+        <translation>检测到：短期访问令牌 — 它会过期；如需长期连接，请使用个人访问令牌</translation>
+    </message>
+    <message>
+        <source>Add connection</source>
+        <translation>添加连接</translation>
+    </message>
+    <message>
+        <source>Paste the token from Label Studio</source>
+        <translation>粘贴 Label Studio 中的令牌</translation>
+    </message>
+    <message>
+        <source>Label Studio</source>
+        <translation>Label Studio</translation>
+    </message>
+    <message>
+        <source>Edit connection</source>
+        <translation>编辑连接</translation>
+    </message>
+    <message>
+        <source>Leave empty to keep the saved token</source>
+        <translation>留空则保留已保存的令牌</translation>
+    </message>
+    <message>
+        <source>No system keychain is available: the token is kept for this session only.</source>
+        <translation>系统密钥环不可用：令牌仅在本次会话中保留。</translation>
+    </message>
+    <message>
+        <source>The token is stored in the system keychain, never in a settings file.</source>
+        <translation>令牌保存在系统密钥环中，绝不会写入设置文件。</translation>
+    </message>
+    <message>
+        <source>Enter the address of the Label Studio server.</source>
+        <translation>请输入 Label Studio 服务器的地址。</translation>
+    </message>
+    <message>
+        <source>The saved token is kept.</source>
+        <translation>将保留已保存的令牌。</translation>
+    </message>
+    <message>
+        <source>A token is needed to read projects.</source>
+        <translation>读取项目需要令牌。</translation>
+    </message>
+    <message>
+        <source>Give the connection a name.</source>
+        <translation>请为连接命名。</translation>
+    </message>
+    <message>
+        <source>Another connection is already called “%1”.</source>
+        <translation>已有名为“%1”的连接。</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::DashboardSession</name>
+    <message>
+        <source>Cannot create the data directory %1.</source>
+        <translation>无法创建数据目录 %1。</translation>
+    </message>
+    <message>
+        <source>Cannot open the local store in %1.</source>
+        <translation>无法打开 %1 中的本地存储。</translation>
+    </message>
+    <message>
+        <source>Could not record progress: %1</source>
+        <translation>无法记录进度：%1</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::MainWindow</name>
+    <message>
+        <source>legacy token</source>
+        <translation>旧版令牌</translation>
+    </message>
+    <message>
+        <source>Personal Access Token</source>
+        <translation>个人访问令牌</translation>
+    </message>
+    <message>
+        <source>short-lived access token</source>
+        <translation>短期访问令牌</translation>
+    </message>
+    <message>
+        <source>no token</source>
+        <translation>无令牌</translation>
+    </message>
+    <message>
+        <source>token saved in keychain</source>
+        <translation>令牌已存入密钥环</translation>
+    </message>
+    <message>
+        <source>not saved — session only</source>
+        <translation>未保存 — 仅限本次会话</translation>
+    </message>
+    <message>
+        <source>from LOOPDECK_TOKEN — not saved</source>
+        <translation>来自 LOOPDECK_TOKEN — 未保存</translation>
+    </message>
+    <message>
+        <source>LoopDeck</source>
+        <translation>LoopDeck</translation>
+    </message>
+    <message>
+        <source>Refreshing…</source>
+        <translation>正在刷新…</translation>
+    </message>
+    <message>
+        <source>Last refresh at %1</source>
+        <translation>上次刷新：%1</translation>
+    </message>
+    <message>
+        <source>Refresh failed at %1; retrying automatically</source>
+        <translation>%1 刷新失败，将自动重试</translation>
+    </message>
+    <message>
+        <source>&amp;Add connection…</source>
+        <translation>添加连接(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Add a Label Studio connection</source>
+        <translation>添加一个 Label Studio 连接</translation>
+    </message>
+    <message>
+        <source>&amp;Edit connection…</source>
+        <translation>编辑连接(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Change the URL or token of this connection</source>
+        <translation>修改此连接的地址或令牌</translation>
+    </message>
+    <message>
+        <source>&amp;Remove connection</source>
+        <translation>删除连接(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Fetch the projects again now (%1)</source>
+        <translation>立即重新获取项目（%1）</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;About LoopDeck</source>
+        <translation>关于 LoopDeck(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About LoopDeck</source>
+        <translation>关于 LoopDeck</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;LoopDeck %1&lt;/h3&gt;&lt;p&gt;A desktop control panel for the Label Studio labeling loop: project progress, a built-in ML backend and its model.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;LoopDeck %1&lt;/h3&gt;&lt;p&gt;Label Studio 标注闭环的桌面控制面板：项目进度、内置机器学习后端及其模型。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Connection</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main toolbar</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>连接：</translation>
+    </message>
+    <message>
+        <source>Saved Label Studio connections</source>
+        <translation>已保存的 Label Studio 连接</translation>
+    </message>
+    <message>
+        <source>Projects</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>ML backend</source>
+        <translation>机器学习后端</translation>
+    </message>
+    <message>
+        <source>Filter projects by title…</source>
+        <translation>按标题筛选项目…</translation>
+    </message>
+    <message>
+        <source>Auto-refresh every %1 s</source>
+        <translation>每 %1 秒自动刷新</translation>
+    </message>
+    <message>
+        <source>No connection yet</source>
+        <translation>尚无连接</translation>
+    </message>
+    <message>
+        <source>No connection yet — choose “Add connection…” to connect to a Label Studio server.</source>
+        <translation>尚无连接 — 请选择“添加连接…”以连接 Label Studio 服务器。</translation>
+    </message>
+    <message>
+        <source>No token for “%1” — choose “Edit connection…” to enter it.</source>
+        <translation>“%1”没有令牌 — 请选择“编辑连接…”输入令牌。</translation>
+    </message>
+    <message>
+        <source>Label Studio %1</source>
+        <translation>Label Studio %1</translation>
+    </message>
+    <message>
+        <source>Remove connection</source>
+        <translation>删除连接</translation>
+    </message>
+    <message>
+        <source>Remove the connection “%1” and forget its token?</source>
+        <translation>删除连接“%1”并清除其令牌？</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>Connecting to %1…</source>
+        <translation>正在连接 %1…</translation>
+    </message>
+    <message>
+        <source>Connected to %1</source>
+        <translation>已连接到 %1</translation>
+    </message>
+    <message>
+        <source>Disconnected — %1</source>
+        <translation>已断开 — %1</translation>
+    </message>
+    <message>
+        <source>Connection failed — %1</source>
+        <translation>连接失败 — %1</translation>
+    </message>
+    <message>
+        <source>Label Studio —</source>
+        <translation>Label Studio —</translation>
+    </message>
+    <message>
+        <source>User —</source>
+        <translation>用户 —</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>No projects</source>
+        <translation>没有项目</translation>
+    </message>
+    <message>
+        <source>Projects: %1</source>
+        <translation>项目：%1</translation>
+    </message>
+    <message>
+        <source>Showing %1 of %2</source>
+        <translation>显示 %1 / %2</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ProjectDetailPane</name>
+    <message>
+        <source>Select a project to see its details.</source>
+        <translation>选择一个项目以查看详情。</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Tasks</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Annotated tasks</source>
+        <translation>已标注任务</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成度</translation>
+    </message>
+    <message>
+        <source>Finished tasks</source>
+        <translation>已完成任务</translation>
+    </message>
+    <message>
+        <source>Annotations</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Useful annotations</source>
+        <translation>有效标注</translation>
+    </message>
+    <message>
+        <source>Skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <source>Ground truth</source>
+        <translation>真值</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>预测数</translation>
+    </message>
+    <message>
+        <source>Model version</source>
+        <translation>模型版本</translation>
+    </message>
+    <message>
+        <source>Label config</source>
+        <translation>标注配置</translation>
+    </message>
+    <message>
+        <source>Annotations over time</source>
+        <translation>标注数量变化</translation>
+    </message>
+    <message>
+        <source>(untitled #%1)</source>
+        <translation>（未命名 #%1）</translation>
+    </message>
+    <message>
+        <source>Project #%1</source>
+        <translation>项目 #%1</translation>
+    </message>
+    <message>
+        <source>created by %1</source>
+        <translation>创建者 %1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>The built-in text classifier can serve this project.</source>
+        <translation>内置文本分类器可以为此项目提供预测。</translation>
+    </message>
+    <message>
+        <source>The built-in text classifier cannot serve this project.</source>
+        <translation>内置文本分类器无法为此项目提供预测。</translation>
+    </message>
+    <message>
+        <source>Text classification targets</source>
+        <translation>文本分类目标</translation>
+    </message>
+    <message>
+        <source>multiple choice</source>
+        <translation>多选</translation>
+    </message>
+    <message>
+        <source>single choice</source>
+        <translation>单选</translation>
+    </message>
+    <message>
+        <source>reads $%1</source>
+        <translation>读取 $%1</translation>
+    </message>
+    <message>
+        <source>no choices</source>
+        <translation>没有选项</translation>
+    </message>
+    <message>
+        <source>Objects:</source>
+        <translation>对象：</translation>
+    </message>
+    <message>
+        <source>Controls:</source>
+        <translation>控件：</translation>
+    </message>
+    <message>
+        <source>Not served</source>
+        <translation>不支持</translation>
+    </message>
+    <message>
+        <source>This project has no label config yet.</source>
+        <translation>此项目尚无标注配置。</translation>
+    </message>
+    <message>
+        <source>No progress recorded yet; each refresh adds a point.</source>
+        <translation>尚未记录进度；每次刷新都会添加一个数据点。</translation>
+    </message>
+    <message>
+        <source>Snapshots: %1 · since %2 · a new one each time the counts change</source>
+        <translation>快照：%1 · 始于 %2 · 计数每次变化时新增</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ProjectsModel</name>
+    <message>
+        <source>(untitled #%1)</source>
+        <translation>（未命名 #%1）</translation>
+    </message>
+    <message>
+        <source>Project #%1</source>
+        <translation>项目 #%1</translation>
+    </message>
+    <message>
+        <source>Project #%1 — %2</source>
+        <translation>项目 #%1 — %2</translation>
+    </message>
+    <message>
+        <source>%1 of %2 tasks have at least one annotation</source>
+        <translation>%2 个任务中有 %1 个至少有一条标注</translation>
+    </message>
+    <message>
+        <source>Tasks in the project</source>
+        <translation>项目中的任务数</translation>
+    </message>
+    <message>
+        <source>Tasks with at least one annotation</source>
+        <translation>至少有一条标注的任务数</translation>
+    </message>
+    <message>
+        <source>Share of tasks with at least one annotation</source>
+        <translation>至少有一条标注的任务所占比例</translation>
+    </message>
+    <message>
+        <source>Annotations, all tasks together</source>
+        <translation>所有任务的标注总数</translation>
+    </message>
+    <message>
+        <source>Annotations that were skipped</source>
+        <translation>被跳过的标注数</translation>
+    </message>
+    <message>
+        <source>Predictions stored in Label Studio</source>
+        <translation>Label Studio 中保存的预测数</translation>
+    </message>
+    <message>
+        <source>When these counts were fetched</source>
+        <translation>这些计数的获取时间</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Tasks</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Annotated</source>
+        <translation>已标注</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成度</translation>
+    </message>
+    <message>
+        <source>Annotations</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>预测数</translation>
+    </message>
+    <message>
+        <source>Last refresh</source>
+        <translation>上次刷新</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::SettingsDialog</name>
+    <message>
+        <source> seconds</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Choose the data directory</source>
+        <translation>选择数据目录</translation>
+    </message>
+    <message>
+        <source>Data directory</source>
+        <translation>数据目录</translation>
+    </message>
+    <message>
+        <source>The directory %1 cannot be created. Choose another one.</source>
+        <translation>无法创建目录 %1，请选择其他目录。</translation>
     </message>
 </context>
 <context>
     <name>loopdeck::labelstudio</name>
     <message>
         <source>legacy token</source>
-        <translation type="unfinished"></translation>
+        <translation>旧版令牌</translation>
     </message>
     <message>
         <source>Personal Access Token</source>
-        <translation type="unfinished"></translation>
+        <translation>个人访问令牌</translation>
     </message>
     <message>
         <source>short-lived access token</source>
-        <translation type="unfinished"></translation>
+        <translation>短期访问令牌</translation>
     </message>
     <message>
         <source>no token</source>
-        <translation type="unfinished"></translation>
+        <translation>无令牌</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::labelstudio::LsError</name>
+    <message>
+        <source> The server said: %1</source>
+        <translation>服务器返回：%1</translation>
+    </message>
+    <message>
+        <source>Cannot reach the Label Studio server%1: %2. Check the URL and that the server is running.</source>
+        <translation>无法访问 Label Studio 服务器%1：%2。请检查地址，并确认服务器正在运行。</translation>
+    </message>
+    <message>
+        <source>The Label Studio server%1 did not answer in time. It may be overloaded or the network is slow.</source>
+        <translation>Label Studio 服务器%1 未能及时响应，可能负载过高或网络较慢。</translation>
+    </message>
+    <message>
+        <source>The secure connection to%1 failed: %2. Check the certificate or use the right http/https scheme.</source>
+        <translation>与%1 的安全连接失败：%2。请检查证书，或确认使用了正确的 http/https 协议。</translation>
+    </message>
+    <message>
+        <source>Label Studio rejected the token (401).%1 Copy a fresh token from Account &amp; Settings.</source>
+        <translation>Label Studio 拒绝了该令牌（401）。%1 请从“账户与设置”中复制新的令牌。</translation>
+    </message>
+    <message>
+        <source>The Personal Access Token has expired or was revoked (401).%1 Create a new one in Account &amp; Settings.</source>
+        <translation>个人访问令牌已过期或已被撤销（401）。%1 请在“账户与设置”中新建一个。</translation>
+    </message>
+    <message>
+        <source>This organization has legacy tokens switched off (401). Use a Personal Access Token instead, or ask an owner to enable legacy tokens in Organization &gt; API Tokens Settings.</source>
+        <translation>该组织已禁用旧版令牌（401）。请改用个人访问令牌，或请组织所有者在“组织 &gt; API 令牌设置”中启用旧版令牌。</translation>
+    </message>
+    <message>
+        <source>Label Studio refuses to call an address on this machine or a private network (403: %1). Start Label Studio with ML_BLOCK_LOCAL_IP=false (and SSRF_PROTECTION_ENABLED=false so that webhooks reach LoopDeck), or serve the backend on an address Label Studio may call.</source>
+        <translation>Label Studio 拒绝访问本机或私有网络中的地址（403：%1）。请使用 ML_BLOCK_LOCAL_IP=false 启动 Label Studio（并设置 SSRF_PROTECTION_ENABLED=false，使 Webhook 能到达 LoopDeck），或将后端部署在 Label Studio 可以访问的地址上。</translation>
+    </message>
+    <message>
+        <source>The token&apos;s user may not do this (403).%1</source>
+        <translation>该令牌所属用户无权执行此操作（403）。%1</translation>
+    </message>
+    <message>
+        <source>Not found (404)%1. Check that the URL points to a Label Studio server and the project still exists.%2</source>
+        <translation>未找到（404）%1。请确认地址指向 Label Studio 服务器，且项目仍然存在。%2</translation>
+    </message>
+    <message>
+        <source>Label Studio refused the request (%1).%2</source>
+        <translation>Label Studio 拒绝了该请求（%1）。%2</translation>
+    </message>
+    <message>
+        <source>Label Studio had an internal error (%1)%2. Try again; if it persists, check the server&apos;s log.</source>
+        <translation>Label Studio 发生内部错误（%1）%2。请重试；如果问题持续存在，请查看服务器日志。</translation>
+    </message>
+    <message>
+        <source>Label Studio sent an answer LoopDeck cannot read: %1.</source>
+        <translation>Label Studio 返回了 LoopDeck 无法解析的响应：%1。</translation>
+    </message>
+    <message>
+        <source>Label Studio sent an answer LoopDeck cannot read: field &quot;%1&quot; %2.</source>
+        <translation>Label Studio 返回了 LoopDeck 无法解析的响应：字段“%1”%2。</translation>
+    </message>
+    <message>
+        <source>The request was cancelled.</source>
+        <translation>请求已取消。</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::settings::ConnectionProfiles</name>
+    <message>
+        <source>Enter the server address, for example http://localhost:8080.</source>
+        <translation>请输入服务器地址，例如 http://localhost:8080。</translation>
+    </message>
+    <message>
+        <source>The address must start with http:// or https://.</source>
+        <translation>地址必须以 http:// 或 https:// 开头。</translation>
+    </message>
+    <message>
+        <source>The address has no host name.</source>
+        <translation>地址中缺少主机名。</translation>
+    </message>
+    <message>
+        <source>Do not put a user name or password in the address; use the token field.</source>
+        <translation>请勿在地址中包含用户名或密码，请使用令牌字段。</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::settings::TokenStore</name>
+    <message>
+        <source>The system keychain is not available (%1); the token is kept for this session only.</source>
+        <translation>系统密钥环不可用（%1）；令牌仅在本次会话中保留。</translation>
+    </message>
+    <message>
+        <source>No system keychain is available; the token is kept for this session only and not saved.</source>
+        <translation>没有可用的系统密钥环；令牌仅在本次会话中保留，不会保存。</translation>
+    </message>
+    <message>
+        <source>The token could not be saved in the system keychain (%1); it is kept for this session only.</source>
+        <translation>无法将令牌保存到系统密钥环（%1）；令牌仅在本次会话中保留。</translation>
     </message>
 </context>
 </TS>

@@ -159,10 +159,12 @@ QWidget *BackendPanel::buildServerBox()
             startServer();
     });
     auto *hostRow = new QHBoxLayout;
+    m_hostEdit->setMaximumWidth(220);
     hostRow->addWidget(m_hostEdit, 1);
+    hostRow->addSpacing(8);
     hostRow->addWidget(new QLabel(tr("Port:"), box));
     hostRow->addWidget(m_portSpin);
-    hostRow->addSpacing(8);
+    hostRow->addStretch(1);
     hostRow->addWidget(m_startButton);
     grid->addWidget(new QLabel(tr("Listen on:"), box), 0, 0);
     grid->addLayout(hostRow, 0, 1);
@@ -652,9 +654,9 @@ void BackendPanel::fetchPredictions()
         const QJsonObject answer = QJsonDocument::fromJson(body).object();
         const QString time = QLocale().toString(QTime::currentTime(), QLocale::ShortFormat);
         if (answer.contains(QStringLiteral("processed_items")))
-            m_predictionsLabel->setText(tr("Label Studio processed %n task(s) at %1; the counts update on the next refresh.",
-                                           nullptr, answer.value(QStringLiteral("processed_items")).toInt())
-                                            .arg(time));
+            m_predictionsLabel->setText(tr("At %1 Label Studio asked for predictions for %2 tasks; the counts "
+                                           "update on the next refresh.")
+                                            .arg(time, QLocale().toString(answer.value(QStringLiteral("processed_items")).toInt())));
         else
             m_predictionsLabel->setText(tr("Label Studio fetched predictions at %1; the counts update on the next refresh.").arg(time));
         m_session->refresh();

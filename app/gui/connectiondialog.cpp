@@ -37,6 +37,8 @@ ConnectionDialog::ConnectionDialog(const QStringList &takenNames, QWidget *paren
     m_ui->urlEdit->setText(QStringLiteral("http://localhost:8080"));
     for (QLabel *hint : {m_ui->nameHint, m_ui->urlHint, m_ui->tokenHint, m_ui->storageHint})
         hint->setForegroundRole(QPalette::PlaceholderText);
+    for (QLabel *hint : {m_ui->nameHint, m_ui->urlHint, m_ui->tokenHint})
+        hint->setMinimumWidth(360); // word-wrapped labels in a form layout otherwise wrap early
     connect(m_ui->nameEdit, &QLineEdit::textChanged, this, &ConnectionDialog::updateHints);
     connect(m_ui->urlEdit, &QLineEdit::textChanged, this, &ConnectionDialog::updateHints);
     connect(m_ui->tokenEdit, &QLineEdit::textChanged, this, &ConnectionDialog::updateHints);
@@ -46,7 +48,7 @@ ConnectionDialog::ConnectionDialog(const QStringList &takenNames, QWidget *paren
     connect(m_ui->buttonBox, &QDialogButtonBox::accepted, this, &ConnectionDialog::accept);
     setSessionOnly(false);
     updateHints();
-    resize(560, sizeHint().height());
+    resize(580, minimumSizeHint().height());
 }
 
 ConnectionDialog::~ConnectionDialog() = default;

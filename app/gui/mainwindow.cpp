@@ -48,6 +48,17 @@ QFrame *separator(QWidget *parent)
     return line;
 }
 
+QString tokenKindText(labelstudio::TokenKind kind)
+{
+    switch (kind) {
+    case labelstudio::TokenKind::Legacy: return MainWindow::tr("legacy token");
+    case labelstudio::TokenKind::PersonalAccessToken: return MainWindow::tr("Personal Access Token");
+    case labelstudio::TokenKind::AccessToken: return MainWindow::tr("short-lived access token");
+    case labelstudio::TokenKind::Unknown: break;
+    }
+    return MainWindow::tr("no token");
+}
+
 QString tokenSourceText(Source source)
 {
     switch (source) {
@@ -84,12 +95,11 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     });
     connect(m_session, &DashboardSession::refreshFinished, this, [this](bool ok) {
         m_refreshAction->setEnabled(true);
-        const QLocale locale;
+        const QString now = QLocale().toString(QTime::currentTime(), QStringLiteral("HH:mm:ss"));
         if (ok)
-            m_refreshStatus->setText(tr("Last refresh at %1").arg(locale.toString(QTime::currentTime(), QLocale::LongFormat)));
+            m_refreshStatus->setText(tr("Last refresh at %1").arg(now));
         else
-            m_refreshStatus->setText(tr("Refresh failed at %1; retrying automatically")
-                                         .arg(locale.toString(QTime::currentTime(), QLocale::LongFormat)));
+            m_refreshStatus->setText(tr("Refresh failed at %1; retrying automatically").arg(now));
         Q_EMIT refreshed(ok);
     });
     connect(m_session, &DashboardSession::storeProblem, this,
@@ -294,11 +304,11 @@ QWidget *MainWindow::buildProjectsPage()
     const QFontMetrics fm(header->font());
     for (int c = 1; c < ProjectsModel::ColumnCount; ++c) {
         const QString text = m_model->headerData(c, Qt::Horizontal).toString();
-        int width = std::max(fm.horizontalAdvance(text) + 36, fm.horizontalAdvance(QStringLiteral("000,000")) + 24);
+        int width = std::max(fm.horizontalAdvance(text) + 22, fm.horizontalAdvance(QStringLiteral("00,000")) + 16);
         if (c == ProjectsModel::DoneColumn)
-            width = std::max(width, 130);
+            width = std::max(width, fm.horizontalAdvance(QStringLiteral("100%")) * 3 + 12);
         if (c == ProjectsModel::RefreshedColumn)
-            width = std::max(width, fm.horizontalAdvance(QStringLiteral("00:00 PM")) + 30);
+            width = std::max(width, fm.horizontalAdvance(QStringLiteral("00:00 AM")) + 16);
         m_table->setColumnWidth(c, width);
     }
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentProject);
@@ -311,13 +321,13 @@ QWidget *MainWindow::buildProjectsPage()
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(380);
+    scroll->setMinimumWidth(400);
 
     m_splitter->addWidget(left);
     m_splitter->addWidget(scroll);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
-    m_splitter->setSizes({760, 500});
+    m_splitter->setSizes({840, 480});
     updateFilterCount();
     return m_splitter;
 }
@@ -325,7 +335,7 @@ QWidget *MainWindow::buildProjectsPage()
 void MainWindow::applySettings()
 {
     m_session->setRefreshInterval(m_appSettings->refreshIntervalSeconds());
-    m_intervalStatus->setText(tr("Auto-refresh every %n second(s)", nullptr, m_appSettings->refreshIntervalSeconds()));
+    m_intervalStatus->setText(tr("Auto-refresh every %1 s").arg(m_appSettings->refreshIntervalSeconds()));
     QString error;
     if (!m_session->setDataDir(m_appSettings->dataDir(), &error))
         statusBar()->showMessage(error, 15000);
@@ -571,7 +581,7 @@ QString MainWindow::statusText() const
 
 QString MainWindow::tokenStatusText() const
 {
-    return tr("%1 · %2").arg(labelstudio::tokenKindName(m_session->tokenKind()), tokenSourceText(m_tokenSource));
+    return tr("%1 · %2").arg(tokenKindText(m_session->tokenKind()), tokenSourceText(m_tokenSource));
 }
 
 // --- projects --------------------------------------------------------------------------------
@@ -595,9 +605,9 @@ void MainWindow::updateFilterCount()
     if (total == 0)
         m_filterCount->setText(tr("No projects"));
     else if (shown == total)
-        m_filterCount->setText(tr("%n project(s)", nullptr, total));
+        m_filterCount->setText(tr("Projects: %1").arg(total));
     else
-        m_filterCount->setText(tr("%1 of %n project(s)", nullptr, total).arg(shown));
+        m_filterCount->setText(tr("Showing %1 of %2").arg(shown).arg(total));
 }
 
 bool MainWindow::selectProject(int projectId)

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace loopdeck::gui {
 namespace {
@@ -77,7 +78,7 @@ ProjectDetailPane::ProjectDetailPane(QWidget *parent)
     auto *page = new QWidget(m_stack);
     auto *layout = new QVBoxLayout(page);
     layout->setContentsMargins(12, 8, 8, 8);
-    layout->setSpacing(10);
+    layout->setSpacing(8);
 
     QFont titleFont = m_title->font();
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.35);
@@ -150,6 +151,11 @@ ProjectDetailPane::ProjectDetailPane(QWidget *parent)
     }
     m_annotationSeries->setColor(QColor(0x2f, 0x6f, 0xd0));
     m_taskSeries->setColor(QColor(0x2a, 0xa1, 0x7a));
+    {
+        QPen dashed = m_taskSeries->pen();
+        dashed.setStyle(Qt::DashLine);
+        m_taskSeries->setPen(dashed);
+    }
     m_valueAxis->setLabelFormat(QStringLiteral("%i"));
     m_valueAxis->setMin(0);
     m_timeAxis->setTickCount(5);
@@ -160,7 +166,7 @@ ProjectDetailPane::ProjectDetailPane(QWidget *parent)
     m_chart->setAnimationOptions(QChart::NoAnimation);
     m_chartView->setChart(m_chart);
     m_chartView->setRenderHint(QPainter::Antialiasing);
-    m_chartView->setMinimumHeight(240);
+    m_chartView->setMinimumHeight(200);
     m_chartHint->setWordWrap(true);
     m_chartHint->setForegroundRole(QPalette::PlaceholderText);
     chartLayout->addWidget(m_chartView, 1);
@@ -171,11 +177,23 @@ ProjectDetailPane::ProjectDetailPane(QWidget *parent)
     clear();
 }
 
+void ProjectDetailPane::setPage(int index)
+{
+    // Only the visible page counts for the size, so the empty page never needs a scroll bar.
+    for (int i = 0; i < m_stack->count(); ++i) {
+        const bool current = i == index;
+        m_stack->widget(i)->setSizePolicy(current ? QSizePolicy::Preferred : QSizePolicy::Ignored,
+                                          current ? QSizePolicy::Preferred : QSizePolicy::Ignored);
+    }
+    m_stack->setCurrentIndex(index);
+    m_stack->updateGeometry();
+}
+
 void ProjectDetailPane::clear()
 {
     m_projectId = 0;
     m_servable = false;
-    m_stack->setCurrentIndex(0);
+    setPage(0);
 }
 
 void ProjectDetailPane::showProject(const labelstudio::Project &project, const QList<store::ProgressPoint> &history)
@@ -194,7 +212,7 @@ void ProjectDetailPane::showProject(const labelstudio::Project &project, const Q
     setCounts(project);
     setLabelConfig(project.labelConfig);
     setHistory(history);
-    m_stack->setCurrentIndex(1);
+    setPage(1);
 }
 
 void ProjectDetailPane::setCounts(const labelstudio::Project &project)
@@ -232,31 +250,29 @@ void ProjectDetailPane::setLabelConfig(const QString &xml)
     if (!config.error.isEmpty())
         html += QStringLiteral("<p>%1</p>").arg(config.error.toHtmlEscaped());
     if (!config.targets.isEmpty()) {
-        html += QStringLiteral("<p style=\"margin-bottom:2px\"><b>%1</b></p><ul style=\"margin-top:0\">")
-                    .arg(tr("Text classification targets"));
+        html += QStringLiteral("<p style=\"margin-bottom:0\"><b>%1</b></p>").arg(tr("Text classification targets"));
         for (const auto &t : config.targets) {
             const QString kind = t.multiple ? tr("multiple choice") : tr("single choice");
-            html += QStringLiteral("<li><b>%1</b> → %2 <i>(%3, %4)</i><br>%5</li>")
+            html += QStringLiteral("<p style=\"margin-top:2px; margin-left:12px\">• <b>%1</b> → %2 <i>(%3, %4)</i><br>"
+                                   "&nbsp;&nbsp;%5</p>")
                         .arg(t.fromName.toHtmlEscaped(), t.toName.toHtmlEscaped(),
                              tr("reads $%1").arg(t.dataKey.toHtmlEscaped()), kind,
                              t.choices.isEmpty() ? tr("no choices")
                                                  : t.choices.join(QStringLiteral(", ")).toHtmlEscaped());
         }
-        html += QStringLiteral("</ul>");
     }
     auto list = [&](const QString &heading, const QStringList &items) {
         if (items.isEmpty())
             return;
-        html += QStringLiteral("<p><b>%1</b> %2</p>").arg(heading, items.join(QStringLiteral(", ")).toHtmlEscaped());
+        html += QStringLiteral("<p style=\"margin-top:4px; margin-bottom:0\"><b>%1</b> %2</p>")
+                    .arg(heading, items.join(QStringLiteral(", ")).toHtmlEscaped());
     };
     list(tr("Objects:"), config.objects);
     list(tr("Controls:"), config.controls);
     if (!config.unsupported.isEmpty()) {
-        html += QStringLiteral("<p style=\"margin-bottom:2px\"><b>%1</b></p><ul style=\"margin-top:0\">")
-                    .arg(tr("Not served"));
+        html += QStringLiteral("<p style=\"margin-bottom:0\"><b>%1</b></p>").arg(tr("Not served"));
         for (const QString &why : config.unsupported)
-            html += QStringLiteral("<li>%1</li>").arg(why.toHtmlEscaped());
-        html += QStringLiteral("</ul>");
+            html += QStringLiteral("<p style=\"margin-top:2px; margin-left:12px\">• %1</p>").arg(why.toHtmlEscaped());
     }
     if (xml.trimmed().isEmpty())
         html += QStringLiteral("<p>%1</p>").arg(tr("This project has no label config yet."));
@@ -272,6 +288,7 @@ void ProjectDetailPane::setHistory(const QList<store::ProgressPoint> &history)
         m_chartHint->setText(tr("No progress recorded yet; each refresh adds a point."));
         m_timeAxis->setRange(QDateTime::currentDateTime().addSecs(-3600), QDateTime::currentDateTime());
         m_valueAxis->setRange(0, 4);
+        m_valueAxis->setTickCount(5);
         return;
     }
     // Snapshots are written only when counts change: draw steps, held until now.
@@ -302,9 +319,18 @@ void ProjectDetailPane::setHistory(const QList<store::ProgressPoint> &history)
     m_timeAxis->setRange(first, last);
     const double top = niceCeiling(double(maxValue) * 1.1);
     m_valueAxis->setRange(0, top);
-    m_valueAxis->setTickCount(top <= 10 ? int(top) + 1 : 6);
-    m_chartHint->setText(tr("%n snapshot(s) since %1.", nullptr, int(history.size()))
-                             .arg(QLocale().toString(history.first().takenAt.toLocalTime(), QLocale::ShortFormat)));
+    // Few enough ticks that every label fits, each on a whole number.
+    int ticks = 6;
+    for (int n : {6, 5, 4, 3}) {
+        if (std::fmod(top, double(n - 1)) == 0.0) {
+            ticks = n;
+            break;
+        }
+    }
+    m_valueAxis->setTickCount(ticks);
+    m_chartHint->setText(tr("Snapshots: %1 · since %2 · a new one each time the counts change")
+                             .arg(QLocale().toString(qint64(history.size())),
+                                  QLocale().toString(history.first().takenAt.toLocalTime(), QLocale::ShortFormat)));
 }
 
 QString ProjectDetailPane::labelConfigSummary() const

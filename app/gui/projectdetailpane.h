@@ -41,6 +41,7 @@ public:
     int chartPointCount() const;
 
 private:
+    void setPage(int index);
     void setCounts(const labelstudio::Project &project);
     void setLabelConfig(const QString &xml);
     void setHistory(const QList<store::ProgressPoint> &history);

@@ -20,6 +20,9 @@ SettingsDialog::SettingsDialog(AppSettings *settings, QWidget *parent)
     m_ui->intervalSpin->setRange(AppSettings::kMinRefreshSeconds, AppSettings::kMaxRefreshSeconds);
     m_ui->intervalSpin->setSuffix(tr(" seconds"));
     m_ui->intervalSpin->setMinimumWidth(140);
+    m_ui->intervalSpin->setMaximumWidth(180);
+    for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint})
+        hint->setMinimumWidth(360);
     m_ui->dataDirEdit->setPlaceholderText(QDir::toNativeSeparators(defaultDataDir()));
     m_ui->dataDirEdit->setClearButtonEnabled(true);
     for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint})
@@ -30,7 +33,7 @@ SettingsDialog::SettingsDialog(AppSettings *settings, QWidget *parent)
     connect(m_ui->buttonBox, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(m_ui->buttonBox->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
             &SettingsDialog::restoreDefaults);
-    resize(580, sizeHint().height());
+    resize(600, minimumSizeHint().height());
 }
 
 SettingsDialog::~SettingsDialog() = default;
