@@ -219,17 +219,20 @@ int runServe(const QStringList &args)
     }
 
     BackendServer server(service);
-    QObject::connect(&server, &BackendServer::requestServed, [&err, level](const backend::RequestRecord &r) {
-        const bool failed = r.status >= 400;
-        if (level >= LogLevel::Info || (failed && level >= LogLevel::Warning) || (r.status >= 500 && level >= LogLevel::Error)) {
-            err << r.when.toString(Qt::ISODateWithMs) << ' ' << r.method << ' ' << r.path << ' ' << r.status << ' '
-                << QString::number(r.latencyMs, 'f', 2) << " ms";
-            if (r.tasks >= 0)
-                err << " tasks=" << r.tasks;
-            err << " from " << r.peer << '\n';
-            err.flush();
-        }
-    });
+    // Connected only when something will be printed: with no listener the server keeps no log.
+    if (level >= LogLevel::Warning) {
+        QObject::connect(&server, &BackendServer::requestServed, [&err, level](const backend::RequestRecord &r) {
+            const bool failed = r.status >= 400;
+            if (level >= LogLevel::Info || failed) {
+                err << r.when.toLocalTime().toString(Qt::ISODateWithMs) << ' ' << r.method << ' ' << r.path << ' ' << r.status << ' '
+                    << QString::number(r.latencyMs, 'f', 2) << " ms";
+                if (r.tasks >= 0)
+                    err << " tasks=" << r.tasks;
+                err << " from " << r.peer << '\n';
+                err.flush();
+            }
+        });
+    }
     QObject::connect(&server, &BackendServer::requestsDropped, [&err, level](int count) {
         if (level >= LogLevel::Info)
             err << now() << " (" << count << " more requests not logged)\n";

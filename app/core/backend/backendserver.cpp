@@ -8,6 +8,7 @@
 
 #include <QHostAddress>
 #include <QJsonObject>
+#include <QMetaMethod>
 #include <QTcpServer>
 #include <QThread>
 #include <QTimer>
@@ -155,7 +156,7 @@ bool BackendServer::start(const ServerConfig &config, QString *error)
     std::weak_ptr<LogQueue> weakLog = m_log;
     HttpWorker::RequestLog log = [weakLog](const RequestRecord &record) {
         const auto queue = weakLog.lock();
-        if (!queue)
+        if (!queue || queue->listeners.load(std::memory_order_relaxed) == 0)
             return;
         std::lock_guard lock(queue->mutex);
         if (queue->records.size() < kMaxLogBatch)
@@ -254,6 +255,19 @@ void BackendServer::stop()
     m_state = State::Stopped;
     Q_EMIT stateChanged(m_state);
     Q_EMIT stopped();
+}
+
+void BackendServer::connectNotify(const QMetaMethod &signal)
+{
+    if (signal == QMetaMethod::fromSignal(&BackendServer::requestServed))
+        ++m_log->listeners;
+}
+
+void BackendServer::disconnectNotify(const QMetaMethod &signal)
+{
+    // An invalid method means "disconnected from everything".
+    if (signal == QMetaMethod::fromSignal(&BackendServer::requestServed) || !signal.isValid())
+        m_log->listeners = std::max(0, m_log->listeners - 1);
 }
 
 void BackendServer::drainLog()

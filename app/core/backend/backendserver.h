@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QString>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,10 @@ Q_SIGNALS:
     void webhookReceived(const loopdeck::backend::WebhookEvent &event);
     void projectSetup(const QString &projectId, const QString &hostname, const QString &modelVersion);
 
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
+
 private:
     void fail(const QString &message);
     void drainLog();
@@ -100,6 +105,7 @@ private:
     QTimer *m_logTimer = nullptr;
 
     struct LogQueue {
+        std::atomic<int> listeners{0}; // connections to requestServed; 0 = keep no records
         std::mutex mutex;
         QList<RequestRecord> records;
         int dropped = 0;

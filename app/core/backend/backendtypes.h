@@ -23,7 +23,7 @@ struct ServerConfig {
 };
 
 struct RequestRecord {
-    QDateTime when;
+    QDateTime when;     // UTC
     QString method;     // "POST"
     QString path;       // "/predict"
     int status = 0;

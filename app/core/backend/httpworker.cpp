@@ -335,7 +335,7 @@ void HttpWorker::finish(const ApiRequest &request, const QString &route, const A
         m_metrics->addPredictions(response.predictions);
     if (m_log) {
         RequestRecord record;
-        record.when = QDateTime::currentDateTime();
+        record.when = QDateTime::currentDateTimeUtc();
         record.method = QString::fromLatin1(request.method);
         record.path = request.path;
         record.status = response.status;
