@@ -14,3 +14,7 @@ else()
     set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 endif()
 include(CPack)
+
+if(UNIX AND NOT APPLE)
+    install(FILES ${CMAKE_CURRENT_LIST_DIR}/loopdeck-serve.service DESTINATION lib/systemd/user)
+endif()
