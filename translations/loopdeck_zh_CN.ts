@@ -114,10 +114,6 @@
         <translation>%1 小时 %2 分</translation>
     </message>
     <message>
-        <source>Label Studio set up project %1 (model version: %2).</source>
-        <translation>Label Studio 已设置项目 %1（模型版本：%2）。</translation>
-    </message>
-    <message>
         <source>none yet</source>
         <translation>暂无</translation>
     </message>
@@ -352,6 +348,22 @@
     <message>
         <source>Label Studio fetched predictions at %1; the counts update on the next refresh.</source>
         <translation>Label Studio 已于 %1 获取预测；计数将在下次刷新时更新。</translation>
+    </message>
+    <message>
+        <source>%1 — project %2, model version %3</source>
+        <translation>%1 — 项目 %2，模型版本 %3</translation>
+    </message>
+    <message>
+        <source>not yet</source>
+        <translation>尚未调用</translation>
+    </message>
+    <message>
+        <source>Label Studio calls /setup when it connects to the backend or opens the project</source>
+        <translation>Label Studio 连接后端或打开项目时会调用 /setup</translation>
+    </message>
+    <message>
+        <source>Last /setup:</source>
+        <translation>最近一次 /setup：</translation>
     </message>
 </context>
 <context>

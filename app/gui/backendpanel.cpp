@@ -117,8 +117,9 @@ BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, QWi
     connect(m_server.get(), &backend::BackendServer::requestsDropped, this, [this](int n) { m_droppedLog += n; });
     connect(m_server.get(), &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &modelVersion) {
-                m_lsDetailLabel->setText(tr("Label Studio set up project %1 (model version: %2).")
-                                             .arg(projectId, modelVersion.isEmpty() ? tr("none yet") : modelVersion));
+                m_setupLabel->setText(tr("%1 — project %2, model version %3")
+                                          .arg(QLocale().toString(QTime::currentTime(), QStringLiteral("HH:mm:ss")), projectId,
+                                               modelVersion.isEmpty() ? tr("none yet") : modelVersion));
             });
     connect(m_session, &DashboardSession::stateChanged, this, &BackendPanel::updateProjectActions);
     m_tick->setInterval(500);
@@ -263,8 +264,12 @@ QWidget *BackendPanel::buildLabelStudioBox()
     form->addWidget(new QLabel(tr("Label Studio says:"), box), 0, 0);
     form->addWidget(m_lsStateLabel, 0, 1);
     form->addWidget(m_lsDetailLabel, 1, 1);
-    form->addWidget(new QLabel(tr("Predictions:"), box), 2, 0);
-    form->addWidget(m_predictionsLabel, 2, 1);
+    m_setupLabel = new QLabel(tr("not yet"), box);
+    m_setupLabel->setToolTip(tr("Label Studio calls /setup when it connects to the backend or opens the project"));
+    form->addWidget(new QLabel(tr("Last /setup:"), box), 2, 0);
+    form->addWidget(m_setupLabel, 2, 1);
+    form->addWidget(new QLabel(tr("Predictions:"), box), 3, 0);
+    form->addWidget(m_predictionsLabel, 3, 1);
     form->setColumnStretch(1, 1);
     layout->addLayout(form);
     layout->addStretch(1);

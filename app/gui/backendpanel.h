@@ -111,6 +111,7 @@ private:
     QPushButton *m_fetchButton = nullptr;
     QLabel *m_lsStateLabel = nullptr;
     QLabel *m_lsDetailLabel = nullptr;
+    QLabel *m_setupLabel = nullptr;
     QLabel *m_predictionsLabel = nullptr;
 
     QLabel *m_requestsValue = nullptr;

@@ -5,6 +5,8 @@
 
 #include <QPushButton>
 
+#include <algorithm>
+
 namespace loopdeck::gui {
 
 using labelstudio::TokenKind;
@@ -48,7 +50,9 @@ ConnectionDialog::ConnectionDialog(const QStringList &takenNames, QWidget *paren
     connect(m_ui->buttonBox, &QDialogButtonBox::accepted, this, &ConnectionDialog::accept);
     setSessionOnly(false);
     updateHints();
-    resize(580, minimumSizeHint().height());
+    // Word-wrapped hints: size the dialog for its width, not for the labels' one-line guess.
+    layout()->activate();
+    resize(580, std::max(minimumSizeHint().height(), layout()->totalHeightForWidth(580)));
 }
 
 ConnectionDialog::~ConnectionDialog() = default;

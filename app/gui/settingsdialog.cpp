@@ -9,6 +9,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 
+#include <algorithm>
+
 namespace loopdeck::gui {
 
 SettingsDialog::SettingsDialog(AppSettings *settings, QWidget *parent)
@@ -33,7 +35,9 @@ SettingsDialog::SettingsDialog(AppSettings *settings, QWidget *parent)
     connect(m_ui->buttonBox, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(m_ui->buttonBox->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
             &SettingsDialog::restoreDefaults);
-    resize(600, minimumSizeHint().height());
+    // Word-wrapped hints: size the dialog for its width, not for the labels' one-line guess.
+    layout()->activate();
+    resize(600, std::max(minimumSizeHint().height(), layout()->totalHeightForWidth(600)));
 }
 
 SettingsDialog::~SettingsDialog() = default;

@@ -187,7 +187,8 @@ void TestDashboard::initTestCase()
     app.setDataDir(m_dir.filePath(QStringLiteral("data")));
     app.setRefreshIntervalSeconds(2);
 
-    // Some history from before this run, so the chart has a shape to show: counts rising
+    // Synthetic, back-dated snapshots written by the test into its own store (not from Label
+    // Studio), so the chart has a history to draw and the screenshot a shape: counts rising
     // toward the alpha project's present counts, one snapshot per hour.
     {
         store::Store st;
