@@ -873,22 +873,66 @@
     </message>
 </context>
 <context>
-    <name>loopdeck::labelstudio</name>
+    <name>loopdeck::labelconfig::LabelConfig</name>
     <message>
-        <source>legacy token</source>
-        <translation>旧版令牌</translation>
+        <source>The labeling configuration is empty.</source>
+        <translation>标注配置为空。</translation>
     </message>
     <message>
-        <source>Personal Access Token</source>
-        <translation>个人访问令牌</translation>
+        <source>The labeling configuration must start with &lt;View&gt;, not &lt;%1&gt;.</source>
+        <translation>标注配置必须以 &lt;View&gt; 开头，而不是 &lt;%1&gt;。</translation>
     </message>
     <message>
-        <source>short-lived access token</source>
-        <translation>短期访问令牌</translation>
+        <source>%1 &quot;%2&quot; is not a Choices control, so the text classifier cannot serve it.</source>
+        <translation>%1 “%2” 不是 Choices 控件，内置文本分类器无法为其提供预测。</translation>
     </message>
     <message>
-        <source>no token</source>
-        <translation>无令牌</translation>
+        <source>The labeling configuration is not valid XML (line %1, column %2): %3.</source>
+        <translation>标注配置不是有效的 XML（第 %1 行，第 %2 列）：%3。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; has an empty toName.</source>
+        <translation>Choices “%1” 的 toName 为空。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; is bound to several objects (%2); only one Text object is supported.</source>
+        <translation>Choices “%1” 绑定了多个对象（%2）；只支持一个 Text 对象。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; points to &quot;%2&quot;, but the configuration has no object with that name.</source>
+        <translation>Choices “%1” 指向 “%2”，但配置中没有这个名称的对象。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; classifies the %2 object &quot;%3&quot;, but the built-in model only reads Text.</source>
+        <translation>Choices “%1” 分类的是 %2 对象 “%3”，但内置模型只能读取 Text。</translation>
+    </message>
+    <message>
+        <source>Text &quot;%1&quot; shows fixed text (value=&quot;%2&quot;) instead of a task field like &quot;$text&quot;.</source>
+        <translation>Text “%1” 显示的是固定文本（value="%2"），而不是 "$text" 这样的任务字段。</translation>
+    </message>
+    <message>
+        <source>Text &quot;%1&quot; loads its content from a URL (valueType=&quot;url&quot;), which the model does not download.</source>
+        <translation>Text “%1” 从 URL 加载内容（valueType="url"），模型不会下载这些内容。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; takes its options from task data (value=&quot;%2&quot;), which the model cannot learn.</source>
+        <translation>Choices “%1” 的选项来自任务数据（value="%2"），模型无法学习。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; has an unknown choice mode &quot;%2&quot;.</source>
+        <translation>Choices “%1” 的选择模式 “%2” 无法识别。</translation>
+    </message>
+    <message>
+        <source>Choices &quot;%1&quot; offers %2 option(s); a classifier needs at least two.</source>
+        <translation>Choices “%1” 只有 %2 个选项；分类器至少需要两个。</translation>
+    </message>
+    <message>
+        <source>The configuration has no controls, so there is nothing to predict.</source>
+        <translation>配置中没有任何控件，因此没有可预测的内容。</translation>
+    </message>
+    <message>
+        <source>The configuration has no Choices control bound to a Text object.</source>
+        <translation>配置中没有绑定到 Text 对象的 Choices 控件。</translation>
     </message>
 </context>
 <context>
@@ -952,6 +996,22 @@
     <message>
         <source>The request was cancelled.</source>
         <translation>请求已取消。</translation>
+    </message>
+    <message>
+        <source>legacy token</source>
+        <translation>旧版令牌</translation>
+    </message>
+    <message>
+        <source>Personal Access Token</source>
+        <translation>个人访问令牌</translation>
+    </message>
+    <message>
+        <source>short-lived access token</source>
+        <translation>短期访问令牌</translation>
+    </message>
+    <message>
+        <source>no token</source>
+        <translation>无令牌</translation>
     </message>
 </context>
 <context>

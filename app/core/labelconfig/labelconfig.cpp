@@ -1,5 +1,6 @@
 #include "core/labelconfig/labelconfig.h"
 
+#include <QCoreApplication>
 #include <QHash>
 #include <QXmlStreamReader>
 
@@ -64,7 +65,7 @@ LabelConfig parse(const QString &xml)
 {
     LabelConfig config;
     if (xml.trimmed().isEmpty()) {
-        config.error = QStringLiteral("The labeling configuration is empty.");
+        config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration is empty.");
         return config;
     }
     QXmlStreamReader reader(xml);
@@ -90,7 +91,7 @@ LabelConfig parse(const QString &xml)
         if (!rootSeen) {
             rootSeen = true;
             if (!is(tag, QLatin1String("View"))) {
-                config.error = QStringLiteral("The labeling configuration must start with <View>, not <%1>.").arg(tag);
+                config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration must start with <View>, not <%1>.").arg(tag);
                 return config;
             }
         }
@@ -118,7 +119,7 @@ LabelConfig parse(const QString &xml)
                 choicesDepth = depth;
             } else {
                 config.unsupported.append(
-                    QStringLiteral("%1 \"%2\" is not a Choices control, so the text classifier cannot serve it.")
+                    QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "%1 \"%2\" is not a Choices control, so the text classifier cannot serve it.")
                         .arg(tag, name));
             }
         } else if (hasAttr(a, QLatin1String("value"))) {
@@ -127,7 +128,7 @@ LabelConfig parse(const QString &xml)
         }
     }
     if (reader.hasError()) {
-        config.error = QStringLiteral("The labeling configuration is not valid XML (line %1, column %2): %3.")
+        config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration is not valid XML (line %1, column %2): %3.")
                            .arg(reader.lineNumber())
                            .arg(reader.columnNumber())
                            .arg(reader.errorString());
@@ -143,54 +144,54 @@ LabelConfig parse(const QString &xml)
 
     for (const ChoicesTag &c : choices) {
         if (c.toName.isEmpty()) {
-            config.unsupported.append(QStringLiteral("Choices \"%1\" has an empty toName.").arg(c.name));
+            config.unsupported.append(QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an empty toName.").arg(c.name));
             continue;
         }
         if (c.toName.contains(u',')) {
             config.unsupported.append(
-                QStringLiteral("Choices \"%1\" is bound to several objects (%2); only one Text object is supported.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" is bound to several objects (%2); only one Text object is supported.")
                     .arg(c.name, c.toName));
             continue;
         }
         const auto it = byName.constFind(c.toName);
         if (it == byName.cend()) {
             config.unsupported.append(
-                QStringLiteral("Choices \"%1\" points to \"%2\", but the configuration has no object with that name.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" points to \"%2\", but the configuration has no object with that name.")
                     .arg(c.name, c.toName));
             continue;
         }
         if (!is(it->tag, QLatin1String("Text"))) {
             config.unsupported.append(
-                QStringLiteral("Choices \"%1\" classifies the %2 object \"%3\", but the built-in model only reads Text.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" classifies the %2 object \"%3\", but the built-in model only reads Text.")
                     .arg(c.name, it->tag, it->name));
             continue;
         }
         const QString key = dataKeyOf(it->value);
         if (key.isEmpty()) {
             config.unsupported.append(
-                QStringLiteral("Text \"%1\" shows fixed text (value=\"%2\") instead of a task field like \"$text\".")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Text \"%1\" shows fixed text (value=\"%2\") instead of a task field like \"$text\".")
                     .arg(it->name, it->value));
             continue;
         }
         if (it->valueType == u"url") {
             config.unsupported.append(
-                QStringLiteral("Text \"%1\" loads its content from a URL (valueType=\"url\"), which the model does not download.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Text \"%1\" loads its content from a URL (valueType=\"url\"), which the model does not download.")
                     .arg(it->name));
             continue;
         }
         if (!c.value.isEmpty()) {
             config.unsupported.append(
-                QStringLiteral("Choices \"%1\" takes its options from task data (value=\"%2\"), which the model cannot learn.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" takes its options from task data (value=\"%2\"), which the model cannot learn.")
                     .arg(c.name, c.value));
             continue;
         }
         if (!c.choice.isEmpty() && c.choice != u"single" && c.choice != u"single-radio" && c.choice != u"multiple") {
-            config.unsupported.append(QStringLiteral("Choices \"%1\" has an unknown choice mode \"%2\".").arg(c.name, c.choice));
+            config.unsupported.append(QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an unknown choice mode \"%2\".").arg(c.name, c.choice));
             continue;
         }
         if (c.items.size() < 2) {
             config.unsupported.append(
-                QStringLiteral("Choices \"%1\" offers %2 option(s); a classifier needs at least two.")
+                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" offers %2 option(s); a classifier needs at least two.")
                     .arg(c.name)
                     .arg(c.items.size()));
             continue;
@@ -222,8 +223,8 @@ QString LabelConfig::reason() const
         return unsupported.first();
     }
     if (controls.isEmpty())
-        return QStringLiteral("The configuration has no controls, so there is nothing to predict.");
-    return QStringLiteral("The configuration has no Choices control bound to a Text object.");
+        return QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The configuration has no controls, so there is nothing to predict.");
+    return QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The configuration has no Choices control bound to a Text object.");
 }
 
 } // namespace loopdeck::labelconfig

@@ -435,13 +435,18 @@ double ProjectCounts::doneFraction() const
 
 QString tokenKindName(TokenKind kind)
 {
+    // Spelled out as translate() calls so that lupdate files them under the context used here.
     switch (kind) {
-    case TokenKind::Legacy: return tr("legacy token");
-    case TokenKind::PersonalAccessToken: return tr("Personal Access Token");
-    case TokenKind::AccessToken: return tr("short-lived access token");
-    case TokenKind::Unknown: break;
+    case TokenKind::Legacy:
+        return QCoreApplication::translate("loopdeck::labelstudio::LsError", "legacy token");
+    case TokenKind::PersonalAccessToken:
+        return QCoreApplication::translate("loopdeck::labelstudio::LsError", "Personal Access Token");
+    case TokenKind::AccessToken:
+        return QCoreApplication::translate("loopdeck::labelstudio::LsError", "short-lived access token");
+    case TokenKind::Unknown:
+        break;
     }
-    return tr("no token");
+    return QCoreApplication::translate("loopdeck::labelstudio::LsError", "no token");
 }
 
 } // namespace loopdeck::labelstudio
