@@ -72,7 +72,10 @@ def report(results_json, doc_path):
             + f" | {row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | "
             + (f"{row['server_p99_ms']:.2f} ms" if row.get("server_p99_ms") is not None else "–")
             + f" | {row['errors']} |")
-    lines += ["", r["verdict"], "<!-- serve-bench:end -->"]
+    lines += ["", r["verdict"]]
+    if r.get("note"):
+        lines += ["", r["note"]]
+    lines += ["<!-- serve-bench:end -->"]
     section = "\n".join(lines)
     try:
         doc = open(doc_path, encoding="utf-8").read()
@@ -94,5 +97,9 @@ if __name__ == "__main__":
         synthetic(sys.argv[2], sys.argv[3])
     elif cmd == "report":
         report(sys.argv[2], sys.argv[3])
+    elif cmd == "note":  # add a free-text note to a results file (e.g. what else ran meanwhile)
+        r = json.load(open(sys.argv[2], encoding="utf-8"))
+        r["note"] = sys.argv[3]
+        json.dump(r, open(sys.argv[2], "w", encoding="utf-8"), indent=1)
     else:
         sys.exit(f"unknown command {cmd}")

@@ -8,7 +8,8 @@
 #
 # Environment: LOOPDECK=path/to/loopdeck (skip the build), LOOPDECK_BUILD_DIR (default
 # build/h2-release), SERVE_BENCH_SECONDS (per run, default 10), SERVE_BENCH_THREADS (server
-# thread counts to try, default "1 2"), SERVE_BENCH_CONNECTIONS (default 16).
+# thread counts to try, default "1 2"), SERVE_BENCH_CONNECTIONS (default 16), SERVE_BENCH_NOTE
+# (a sentence added under the table, e.g. what else was running).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -134,5 +135,6 @@ json.dump({"date": datetime.date.today().isoformat(), "nproc": os.cpu_count(), "
            "wrk_threads": int(sys.argv[7]), "rows": rows, "verdict": verdict}, open(sys.argv[2], "w"), indent=1)
 print(verdict)
 PY
+[ -n "${SERVE_BENCH_NOTE:-}" ] && python3 "$HERE/serve_bench.py" note "$WORK/results.json" "$SERVE_BENCH_NOTE"
 python3 "$HERE/serve_bench.py" report "$WORK/results.json" "$ROOT/docs/benchmarks.md"
 echo "results written to docs/benchmarks.md" >&2
