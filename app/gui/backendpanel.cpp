@@ -4,6 +4,7 @@
 #include "backend/servermetrics.h"
 #include "gui/appsettings.h"
 #include "gui/dashboardsession.h"
+#include "gui/statusdot.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -47,19 +48,6 @@ QString mlBackendStateText(const QString &code)
 namespace {
 
 enum LogColumn { TimeCol, MethodCol, PathCol, StatusCol, LatencyCol, TasksCol, PeerCol };
-
-QPixmap dot(const QColor &color, qreal dpr)
-{
-    QPixmap pix(QSize(14, 14) * dpr);
-    pix.setDevicePixelRatio(dpr);
-    pix.fill(Qt::transparent);
-    QPainter p(&pix);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(QPen(color.darker(130), 1));
-    p.setBrush(color);
-    p.drawEllipse(QRectF(1.5, 1.5, 11, 11));
-    return pix;
-}
 
 QLabel *statValue(QWidget *parent)
 {
@@ -394,15 +382,15 @@ void BackendPanel::updateServerState()
     switch (m_server->state()) {
     case backend::BackendServer::State::Listening:
         m_stateLabel->setText(tr("Running"));
-        m_stateDot->setPixmap(dot(QColor(0x2e, 0xa0, 0x43), dpr));
+        m_stateDot->setPixmap(statusDot(QColor(0x2e, 0xa0, 0x43), dpr));
         break;
     case backend::BackendServer::State::Failed:
         m_stateLabel->setText(tr("Failed to start"));
-        m_stateDot->setPixmap(dot(QColor(0xd0, 0x3b, 0x2f), dpr));
+        m_stateDot->setPixmap(statusDot(QColor(0xd0, 0x3b, 0x2f), dpr));
         break;
     case backend::BackendServer::State::Stopped:
         m_stateLabel->setText(tr("Stopped"));
-        m_stateDot->setPixmap(dot(QColor(0x9e, 0x9e, 0x9e), dpr));
+        m_stateDot->setPixmap(statusDot(QColor(0x9e, 0x9e, 0x9e), dpr));
         break;
     }
     m_startButton->setText(running ? tr("Stop backend") : tr("Start backend"));

@@ -7,6 +7,7 @@
 #include "gui/projectdetailpane.h"
 #include "gui/projectsmodel.h"
 #include "gui/settingsdialog.h"
+#include "gui/statusdot.h"
 
 #include <QAction>
 #include <QApplication>
@@ -516,16 +517,7 @@ void MainWindow::refreshNow()
 
 void MainWindow::setStateIndicator(const QColor &color)
 {
-    const qreal dpr = devicePixelRatioF();
-    QPixmap pix(QSize(14, 14) * dpr);
-    pix.setDevicePixelRatio(dpr);
-    pix.fill(Qt::transparent);
-    QPainter p(&pix);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(QPen(color.darker(130), 1));
-    p.setBrush(color);
-    p.drawEllipse(QRectF(1.5, 1.5, 11, 11));
-    m_stateDot->setPixmap(pix);
+    m_stateDot->setPixmap(statusDot(color, devicePixelRatioF()));
 }
 
 void MainWindow::updateStatus()

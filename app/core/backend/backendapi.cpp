@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include "core/backend/jsontypename.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -18,18 +20,6 @@ namespace loopdeck::backend {
 using nlohmann::json;
 
 namespace {
-
-const char *typeName(const json &j)
-{
-    switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    default: return "a number";
-    }
-}
 
 QByteArray dumpJson(const json &j)
 {
@@ -66,7 +56,7 @@ std::optional<json> parseObject(const ApiRequest &request, const char *example, 
     }
     if (!j.is_object()) {
         *failure = BackendApi::error(400, QStringLiteral("The request body of %1 must be a JSON object like %2, not %3.")
-                                              .arg(route, QLatin1String(example), QLatin1String(typeName(j))));
+                                              .arg(route, QLatin1String(example), QLatin1String(jsonTypeName(j))));
         return std::nullopt;
     }
     return j;
@@ -91,7 +81,7 @@ bool readProject(const json &body, QString *projectId, ApiResponse *failure, boo
         raw = QString::number(it->get<long long>());
     else {
         *failure = BackendApi::error(400, QStringLiteral("\"project\" must be a string like \"3.1700000000\", not %1.")
-                                              .arg(QLatin1String(typeName(*it))));
+                                              .arg(QLatin1String(jsonTypeName(*it))));
         return false;
     }
     const QString id = PredictionService::projectIdOf(raw);
@@ -113,7 +103,7 @@ bool readOptionalString(const json &body, const char *key, QString *out, ApiResp
     }
     if (!it->is_string()) {
         *failure = BackendApi::error(400, QStringLiteral("\"%1\" must be a string, not %2.")
-                                              .arg(QLatin1String(key), QLatin1String(typeName(*it))));
+                                              .arg(QLatin1String(key), QLatin1String(jsonTypeName(*it))));
         return false;
     }
     *out = QString::fromStdString(it->get<std::string>());
@@ -308,12 +298,12 @@ ApiResponse BackendApi::predict(const ApiRequest &request) const
         return failure;
     const auto params = body->find("params");
     if (params != body->end() && !params->is_null() && !params->is_object())
-        return error(400, QStringLiteral("\"params\" must be an object, not %1.").arg(QLatin1String(typeName(*params))));
+        return error(400, QStringLiteral("\"params\" must be an object, not %1.").arg(QLatin1String(jsonTypeName(*params))));
     const auto tasksIt = body->find("tasks");
     if (tasksIt == body->end())
         return error(400, QStringLiteral("The body has no \"tasks\"; send {\"tasks\": [{\"id\": 1, \"data\": {\"text\": \"...\"}}]}."));
     if (!tasksIt->is_array() && !tasksIt->is_object())
-        return error(400, QStringLiteral("\"tasks\" must be a list of task objects, not %1.").arg(QLatin1String(typeName(*tasksIt))));
+        return error(400, QStringLiteral("\"tasks\" must be a list of task objects, not %1.").arg(QLatin1String(jsonTypeName(*tasksIt))));
 
     PredictOutcome outcome;
     int taskCount = 0;
@@ -342,7 +332,7 @@ ApiResponse BackendApi::webhook(const ApiRequest &request) const
     if (action == body->end() || !action->is_string())
         return error(400, action == body->end()
                               ? QStringLiteral("The webhook body has no \"action\" (e.g. \"ANNOTATION_CREATED\" or \"START_TRAINING\").")
-                              : QStringLiteral("\"action\" must be a string, not %1.").arg(QLatin1String(typeName(*action))));
+                              : QStringLiteral("\"action\" must be a string, not %1.").arg(QLatin1String(jsonTypeName(*action))));
 
     WebhookEvent event;
     event.received = QDateTime::currentDateTimeUtc();

@@ -1,5 +1,6 @@
 #include "core/backend/predictionservice.h"
 
+#include "core/backend/jsontypename.h"
 #include "core/labelconfig/labelconfig.h"
 #include "core/model/textclassifier.h"
 
@@ -13,20 +14,6 @@ namespace loopdeck::backend {
 using nlohmann::json;
 
 namespace {
-
-const char *jsonTypeName(const json &j)
-{
-    switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::binary: return "binary data";
-    case json::value_t::discarded: return "nothing";
-    default: return "a number";
-    }
-}
 
 QString taskLabel(const json &task, std::size_t index)
 {
