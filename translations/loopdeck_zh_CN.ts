@@ -646,6 +646,10 @@
         <source>Showing %1 of %2</source>
         <translation>显示 %1 / %2</translation>
     </message>
+    <message>
+        <source>Could not read the progress history: %1</source>
+        <translation>无法读取进度历史：%1</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::ProjectDetailPane</name>
@@ -908,15 +912,15 @@
     </message>
     <message>
         <source>Text &quot;%1&quot; shows fixed text (value=&quot;%2&quot;) instead of a task field like &quot;$text&quot;.</source>
-        <translation>Text “%1” 显示的是固定文本（value="%2"），而不是 "$text" 这样的任务字段。</translation>
+        <translation>Text “%1” 显示的是固定文本（value=&quot;%2&quot;），而不是 &quot;$text&quot; 这样的任务字段。</translation>
     </message>
     <message>
         <source>Text &quot;%1&quot; loads its content from a URL (valueType=&quot;url&quot;), which the model does not download.</source>
-        <translation>Text “%1” 从 URL 加载内容（valueType="url"），模型不会下载这些内容。</translation>
+        <translation>Text “%1” 从 URL 加载内容（valueType=&quot;url&quot;），模型不会下载这些内容。</translation>
     </message>
     <message>
         <source>Choices &quot;%1&quot; takes its options from task data (value=&quot;%2&quot;), which the model cannot learn.</source>
-        <translation>Choices “%1” 的选项来自任务数据（value="%2"），模型无法学习。</translation>
+        <translation>Choices “%1” 的选项来自任务数据（value=&quot;%2&quot;），模型无法学习。</translation>
     </message>
     <message>
         <source>Choices &quot;%1&quot; has an unknown choice mode &quot;%2&quot;.</source>

@@ -629,8 +629,12 @@ void MainWindow::showCurrentProject()
         return;
     }
     QList<store::ProgressPoint> history;
-    if (const store::Store *store = m_session->progressStore())
-        history = store->progress(m_session->storeKey(), project->id);
+    if (const store::Store *store = m_session->progressStore()) {
+        QString problem;
+        history = store->progress(m_session->storeKey(), project->id, 1000, &problem);
+        if (!problem.isEmpty())
+            statusBar()->showMessage(tr("Could not read the progress history: %1").arg(problem), 15000);
+    }
     m_detail->showProject(*project, history);
     if (m_backend)
         m_backend->setProject(project);

@@ -107,6 +107,14 @@ private Q_SLOTS:
         QVERIFY(!error.isEmpty());
     }
 
+    void readingWhenClosedIsAnError()
+    {
+        store::Store s;
+        QString error;
+        QVERIFY(s.progress(QStringLiteral("x"), 1, 10, &error).isEmpty());
+        QVERIFY(!error.isEmpty());
+    }
+
     void writingWhenClosedIsAnError()
     {
         store::Store s;

@@ -209,7 +209,7 @@ bool Store::recordProgress(const QString &server, const QList<labelstudio::Proje
     return true;
 }
 
-QList<ProgressPoint> Store::progress(const QString &server, int projectId, int limit) const
+QList<ProgressPoint> Store::progress(const QString &server, int projectId, int limit, QString *error) const
 {
     QList<ProgressPoint> points;
     QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
@@ -220,8 +220,12 @@ QList<ProgressPoint> Store::progress(const QString &server, int projectId, int l
     q.addBindValue(server);
     q.addBindValue(projectId);
     q.addBindValue(limit);
-    if (!q.exec())
+    if (!q.exec()) {
+        if (error)
+            *error = sqlError(QStringLiteral("Cannot read progress from %1").arg(QDir::toNativeSeparators(m_path)),
+                              q.lastError());
         return points;
+    }
     while (q.next()) {
         ProgressPoint p;
         p.takenAt = QDateTime::fromMSecsSinceEpoch(q.value(0).toLongLong(), Qt::UTC);

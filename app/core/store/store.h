@@ -38,8 +38,10 @@ public:
     // its last point is not written again (the chart shows steps, the file stays small).
     bool recordProgress(const QString &server, const QList<labelstudio::Project> &projects, const QDateTime &takenAtUtc,
                         QString *error);
-    // Oldest first; at most `limit` most recent points.
-    QList<ProgressPoint> progress(const QString &server, int projectId, int limit = 1000) const;
+    // Oldest first; at most `limit` most recent points. When the store cannot be read the list is
+    // empty and *error (if given) says why.
+    QList<ProgressPoint> progress(const QString &server, int projectId, int limit = 1000,
+                                  QString *error = nullptr) const;
 
 private:
     bool migrate(QString *error);
