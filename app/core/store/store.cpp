@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "core/store/schema.h"
+
 #include <QDir>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -9,25 +11,6 @@
 
 namespace loopdeck::store {
 namespace {
-
-// Each entry moves the schema from version i to i+1. Never edit a released entry: append.
-const char *const kMigrations[] = {
-    // 1: progress snapshots per server and project
-    "CREATE TABLE progress_snapshot ("
-    " id INTEGER PRIMARY KEY,"
-    " server TEXT NOT NULL,"
-    " project_id INTEGER NOT NULL,"
-    " taken_at INTEGER NOT NULL," // ms since epoch, UTC
-    " task_number INTEGER NOT NULL,"
-    " tasks_with_annotations INTEGER NOT NULL,"
-    " total_annotations INTEGER NOT NULL,"
-    " skipped_annotations INTEGER NOT NULL,"
-    " total_predictions INTEGER NOT NULL,"
-    " finished_tasks INTEGER NOT NULL,"
-    " useful_annotations INTEGER NOT NULL,"
-    " ground_truth INTEGER NOT NULL);"
-    "CREATE INDEX progress_by_project ON progress_snapshot(server, project_id, taken_at);",
-};
 
 QString sqlError(const QString &what, const QSqlError &e)
 {
@@ -48,7 +31,7 @@ Store::~Store()
 
 int Store::latestSchemaVersion()
 {
-    return int(std::size(kMigrations));
+    return schema::latestVersion();
 }
 
 bool Store::open(const QString &dataDir, QString *error)
@@ -106,43 +89,7 @@ int Store::schemaVersion() const
 bool Store::migrate(QString *error)
 {
     QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    const int current = schemaVersion();
-    if (current < 0) {
-        *error = QStringLiteral("Cannot read the schema version of %1.").arg(QDir::toNativeSeparators(m_path));
-        return false;
-    }
-    if (current > latestSchemaVersion()) {
-        *error = QStringLiteral("The store %1 was written by a newer LoopDeck (schema %2, this one knows %3). "
-                                "Update LoopDeck or choose another data directory.")
-                     .arg(QDir::toNativeSeparators(m_path))
-                     .arg(current)
-                     .arg(latestSchemaVersion());
-        return false;
-    }
-    for (int v = current; v < latestSchemaVersion(); ++v) {
-        if (!db.transaction()) {
-            *error = sqlError(QStringLiteral("Cannot start migration %1").arg(v + 1), db.lastError());
-            return false;
-        }
-        QSqlQuery q(db);
-        const QStringList statements = QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
-        for (const QString &statement : statements) {
-            if (statement.trimmed().isEmpty())
-                continue;
-            if (!q.exec(statement)) {
-                *error = sqlError(QStringLiteral("Migration %1 of %2 failed").arg(v + 1).arg(QDir::toNativeSeparators(m_path)),
-                                  q.lastError());
-                db.rollback();
-                return false;
-            }
-        }
-        if (!q.exec(QStringLiteral("PRAGMA user_version=%1").arg(v + 1)) || !db.commit()) {
-            *error = sqlError(QStringLiteral("Cannot finish migration %1").arg(v + 1), db.lastError());
-            db.rollback();
-            return false;
-        }
-    }
-    return true;
+    return schema::migrate(db, m_path, error);
 }
 
 bool Store::recordProgress(const QString &server, const QList<labelstudio::Project> &projects,

@@ -1,0 +1,766 @@
+#include "core/store/loopstore.h"
+
+#include "core/model/textclassifier.h"
+#include "core/store/schema.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+#include <QVariant>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+
+namespace loopdeck::store {
+
+using nlohmann::json;
+
+namespace {
+
+QString sqlError(const QString &what, const QSqlError &e)
+{
+    return QStringLiteral("%1: %2").arg(what, e.text());
+}
+
+// A number per thread that is never reused (thread ids are), for connection names.
+int threadNumber()
+{
+    static std::atomic<int> next{0};
+    thread_local const int number = ++next;
+    return number;
+}
+
+QDateTime fromMs(qint64 ms)
+{
+    return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC) : QDateTime();
+}
+
+// Runs a prepared statement with positional values; false + *error on failure.
+bool run(QSqlQuery &q, const QString &sql, const QVariantList &values, QString *error, const QString &what)
+{
+    if (!q.prepare(sql)) {
+        *error = sqlError(what, q.lastError());
+        return false;
+    }
+    for (const QVariant &v : values)
+        q.addBindValue(v);
+    if (!q.exec()) {
+        *error = sqlError(what, q.lastError());
+        return false;
+    }
+    return true;
+}
+
+QString textOf(const std::string &dataJson, const std::string &key)
+{
+    const json data = json::parse(dataJson, nullptr, false);
+    if (!data.is_object())
+        return {};
+    auto it = data.find(key);
+    if (it == data.end())
+        it = data.find("$undefined$");
+    if (it == data.end() || !it->is_string())
+        return {};
+    return QString::fromStdString(it->get<std::string>());
+}
+
+QString labelsKey(QStringList labels)
+{
+    labels.sort();
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(labels)).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+LoopStore::LoopStore()
+    : m_baseName(QStringLiteral("loopdeck-loop-") + QUuid::createUuid().toString(QUuid::WithoutBraces) + QLatin1Char('-'))
+{
+}
+
+LoopStore::~LoopStore()
+{
+    close();
+}
+
+Status LoopStore::open(const QString &dataDir)
+{
+    close();
+    if (!QDir().mkpath(dataDir))
+        return Status::failure(QStringLiteral("Cannot create the data directory %1.").arg(QDir::toNativeSeparators(dataDir)));
+    m_path = QDir(dataDir).filePath(QStringLiteral("loopdeck.sqlite3"));
+    m_open = true;
+    QSqlDatabase db = connection();
+    if (!db.isOpen()) {
+        const QString why = sqlError(QStringLiteral("Cannot open the store %1").arg(QDir::toNativeSeparators(m_path)),
+                                     db.lastError());
+        close();
+        return Status::failure(why);
+    }
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
+        const QString why = sqlError(
+            QStringLiteral("The store %1 is not a usable SQLite database").arg(QDir::toNativeSeparators(m_path)), q.lastError());
+        close();
+        return Status::failure(why);
+    }
+    std::lock_guard lock(m_writeMutex);
+    QString error;
+    if (!schema::migrate(db, m_path, &error)) {
+        close();
+        return Status::failure(error);
+    }
+    return {};
+}
+
+void LoopStore::close()
+{
+    std::lock_guard lock(m_connectionsMutex);
+    for (const QString &name : std::as_const(m_connections)) {
+        {
+            QSqlDatabase db = QSqlDatabase::database(name, false);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+    m_connections.clear();
+    m_open = false;
+}
+
+bool LoopStore::isOpen() const
+{
+    return m_open;
+}
+
+QSqlDatabase LoopStore::connection() const
+{
+    const QString name = m_baseName + QString::number(threadNumber());
+    if (QSqlDatabase::contains(name))
+        return QSqlDatabase::database(name, false);
+    std::lock_guard lock(m_connectionsMutex);
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+    db.setDatabaseName(m_path);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    if (db.open()) {
+        QSqlQuery q(db);
+        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    }
+    m_connections << name;
+    return db;
+}
+
+Status LoopStore::write(const std::function<Status(QSqlDatabase &)> &work)
+{
+    if (!m_open)
+        return Status::failure(QStringLiteral("The loop store is not open."));
+    std::lock_guard lock(m_writeMutex);
+    QSqlDatabase db = connection();
+    if (!db.isOpen())
+        return Status::failure(sqlError(QStringLiteral("Cannot open the store"), db.lastError()));
+    if (!db.transaction())
+        return Status::failure(sqlError(QStringLiteral("Cannot start a transaction"), db.lastError()));
+    Status s = work(db);
+    if (!s) {
+        db.rollback();
+        return s;
+    }
+    if (!db.commit()) {
+        const QString why = sqlError(QStringLiteral("Cannot commit to the store"), db.lastError());
+        db.rollback();
+        return Status::failure(why);
+    }
+    return {};
+}
+
+Result<QList<qint64>> LoopStore::projects() const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT project_id FROM loop_project ORDER BY project_id"), {}, &error,
+             QStringLiteral("Cannot list the loop's projects")))
+        return Result<QList<qint64>>::failure(error);
+    QList<qint64> out;
+    while (q.next())
+        out << q.value(0).toLongLong();
+    return out;
+}
+
+Result<bool> LoopStore::ensureProject(qint64 projectId)
+{
+    bool created = false;
+    const Status s = write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT 1 FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+                 QStringLiteral("Cannot read the loop project")))
+            return Status::failure(error);
+        if (q.next())
+            return {};
+        q.finish();
+        if (!run(q,
+                 QStringLiteral("INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings,"
+                                " schedule, last_full_sync, last_sync, sync_watermark, last_error, label_config)"
+                                " VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')"),
+                 {projectId}, &error, QStringLiteral("Cannot add the loop project")))
+            return Status::failure(error);
+        created = true;
+        return {};
+    });
+    if (!s)
+        return Result<bool>::failure(s.error());
+    return created;
+}
+
+Result<LoopProjectRow> LoopStore::project(qint64 projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT change_seq, trained_seq, deleted_since, settings, schedule, last_full_sync, last_sync,"
+                            " sync_watermark, last_error, label_config FROM loop_project WHERE project_id = ?"),
+             {projectId}, &error, QStringLiteral("Cannot read the loop project")))
+        return Result<LoopProjectRow>::failure(error);
+    if (!q.next())
+        return Result<LoopProjectRow>::failure(QStringLiteral("The loop does not know project %1.").arg(projectId));
+    LoopProjectRow row;
+    row.projectId = projectId;
+    row.changeSeq = q.value(0).toLongLong();
+    row.trainedSeq = q.value(1).toLongLong();
+    row.deletedSince = q.value(2).toLongLong();
+    row.settings = q.value(3).toString().toUtf8();
+    row.schedule = q.value(4).toString().toUtf8();
+    row.lastFullSync = fromMs(q.value(5).toLongLong());
+    row.lastSync = fromMs(q.value(6).toLongLong());
+    row.syncWatermark = q.value(7).toString();
+    row.lastError = q.value(8).toString();
+    row.labelConfig = q.value(9).toString();
+    return row;
+}
+
+Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const LabelReader &reader)
+{
+    int changed = 0;
+    const Status s = write([&](QSqlDatabase &db) -> Status {
+        QString error;
+        QSqlQuery q(db);
+        // The project row (the change counter lives there).
+        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+                 QStringLiteral("Cannot read the loop project")))
+            return Status::failure(error);
+        qint64 seq = 0;
+        if (q.next()) {
+            seq = q.value(0).toLongLong();
+        } else {
+            q.finish();
+            if (!run(q,
+                     QStringLiteral("INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings,"
+                                    " schedule, last_full_sync, last_sync, sync_watermark, last_error, label_config)"
+                                    " VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')"),
+                     {projectId}, &error, QStringLiteral("Cannot add the loop project")))
+                return Status::failure(error);
+        }
+        q.finish();
+        qint64 deleted = 0;
+
+        QSqlQuery read(db), upsert(db), acceptance(db), served(db);
+        const auto upsertAnnotation = [&](const AnnotationChange &a) -> Status {
+            if (!run(read,
+                     QStringLiteral("SELECT result, cancelled, ground_truth, updated_at, task_id FROM ls_annotation"
+                                    " WHERE project_id = ? AND annotation_id = ?"),
+                     {projectId, a.id}, &error, QStringLiteral("Cannot read an annotation")))
+                return Status::failure(error);
+            const QString result = QString::fromStdString(a.resultJson);
+            bool isNew = true;
+            if (read.next()) {
+                isNew = false;
+                const bool same = read.value(0).toString() == result && read.value(1).toBool() == a.cancelled
+                    && read.value(2).toBool() == a.groundTruth && read.value(4).toLongLong() == a.taskId;
+                const qint64 storedTime = read.value(3).toLongLong();
+                if (same || (a.updatedAtMs > 0 && storedTime > a.updatedAtMs)) {
+                    read.finish();
+                    return {};
+                }
+            }
+            read.finish();
+            ++seq;
+            ++changed;
+            if (!run(upsert,
+                     QStringLiteral("INSERT INTO ls_annotation (project_id, annotation_id, task_id, result, cancelled,"
+                                    " ground_truth, updated_at, change_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                    " ON CONFLICT (project_id, annotation_id) DO UPDATE SET task_id = excluded.task_id,"
+                                    " result = excluded.result, cancelled = excluded.cancelled,"
+                                    " ground_truth = excluded.ground_truth, updated_at = excluded.updated_at,"
+                                    " change_seq = excluded.change_seq"),
+                     {projectId, a.id, a.taskId, result, int(a.cancelled), int(a.groundTruth), a.updatedAtMs, seq},
+                     &error, QStringLiteral("Cannot store an annotation")))
+                return Status::failure(error);
+            // Live acceptance: the first time a person answers a task the model had predicted.
+            if (isNew && !a.cancelled && reader) {
+                if (!run(served,
+                         QStringLiteral("SELECT version, labels FROM served_prediction WHERE project_id = ? AND task_id = ?"
+                                        " ORDER BY version DESC LIMIT 1"),
+                         {projectId, a.taskId}, &error, QStringLiteral("Cannot read served predictions")))
+                    return Status::failure(error);
+                if (served.next()) {
+                    const int version = served.value(0).toInt();
+                    const bool accepted = served.value(1).toString() == labelsKey(reader(a.resultJson));
+                    served.finish();
+                    if (!run(acceptance,
+                             QStringLiteral("INSERT INTO prediction_acceptance (project_id, annotation_id, version, accepted)"
+                                            " VALUES (?, ?, ?, ?) ON CONFLICT (project_id, annotation_id) DO NOTHING"),
+                             {projectId, a.id, version, int(accepted)}, &error, QStringLiteral("Cannot store acceptance")))
+                        return Status::failure(error);
+                }
+                served.finish();
+            }
+            return {};
+        };
+
+        QSqlQuery taskUpsert(db), listIds(db), del(db);
+        for (const TaskChange &t : changes.tasks) {
+            if (!run(taskUpsert,
+                     QStringLiteral("INSERT INTO ls_task (project_id, task_id, data, updated_at) VALUES (?, ?, ?, ?)"
+                                    " ON CONFLICT (project_id, task_id) DO UPDATE SET data = excluded.data,"
+                                    " updated_at = excluded.updated_at"),
+                     {projectId, t.id, QString::fromStdString(t.dataJson), t.updatedAtMs}, &error,
+                     QStringLiteral("Cannot store a task")))
+                return Status::failure(error);
+            QSet<qint64> present;
+            for (const AnnotationChange &a : t.annotations) {
+                present.insert(a.id);
+                if (Status st = upsertAnnotation(a); !st)
+                    return st;
+            }
+            if (t.annotationsComplete) {
+                if (!run(listIds, QStringLiteral("SELECT annotation_id FROM ls_annotation WHERE project_id = ? AND task_id = ?"),
+                         {projectId, t.id}, &error, QStringLiteral("Cannot list a task's annotations")))
+                    return Status::failure(error);
+                QList<qint64> gone;
+                while (listIds.next())
+                    if (!present.contains(listIds.value(0).toLongLong()))
+                        gone << listIds.value(0).toLongLong();
+                listIds.finish();
+                for (qint64 id : gone) {
+                    if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND annotation_id = ?"),
+                             {projectId, id}, &error, QStringLiteral("Cannot delete an annotation")))
+                        return Status::failure(error);
+                    ++deleted;
+                }
+            }
+        }
+        for (const AnnotationChange &a : changes.annotations)
+            if (Status st = upsertAnnotation(a); !st)
+                return st;
+        for (qint64 id : changes.deletedAnnotations) {
+            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND annotation_id = ?"),
+                     {projectId, id}, &error, QStringLiteral("Cannot delete an annotation")))
+                return Status::failure(error);
+            deleted += del.numRowsAffected();
+        }
+        for (qint64 id : changes.deletedTasks) {
+            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND task_id = ?"), {projectId, id},
+                     &error, QStringLiteral("Cannot delete a task's annotations")))
+                return Status::failure(error);
+            deleted += del.numRowsAffected();
+            if (!run(del, QStringLiteral("DELETE FROM ls_task WHERE project_id = ? AND task_id = ?"), {projectId, id},
+                     &error, QStringLiteral("Cannot delete a task")))
+                return Status::failure(error);
+        }
+        if (deleted > 0)
+            seq += 1;
+        changed += int(deleted);
+        if (!run(q, QStringLiteral("UPDATE loop_project SET change_seq = ?, deleted_since = deleted_since + ? WHERE project_id = ?"),
+                 {seq, deleted, projectId}, &error, QStringLiteral("Cannot update the change counter")))
+            return Status::failure(error);
+        return {};
+    });
+    if (!s)
+        return Result<int>::failure(s.error());
+    return changed;
+}
+
+Result<int> LoopStore::removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds)
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT task_id FROM ls_task WHERE project_id = ?"), {projectId}, &error,
+             QStringLiteral("Cannot list stored tasks")))
+        return Result<int>::failure(error);
+    ChangeSet gone;
+    while (q.next())
+        if (!liveTaskIds.contains(q.value(0).toLongLong()))
+            gone.deletedTasks.push_back(q.value(0).toLongLong());
+    q.finish();
+    if (gone.deletedTasks.empty())
+        return 0;
+    return apply(projectId, gone);
+}
+
+Result<qint64> LoopStore::pendingChanges(qint64 projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT p.deleted_since + (SELECT COUNT(*) FROM ls_annotation a WHERE a.project_id = p.project_id"
+                            " AND a.change_seq > p.trained_seq) FROM loop_project p WHERE p.project_id = ?"),
+             {projectId}, &error, QStringLiteral("Cannot count new annotations")))
+        return Result<qint64>::failure(error);
+    return q.next() ? q.value(0).toLongLong() : 0;
+}
+
+Status LoopStore::markTrained(qint64 projectId, qint64 changeSeq)
+{
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        // Deletions counted before the read are now part of a model; later ones stay pending
+        // (a deletion bumps change_seq, so "no change since the read" means none were later).
+        if (!run(q,
+                 QStringLiteral("UPDATE loop_project SET trained_seq = ?,"
+                                " deleted_since = CASE WHEN change_seq = ? THEN 0 ELSE deleted_since END"
+                                " WHERE project_id = ?"),
+                 {changeSeq, changeSeq, projectId}, &error, QStringLiteral("Cannot record the training")))
+            return Status::failure(error);
+        return {};
+    });
+}
+
+Result<TrainingData> LoopStore::trainingData(qint64 projectId, const TargetSpec &target) const
+{
+    QSqlDatabase db = connection();
+    QString error;
+    TrainingData out;
+    {
+        QSqlQuery q(db);
+        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+                 QStringLiteral("Cannot read the loop project")))
+            return Result<TrainingData>::failure(error);
+        if (q.next())
+            out.changeSeq = q.value(0).toLongLong();
+    }
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    if (!run(q,
+             QStringLiteral("SELECT a.task_id, a.result, a.cancelled, t.data FROM ls_annotation a"
+                            " LEFT JOIN ls_task t ON t.project_id = a.project_id AND t.task_id = a.task_id"
+                            " WHERE a.project_id = ?"
+                            " ORDER BY a.task_id, a.cancelled, a.ground_truth DESC, a.updated_at DESC, a.annotation_id DESC"),
+             {projectId}, &error, QStringLiteral("Cannot read the training data")))
+        return Result<TrainingData>::failure(error);
+    const std::string from = target.fromName.toStdString();
+    const std::string key = target.dataKey.toStdString();
+    qint64 currentTask = -1;
+    bool done = false; // the current task already gave its example (or its winner had none)
+    while (q.next()) {
+        const qint64 taskId = q.value(0).toLongLong();
+        const bool cancelled = q.value(2).toBool();
+        if (taskId != currentTask) {
+            currentTask = taskId;
+            done = false;
+            if (!cancelled)
+                ++out.tasksWithAnnotations;
+        }
+        if (cancelled) {
+            ++out.cancelled;
+            continue;
+        }
+        if (done)
+            continue;
+        // The winning annotation of this task: labels of the target from its result.
+        const json result = json::parse(q.value(1).toString().toStdString(), nullptr, false);
+        QStringList labels;
+        bool hasTarget = false;
+        if (result.is_array())
+            for (const json &region : result) {
+                if (!region.is_object() || region.value("from_name", std::string()) != from)
+                    continue;
+                const auto value = region.find("value");
+                if (value == region.end() || !value->is_object())
+                    continue;
+                const auto choices = value->find("choices");
+                if (choices == value->end() || !choices->is_array())
+                    continue;
+                hasTarget = true;
+                for (const json &c : *choices)
+                    if (c.is_string())
+                        labels << QString::fromStdString(c.get<std::string>());
+            }
+        if (!hasTarget)
+            continue; // this annotation does not answer the target; an older one may
+        done = true;
+        QStringList allowed;
+        for (const QString &l : std::as_const(labels)) {
+            if (!target.choices.isEmpty() && !target.choices.contains(l))
+                ++out.droppedLabels;
+            else if (!allowed.contains(l))
+                allowed << l;
+        }
+        if (allowed.isEmpty() || (!target.multiple && allowed.size() > 1)) {
+            ++out.droppedExamples;
+            continue;
+        }
+        const QString text = q.value(3).isNull() ? QString() : textOf(q.value(3).toString().toStdString(), key);
+        if (text.isEmpty()) {
+            ++out.withoutText;
+            continue;
+        }
+        out.examples.append(model::Example{text, allowed});
+    }
+    return out;
+}
+
+Result<QList<UnlabeledTask>> LoopStore::unlabeledTasks(qint64 projectId, const QString &dataKey) const
+{
+    QSqlQuery q(connection());
+    q.setForwardOnly(true);
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT t.task_id, t.data FROM ls_task t WHERE t.project_id = ? AND NOT EXISTS"
+                            " (SELECT 1 FROM ls_annotation a WHERE a.project_id = t.project_id AND a.task_id = t.task_id"
+                            " AND a.cancelled = 0) ORDER BY t.task_id"),
+             {projectId}, &error, QStringLiteral("Cannot read unlabeled tasks")))
+        return Result<QList<UnlabeledTask>>::failure(error);
+    QList<UnlabeledTask> out;
+    const std::string key = dataKey.toStdString();
+    while (q.next()) {
+        const QString text = textOf(q.value(1).toString().toStdString(), key);
+        if (!text.isEmpty())
+            out.append(UnlabeledTask{q.value(0).toLongLong(), text});
+    }
+    return out;
+}
+
+Result<QStringList> LoopStore::allTexts(qint64 projectId, const QString &dataKey) const
+{
+    QSqlQuery q(connection());
+    q.setForwardOnly(true);
+    QString error;
+    if (!run(q, QStringLiteral("SELECT data FROM ls_task WHERE project_id = ? ORDER BY task_id"), {projectId}, &error,
+             QStringLiteral("Cannot read task texts")))
+        return Result<QStringList>::failure(error);
+    QStringList out;
+    const std::string key = dataKey.toStdString();
+    while (q.next()) {
+        const QString text = textOf(q.value(0).toString().toStdString(), key);
+        if (!text.isEmpty())
+            out << text;
+    }
+    return out;
+}
+
+Result<StoreCounts> LoopStore::counts(qint64 projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT (SELECT COUNT(*) FROM ls_task WHERE project_id = ?),"
+                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_id = ? AND cancelled = 0),"
+                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_id = ? AND cancelled = 1)"),
+             {projectId, projectId, projectId}, &error, QStringLiteral("Cannot count the store")))
+        return Result<StoreCounts>::failure(error);
+    StoreCounts c;
+    if (q.next()) {
+        c.tasks = q.value(0).toLongLong();
+        c.annotations = q.value(1).toLongLong();
+        c.cancelled = q.value(2).toLongLong();
+    }
+    return c;
+}
+
+Status LoopStore::writeOne(const QString &sql, const QVariantList &values, const QString &what)
+{
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, sql, values, &error, what))
+            return Status::failure(error);
+        return {};
+    });
+}
+
+
+Status LoopStore::setSettings(qint64 projectId, const QByteArray &json)
+{
+    if (Result<bool> r = ensureProject(projectId); !r)
+        return Status::failure(r.error());
+    return writeOne(QStringLiteral("UPDATE loop_project SET settings = ? WHERE project_id = ?"),
+                        {QString::fromUtf8(json), projectId}, QStringLiteral("Cannot save the loop settings"));
+}
+
+Status LoopStore::setSchedule(qint64 projectId, const QByteArray &json)
+{
+    if (Result<bool> r = ensureProject(projectId); !r)
+        return Status::failure(r.error());
+    return writeOne(QStringLiteral("UPDATE loop_project SET schedule = ? WHERE project_id = ?"),
+                        {QString::fromUtf8(json), projectId}, QStringLiteral("Cannot save the schedule"));
+}
+
+Status LoopStore::setSyncState(qint64 projectId, const QDateTime &when, bool full, const QString &watermark)
+{
+    const qint64 ms = when.toMSecsSinceEpoch();
+    if (full)
+        return writeOne(QStringLiteral("UPDATE loop_project SET last_sync = ?, last_full_sync = ?, sync_watermark = ?"
+                                       " WHERE project_id = ?"),
+                        {ms, ms, watermark, projectId}, QStringLiteral("Cannot save the sync state"));
+    return writeOne(QStringLiteral("UPDATE loop_project SET last_sync = ?, sync_watermark = ? WHERE project_id = ?"),
+                    {ms, watermark, projectId}, QStringLiteral("Cannot save the sync state"));
+}
+
+Status LoopStore::setLastError(qint64 projectId, const QString &error)
+{
+    return writeOne(QStringLiteral("UPDATE loop_project SET last_error = ? WHERE project_id = ?"),
+                        {error, projectId}, QStringLiteral("Cannot save the loop error"));
+}
+
+Status LoopStore::setLabelConfig(qint64 projectId, const QString &xml)
+{
+    if (Result<bool> r = ensureProject(projectId); !r)
+        return Status::failure(r.error());
+    return writeOne(QStringLiteral("UPDATE loop_project SET label_config = ? WHERE project_id = ?"), {xml, projectId},
+                    QStringLiteral("Cannot save the label config"));
+}
+
+Status LoopStore::recordVersion(qint64 projectId, const VersionRecord &v)
+{
+    return writeOne(QStringLiteral("INSERT INTO loop_version (project_id, version, created, trigger_kind, examples, metrics)"
+                                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, version) DO UPDATE SET"
+                                       " created = excluded.created, trigger_kind = excluded.trigger_kind,"
+                                       " examples = excluded.examples, metrics = excluded.metrics"),
+                        {projectId, v.version, v.created.toMSecsSinceEpoch(), v.trigger, v.examples, QString::fromUtf8(v.metrics)},
+                        QStringLiteral("Cannot record the model version"));
+}
+
+Result<QList<VersionRecord>> LoopStore::versions(qint64 projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT version, created, trigger_kind, examples, metrics FROM loop_version WHERE project_id = ?"
+                            " ORDER BY version"),
+             {projectId}, &error, QStringLiteral("Cannot read model versions")))
+        return Result<QList<VersionRecord>>::failure(error);
+    QList<VersionRecord> out;
+    while (q.next()) {
+        VersionRecord v;
+        v.version = q.value(0).toInt();
+        v.created = fromMs(q.value(1).toLongLong());
+        v.trigger = q.value(2).toString();
+        v.examples = q.value(3).toInt();
+        v.metrics = q.value(4).toString().toUtf8();
+        out << v;
+    }
+    return out;
+}
+
+Status LoopStore::forgetVersion(qint64 projectId, int version)
+{
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        for (const char *sql : {"DELETE FROM loop_version WHERE project_id = ? AND version = ?",
+                                "DELETE FROM served_prediction WHERE project_id = ? AND version = ?"})
+            if (!run(q, QString::fromLatin1(sql), {projectId, version}, &error, QStringLiteral("Cannot forget a version")))
+                return Status::failure(error);
+        return {};
+    });
+}
+
+Result<int> LoopStore::recordRun(qint64 projectId, const RunRecord &r)
+{
+    int runNo = 0;
+    const Status s = write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT COALESCE(MAX(run_no), 0) FROM loop_run WHERE project_id = ?"), {projectId}, &error,
+                 QStringLiteral("Cannot number the run")))
+            return Status::failure(error);
+        runNo = q.next() ? q.value(0).toInt() + 1 : 1;
+        q.finish();
+        if (!run(q,
+                 QStringLiteral("INSERT INTO loop_run (project_id, run_no, trigger_kind, started_at, finished_at, outcome,"
+                                " version, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                 {projectId, runNo, r.trigger, r.started.toMSecsSinceEpoch(), r.finished.toMSecsSinceEpoch(), r.outcome,
+                  r.version, r.message},
+                 &error, QStringLiteral("Cannot record the run")))
+            return Status::failure(error);
+        // Keep the last 500 runs of a project.
+        if (!run(q, QStringLiteral("DELETE FROM loop_run WHERE project_id = ? AND run_no <= ?"), {projectId, runNo - 500},
+                 &error, QStringLiteral("Cannot trim old runs")))
+            return Status::failure(error);
+        return {};
+    });
+    if (!s)
+        return Result<int>::failure(s.error());
+    return runNo;
+}
+
+Result<QList<RunRecord>> LoopStore::runs(qint64 projectId, int limit) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT run_no, trigger_kind, started_at, finished_at, outcome, version, message FROM loop_run"
+                            " WHERE project_id = ? ORDER BY run_no DESC LIMIT ?"),
+             {projectId, limit}, &error, QStringLiteral("Cannot read training runs")))
+        return Result<QList<RunRecord>>::failure(error);
+    QList<RunRecord> out;
+    while (q.next()) {
+        RunRecord r;
+        r.runNo = q.value(0).toInt();
+        r.trigger = q.value(1).toString();
+        r.started = fromMs(q.value(2).toLongLong());
+        r.finished = fromMs(q.value(3).toLongLong());
+        r.outcome = q.value(4).toString();
+        r.version = q.value(5).toInt();
+        r.message = q.value(6).toString();
+        out.prepend(r);
+    }
+    return out;
+}
+
+Status LoopStore::recordServed(qint64 projectId, int version, const QList<QPair<qint64, QStringList>> &predictions)
+{
+    if (predictions.isEmpty())
+        return {};
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!q.prepare(QStringLiteral("INSERT INTO served_prediction (project_id, task_id, version, labels, served_at)"
+                                      " VALUES (?, ?, ?, ?, ?) ON CONFLICT (project_id, task_id, version) DO UPDATE SET"
+                                      " labels = excluded.labels")))
+            return Status::failure(sqlError(QStringLiteral("Cannot record predictions"), q.lastError()));
+        for (const auto &[taskId, labels] : predictions) {
+            q.addBindValue(projectId);
+            q.addBindValue(taskId);
+            q.addBindValue(version);
+            q.addBindValue(labelsKey(labels));
+            q.addBindValue(now);
+            if (!q.exec())
+                return Status::failure(sqlError(QStringLiteral("Cannot record predictions"), q.lastError()));
+        }
+        Q_UNUSED(error);
+        return {};
+    });
+}
+
+Result<QHash<int, Acceptance>> LoopStore::acceptance(qint64 projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT version, SUM(accepted), COUNT(*) FROM prediction_acceptance WHERE project_id = ?"
+                            " GROUP BY version"),
+             {projectId}, &error, QStringLiteral("Cannot read live acceptance")))
+        return Result<QHash<int, Acceptance>>::failure(error);
+    QHash<int, Acceptance> out;
+    while (q.next())
+        out.insert(q.value(0).toInt(), Acceptance{q.value(1).toInt(), q.value(2).toInt()});
+    return out;
+}
+
+} // namespace loopdeck::store

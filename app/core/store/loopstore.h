@@ -1,0 +1,177 @@
+#pragma once
+// The loop's local copy of each Label Studio project it serves, in the same SQLite file as the
+// progress snapshots (schema.h): tasks and annotations (fed by webhooks, repaired by reconcile),
+// a change counter for "N new or changed annotations since the last training", the project's
+// loop settings and schedule state, every model version with its metrics and trigger, the
+// training runs, and what each version predicted (for live acceptance).
+//
+// Threads: every method may be called from any thread; each thread gets its own connection to
+// the file (WAL mode), and write transactions are serialised by one mutex, so a webhook on an
+// HTTP thread and the trainer on a worker never trip over each other.
+// Called by the loop engine, its reconciler and trainer, and by BackendApi's webhook sink.
+#include "core/result.h"
+#include "core/store/changeset.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QHash>
+#include <QList>
+#include <QSet>
+#include <QString>
+#include <QStringList>
+#include <QVariantList>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+class QSqlDatabase;
+
+namespace loopdeck::model {
+struct Example;
+}
+
+namespace loopdeck::store {
+
+// Which labels of an annotation count, and where a task keeps its text.
+struct TargetSpec {
+    QString fromName;     // the Choices control, e.g. "sentiment"
+    QString dataKey;      // the task data key of its Text, e.g. "text"
+    QStringList choices;  // allowed labels (empty = any)
+    bool multiple = false;
+};
+
+// The training examples of one target, by the documented rule (README, "Training data"):
+// cancelled (skipped) annotations are not examples; of a task's other annotations the ground
+// truth one wins, else the most recent; labels not in the label config are dropped.
+struct TrainingData {
+    QList<model::Example> examples;
+    int tasksWithAnnotations = 0; // tasks with at least one annotation that is not cancelled
+    int cancelled = 0;            // cancelled annotations
+    int droppedLabels = 0;        // labels not in the current label config, removed
+    int droppedExamples = 0;      // tasks left with no allowed label for the target
+    int withoutText = 0;          // tasks whose data has no text under dataKey
+    qint64 changeSeq = 0;         // the change counter when the data was read
+};
+
+struct UnlabeledTask {
+    qint64 taskId = 0;
+    QString text;
+};
+
+struct LoopProjectRow {
+    qint64 projectId = 0;
+    qint64 changeSeq = 0;
+    qint64 trainedSeq = 0;
+    qint64 deletedSince = 0;
+    QByteArray settings;      // JSON object
+    QByteArray schedule;      // JSON object
+    QDateTime lastFullSync;   // invalid = never
+    QDateTime lastSync;
+    QString syncWatermark;
+    QString lastError;
+    QString labelConfig;      // the newest label config XML Label Studio sent ("" = none yet)
+};
+
+struct VersionRecord {
+    int version = 0;
+    QDateTime created;
+    QString trigger;          // threshold / interval / daily / start_training / manual
+    int examples = 0;
+    QByteArray metrics;       // JSON object
+};
+
+struct RunRecord {
+    int runNo = 0;
+    QString trigger;
+    QDateTime started;
+    QDateTime finished;
+    QString outcome;          // trained / kept / failed / cancelled
+    int version = 0;
+    QString message;
+};
+
+struct Acceptance {
+    int accepted = 0;
+    int total = 0;
+    double rate() const { return total > 0 ? double(accepted) / total : 0.0; }
+};
+
+struct StoreCounts {
+    qint64 tasks = 0;
+    qint64 annotations = 0;   // not cancelled
+    qint64 cancelled = 0;
+};
+
+// Reads the served target's labels from an annotation's result JSON (sorted); the engine
+// supplies it from the project's label config.
+using LabelReader = std::function<QStringList(const std::string &resultJson)>;
+
+class LoopStore final
+{
+public:
+    LoopStore();
+    ~LoopStore();
+    LoopStore(const LoopStore &) = delete;
+    LoopStore &operator=(const LoopStore &) = delete;
+
+    // Opens (creates, migrates) <dataDir>/loopdeck.sqlite3.
+    Status open(const QString &dataDir);
+    void close();
+    bool isOpen() const;
+    QString path() const { return m_path; }
+
+    Result<QList<qint64>> projects() const;
+    // Creates the project's row when missing; true when it was created (first seen).
+    Result<bool> ensureProject(qint64 projectId);
+    Result<LoopProjectRow> project(qint64 projectId) const;
+
+    // Applies changes in one transaction. Returns how many annotations really changed
+    // (inserted, changed, deleted); applying the same changes again returns 0. An older
+    // copy of an annotation (updated_at before the stored one) changes nothing.
+    Result<int> apply(qint64 projectId, const ChangeSet &changes, const LabelReader &reader = {});
+    // Reconcile: deletes tasks and annotations that Label Studio no longer has.
+    Result<int> removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds);
+
+    // Annotations new, changed or deleted since the last successful training.
+    Result<qint64> pendingChanges(qint64 projectId) const;
+    // After a training that read the data at `changeSeq`: those changes are no longer pending.
+    Status markTrained(qint64 projectId, qint64 changeSeq);
+
+    Result<TrainingData> trainingData(qint64 projectId, const TargetSpec &target) const;
+    Result<QList<UnlabeledTask>> unlabeledTasks(qint64 projectId, const QString &dataKey) const;
+    // Every task's text (labelled or not), for document frequencies.
+    Result<QStringList> allTexts(qint64 projectId, const QString &dataKey) const;
+    Result<StoreCounts> counts(qint64 projectId) const;
+
+    Status setSettings(qint64 projectId, const QByteArray &json);
+    Status setSchedule(qint64 projectId, const QByteArray &json);
+    Status setSyncState(qint64 projectId, const QDateTime &when, bool full, const QString &watermark);
+    Status setLastError(qint64 projectId, const QString &error);
+    Status setLabelConfig(qint64 projectId, const QString &xml);
+
+    Status recordVersion(qint64 projectId, const VersionRecord &version);
+    Result<QList<VersionRecord>> versions(qint64 projectId) const;
+    Status forgetVersion(qint64 projectId, int version);
+    // Assigns the run number; returns it.
+    Result<int> recordRun(qint64 projectId, const RunRecord &run);
+    Result<QList<RunRecord>> runs(qint64 projectId, int limit) const;
+
+    // What `version` predicted for tasks (labels sorted), for live acceptance.
+    Status recordServed(qint64 projectId, int version, const QList<QPair<qint64, QStringList>> &predictions);
+    Result<QHash<int, Acceptance>> acceptance(qint64 projectId) const;
+
+private:
+    QSqlDatabase connection() const;
+    Status write(const std::function<Status(QSqlDatabase &)> &work);
+    Status writeOne(const QString &sql, const QVariantList &values, const QString &what);
+
+    QString m_path;
+    QString m_baseName;
+    mutable std::mutex m_connectionsMutex;
+    mutable QStringList m_connections;
+    std::mutex m_writeMutex;
+    bool m_open = false;
+};
+
+} // namespace loopdeck::store

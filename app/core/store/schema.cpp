@@ -1,0 +1,165 @@
+#include "core/store/schema.h"
+
+#include <QDir>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStringList>
+
+#include <iterator>
+
+namespace loopdeck::store::schema {
+namespace {
+
+// Each entry moves the schema from version i to i+1. Never edit a released entry: append.
+const char *const kMigrations[] = {
+    // 1: progress snapshots per server and project
+    "CREATE TABLE progress_snapshot ("
+    " id INTEGER PRIMARY KEY,"
+    " server TEXT NOT NULL,"
+    " project_id INTEGER NOT NULL,"
+    " taken_at INTEGER NOT NULL," // ms since epoch, UTC
+    " task_number INTEGER NOT NULL,"
+    " tasks_with_annotations INTEGER NOT NULL,"
+    " total_annotations INTEGER NOT NULL,"
+    " skipped_annotations INTEGER NOT NULL,"
+    " total_predictions INTEGER NOT NULL,"
+    " finished_tasks INTEGER NOT NULL,"
+    " useful_annotations INTEGER NOT NULL,"
+    " ground_truth INTEGER NOT NULL);"
+    "CREATE INDEX progress_by_project ON progress_snapshot(server, project_id, taken_at);",
+
+    // 2: the loop. Times are ms since epoch (UTC); JSON kept as text.
+    // Tasks and annotations as Label Studio last told us (webhooks and reconcile).
+    "CREATE TABLE ls_task ("
+    " project_id BIGINT NOT NULL,"
+    " task_id BIGINT NOT NULL,"
+    " data TEXT NOT NULL,"              // the task's data object
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (project_id, task_id));"
+    "CREATE TABLE ls_annotation ("
+    " project_id BIGINT NOT NULL,"
+    " annotation_id BIGINT NOT NULL,"
+    " task_id BIGINT NOT NULL,"
+    " result TEXT NOT NULL,"            // the annotation's result list
+    " cancelled INTEGER NOT NULL,"
+    " ground_truth INTEGER NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " change_seq BIGINT NOT NULL,"      // loop_project.change_seq when it last changed
+    " PRIMARY KEY (project_id, annotation_id));"
+    "CREATE INDEX ls_annotation_by_task ON ls_annotation(project_id, task_id);"
+    // One row per project the loop serves: change counters, settings, schedule and sync state.
+    "CREATE TABLE loop_project ("
+    " project_id BIGINT NOT NULL PRIMARY KEY,"
+    " change_seq BIGINT NOT NULL,"      // bumped by every real change of an annotation
+    " trained_seq BIGINT NOT NULL,"     // change_seq the last successful training read
+    " deleted_since BIGINT NOT NULL,"   // annotations deleted since the last training
+    " settings TEXT NOT NULL,"          // LoopSettings as JSON ("{}" = defaults)
+    " schedule TEXT NOT NULL,"          // scheduler state as JSON (survives restarts)
+    " last_full_sync BIGINT NOT NULL,"  // 0 = never
+    " last_sync BIGINT NOT NULL,"
+    " sync_watermark TEXT NOT NULL,"    // Label Studio time of the newest change seen
+    " last_error TEXT NOT NULL,"
+    " label_config TEXT NOT NULL);"     // the newest label config Label Studio sent
+    "CREATE TABLE loop_version ("
+    " project_id BIGINT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " created BIGINT NOT NULL,"
+    " trigger_kind TEXT NOT NULL,"
+    " examples INTEGER NOT NULL,"
+    " metrics TEXT NOT NULL,"
+    " PRIMARY KEY (project_id, version));"
+    "CREATE TABLE loop_run ("
+    " project_id BIGINT NOT NULL,"
+    " run_no INTEGER NOT NULL,"
+    " trigger_kind TEXT NOT NULL,"
+    " started_at BIGINT NOT NULL,"
+    " finished_at BIGINT NOT NULL,"
+    " outcome TEXT NOT NULL,"           // trained / rejected / failed / cancelled
+    " version INTEGER NOT NULL,"        // 0 = none
+    " message TEXT NOT NULL,"
+    " PRIMARY KEY (project_id, run_no));"
+    // What a version predicted for a task (served by /predict or imported), to measure how often
+    // the annotator kept it.
+    "CREATE TABLE served_prediction ("
+    " project_id BIGINT NOT NULL,"
+    " task_id BIGINT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " labels TEXT NOT NULL,"            // JSON list, sorted
+    " served_at BIGINT NOT NULL,"
+    " PRIMARY KEY (project_id, task_id, version));"
+    "CREATE TABLE prediction_acceptance ("
+    " project_id BIGINT NOT NULL,"
+    " annotation_id BIGINT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " accepted INTEGER NOT NULL,"
+    " PRIMARY KEY (project_id, annotation_id));",
+};
+
+QString sqlError(const QString &what, const QSqlError &e)
+{
+    return QStringLiteral("%1: %2").arg(what, e.text());
+}
+
+int userVersion(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    if (q.exec(QStringLiteral("PRAGMA user_version")) && q.next())
+        return q.value(0).toInt();
+    return -1;
+}
+
+} // namespace
+
+int latestVersion()
+{
+    return int(std::size(kMigrations));
+}
+
+bool migrate(QSqlDatabase &db, const QString &path, QString *error)
+{
+    const QString where = QDir::toNativeSeparators(path);
+    const int current = userVersion(db);
+    if (current < 0) {
+        *error = QStringLiteral("Cannot read the schema version of %1.").arg(where);
+        return false;
+    }
+    if (current > latestVersion()) {
+        *error = QStringLiteral("The store %1 was written by a newer LoopDeck (schema %2, this one knows %3). "
+                                "Update LoopDeck or choose another data directory.")
+                     .arg(where)
+                     .arg(current)
+                     .arg(latestVersion());
+        return false;
+    }
+    for (int v = current; v < latestVersion(); ++v) {
+        if (!db.transaction()) {
+            *error = sqlError(QStringLiteral("Cannot start migration %1").arg(v + 1), db.lastError());
+            return false;
+        }
+        // Another process may have migrated the file while we waited for the write lock.
+        if (userVersion(db) > v) {
+            db.rollback();
+            continue;
+        }
+        QSqlQuery q(db);
+        const QStringList statements = QString::fromUtf8(kMigrations[v]).split(u';', Qt::SkipEmptyParts);
+        for (const QString &statement : statements) {
+            if (statement.trimmed().isEmpty())
+                continue;
+            if (!q.exec(statement)) {
+                *error = sqlError(QStringLiteral("Migration %1 of %2 failed").arg(v + 1).arg(where), q.lastError());
+                db.rollback();
+                return false;
+            }
+        }
+        if (!q.exec(QStringLiteral("PRAGMA user_version=%1").arg(v + 1)) || !db.commit()) {
+            *error = sqlError(QStringLiteral("Cannot finish migration %1").arg(v + 1), db.lastError());
+            db.rollback();
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace loopdeck::store::schema
