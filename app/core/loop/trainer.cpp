@@ -1,0 +1,136 @@
+#include "core/loop/trainer.h"
+
+#include "core/model/metrics.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+
+#include <algorithm>
+
+namespace loopdeck::loop {
+
+namespace {
+
+const QString kCancelled = QStringLiteral("The training run was cancelled.");
+
+QJsonObject metricsJson(const model::Metrics &m)
+{
+    QJsonArray perClass;
+    for (const model::ClassMetrics &c : m.perClass)
+        perClass.append(QJsonObject{{QStringLiteral("label"), c.label},
+                                    {QStringLiteral("precision"), c.precision},
+                                    {QStringLiteral("recall"), c.recall},
+                                    {QStringLiteral("f1"), c.f1},
+                                    {QStringLiteral("support"), c.support}});
+    QJsonArray matrix;
+    for (const std::vector<int> &row : m.confusion) {
+        QJsonArray r;
+        for (int v : row)
+            r.append(v);
+        matrix.append(r);
+    }
+    return QJsonObject{{QStringLiteral("accuracy"), m.accuracy},
+                       {QStringLiteral("macro_f1"), m.macroF1},
+                       {QStringLiteral("evaluated_examples"), m.examples},
+                       {QStringLiteral("per_class"), perClass},
+                       {QStringLiteral("confusion"),
+                        QJsonObject{{QStringLiteral("labels"), QJsonArray::fromStringList(m.classes)},
+                                    {QStringLiteral("matrix"), matrix},
+                                    {QStringLiteral("layout"), m.multiLabel ? QStringLiteral("per_class_tn_fp_fn_tp")
+                                                                            : QStringLiteral("truth_by_predicted")}}}};
+}
+
+QStringList classesOf(const TrainingInput &input)
+{
+    QStringList classes;
+    for (const model::Example &e : input.examples)
+        for (const QString &l : e.labels)
+            if (!classes.contains(l))
+                classes << l;
+    // The label config's order first, then anything else the data has.
+    QStringList ordered;
+    for (const QString &c : input.choices)
+        if (classes.contains(c))
+            ordered << c;
+    for (const QString &c : std::as_const(classes))
+        if (!ordered.contains(c))
+            ordered << c;
+    return ordered;
+}
+
+} // namespace
+
+bool Trainer::isCancelled(const Result<TrainingOutput> &result)
+{
+    return !result.ok() && result.error() == kCancelled;
+}
+
+Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingControl *control)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const auto cancelled = [&] { return control && control->cancel.load(); };
+    const auto progress = [&](double p) {
+        if (control)
+            control->progress.store(p);
+    };
+    progress(0.0);
+
+    model::TrainOptions options;
+    options.multiLabel = input.multiple;
+    const QList<model::Example> &examples = input.examples;
+    const QStringList classes = classesOf(input);
+    if (classes.size() < 2)
+        return Result<TrainingOutput>::failure(
+            QStringLiteral("The annotations use %1 label(s); at least two different labels are needed to train.").arg(classes.size()));
+
+    // Evaluation: every fold below kKFoldBelow examples, fold 0 alone (a 20 % holdout) above.
+    const int n = int(examples.size());
+    const bool kfold = n < kKFoldBelow;
+    const int foldsToRun = kfold ? kFolds : 1;
+    const std::vector<int> fold = model::assignFolds(examples, kFolds, kSeed);
+    QList<QStringList> truth, predicted;
+    QString why;
+    for (int f = 0; f < foldsToRun; ++f) {
+        if (cancelled())
+            return Result<TrainingOutput>::failure(kCancelled);
+        QList<model::Example> trainSet, testSet;
+        for (int i = 0; i < n; ++i)
+            (fold[std::size_t(i)] == f ? testSet : trainSet).append(examples[i]);
+        if (testSet.isEmpty())
+            continue;
+        const auto m = model::TextClassifier::train(trainSet, options, &why);
+        if (!m)
+            return Result<TrainingOutput>::failure(
+                QStringLiteral("Evaluation fold %1 of %2 cannot be trained: %3").arg(f + 1).arg(kFolds).arg(why));
+        for (const model::Example &e : std::as_const(testSet)) {
+            truth.append(e.labels);
+            predicted.append(m->predict(e.text).labels);
+        }
+        progress(double(f + 1) / (foldsToRun + 1));
+    }
+    if (cancelled())
+        return Result<TrainingOutput>::failure(kCancelled);
+
+    auto final = model::TextClassifier::train(examples, options, &why);
+    if (!final)
+        return Result<TrainingOutput>::failure(QStringLiteral("The model cannot be trained: %1").arg(why));
+    if (cancelled())
+        return Result<TrainingOutput>::failure(kCancelled);
+
+    const model::Metrics m = model::computeMetrics(classes, truth, predicted, input.multiple);
+    TrainingOutput out;
+    out.classifier = std::move(final);
+    out.examples = n;
+    out.durationMs = timer.elapsed();
+    out.metrics = metricsJson(m);
+    out.metrics.insert(QStringLiteral("examples"), n);
+    out.metrics.insert(QStringLiteral("evaluation"),
+                       kfold ? QStringLiteral("stratified %1-fold cross-validation").arg(kFolds)
+                             : QStringLiteral("stratified %1 % holdout").arg(int(kHoldoutFraction * 100)));
+    out.metrics.insert(QStringLiteral("duration_ms"), out.durationMs);
+    progress(1.0);
+    return out;
+}
+
+} // namespace loopdeck::loop
