@@ -1,5 +1,6 @@
 #include "core/backend/backendapi.h"
 
+#include "core/backend/loopcontrol.h"
 #include "core/backend/predictionservice.h"
 #include "core/backend/servermetrics.h"
 
@@ -137,6 +138,10 @@ const QList<RouteSpec> &allRoutes()
         {Route::Webhook, "POST", "/webhook"},
         {Route::Versions, "GET", "/versions"},
         {Route::Metrics, "GET", "/metrics"},
+        {Route::LoopStatus, "GET", "/loop/status"},
+        {Route::LoopTrain, "POST", "/loop/train"},
+        {Route::LoopActivate, "POST", "/loop/activate"},
+        {Route::LoopRollback, "POST", "/loop/rollback"},
     };
     return routes;
 }
@@ -216,6 +221,10 @@ ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
     case Route::Webhook: return webhook(request);
     case Route::Versions: return versions(request);
     case Route::Metrics: return metrics();
+    case Route::LoopStatus:
+    case Route::LoopTrain:
+    case Route::LoopActivate:
+    case Route::LoopRollback: return loop(route, request);
     }
     return error(500, QStringLiteral("Unhandled route."));
 }
@@ -390,10 +399,12 @@ ApiResponse BackendApi::versions(const ApiRequest &request) const
         const QString projectId = PredictionService::projectIdOf(raw);
         if (!ModelRegistry::isValidProjectId(projectId))
             return error(400, QStringLiteral("The project \"%1\" is not a project id like \"3\" or \"3.1700000000\".").arg(raw.left(80)));
-        return respond(200, dumpJson(QJsonObject{
-                             {QStringLiteral("versions"), QJsonArray::fromStringList(m_service->versionNames(projectId))},
-                             {QStringLiteral("project"), projectId},
-                             {QStringLiteral("active"), m_service->modelVersion(projectId)}}));
+        QJsonObject answer{{QStringLiteral("versions"), QJsonArray::fromStringList(m_service->versionNames(projectId))},
+                           {QStringLiteral("project"), projectId},
+                           {QStringLiteral("active"), m_service->modelVersion(projectId)}};
+        if (m_hooks.loop)
+            answer.insert(QStringLiteral("details"), m_hooks.loop->versionDetails(projectId));
+        return respond(200, dumpJson(answer));
     }
     QStringList all;
     QJsonObject perProject;
@@ -409,6 +420,49 @@ ApiResponse BackendApi::versions(const ApiRequest &request) const
     });
     return respond(200, dumpJson(QJsonObject{{QStringLiteral("versions"), QJsonArray::fromStringList(all)},
                                           {QStringLiteral("projects"), perProject}}));
+}
+
+ApiResponse BackendApi::fromLoopReply(const LoopReply &reply)
+{
+    using E = LoopReply::Error;
+    switch (reply.error) {
+    case E::None: return respond(200, dumpJson(reply.body));
+    case E::UnknownProject:
+    case E::UnknownVersion: return error(404, reply.message);
+    case E::Busy:
+    case E::NotPossible: return error(409, reply.message);
+    case E::BadRequest: return error(400, reply.message);
+    case E::Failed: return error(500, reply.message);
+    }
+    return error(500, reply.message);
+}
+
+ApiResponse BackendApi::loop(Route route, const ApiRequest &request) const
+{
+    if (!m_hooks.loop)
+        return error(503, QStringLiteral("The loop is not running in this backend (it serves predictions only)."));
+    const QString project = request.query.queryItemValue(QStringLiteral("project"), QUrl::FullyDecoded);
+    if (project.isEmpty())
+        return error(400, QStringLiteral("Say which project: add ?project=ID to the URL."));
+    switch (route) {
+    case Route::LoopStatus: return fromLoopReply(m_hooks.loop->status(project));
+    case Route::LoopTrain: return fromLoopReply(m_hooks.loop->train(project));
+    case Route::LoopRollback: return fromLoopReply(m_hooks.loop->rollback(project));
+    case Route::LoopActivate: {
+        const QString raw = request.query.queryItemValue(QStringLiteral("version"), QUrl::FullyDecoded);
+        QString digits = raw;
+        if (digits.startsWith(QLatin1String("loopdeck-v")))
+            digits = digits.mid(10);
+        bool ok = false;
+        const int version = digits.toInt(&ok);
+        if (!ok || version <= 0)
+            return error(400, QStringLiteral("Say which version: add &version=N (or loopdeck-vN) to the URL, not \"%1\".")
+                                  .arg(raw.left(40)));
+        return fromLoopReply(m_hooks.loop->activate(project, version));
+    }
+    default: break;
+    }
+    return error(404, QStringLiteral("Unknown loop route."));
 }
 
 QJsonObject BackendApi::metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads)

@@ -19,11 +19,13 @@
 
 namespace loopdeck::backend {
 
+class LoopControl;
+struct LoopReply;
 class PredictionService;
 class ServerMetrics;
 struct SetupOutcome;
 
-enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics };
+enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics, LoopStatus, LoopTrain, LoopActivate, LoopRollback };
 
 struct RouteSpec {
     Route route;
@@ -58,6 +60,8 @@ struct ApiHooks {
     // Called on the server thread after a valid webhook / setup (queue to the GUI from there).
     std::function<void(const WebhookEvent &)> webhookReceived;
     std::function<void(const QString &projectId, const QString &hostname, const SetupOutcome &)> setupDone;
+    // The loop behind /loop/* and /versions "details" (null: those routes answer 503).
+    std::shared_ptr<LoopControl> loop;
 };
 
 class BackendApi final
@@ -87,6 +91,8 @@ private:
     ApiResponse webhook(const ApiRequest &request) const;
     ApiResponse versions(const ApiRequest &request) const;
     ApiResponse metrics() const;
+    ApiResponse loop(Route route, const ApiRequest &request) const;
+    static ApiResponse fromLoopReply(const LoopReply &reply);
 
     std::shared_ptr<PredictionService> m_service;
     std::shared_ptr<ServerMetrics> m_metrics;

@@ -1,5 +1,7 @@
 #include "core/backend/backendserver.h"
 
+#include "core/backend/loopcontrol.h"
+
 #include "core/backend/backendapi.h"
 #include "core/backend/httpworker.h"
 #include "core/backend/modelregistry.h"
@@ -42,6 +44,11 @@ BackendServer::BackendServer(std::shared_ptr<PredictionService> service, QObject
 BackendServer::~BackendServer()
 {
     destroyWorkers();
+}
+
+void BackendServer::setLoopControl(std::shared_ptr<LoopControl> loop)
+{
+    m_loop = std::move(loop);
 }
 
 void BackendServer::setWebhookSink(std::function<QString(const WebhookEvent &)> sink)
@@ -147,6 +154,7 @@ bool BackendServer::start(const ServerConfig &config, QString *error)
 #endif
     ApiHooks hooks;
     hooks.webhookSink = m_webhookSink;
+    hooks.loop = m_loop;
     // Emitted from a server thread: receivers in this object's thread get them queued.
     hooks.webhookReceived = [this](const WebhookEvent &event) { Q_EMIT webhookReceived(event); };
     hooks.setupDone = [this](const QString &projectId, const QString &hostname, const SetupOutcome &outcome) {

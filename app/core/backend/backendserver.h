@@ -24,6 +24,7 @@ QT_END_NAMESPACE
 namespace loopdeck::backend {
 
 class HttpWorker;
+class LoopControl;
 class PredictionService;
 class ServerMetrics;
 
@@ -61,6 +62,8 @@ public:
     // the store can keep annotations in a transaction first. Return "" when kept, else why not.
     // Must be thread-safe and fast (Label Studio waits 1 s). Set before start().
     void setWebhookSink(std::function<QString(const WebhookEvent &)> sink);
+    // Optional: the loop behind /loop/* and the "details" of /versions. Set before start().
+    void setLoopControl(std::shared_ptr<LoopControl> loop);
 
     // A sentence saying why the config must not be served, or empty when it is fine.
     static QString checkConfig(const ServerConfig &config);
@@ -95,6 +98,7 @@ private:
     std::shared_ptr<PredictionService> m_service;
     std::shared_ptr<ServerMetrics> m_metrics;
     std::function<QString(const WebhookEvent &)> m_webhookSink;
+    std::shared_ptr<LoopControl> m_loop;
     ServerConfig m_config;
     State m_state = State::Stopped;
     quint16 m_port = 0;

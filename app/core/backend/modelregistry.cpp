@@ -287,6 +287,27 @@ std::optional<int> ModelRegistry::rollback(const QString &projectId, const QStri
     return previous;
 }
 
+bool ModelRegistry::removeVersion(const QString &projectId, int version, QString *error)
+{
+    std::lock_guard lock(m_mutex);
+    const QHash<QString, int> active = activeLocked(projectId);
+    if (std::find(active.cbegin(), active.cend(), version) != active.cend()) {
+        if (error)
+            *error = QStringLiteral("%1 of project %2 is active and cannot be deleted").arg(versionName(version), projectId);
+        return false;
+    }
+    const QString base = projectDir(projectId) + QStringLiteral("/v%1").arg(version);
+    // The sidecar goes first: without it the version no longer exists, even if the model file stays.
+    for (const QString &path : QStringList{base + QStringLiteral(".json"), base + QStringLiteral(".ldm")}) {
+        if (QFileInfo::exists(path) && !QFile::remove(path)) {
+            if (error)
+                *error = QStringLiteral("Cannot delete %1").arg(path);
+            return false;
+        }
+    }
+    return true;
+}
+
 std::shared_ptr<const model::TextClassifier> ModelRegistry::load(const QString &projectId, int version,
                                                                   QString *error) const
 {

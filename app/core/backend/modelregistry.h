@@ -78,6 +78,10 @@ public:
     // Returns the version now active, or nullopt with *error (e.g. nothing older to go back to).
     std::optional<int> rollback(const QString &projectId, const QString &target, QString *error);
 
+    // Deletes a version's files (retention). Refuses the active version of any target. Version
+    // numbers are never reused as long as the newest version is kept (the loop never deletes it).
+    bool removeVersion(const QString &projectId, int version, QString *error);
+
     // Loads a version's model file.
     std::shared_ptr<const model::TextClassifier> load(const QString &projectId, int version,
                                                       QString *error) const;
