@@ -19,7 +19,8 @@ struct Command {
 const Command kCommands[] = {
     {"projects", "list the projects of a Label Studio server with their annotation counts", runProjects},
     {"model", "train a text classifier from JSON lines, or predict with one (train | predict)", runModel},
-    {"serve", "run the ML backend without a window", runServe},
+    {"serve", "run the ML backend and the loop without a window", runServe},
+    {"loop", "status, train, activate or rollback on a running backend", runLoop},
 };
 
 int printUsage(QTextStream &out)

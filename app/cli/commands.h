@@ -9,5 +9,6 @@ namespace loopdeck::cli {
 int runProjects(const QStringList &args); // projectscommand.cpp
 int runModel(const QStringList &args);    // modelcommand.cpp
 int runServe(const QStringList &args);    // servecommand.cpp
+int runLoop(const QStringList &args);     // loopcommand.cpp
 
 } // namespace loopdeck::cli

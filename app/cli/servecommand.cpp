@@ -4,14 +4,19 @@
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/predictionservice.h"
+#include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
 #include "core/paths.h"
+#include "settings/connectionprofile.h"
+#include "settings/tokenstore.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QEventLoop>
 #include <QSocketNotifier>
+#include <QTime>
 #include <QTextStream>
 
 #include <csignal>
@@ -99,8 +104,30 @@ int runServe(const QStringList &args)
     const QCommandLineOption logLevelOption(QStringLiteral("log-level"),
                                             QStringLiteral("error, warning (failed requests), info (every request; default) or debug."),
                                             QStringLiteral("LEVEL"), QStringLiteral("info"));
+    const QCommandLineOption labelStudioOption(
+        QStringLiteral("label-studio"),
+        QStringLiteral("Label Studio to reconcile annotations with and to import refreshed predictions into; the token comes "
+                       "from LOOPDECK_TOKEN. Without it the loop still trains from webhooks."),
+        QStringLiteral("URL"));
+    const QCommandLineOption profileOption(QStringLiteral("profile"),
+                                           QStringLiteral("Use the Label Studio connection saved in the app under NAME (URL and keychain token)."),
+                                           QStringLiteral("NAME"));
+    const loop::LoopSettings builtIn;
+    const QCommandLineOption trainEveryOption(
+        QStringLiteral("train-every"),
+        QStringLiteral("Retrain after N new or changed annotations (default %1; 0 = off).").arg(builtIn.trainEvery), QStringLiteral("N"),
+        QString::number(builtIn.trainEvery));
+    const QCommandLineOption trainIntervalOption(QStringLiteral("train-interval"),
+                                                 QStringLiteral("Also retrain every MINUTES when annotations changed (default off)."),
+                                                 QStringLiteral("MINUTES"), QStringLiteral("0"));
+    const QCommandLineOption trainDailyOption(QStringLiteral("train-daily"),
+                                              QStringLiteral("Also retrain daily at HH:MM local time when annotations changed (default off)."),
+                                              QStringLiteral("HH:MM"));
+    const QCommandLineOption noLoopOption(QStringLiteral("no-loop"),
+                                          QStringLiteral("Serve predictions only: never train by itself (operator routes still work)."));
     parser.addOptions({hostOption, portOption, dataDirOption, userOption, passwordEnvOption, forceOption, maxBodyOption,
-                       threadsOption, modelOption, labelConfigOption, logLevelOption});
+                       threadsOption, modelOption, labelConfigOption, logLevelOption, labelStudioOption, profileOption,
+                       trainEveryOption, trainIntervalOption, trainDailyOption, noLoopOption});
     if (!parser.parse(args)) {
         err << "loopdeck serve: " << parser.errorText() << '\n';
         return 2;
@@ -174,12 +201,88 @@ int runServe(const QStringList &args)
         return 1;
     }
 
-    auto registry = std::make_shared<backend::ModelRegistry>(config.dataDir);
-    auto service = std::make_shared<PredictionService>(registry);
-    QStringList warnings;
-    const int loaded = service->loadActiveFromRegistry(&warnings);
-    for (const QString &w : warnings)
-        err << "loopdeck serve: warning: " << w << '\n';
+    loop::LoopSettings defaults;
+    defaults.enabled = !parser.isSet(noLoopOption);
+    defaults.trainEvery = parser.value(trainEveryOption).toInt(&ok);
+    if (!ok || defaults.trainEvery < 0) {
+        err << "loopdeck serve: --train-every must be a whole number (0 = off), not '" << parser.value(trainEveryOption) << "'\n";
+        return 2;
+    }
+    defaults.intervalMinutes = parser.value(trainIntervalOption).toInt(&ok);
+    if (!ok || defaults.intervalMinutes < 0) {
+        err << "loopdeck serve: --train-interval must be a whole number of minutes (0 = off), not '"
+            << parser.value(trainIntervalOption) << "'\n";
+        return 2;
+    }
+    if (parser.isSet(trainDailyOption)) {
+        defaults.dailyAt = QTime::fromString(parser.value(trainDailyOption), QStringLiteral("H:mm"));
+        if (!defaults.dailyAt.isValid()) {
+            err << "loopdeck serve: --train-daily wants a time like 02:30, not '" << parser.value(trainDailyOption) << "'\n";
+            return 2;
+        }
+    }
+
+    // Label Studio for reconcile and prediction refresh: --label-studio URL with LOOPDECK_TOKEN,
+    // or a saved connection. A token only ever goes to the server it was given for.
+    QUrl labelStudioUrl;
+    QString labelStudioToken;
+    if (parser.isSet(labelStudioOption) && parser.isSet(profileOption)) {
+        err << "loopdeck serve: give --label-studio URL or --profile NAME, not both\n";
+        return 2;
+    }
+    if (parser.isSet(labelStudioOption)) {
+        labelStudioUrl = QUrl::fromUserInput(parser.value(labelStudioOption));
+        if (const QString bad = settings::ConnectionProfiles::validateUrl(labelStudioUrl); !bad.isEmpty()) {
+            err << "loopdeck serve: --label-studio: " << bad << '\n';
+            return 2;
+        }
+        labelStudioToken = qEnvironmentVariable("LOOPDECK_TOKEN");
+        if (labelStudioToken.isEmpty()) {
+            err << "loopdeck serve: --label-studio needs the token in the environment variable LOOPDECK_TOKEN\n";
+            return 2;
+        }
+    } else if (parser.isSet(profileOption)) {
+        settings::ConnectionProfiles profiles;
+        const auto profile = profiles.find(parser.value(profileOption));
+        if (!profile) {
+            err << "loopdeck serve: no saved connection named '" << parser.value(profileOption) << "'\n";
+            return 2;
+        }
+        labelStudioUrl = profile->url;
+        settings::TokenStore tokens;
+        QEventLoop wait;
+        bool done = false;
+        QString warning;
+        tokens.read(profile->name, [&](const QString &token, settings::TokenStore::Source, const QString &warn) {
+            labelStudioToken = token;
+            warning = warn;
+            done = true;
+            wait.quit();
+        });
+        if (!done)
+            wait.exec();
+        if (labelStudioToken.isEmpty()) {
+            err << "loopdeck serve: the connection '" << profile->name << "' has no token in the keychain"
+                << (warning.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(warning)) << '\n';
+            return 2;
+        }
+    }
+
+    loop::LoopEngine engine;
+    // Every line of the loop's log, queued to this thread (one writer for stderr).
+    QObject::connect(&engine, &loop::LoopEngine::logLine, &engine, [&err, level](const QString &line) {
+        if (level >= LogLevel::Info) {
+            err << now() << ' ' << line << '\n';
+            err.flush();
+        }
+    });
+    if (const Status opened = engine.open(config.dataDir, defaults); !opened) {
+        err << "loopdeck serve: " << opened.error() << '\n';
+        return 1;
+    }
+    auto service = engine.predictionService();
+    auto registry = service->registry();
+    const int loaded = int(service->activeModelVersions().size());
 
     for (const QString &value : parser.values(labelConfigOption)) {
         QString projectId, path;
@@ -218,10 +321,12 @@ int runServe(const QStringList &args)
                 << PredictionService::versionName(version + 1) << '\n';
     }
 
-    BackendServer server(service);
+    BackendServer &server = *engine.server();
+    // Every receiver below has `server` (this thread) as its context, so signals emitted on
+    // HTTP threads (webhookReceived, projectSetup) are queued here: one thread writes stderr.
     // Connected only when something will be printed: with no listener the server keeps no log.
     if (level >= LogLevel::Warning) {
-        QObject::connect(&server, &BackendServer::requestServed, [&err, level](const backend::RequestRecord &r) {
+        QObject::connect(&server, &BackendServer::requestServed, &server, [&err, level](const backend::RequestRecord &r) {
             const bool failed = r.status >= 400;
             if (level >= LogLevel::Info || failed) {
                 err << r.when.toLocalTime().toString(Qt::ISODateWithMs) << ' ' << r.method << ' ' << r.path << ' ' << r.status << ' '
@@ -233,28 +338,28 @@ int runServe(const QStringList &args)
             }
         });
     }
-    QObject::connect(&server, &BackendServer::requestsDropped, [&err, level](int count) {
+    QObject::connect(&server, &BackendServer::requestsDropped, &server, [&err, level](int count) {
         if (level >= LogLevel::Info)
             err << now() << " (" << count << " more requests not logged)\n";
     });
-    QObject::connect(&server, &BackendServer::webhookReceived, [&err, level](const backend::WebhookEvent &e) {
+    QObject::connect(&server, &BackendServer::webhookReceived, &server, [&err, level](const backend::WebhookEvent &e) {
         if (level >= LogLevel::Info)
             err << now() << " webhook " << e.action << " project " << (e.projectId.isEmpty() ? QStringLiteral("?") : e.projectId)
                 << " (" << e.payload.size() << " bytes)\n";
     });
-    QObject::connect(&server, &BackendServer::projectSetup,
+    QObject::connect(&server, &BackendServer::projectSetup, &server,
                      [&err, level](const QString &projectId, const QString &hostname, const QString &version) {
                          if (level >= LogLevel::Info)
                              err << now() << " setup project " << projectId << " from "
                                  << (hostname.isEmpty() ? QStringLiteral("?") : hostname) << ": model_version " << version << '\n';
                      });
-    QObject::connect(&server, &BackendServer::errorOccurred, [&err](const QString &message) {
+    QObject::connect(&server, &BackendServer::errorOccurred, &server, [&err](const QString &message) {
         err << now() << " error: " << message << '\n';
         err.flush();
     });
 
     QString error;
-    if (!server.start(config, &error)) {
+    if (!engine.startServer(config, &error)) {
         // errorOccurred already printed the sentence; make the exit status say it too.
         return 1;
     }
@@ -263,6 +368,11 @@ int runServe(const QStringList &args)
             << server.threadCount() << " threads, " << loaded << " registry models, data " << config.dataDir
             << (config.hasAuth() ? QStringLiteral(", Basic auth") : QString()) << ")\n";
         err.flush();
+    }
+    if (!labelStudioUrl.isEmpty()) {
+        engine.setLabelStudio(labelStudioUrl, labelStudioToken);
+        if (level >= LogLevel::Info)
+            err << now() << " loop reconciles with Label Studio at " << labelStudioUrl.toString() << '\n';
     }
 
 #ifdef Q_OS_UNIX

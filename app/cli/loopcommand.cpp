@@ -1,0 +1,142 @@
+// `loopdeck loop status|train|activate|rollback`: the loop's operator actions against a running
+// backend (`loopdeck serve` or the window's backend), over its HTTP routes /loop/*.
+#include "cli/commands.h"
+
+#include <QCommandLineParser>
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QTextStream>
+#include <QTimer>
+#include <QUrlQuery>
+
+namespace loopdeck::cli {
+
+namespace {
+
+struct HttpAnswer {
+    int status = 0;          // 0 = no answer
+    QByteArray body;
+    QString networkError;
+};
+
+HttpAnswer call(const QByteArray &verb, const QUrl &url, const QByteArray &authorization, int timeoutMs)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    if (!authorization.isEmpty())
+        request.setRawHeader("Authorization", authorization);
+    request.setTransferTimeout(timeoutMs);
+    QNetworkReply *reply = verb == "GET" ? nam.get(request) : nam.post(request, QByteArrayLiteral("{}"));
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    HttpAnswer answer;
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    answer.body = reply->readAll();
+    if (answer.status == 0)
+        answer.networkError = reply->errorString();
+    reply->deleteLater();
+    return answer;
+}
+
+} // namespace
+
+int runLoop(const QStringList &args)
+{
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Watches and steers the loop of a running LoopDeck backend.\n"
+        "  status    usable examples, new annotations since the last training, state, next run, errors\n"
+        "  train     start a training run now (queued when one is in progress)\n"
+        "  activate  make --version N the active model\n"
+        "  rollback  go back to the version before the active one"));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("status, train, activate or rollback"));
+    const QCommandLineOption backendOption(QStringLiteral("backend"),
+                                           QStringLiteral("The backend's URL, e.g. http://127.0.0.1:9090."), QStringLiteral("URL"));
+    const QCommandLineOption projectOption(QStringLiteral("project"), QStringLiteral("The Label Studio project id."),
+                                           QStringLiteral("ID"));
+    const QCommandLineOption versionOption(QStringLiteral("version"), QStringLiteral("For activate: the version number (or loopdeck-vN)."),
+                                           QStringLiteral("N"));
+    const QCommandLineOption userOption(QStringLiteral("basic-auth-user"), QStringLiteral("The backend's Basic auth user."),
+                                        QStringLiteral("U"));
+    const QCommandLineOption passwordEnvOption(QStringLiteral("basic-auth-password-env"),
+                                               QStringLiteral("Environment variable with the Basic auth password."),
+                                               QStringLiteral("VAR"));
+    const QCommandLineOption timeoutOption(QStringLiteral("timeout"), QStringLiteral("Seconds to wait for the backend (default 15)."),
+                                           QStringLiteral("S"), QStringLiteral("15"));
+    parser.addOptions({backendOption, projectOption, versionOption, userOption, passwordEnvOption, timeoutOption});
+    if (!parser.parse(args)) {
+        err << "loopdeck loop: " << parser.errorText() << '\n';
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        out << parser.helpText();
+        return 0;
+    }
+    const QStringList positional = parser.positionalArguments();
+    const QString action = positional.value(0);
+    const QStringList actions = {QStringLiteral("status"), QStringLiteral("train"), QStringLiteral("activate"),
+                                 QStringLiteral("rollback")};
+    if (positional.size() != 1 || !actions.contains(action)) {
+        err << "loopdeck loop: say one action: status, train, activate or rollback\n";
+        return 2;
+    }
+    if (!parser.isSet(backendOption) || !parser.isSet(projectOption)) {
+        err << "loopdeck loop: give --backend URL and --project ID\n";
+        return 2;
+    }
+    if (action == u"activate" && !parser.isSet(versionOption)) {
+        err << "loopdeck loop: activate needs --version N\n";
+        return 2;
+    }
+    const QUrl base = QUrl::fromUserInput(parser.value(backendOption));
+    if (!base.isValid() || (base.scheme() != u"http" && base.scheme() != u"https")) {
+        err << "loopdeck loop: --backend must be an http(s) URL, not '" << parser.value(backendOption) << "'\n";
+        return 2;
+    }
+    bool ok = false;
+    const int timeout = parser.value(timeoutOption).toInt(&ok);
+    if (!ok || timeout <= 0) {
+        err << "loopdeck loop: --timeout must be a positive number of seconds\n";
+        return 2;
+    }
+    QByteArray authorization;
+    if (parser.isSet(userOption)) {
+        const QString password = parser.isSet(passwordEnvOption)
+            ? qEnvironmentVariable(parser.value(passwordEnvOption).toLocal8Bit().constData())
+            : QString();
+        authorization = "Basic " + (parser.value(userOption) + QLatin1Char(':') + password).toUtf8().toBase64();
+    }
+
+    QUrl url = base;
+    url.setPath(base.path().chopped(base.path().endsWith(QLatin1Char('/')) ? 1 : 0) + QStringLiteral("/loop/") + action);
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("project"), parser.value(projectOption));
+    if (action == u"activate")
+        query.addQueryItem(QStringLiteral("version"), parser.value(versionOption));
+    url.setQuery(query);
+    const HttpAnswer answer = call(action == u"status" ? "GET" : "POST", url, authorization, timeout * 1000);
+    if (answer.status == 0) {
+        err << "loopdeck loop: the backend at " << base.toString() << " did not answer: " << answer.networkError << '\n';
+        return 3;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(answer.body);
+    if (answer.status != 200) {
+        const QString message = doc.isObject() ? doc.object().value(QStringLiteral("error")).toString() : QString();
+        err << "loopdeck loop: " << action << " failed (HTTP " << answer.status << "): "
+            << (message.isEmpty() ? QString::fromUtf8(answer.body.left(300)) : message) << '\n';
+        return answer.status == 401 ? 4 : 5;
+    }
+    out << (doc.isNull() ? answer.body : doc.toJson(QJsonDocument::Indented));
+    return 0;
+}
+
+} // namespace loopdeck::cli
