@@ -1,5 +1,7 @@
 #include "gui/backendpanel.h"
 
+#include "core/loop/loopengine.h"
+
 #include "backend/backendserver.h"
 #include "backend/servermetrics.h"
 #include "gui/appsettings.h"
@@ -80,11 +82,12 @@ QString formatUptime(double seconds)
 
 } // namespace
 
-BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, QWidget *parent)
+BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, loop::LoopEngine *engine, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
     , m_settings(settings)
-    , m_server(std::make_unique<backend::BackendServer>())
+    , m_server(engine->server())
+    , m_engine(engine)
     , m_tick(new QTimer(this))
 {
     setObjectName(QStringLiteral("backendPanel"));
@@ -99,11 +102,11 @@ BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, QWi
     layout->addWidget(buildTrafficBox());
     layout->addWidget(buildLogBox(), 1);
 
-    connect(m_server.get(), &backend::BackendServer::stateChanged, this, &BackendPanel::updateServerState);
-    connect(m_server.get(), &backend::BackendServer::errorOccurred, this, &BackendPanel::showError);
-    connect(m_server.get(), &backend::BackendServer::requestServed, this, &BackendPanel::onRequestServed);
-    connect(m_server.get(), &backend::BackendServer::requestsDropped, this, [this](int n) { m_droppedLog += n; });
-    connect(m_server.get(), &backend::BackendServer::projectSetup, this,
+    connect(m_server.data(), &backend::BackendServer::stateChanged, this, &BackendPanel::updateServerState);
+    connect(m_server.data(), &backend::BackendServer::errorOccurred, this, &BackendPanel::showError);
+    connect(m_server.data(), &backend::BackendServer::requestServed, this, &BackendPanel::onRequestServed);
+    connect(m_server.data(), &backend::BackendServer::requestsDropped, this, [this](int n) { m_droppedLog += n; });
+    connect(m_server.data(), &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &modelVersion) {
                 m_setupLabel->setText(tr("%1 — project %2, model version %3")
                                           .arg(QLocale().toString(QTime::currentTime(), QStringLiteral("HH:mm:ss")), projectId,
@@ -329,7 +332,7 @@ bool BackendPanel::startServer()
     config.dataDir = m_settings->dataDir();
     m_errorLabel->clear();
     QString error;
-    const bool ok = m_server->start(config, &error);
+    const bool ok = m_engine && m_engine->startServer(config, &error);
     if (ok) {
         m_settings->setBackendHost(config.host);
         m_settings->setBackendPort(config.port);

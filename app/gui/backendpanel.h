@@ -5,9 +5,12 @@
 // it in Label Studio (reusing an existing registration for the same URL), showing Label
 // Studio's own view of it (state and error) and asking Label Studio to fetch predictions.
 // Created by MainWindow; the GUI tests drive it through the public methods.
+#include "core/backend/backendserver.h"
+#include "core/loop/loopengine.h"
 #include "labelstudio/lstypes.h"
 
 #include <QDateTime>
+#include <QPointer>
 #include <QWidget>
 
 #include <memory>
@@ -20,10 +23,6 @@ class QSpinBox;
 class QTimer;
 class QTreeWidget;
 
-namespace loopdeck::backend {
-class BackendServer;
-struct RequestRecord;
-} // namespace loopdeck::backend
 
 namespace loopdeck::gui {
 
@@ -38,7 +37,9 @@ class BackendPanel final : public QWidget
 public:
     static constexpr int kMaxLogRows = 200;
 
-    BackendPanel(DashboardSession *session, AppSettings *settings, QWidget *parent = nullptr);
+    // The panel views and configures the engine's server; the engine owns it (and outlives
+    // the panel or not: every use goes through a guarded pointer).
+    BackendPanel(DashboardSession *session, AppSettings *settings, loop::LoopEngine *engine, QWidget *parent = nullptr);
     ~BackendPanel() override;
 
     // The project selected on the dashboard (null: none). Copied; safe to pass a model's row.
@@ -49,7 +50,7 @@ public:
     bool startServer();
     void stopServer();
     bool isRunning() const;
-    backend::BackendServer *server() const { return m_server.get(); }
+    backend::BackendServer *server() const { return m_server.data(); }
     // The address Label Studio should use, e.g. "http://127.0.0.1:9090" (empty when stopped).
     QString url() const;
 
@@ -88,7 +89,8 @@ private:
 
     DashboardSession *m_session;
     AppSettings *m_settings;
-    std::unique_ptr<backend::BackendServer> m_server;
+    QPointer<backend::BackendServer> m_server;
+    QPointer<loop::LoopEngine> m_engine;
     std::optional<labelstudio::Project> m_project;
     std::optional<labelstudio::MlBackend> m_registration;
     QList<backend::RequestRecord> m_pendingLog;

@@ -1,5 +1,7 @@
 #include "gui/mainwindow.h"
 
+#include "core/loop/loopengine.h"
+
 #include "gui/appsettings.h"
 #include "gui/backendpanel.h"
 #include "gui/connectiondialog.h"
@@ -81,7 +83,10 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
     , m_tokens(new settings::TokenStore(this))
     , m_session(new DashboardSession(this))
+    , m_engine(std::make_unique<loop::LoopEngine>())
 {
+    if (const Status opened = m_engine->open(m_appSettings->dataDir(), loop::LoopSettings()); !opened)
+        qWarning("LoopDeck: the loop cannot open its store: %s", qUtf8Printable(opened.error()));
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("LoopDeck"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
@@ -111,7 +116,12 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     resize(1280, 800);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The backend tab views the engine's server: it goes first, then the engine (a member).
+    delete m_backend;
+    m_backend = nullptr;
+}
 
 void MainWindow::buildActions()
 {
@@ -198,7 +208,7 @@ void MainWindow::buildUi()
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(buildProjectsPage(), QIcon(QStringLiteral(":/icons/projects.svg")), tr("Projects"));
-    m_backend = new BackendPanel(m_session, m_appSettings.get(), m_tabs);
+    m_backend = new BackendPanel(m_session, m_appSettings.get(), m_engine.get(), m_tabs);
     m_tabs->addTab(m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
     layout->addWidget(m_tabs, 1);
     setCentralWidget(central);
@@ -395,6 +405,7 @@ void MainWindow::connectProfile(const QString &name)
         m_notConfiguredReason = tr("No connection yet — choose “Add connection…” to connect to a Label Studio server.");
         m_tokenSource = Source::None;
         m_session->setServer(QUrl(), QString());
+        m_engine->setLabelStudio(QUrl(), QString());
         m_backend->setProject(nullptr);
         updateStatus();
         return;
@@ -416,6 +427,7 @@ void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, co
     else
         m_notConfiguredReason.clear();
     m_session->setServer(profile.url, token);
+    m_engine->setLabelStudio(profile.url, token);
     updateStatus();
 }
 

@@ -22,6 +22,10 @@ class QSplitter;
 class QTabWidget;
 class QTableView;
 
+namespace loopdeck::loop {
+class LoopEngine;
+}
+
 namespace loopdeck::gui {
 
 class AppSettings;
@@ -50,6 +54,7 @@ public:
     void applySettings();
 
     DashboardSession *session() const { return m_session; }
+    loop::LoopEngine *engine() const { return m_engine.get(); }
     ProjectsModel *projectsModel() const { return m_model; }
     QSortFilterProxyModel *projectsProxy() const { return m_proxy; }
     QTableView *projectsTable() const { return m_table; }
@@ -99,6 +104,8 @@ private:
     std::unique_ptr<settings::ConnectionProfiles> m_profiles;
     settings::TokenStore *m_tokens;
     DashboardSession *m_session;
+    // The loop (server, store, trainer); the backend tab views it. Destroyed after the tabs.
+    std::unique_ptr<loop::LoopEngine> m_engine;
     settings::TokenStore::Source m_tokenSource = settings::TokenStore::Source::None;
     QString m_tokenWarning;
     QString m_notConfiguredReason;
