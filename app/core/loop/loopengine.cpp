@@ -1043,7 +1043,7 @@ void LoopEngine::syncProject(qint64 projectId, bool full)
     }
     if (full)
         watermark.clear();
-    const QDateTime started = m_clock();
+    const QDateTime started = QDateTime::currentDateTimeUtc(); // real time: compared with seen_at
     // The label config first: the loop can train before Label Studio calls /setup again.
     m_client->sendRaw("GET", QStringLiteral("/api/projects/%1/").arg(projectId), {}, {},
                       [this, projectId, full, watermark, started](const QByteArray &answer, const labelstudio::LsError &error) {
@@ -1102,6 +1102,7 @@ void LoopEngine::syncPage(qint64 projectId, bool full, int page, QString waterma
         }
         Q_EMIT statusChanged(projectId);
     };
+    const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
     m_client->sendRaw(
         "GET", QStringLiteral("/api/tasks/"), query, {},
         [=, this](const QByteArray &answer, const labelstudio::LsError &error) mutable {
@@ -1126,6 +1127,7 @@ void LoopEngine::syncPage(qint64 projectId, bool full, int page, QString waterma
                 if (doc.is_object() && doc.contains("total") && doc["total"].is_number_integer())
                     total = doc["total"].get<qint64>();
                 store::ChangeSet changes;
+                changes.snapshotAtMs = requestedAt;
                 QString maxTime = watermark;
                 for (const json &t : *tasks) {
                     auto task = parseTask(t);
@@ -1162,7 +1164,7 @@ void LoopEngine::syncPage(qint64 projectId, bool full, int page, QString waterma
                 return;
             }
             if (full) {
-                const auto removed = m_store->removeMissing(projectId, *seen);
+                const auto removed = m_store->removeMissing(projectId, *seen, started.toMSecsSinceEpoch());
                 if (!removed) {
                     finish(removed.error(), full, watermark, recovered, started);
                     return;

@@ -75,7 +75,19 @@ Result<AnnotationChange> parseAnnotation(const json &a, qint64 taskId, const QSt
         if (!result->is_array())
             return Result<AnnotationChange>::failure(
                 QStringLiteral("%1 (id %2): \"result\" must be a list, not %3.").arg(where).arg(c.id).arg(typeName(*result)));
-        c.resultJson = result->dump(-1, ' ', false, json::error_handler_t::replace);
+        // Only what a result means is kept (keys sorted), so the same annotation read from a
+        // webhook or from the task list compares equal.
+        json canonical = json::array();
+        for (const json &region : *result) {
+            if (!region.is_object())
+                continue;
+            json kept = json::object();
+            for (const char *key : {"from_name", "to_name", "type", "value"})
+                if (const auto it = region.find(key); it != region.end())
+                    kept[key] = *it;
+            canonical.push_back(std::move(kept));
+        }
+        c.resultJson = canonical.dump(-1, ' ', false, json::error_handler_t::replace);
     }
     c.cancelled = boolField(a, "was_cancelled");
     c.groundTruth = boolField(a, "ground_truth");

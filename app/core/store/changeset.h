@@ -32,6 +32,10 @@ struct TaskChange {
 
 struct ChangeSet {
     QString action;                        // the webhook action ("" for a sync page)
+    // For a reconcile page: when it was requested (local ms since epoch). Annotations missing
+    // from a task's complete list are deleted only if LoopDeck heard of them before then, so a
+    // webhook that arrives while the page is in flight is never undone by the older page.
+    qint64 snapshotAtMs = 0;
     std::vector<TaskChange> tasks;         // upserts (with their annotations)
     std::vector<AnnotationChange> annotations; // upserts whose task came without data
     std::vector<qint64> deletedAnnotations;

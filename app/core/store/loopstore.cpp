@@ -94,39 +94,36 @@ Status LoopStore::open(const QString &dataDir)
         return Status::failure(QStringLiteral("Cannot create the data directory %1.").arg(QDir::toNativeSeparators(dataDir)));
     m_path = QDir(dataDir).filePath(QStringLiteral("loopdeck.sqlite3"));
     m_open = true;
-    QSqlDatabase db = connection();
-    if (!db.isOpen()) {
-        const QString why = sqlError(QStringLiteral("Cannot open the store %1").arg(QDir::toNativeSeparators(m_path)),
-                                     db.lastError());
+    const Status prepared = [&]() -> Status {
+        QSqlDatabase db = connection();
+        if (!db.isOpen())
+            return Status::failure(
+                sqlError(QStringLiteral("Cannot open the store %1").arg(QDir::toNativeSeparators(m_path)), db.lastError()));
+        {
+            QSqlQuery q(db);
+            if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
+                return Status::failure(sqlError(
+                    QStringLiteral("The store %1 is not a usable SQLite database").arg(QDir::toNativeSeparators(m_path)),
+                    q.lastError()));
+        }
+        std::lock_guard lock(m_writeMutex);
+        QString error;
+        if (!schema::migrate(db, m_path, &error))
+            return Status::failure(error);
+        return {};
+    }();
+    if (!prepared)
         close();
-        return Status::failure(why);
-    }
-    QSqlQuery q(db);
-    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
-        const QString why = sqlError(
-            QStringLiteral("The store %1 is not a usable SQLite database").arg(QDir::toNativeSeparators(m_path)), q.lastError());
-        close();
-        return Status::failure(why);
-    }
-    std::lock_guard lock(m_writeMutex);
-    QString error;
-    if (!schema::migrate(db, m_path, &error)) {
-        close();
-        return Status::failure(error);
-    }
-    return {};
+    return prepared;
 }
 
 void LoopStore::close()
 {
     std::lock_guard lock(m_connectionsMutex);
-    for (const QString &name : std::as_const(m_connections)) {
-        {
-            QSqlDatabase db = QSqlDatabase::database(name, false);
-            db.close();
-        }
+    // Connections of other threads are removed without touching them (database() would warn
+    // that they belong to another thread); removeDatabase closes each one.
+    for (const QString &name : std::as_const(m_connections))
         QSqlDatabase::removeDatabase(name);
-    }
     m_connections.clear();
     m_open = false;
 }
@@ -265,6 +262,7 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
         }
         q.finish();
         qint64 deleted = 0;
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
 
         QSqlQuery read(db), upsert(db), acceptance(db), served(db);
         const auto upsertAnnotation = [&](const AnnotationChange &a) -> Status {
@@ -290,12 +288,12 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
             ++changed;
             if (!run(upsert,
                      QStringLiteral("INSERT INTO ls_annotation (project_id, annotation_id, task_id, result, cancelled,"
-                                    " ground_truth, updated_at, change_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                    " ground_truth, updated_at, change_seq, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                     " ON CONFLICT (project_id, annotation_id) DO UPDATE SET task_id = excluded.task_id,"
                                     " result = excluded.result, cancelled = excluded.cancelled,"
                                     " ground_truth = excluded.ground_truth, updated_at = excluded.updated_at,"
-                                    " change_seq = excluded.change_seq"),
-                     {projectId, a.id, a.taskId, result, int(a.cancelled), int(a.groundTruth), a.updatedAtMs, seq},
+                                    " change_seq = excluded.change_seq, seen_at = excluded.seen_at"),
+                     {projectId, a.id, a.taskId, result, int(a.cancelled), int(a.groundTruth), a.updatedAtMs, seq, now},
                      &error, QStringLiteral("Cannot store an annotation")))
                 return Status::failure(error);
             // Live acceptance: the first time a person answers a task the model had predicted.
@@ -323,10 +321,10 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
         QSqlQuery taskUpsert(db), listIds(db), del(db);
         for (const TaskChange &t : changes.tasks) {
             if (!run(taskUpsert,
-                     QStringLiteral("INSERT INTO ls_task (project_id, task_id, data, updated_at) VALUES (?, ?, ?, ?)"
+                     QStringLiteral("INSERT INTO ls_task (project_id, task_id, data, updated_at, seen_at) VALUES (?, ?, ?, ?, ?)"
                                     " ON CONFLICT (project_id, task_id) DO UPDATE SET data = excluded.data,"
-                                    " updated_at = excluded.updated_at"),
-                     {projectId, t.id, QString::fromStdString(t.dataJson), t.updatedAtMs}, &error,
+                                    " updated_at = excluded.updated_at, seen_at = excluded.seen_at"),
+                     {projectId, t.id, QString::fromStdString(t.dataJson), t.updatedAtMs, now}, &error,
                      QStringLiteral("Cannot store a task")))
                 return Status::failure(error);
             QSet<qint64> present;
@@ -336,8 +334,11 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
                     return st;
             }
             if (t.annotationsComplete) {
-                if (!run(listIds, QStringLiteral("SELECT annotation_id FROM ls_annotation WHERE project_id = ? AND task_id = ?"),
-                         {projectId, t.id}, &error, QStringLiteral("Cannot list a task's annotations")))
+                if (!run(listIds,
+                         QStringLiteral("SELECT annotation_id FROM ls_annotation WHERE project_id = ? AND task_id = ?"
+                                        " AND seen_at < ?"),
+                         {projectId, t.id, changes.snapshotAtMs > 0 ? changes.snapshotAtMs : now}, &error,
+                         QStringLiteral("Cannot list a task's annotations")))
                     return Status::failure(error);
                 QList<qint64> gone;
                 while (listIds.next())
@@ -383,12 +384,12 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
     return changed;
 }
 
-Result<int> LoopStore::removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds)
+Result<int> LoopStore::removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs)
 {
     QSqlQuery q(connection());
     QString error;
-    if (!run(q, QStringLiteral("SELECT task_id FROM ls_task WHERE project_id = ?"), {projectId}, &error,
-             QStringLiteral("Cannot list stored tasks")))
+    if (!run(q, QStringLiteral("SELECT task_id FROM ls_task WHERE project_id = ? AND seen_at < ?"), {projectId, listedSinceMs},
+             &error, QStringLiteral("Cannot list stored tasks")))
         return Result<int>::failure(error);
     ChangeSet gone;
     while (q.next())

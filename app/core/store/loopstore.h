@@ -130,8 +130,9 @@ public:
     // (inserted, changed, deleted); applying the same changes again returns 0. An older
     // copy of an annotation (updated_at before the stored one) changes nothing.
     Result<int> apply(qint64 projectId, const ChangeSet &changes, const LabelReader &reader = {});
-    // Reconcile: deletes tasks and annotations that Label Studio no longer has.
-    Result<int> removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds);
+    // Reconcile: deletes the tasks (and their annotations) that Label Studio no longer lists,
+    // among those LoopDeck heard of before the listing started (listedSinceMs, local clock).
+    Result<int> removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs);
 
     // Annotations new, changed or deleted since the last successful training.
     Result<qint64> pendingChanges(qint64 projectId) const;

@@ -36,6 +36,7 @@ const char *const kMigrations[] = {
     " task_id BIGINT NOT NULL,"
     " data TEXT NOT NULL,"              // the task's data object
     " updated_at BIGINT NOT NULL,"
+    " seen_at BIGINT NOT NULL,"         // when LoopDeck last heard of it (local clock)
     " PRIMARY KEY (project_id, task_id));"
     "CREATE TABLE ls_annotation ("
     " project_id BIGINT NOT NULL,"
@@ -46,6 +47,7 @@ const char *const kMigrations[] = {
     " ground_truth INTEGER NOT NULL,"
     " updated_at BIGINT NOT NULL,"
     " change_seq BIGINT NOT NULL,"      // loop_project.change_seq when it last changed
+    " seen_at BIGINT NOT NULL,"         // when LoopDeck last heard of it (local clock)
     " PRIMARY KEY (project_id, annotation_id));"
     "CREATE INDEX ls_annotation_by_task ON ls_annotation(project_id, task_id);"
     // One row per project the loop serves: change counters, settings, schedule and sync state.
