@@ -4,6 +4,7 @@
 
 #include <QCommandLineParser>
 #include <QEventLoop>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -23,7 +24,7 @@ struct HttpAnswer {
     QString networkError;
 };
 
-HttpAnswer call(const QByteArray &verb, const QUrl &url, const QByteArray &authorization, int timeoutMs)
+HttpAnswer call(const QByteArray &verb, const QUrl &url, const QByteArray &authorization, int timeoutMs, const QByteArray &body)
 {
     QNetworkAccessManager nam;
     QNetworkRequest request(url);
@@ -31,7 +32,7 @@ HttpAnswer call(const QByteArray &verb, const QUrl &url, const QByteArray &autho
     if (!authorization.isEmpty())
         request.setRawHeader("Authorization", authorization);
     request.setTransferTimeout(timeoutMs);
-    QNetworkReply *reply = verb == "GET" ? nam.get(request) : nam.post(request, QByteArrayLiteral("{}"));
+    QNetworkReply *reply = verb == "GET" ? nam.get(request) : nam.post(request, body);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     loop.exec();
@@ -56,9 +57,13 @@ int runLoop(const QStringList &args)
         "  status    usable examples, new annotations since the last training, state, next run, errors\n"
         "  train     start a training run now (queued when one is in progress)\n"
         "  activate  make --version N the active model\n"
-        "  rollback  go back to the version before the active one"));
+        "  rollback  go back to the version before the active one\n"
+        "  cancel    stop the training run in progress (the active version keeps serving)\n"
+        "  settings  change the project's loop settings: --set KEY=VALUE (train_every, interval_minutes,\n"
+        "            daily_at, on_start_training, cooldown_seconds, activation_margin, keep_versions,\n"
+        "            refresh_predictions, uncertainty_sampling, min_examples, enabled)"));
     parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("status, train, activate or rollback"));
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("status, train, activate, rollback, cancel or settings"));
     const QCommandLineOption backendOption(QStringLiteral("backend"),
                                            QStringLiteral("The backend's URL, e.g. http://127.0.0.1:9090."), QStringLiteral("URL"));
     const QCommandLineOption projectOption(QStringLiteral("project"), QStringLiteral("The Label Studio project id."),
@@ -72,7 +77,9 @@ int runLoop(const QStringList &args)
                                                QStringLiteral("VAR"));
     const QCommandLineOption timeoutOption(QStringLiteral("timeout"), QStringLiteral("Seconds to wait for the backend (default 15)."),
                                            QStringLiteral("S"), QStringLiteral("15"));
-    parser.addOptions({backendOption, projectOption, versionOption, userOption, passwordEnvOption, timeoutOption});
+    const QCommandLineOption setOption(QStringLiteral("set"), QStringLiteral("For settings: KEY=VALUE (repeatable)."),
+                                       QStringLiteral("KEY=VALUE"));
+    parser.addOptions({backendOption, projectOption, versionOption, userOption, passwordEnvOption, timeoutOption, setOption});
     if (!parser.parse(args)) {
         err << "loopdeck loop: " << parser.errorText() << '\n';
         return 2;
@@ -84,9 +91,9 @@ int runLoop(const QStringList &args)
     const QStringList positional = parser.positionalArguments();
     const QString action = positional.value(0);
     const QStringList actions = {QStringLiteral("status"), QStringLiteral("train"), QStringLiteral("activate"),
-                                 QStringLiteral("rollback")};
+                                 QStringLiteral("rollback"), QStringLiteral("cancel"), QStringLiteral("settings")};
     if (positional.size() != 1 || !actions.contains(action)) {
-        err << "loopdeck loop: say one action: status, train, activate or rollback\n";
+        err << "loopdeck loop: say one action: status, train, activate, rollback, cancel or settings\n";
         return 2;
     }
     if (!parser.isSet(backendOption) || !parser.isSet(projectOption)) {
@@ -96,6 +103,25 @@ int runLoop(const QStringList &args)
     if (action == u"activate" && !parser.isSet(versionOption)) {
         err << "loopdeck loop: activate needs --version N\n";
         return 2;
+    }
+    QJsonObject changes;
+    if (action == u"settings") {
+        if (!parser.isSet(setOption)) {
+            err << "loopdeck loop: settings needs at least one --set KEY=VALUE\n";
+            return 2;
+        }
+        for (const QString &assignment : parser.values(setOption)) {
+            const qsizetype eq = assignment.indexOf(QLatin1Char('='));
+            if (eq <= 0) {
+                err << "loopdeck loop: --set wants KEY=VALUE, not '" << assignment << "'\n";
+                return 2;
+            }
+            const QString key = assignment.left(eq);
+            const QString value = assignment.mid(eq + 1);
+            // true/false and numbers as JSON, anything else (e.g. a time) as a string.
+            const QJsonDocument asJson = QJsonDocument::fromJson("[" + value.toUtf8() + "]");
+            changes.insert(key, asJson.isArray() && asJson.array().size() == 1 ? asJson.array().first() : QJsonValue(value));
+        }
     }
     const QUrl base = QUrl::fromUserInput(parser.value(backendOption));
     if (!base.isValid() || (base.scheme() != u"http" && base.scheme() != u"https")) {
@@ -123,7 +149,8 @@ int runLoop(const QStringList &args)
     if (action == u"activate")
         query.addQueryItem(QStringLiteral("version"), parser.value(versionOption));
     url.setQuery(query);
-    const HttpAnswer answer = call(action == u"status" ? "GET" : "POST", url, authorization, timeout * 1000);
+    const HttpAnswer answer = call(action == u"status" ? "GET" : "POST", url, authorization, timeout * 1000,
+                                   QJsonDocument(changes).toJson(QJsonDocument::Compact));
     if (answer.status == 0) {
         err << "loopdeck loop: the backend at " << base.toString() << " did not answer: " << answer.networkError << '\n';
         return 3;

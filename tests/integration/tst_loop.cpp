@@ -196,6 +196,9 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(hooks[0].value("url", std::string())).endsWith(QLatin1String("/webhook")));
 
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("project")).toString(), QString::number(m_project), 20000);
+        // After its first reconcile the loop has checked that webhook and found it.
+        QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("webhook")).toObject().value(QStringLiteral("state")).toString(),
+                                  QStringLiteral("ok"), 30000);
         // One short of the threshold: nothing trains.
         QVERIFY(annotate(kThreshold - 1));
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("annotations")).toInt(), kThreshold - 1, 20000);

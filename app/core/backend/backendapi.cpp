@@ -142,6 +142,8 @@ const QList<RouteSpec> &allRoutes()
         {Route::LoopTrain, "POST", "/loop/train"},
         {Route::LoopActivate, "POST", "/loop/activate"},
         {Route::LoopRollback, "POST", "/loop/rollback"},
+        {Route::LoopCancel, "POST", "/loop/cancel"},
+        {Route::LoopSettings, "POST", "/loop/settings"},
     };
     return routes;
 }
@@ -224,7 +226,9 @@ ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
     case Route::LoopStatus:
     case Route::LoopTrain:
     case Route::LoopActivate:
-    case Route::LoopRollback: return loop(route, request);
+    case Route::LoopRollback:
+    case Route::LoopCancel:
+    case Route::LoopSettings: return loop(route, request);
     }
     return error(500, QStringLiteral("Unhandled route."));
 }
@@ -448,6 +452,15 @@ ApiResponse BackendApi::loop(Route route, const ApiRequest &request) const
     case Route::LoopStatus: return fromLoopReply(m_hooks.loop->status(project));
     case Route::LoopTrain: return fromLoopReply(m_hooks.loop->train(project));
     case Route::LoopRollback: return fromLoopReply(m_hooks.loop->rollback(project));
+    case Route::LoopCancel: return fromLoopReply(m_hooks.loop->cancel(project));
+    case Route::LoopSettings: {
+        ApiResponse failure;
+        const auto body = parseObject(request, R"({"train_every": 100, "interval_minutes": 0, "daily_at": "02:30"})", &failure);
+        if (!body)
+            return failure;
+        const QJsonObject changes = QJsonDocument::fromJson(request.body).object();
+        return fromLoopReply(m_hooks.loop->configure(project, changes));
+    }
     case Route::LoopActivate: {
         const QString raw = request.query.queryItemValue(QStringLiteral("version"), QUrl::FullyDecoded);
         QString digits = raw;

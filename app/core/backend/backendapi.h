@@ -25,7 +25,7 @@ class PredictionService;
 class ServerMetrics;
 struct SetupOutcome;
 
-enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics, LoopStatus, LoopTrain, LoopActivate, LoopRollback };
+enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics, LoopStatus, LoopTrain, LoopActivate, LoopRollback, LoopCancel, LoopSettings };
 
 struct RouteSpec {
     Route route;

@@ -36,6 +36,9 @@ public:
     virtual LoopReply train(const QString &projectId) = 0;
     virtual LoopReply activate(const QString &projectId, int version) = 0;
     virtual LoopReply rollback(const QString &projectId) = 0;
+    virtual LoopReply cancel(const QString &projectId) = 0;
+    // Changes the project's loop settings: the keys of `changes` (LoopSettings JSON names).
+    virtual LoopReply configure(const QString &projectId, const QJsonObject &changes) = 0;
     // One object per version (oldest first) for GET /versions "details".
     virtual QJsonArray versionDetails(const QString &projectId) const = 0;
 };

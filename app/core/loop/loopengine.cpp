@@ -97,6 +97,10 @@ struct LoopEngine::Project {
     int refreshSent = 0;
     int refreshCreated = 0;
     QString refreshError;
+    // the project webhook Label Studio should call (made by LS at registration, or by us)
+    QString webhookUrl;
+    QString webhookState; // "", ok, created, missing
+    QString webhookWarning;
 };
 
 struct LoopEngine::RefreshJob {
@@ -634,6 +638,47 @@ bool LoopEngine::cancel(qint64 projectId)
 
 // ---- operator actions (any thread) -------------------------------------------------------
 
+LoopReply LoopEngine::cancel(const QString &projectId)
+{
+    const auto id = parseProjectId(projectId);
+    if (!id)
+        return LoopReply::fail(LoopReply::Error::BadRequest,
+                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+    if (!cancel(*id))
+        return LoopReply::fail(LoopReply::Error::NotPossible, QStringLiteral("No training run of project %1 is in progress.").arg(*id));
+    log(*id, QStringLiteral("cancel_requested"));
+    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), QString::number(*id)}, {QStringLiteral("cancel"), QStringLiteral("requested")}});
+}
+
+LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &changes)
+{
+    const auto id = parseProjectId(projectId);
+    if (!id)
+        return LoopReply::fail(LoopReply::Error::BadRequest,
+                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_projects.contains(*id))
+            return LoopReply::fail(LoopReply::Error::UnknownProject,
+                                   QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
+                                       .arg(*id));
+    }
+    LoopSettings next;
+    QString why;
+    if (!LoopSettings::fromJson(changes, settings(*id), &next, &why))
+        return LoopReply::fail(LoopReply::Error::BadRequest, why);
+    // Saved and applied on the engine's thread (the scheduler lives there); the answer already
+    // carries what will be in force.
+    QMetaObject::invokeMethod(
+        this,
+        [this, id = *id, next] {
+            if (const Status s = setSettings(id, next); !s)
+                log(id, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(s.error()));
+        },
+        Qt::QueuedConnection);
+    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), QString::number(*id)}, {QStringLiteral("settings"), next.toJson()}});
+}
+
 LoopReply LoopEngine::train(const QString &projectId)
 {
     const auto id = parseProjectId(projectId);
@@ -836,6 +881,12 @@ LoopReply LoopEngine::status(const QString &projectId) const
         body.insert(QStringLiteral("queued"), triggerName(*p.scheduler.queued()));
         body.insert(QStringLiteral("queued_due"), isoOrNull(p.scheduler.queuedDueAt()));
     }
+    if (!p.webhookState.isEmpty())
+        body.insert(QStringLiteral("webhook"),
+                    QJsonObject{{QStringLiteral("url"), p.webhookUrl},
+                                {QStringLiteral("state"), p.webhookState},
+                                {QStringLiteral("warning"), p.webhookWarning.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                                       : QJsonValue(p.webhookWarning)}});
     if (!p.refreshState.isEmpty())
         body.insert(QStringLiteral("prediction_refresh"),
                     QJsonObject{{QStringLiteral("state"), p.refreshState},
@@ -1015,6 +1066,88 @@ void LoopEngine::sendRefreshBatch(std::shared_ptr<RefreshJob> job)
 
 // ---- reconcile -----------------------------------------------------------------------------
 
+void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
+{
+    if (!m_client || !m_server || !m_server->isListening())
+        return;
+    const quint16 port = m_server->port();
+    QUrlQuery byProject;
+    byProject.addQueryItem(QStringLiteral("project"), QString::number(projectId));
+    const auto setState = [this, projectId](const QString &url, const QString &state, const QString &warning) {
+        {
+            std::lock_guard lock(m_mutex);
+            Project &p = projectLocked(projectId);
+            p.webhookUrl = url;
+            p.webhookState = state;
+            p.webhookWarning = warning;
+        }
+        if (!warning.isEmpty())
+            log(projectId, QStringLiteral("webhook_missing"), QStringLiteral("url=%1 warning=\"%2\"").arg(url, warning));
+        else if (state == QLatin1String("created"))
+            log(projectId, QStringLiteral("webhook_created"), QStringLiteral("url=%1").arg(url));
+        Q_EMIT statusChanged(projectId);
+    };
+    // Which URL Label Studio uses for this backend: its registration for our port.
+    m_client->sendRaw("GET", QStringLiteral("/api/ml"), byProject, {}, [=, this](const QByteArray &answer, const labelstudio::LsError &error) {
+        if (error.isError())
+            return;
+        const json list = json::parse(answer.begin(), answer.end(), nullptr, false);
+        QString backendUrl;
+        if (list.is_array())
+            for (const json &b : list)
+                if (b.is_object() && b.contains("url") && b["url"].is_string()) {
+                    const QUrl u(QString::fromStdString(b["url"].get<std::string>()));
+                    if (u.port() == port)
+                        backendUrl = u.toString(QUrl::StripTrailingSlash);
+                }
+        if (backendUrl.isEmpty())
+            return; // not registered in this project (yet)
+        const QString hookUrl = backendUrl + QStringLiteral("/webhook");
+        m_client->sendRaw("GET", QStringLiteral("/api/webhooks/"), byProject, {},
+                          [=, this](const QByteArray &hooksAnswer, const labelstudio::LsError &hooksError) {
+                              if (hooksError.isError())
+                                  return;
+                              const json hooks = json::parse(hooksAnswer.begin(), hooksAnswer.end(), nullptr, false);
+                              if (hooks.is_array())
+                                  for (const json &h : hooks)
+                                      if (h.is_object() && h.value("is_active", true)
+                                          && QUrl(QString::fromStdString(h.value("url", std::string())))
+                                                  .toString(QUrl::StripTrailingSlash)
+                                              == hookUrl) {
+                                          setState(hookUrl, QStringLiteral("ok"), QString());
+                                          return;
+                                      }
+                              // Label Studio may still be making it (registration): look again
+                              // before making one. It refuses loopback and private addresses
+                              // unless SSRF protection is off; then we make it ourselves.
+                              if (!createWhenMissing) {
+                                  QTimer::singleShot(5000, this, [this, projectId] { checkWebhook(projectId, true); });
+                                  return;
+                              }
+                              const json create = {{"project", projectId},
+                                                   {"url", hookUrl.toStdString()},
+                                                   {"send_payload", true},
+                                                   {"send_for_all_actions", true},
+                                                   {"is_active", true}};
+                              m_client->sendRaw(
+                                  "POST", QStringLiteral("/api/webhooks/"), {}, QByteArray::fromStdString(create.dump()),
+                                  [=, this](const QByteArray &, const labelstudio::LsError &createError) {
+                                      if (!createError.isError()) {
+                                          setState(hookUrl, QStringLiteral("created"), QString());
+                                          return;
+                                      }
+                                      setState(hookUrl, QStringLiteral("missing"),
+                                               QStringLiteral("Label Studio has no webhook to %1 and refused to make one (%2). "
+                                                              "Annotations then reach LoopDeck only through the reconcile every "
+                                                              "%3 minutes. Start Label Studio with SSRF_PROTECTION_ENABLED=false "
+                                                              "to let it call a backend on a local address.")
+                                                   .arg(hookUrl, createError.message())
+                                                   .arg(m_syncMinutes));
+                                  });
+                          });
+    });
+}
+
 void LoopEngine::reconcileNow(qint64 projectId, bool full)
 {
     if (!hasLabelStudio())
@@ -1097,6 +1230,7 @@ void LoopEngine::syncPage(qint64 projectId, bool full, int page, QString waterma
                 QStringLiteral("mode=%1 changed=%2").arg(full ? QStringLiteral("full") : QStringLiteral("incremental")).arg(recovered));
             Q_EMIT reconciled(projectId, recovered);
             pollProject(projectId);
+            checkWebhook(projectId);
         } else {
             log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\"").arg(error));
         }

@@ -99,6 +99,8 @@ public:
     backend::LoopReply activate(const QString &projectId, int version) override;
     backend::LoopReply rollback(const QString &projectId) override;
     QJsonArray versionDetails(const QString &projectId) const override;
+    backend::LoopReply cancel(const QString &projectId) override;
+    backend::LoopReply configure(const QString &projectId, const QJsonObject &changes) override;
     // Cancels the run in progress (the active version keeps serving). False when none runs.
     bool cancel(qint64 projectId);
     // Starts a sync now (full or incremental) for one project or, with 0, every project.
@@ -138,6 +140,8 @@ private:
     void syncPage(qint64 projectId, bool full, int page, QString watermark, std::shared_ptr<QSet<qint64>> seen,
                   int recovered, QDateTime started);
     void afterActivation(qint64 projectId, int version, const QString &how);
+    // Looks for the project webhook to this backend; when it is missing twice 5 s apart, makes it.
+    void checkWebhook(qint64 projectId, bool createWhenMissing = false);
     void saveSchedule(qint64 projectId);
     void log(qint64 projectId, const QString &event, const QString &details = {});
     std::optional<store::TargetSpec> targetOf(qint64 projectId, QString *why) const;
