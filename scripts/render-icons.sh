@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Renders the app icon resources/icons/loopdeck.svg into the PNG sizes the hicolor icon theme
+# and the packages use: resources/icons/hicolor/<N>x<N>/loopdeck.png for N in 48 128 256.
+# The PNGs are committed; run this after changing the SVG (needs rsvg-convert from
+# librsvg2-bin: scripts/deps.sh --package).
+#   scripts/render-icons.sh          write the PNGs
+#   scripts/render-icons.sh --check  exit 1 if a committed PNG differs from a fresh render
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=(48 128 256)
+SVG=resources/icons/loopdeck.svg
+OUT=resources/icons/hicolor
+
+check=0
+[ "${1:-}" = "--check" ] && check=1
+command -v rsvg-convert >/dev/null || { echo "render-icons: rsvg-convert is missing (scripts/deps.sh --package)" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for n in "${SIZES[@]}"; do
+  rsvg-convert --width "$n" --height "$n" --keep-aspect-ratio --format png -o "$tmp/$n.png" "$SVG"
+  target="$OUT/${n}x${n}/loopdeck.png"
+  if [ $check = 1 ]; then
+    if ! cmp -s "$tmp/$n.png" "$target"; then
+      echo "render-icons: $target is missing or stale; run scripts/render-icons.sh" >&2
+      status=1
+    fi
+  else
+    mkdir -p "$(dirname "$target")"
+    cp "$tmp/$n.png" "$target"
+    echo "render-icons: wrote $target"
+  fi
+done
+exit $status
