@@ -3,7 +3,7 @@
 #   scripts/deps.sh          build and run dependencies (Debian packages)
 #   scripts/deps.sh --test   also the test dependencies: a Python venv with Label Studio
 #   scripts/deps.sh --package  also the packaging tools: dpkg-shlibdeps (dpkg-dev), lintian,
-#                            desktop-file-validate, appstreamcli, rsvg-convert, man (groff)
+#                            desktop-file-validate, appstreamcli, rsvg-convert, icotool, man
 # Flags combine: scripts/deps.sh --test --package.
 # Idempotent: a second run installs nothing new. Uses sudo when not run as root.
 set -euo pipefail
@@ -38,7 +38,7 @@ if [ $want_test = 1 ]; then
   PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl)
 fi
 if [ $want_package = 1 ]; then
-  PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin man-db curl)
+  PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)
 fi
 
 missing=()
