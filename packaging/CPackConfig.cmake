@@ -39,6 +39,15 @@ elseif(APPLE)
     set(CPACK_DMG_FORMAT UDZO)
 else()
     set(CPACK_GENERATOR DEB TGZ)
+    # "loopdeck" (desktop) or "loopdeck-headless" (LOOPDECK_GUI=OFF, for servers); one replaces
+    # the other since both ship /usr/bin/loopdeck.
+    set(CPACK_DEBIAN_PACKAGE_NAME ${LOOPDECK_DEB_NAME})
+    if(LOOPDECK_GUI)
+        set(CPACK_DEBIAN_PACKAGE_CONFLICTS loopdeck-headless)
+    else()
+        set(CPACK_DEBIAN_PACKAGE_CONFLICTS loopdeck)
+    endif()
+    set(CPACK_DEBIAN_PACKAGE_REPLACES ${CPACK_DEBIAN_PACKAGE_CONFLICTS})
     set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # loopdeck_<version>-<release>_<arch>.deb
     # Keep in step with the version line of packaging/changelog.Debian.in.
     set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
@@ -47,7 +56,8 @@ else()
     # Depends from the binary's real shared-library needs (dpkg-shlibdeps, in dpkg-dev) ...
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
     # ... plus the Qt plugins loaded at run time, which dpkg-shlibdeps cannot see: the SQLite
-    # driver of the store and, for the window, the SVG icon engine.
+    # driver of the store (progress history, used by the window and the loop) and, for the
+    # window, the SVG icon engine.
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite")
     if(LOOPDECK_GUI)
         string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libqt6svg6")

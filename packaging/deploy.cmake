@@ -61,7 +61,8 @@ endif()
 
 # Qt's deployment at install time, so that `cpack` packs a self-contained app: windeployqt
 # next to bin/loopdeck.exe (plus qt.conf), macdeployqt into LoopDeck.app. The Qt 6.4 form of the
-# command (FILENAME_VARIABLE; Qt 6.5 renamed it OUTPUT_SCRIPT).
+# command (FILENAME_VARIABLE; Qt 6.5 prefers OUTPUT_SCRIPT and lists FILENAME_VARIABLE as
+# deprecated — switch when the minimum Qt moves past 6.4).
 qt_generate_deploy_app_script(TARGET loopdeck FILENAME_VARIABLE loopdeck_deploy_script
                               NO_UNSUPPORTED_PLATFORM_ERROR)
 install(SCRIPT ${loopdeck_deploy_script})

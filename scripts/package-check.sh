@@ -3,7 +3,8 @@
 # tests off, validates and lints it, installs it into this machine with apt, smoke-tests the
 # installed /usr/bin/loopdeck (--version, man page, `serve` answering /health and stopping
 # cleanly on SIGTERM), removes it again, and compiles the headless build (-DLOOPDECK_GUI=OFF)
-# once with Qt Widgets/Charts/Svg/Gui declared unavailable. Needs root (or sudo) for apt.
+# once with Qt Widgets/Charts/Svg/Gui declared unavailable (its loopdeck-headless .deb is
+# built and linted, not installed). Needs root (or sudo) for apt.
 #   scripts/package-check.sh
 # Environment: LOOPDECK_BUILD_LOCK=/path/to/lockfile runs the compiles under flock (shared
 # machines); CMAKE_CXX_COMPILER_LAUNCHER=ccache is honoured by CMake itself.
@@ -141,11 +142,21 @@ cmake -S . -B "$HEADLESS_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOPDECK_GUI
   -DCMAKE_DISABLE_FIND_PACKAGE_Qt6Widgets=ON -DCMAKE_DISABLE_FIND_PACKAGE_Qt6Charts=ON \
   -DCMAKE_DISABLE_FIND_PACKAGE_Qt6Svg=ON -DCMAKE_DISABLE_FIND_PACKAGE_Qt6Gui=ON \
   -DCMAKE_DISABLE_FIND_PACKAGE_Qt6LinguistTools=ON --no-warn-unused-cli >/dev/null
-"${lock[@]}" cmake --build "$HEADLESS_DIR" --target loopdeck
+"${lock[@]}" cmake --build "$HEADLESS_DIR"
 if ldd "$HEADLESS_DIR/app/loopdeck" | grep -E "libQt6(Widgets|Gui|Charts|Svg)"; then
   fail "the headless loopdeck links Qt GUI libraries"
 fi
 "$HEADLESS_DIR/app/loopdeck" | grep -q "headless build" || fail "the headless loopdeck without a command does not print its help"
+# Its package (loopdeck-headless, for servers) is built and linted too, not installed.
+rm -f "$HEADLESS_DIR"/loopdeck-headless_*.deb
+(cd "$HEADLESS_DIR" && cpack -G DEB >/dev/null)
+lint_status=0
+lint=$(lintian --fail-on error "$HEADLESS_DIR"/loopdeck-headless_*.deb 2>&1) || lint_status=$?
+grep -v "running with root privileges" <<<"$lint" | sed 's/^/  /' || true
+[ "$lint_status" = 0 ] || fail "lintian reports errors for the loopdeck-headless package"
+dpkg-deb -f "$HEADLESS_DIR"/loopdeck-headless_*.deb Depends | grep -qE "libqt6(widgets|gui|charts|svg)" \
+  && fail "loopdeck-headless depends on Qt GUI libraries"
+echo "  $(basename "$HEADLESS_DIR"/loopdeck-headless_*.deb): lintian clean, no Qt GUI dependencies"
 
 step "done"
 echo "package-check: OK in $((SECONDS - t_start)) s"
