@@ -2,12 +2,25 @@
 # Installs what LoopDeck needs on Debian 12 / Ubuntu 24.04.
 #   scripts/deps.sh          build and run dependencies (Debian packages)
 #   scripts/deps.sh --test   also the test dependencies: a Python venv with Label Studio
+#   scripts/deps.sh --package  also the packaging tools: dpkg-shlibdeps (dpkg-dev), lintian,
+#                            desktop-file-validate, appstreamcli, rsvg-convert, icotool, man
+# Flags combine: scripts/deps.sh --test --package.
 # Idempotent: a second run installs nothing new. Uses sudo when not run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LS_VERSION=1.23.2
 LS_VENV=${LOOPDECK_LS_VENV:-$PWD/.venv-labelstudio}
+
+want_test=0
+want_package=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --package) want_package=1 ;;
+    *) echo "usage: scripts/deps.sh [--test] [--package]" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -21,8 +34,11 @@ PACKAGES=(
   qtkeychain-qt6-dev liblinear-dev nlohmann-json3-dev
   fonts-noto-cjk fonts-dejavu-core
 )
-if [ "${1:-}" = "--test" ]; then
+if [ $want_test = 1 ]; then
   PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl)
+fi
+if [ $want_package = 1 ]; then
+  PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)
 fi
 
 missing=()
@@ -35,7 +51,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${1:-}" = "--test" ]; then
+if [ $want_test = 1 ]; then
   PY=/usr/bin/python3
   [ -x "$PY" ] || PY=$(command -v python3)
   have=$("$LS_VENV/bin/pip" show label-studio 2>/dev/null | sed -n 's/^Version: //p' || true)

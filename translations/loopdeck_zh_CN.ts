@@ -70,6 +70,18 @@
         <source>Progress history and models are kept here.</source>
         <translation>进度历史和模型保存在这里。</translation>
     </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>&amp;Interface language:</source>
+        <translation>界面语言(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>A new language takes effect the next time LoopDeck starts.</source>
+        <translation>更改的语言将在下次启动 LoopDeck 时生效。</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::BackendPanel</name>
@@ -874,6 +886,10 @@
     <message>
         <source>The directory %1 cannot be created. Choose another one.</source>
         <translation>无法创建目录 %1，请选择其他目录。</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>跟随系统</translation>
     </message>
 </context>
 <context>

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <functional>
+#include <vector>
 
 namespace loopdeck::cli {
 namespace {
@@ -25,11 +26,20 @@ const Command kCommands[] = {
 
 int printUsage(QTextStream &out)
 {
-    out << "Usage: loopdeck [COMMAND] [OPTIONS]\n\n"
-        << "Without a command LoopDeck opens its window.\n\nCommands:\n";
+    out << "Usage: loopdeck [COMMAND] [OPTIONS]\n"
+        << "       loopdeck --help | --version\n\n";
+    if (LOOPDECK_HAS_GUI)
+        out << "Without a command LoopDeck opens its window (Qt's standard options such as\n"
+               "-platform and -style apply; LOOPDECK_LANG=zh_CN or en overrides the language).\n";
+    else
+        out << "This is a headless build: it has no window, and without a command it prints this help.\n";
+    out << "\nCommands:\n";
     for (const Command &c : kCommands)
         out << "  " << QString::fromLatin1(c.name).leftJustified(10) << c.summary << '\n';
-    out << "\nRun `loopdeck COMMAND --help` for a command's options.\n";
+    out << "\nOptions:\n"
+        << "  -h, --help  show this help (also: loopdeck help)\n"
+        << "  --version   print \"loopdeck VERSION\" and exit\n"
+        << "\nRun `loopdeck COMMAND --help` for a command's options.\n";
     return 0;
 }
 
@@ -51,7 +61,17 @@ bool isCliInvocation(int argc, char *argv[])
 
 int run(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    // Qt's generated --help says "Usage: <argv[0]> [options]"; show "loopdeck serve" there
+    // instead of the binary's full path. The copy keeps argv itself untouched.
+    QByteArray program("loopdeck");
+    if (isCliInvocation(argc, argv) && argv[1][0] != '-')
+        program += ' ' + QByteArray(argv[1]);
+    std::vector<char *> qtArgv(argv, argv + argc);
+    qtArgv.push_back(nullptr);
+    if (argc > 0)
+        qtArgv[0] = program.data();
+    int qtArgc = argc;
+    QCoreApplication app(qtArgc, qtArgv.data());
     QCoreApplication::setApplicationName(QStringLiteral("LoopDeck"));
     QCoreApplication::setOrganizationName(QStringLiteral("LoopDeck"));
     QCoreApplication::setApplicationVersion(QStringLiteral(LOOPDECK_VERSION));
@@ -66,8 +86,8 @@ int run(int argc, char *argv[])
     for (const Command &c : kCommands)
         if (first == QLatin1String(c.name))
             return c.run(args);
-    if (first == u"--help" || first == u"-h" || first == u"help")
-        return printUsage(out);
+    if (first.isEmpty() || first == u"--help" || first == u"-h" || first == u"help")
+        return printUsage(out); // no command at all only reaches here in a headless build
     QTextStream err(stderr);
     err << "loopdeck: unknown command '" << first << "'\n";
     printUsage(err);

@@ -46,7 +46,29 @@ const char *kUsage =
     "train reads one JSON object per line with a text field and a label field (a string, or an\n"
     "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
     "predict reads JSON lines (stdin unless --input) and writes one {\"label\", \"score\"} line per\n"
-    "input line, in order; a bad line gets an {\"error\"} line and the exit status is 1.\n";
+    "input line, in order; a bad line gets an {\"error\"} line and the exit status is 1.\n"
+    "\n"
+    "Options of train:\n"
+    "  --input FILE        JSON lines to train on (required)\n"
+    "  --out MODEL         where to write the model (required)\n"
+    "  --text-field NAME   field holding the text (default text)\n"
+    "  --label-field NAME  field holding the label or labels (default label)\n"
+    "  --eval MODE         holdout (default), kfold or none\n"
+    "  --multi-label       train one-vs-rest on label sets\n"
+    "  --c VALUE           inverse regularisation strength (default 10)\n"
+    "  --hash-bits BITS    feature space of 2^BITS buckets (default 20)\n"
+    "  --threshold P       multi-label decision threshold (default 0.5)\n"
+    "  --folds K           folds for --eval kfold (default 5)\n"
+    "  --seed N            seed of the evaluation split (default 42)\n"
+    "Options of predict:\n"
+    "  --model MODEL       model file written by train (required)\n"
+    "  --text-field NAME   field holding the text (default text)\n"
+    "  --input FILE        read JSON lines from FILE instead of stdin\n"
+    "  --stats             at the end, print predict() timing as JSON on stderr\n"
+    "Both:\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 bad data, model or I/O, 2 bad command line.\n";
 
 // Parses one input line into an example; returns an error sentence (without the line number)
 // or std::nullopt on success.

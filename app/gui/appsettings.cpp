@@ -10,6 +10,7 @@ const QString kRefreshKey = QStringLiteral("dashboard/refreshIntervalSeconds");
 const QString kDataDirKey = QStringLiteral("storage/dataDir");
 const QString kBackendHostKey = QStringLiteral("backend/host");
 const QString kBackendPortKey = QStringLiteral("backend/port");
+const QString kLanguageKey = QStringLiteral("ui/language");
 } // namespace
 
 AppSettings::AppSettings(QSettings *settings)
@@ -60,6 +61,19 @@ int AppSettings::backendPort() const
 void AppSettings::setBackendPort(int port)
 {
     m_settings->setValue(kBackendPortKey, port);
+}
+
+QString AppSettings::language() const
+{
+    return m_settings->value(kLanguageKey).toString();
+}
+
+void AppSettings::setLanguage(const QString &language)
+{
+    if (language.isEmpty())
+        m_settings->remove(kLanguageKey);
+    else
+        m_settings->setValue(kLanguageKey, language);
 }
 
 } // namespace loopdeck::gui

@@ -1,6 +1,6 @@
 #pragma once
 // Typed access to the desktop app's own settings (refresh interval, data directory, the
-// backend's host and port) in QSettings. The main window, the settings dialog and the backend
+// backend's host and port, the interface language) in QSettings. The main window, the settings dialog and the backend
 // panel read and write through it; tests hand it a temporary QSettings.
 #include <QSettings>
 #include <QString>
@@ -28,6 +28,11 @@ public:
     void setBackendHost(const QString &host);
     int backendPort() const;
     void setBackendPort(int port);
+
+    // Interface language: "" follows the system, else a locale name such as "en" or "zh_CN".
+    // Read once at start-up (gui::run), so a change applies after a restart.
+    QString language() const;
+    void setLanguage(const QString &language);
 
     QSettings *settings() const { return m_settings; }
 

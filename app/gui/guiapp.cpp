@@ -1,10 +1,12 @@
 #include "gui/guiapp.h"
 
+#include "gui/appsettings.h"
 #include "gui/mainwindow.h"
 #include "gui/translations.h"
 
 #include <QApplication>
 #include <QIcon>
+#include <QSettings>
 
 // Resources compiled into the static gui library must be pulled in by name (outside any namespace).
 static void initGuiResources()
@@ -28,7 +30,10 @@ int run(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("loopdeck"));
     initResources();
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
-    installTranslations(preferredLocale());
+    {
+        QSettings settings;
+        installTranslations(preferredLocale(AppSettings(&settings).language()));
+    }
 
     MainWindow window;
     window.show();

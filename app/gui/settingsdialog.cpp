@@ -1,6 +1,7 @@
 #include "gui/settingsdialog.h"
 
 #include "gui/appsettings.h"
+#include "gui/translations.h"
 #include "paths.h"
 #include "ui_settingsdialog.h"
 
@@ -23,14 +24,18 @@ SettingsDialog::SettingsDialog(AppSettings *settings, QWidget *parent)
     m_ui->intervalSpin->setSuffix(tr(" seconds"));
     m_ui->intervalSpin->setMinimumWidth(140);
     m_ui->intervalSpin->setMaximumWidth(180);
-    for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint})
+    for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint, m_ui->languageHint})
         hint->setMinimumWidth(360);
+    m_ui->languageCombo->addItem(tr("System language"), QString());
+    for (const Language &language : availableLanguages())
+        m_ui->languageCombo->addItem(language.nativeName, language.code);
     m_ui->dataDirEdit->setPlaceholderText(QDir::toNativeSeparators(defaultDataDir()));
     m_ui->dataDirEdit->setClearButtonEnabled(true);
-    for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint})
+    for (QLabel *hint : {m_ui->intervalHint, m_ui->dataDirHint, m_ui->languageHint})
         hint->setForegroundRole(QPalette::PlaceholderText);
     setRefreshIntervalSeconds(m_settings->refreshIntervalSeconds());
     setDataDir(m_settings->dataDir());
+    setLanguage(m_settings->language());
     connect(m_ui->browseButton, &QPushButton::clicked, this, &SettingsDialog::browse);
     connect(m_ui->buttonBox, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(m_ui->buttonBox->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
@@ -63,6 +68,18 @@ void SettingsDialog::setDataDir(const QString &dir)
     m_ui->dataDirEdit->setText(QDir::toNativeSeparators(dir));
 }
 
+QString SettingsDialog::language() const
+{
+    return m_ui->languageCombo->currentData().toString();
+}
+
+void SettingsDialog::setLanguage(const QString &language)
+{
+    const int index = m_ui->languageCombo->findData(language);
+    // An unknown saved code (a language since removed) shows as "System language".
+    m_ui->languageCombo->setCurrentIndex(std::max(index, 0));
+}
+
 void SettingsDialog::browse()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose the data directory"), dataDir());
@@ -74,6 +91,7 @@ void SettingsDialog::restoreDefaults()
 {
     setRefreshIntervalSeconds(AppSettings::kDefaultRefreshSeconds);
     setDataDir(defaultDataDir());
+    setLanguage(QString());
 }
 
 void SettingsDialog::accept()
@@ -87,6 +105,7 @@ void SettingsDialog::accept()
     }
     m_settings->setRefreshIntervalSeconds(refreshIntervalSeconds());
     m_settings->setDataDir(dir);
+    m_settings->setLanguage(language());
     QDialog::accept();
 }
 

@@ -1,6 +1,8 @@
 #pragma once
-// The settings dialog (ui/settingsdialog.ui): how often the dashboard refreshes and where the
-// data directory is. Reads and writes AppSettings when accepted; MainWindow applies the result.
+// The settings dialog (ui/settingsdialog.ui): how often the dashboard refreshes, where the
+// data directory is and the interface language (System / English / 简体中文; it applies at the
+// next start, which the dialog says). Reads and writes AppSettings when accepted; MainWindow
+// applies the result. GUI thread only.
 #include <QDialog>
 
 #include <memory>
@@ -26,6 +28,9 @@ public:
     QString dataDir() const;
     void setRefreshIntervalSeconds(int seconds);
     void setDataDir(const QString &dir);
+    // "" = follow the system, else a code from gui::availableLanguages().
+    QString language() const;
+    void setLanguage(const QString &language);
 
 private:
     void accept() override;

@@ -23,10 +23,20 @@ std::unique_ptr<QTranslator> &qtTranslator()
 
 } // namespace
 
-QLocale preferredLocale()
+QLocale preferredLocale(const QString &choice)
 {
     const QString forced = qEnvironmentVariable("LOOPDECK_LANG");
-    return forced.isEmpty() ? QLocale::system() : QLocale(forced);
+    if (!forced.isEmpty())
+        return QLocale(forced);
+    return choice.isEmpty() ? QLocale::system() : QLocale(choice);
+}
+
+QList<Language> availableLanguages()
+{
+    // Names are written in their own language, as language pickers usually do; they are not
+    // translated. Add a language here when translations/loopdeck_<code>.ts is added.
+    return {{QStringLiteral("en"), QStringLiteral("English")},
+            {QStringLiteral("zh_CN"), QStringLiteral("简体中文")}};
 }
 
 void removeTranslations()
