@@ -8,6 +8,7 @@
 #include "labelstudio/lstypes.h"
 
 #include <QDateTime>
+#include <QPointer>
 #include <QWidget>
 
 #include <memory>
@@ -86,7 +87,7 @@ private:
     void showError(const QString &message);
     void onRequestServed(const backend::RequestRecord &record);
 
-    DashboardSession *m_session;
+    QPointer<DashboardSession> m_session; // owned by the main window; may go first at teardown
     AppSettings *m_settings;
     std::unique_ptr<backend::BackendServer> m_server;
     std::optional<labelstudio::Project> m_project;
