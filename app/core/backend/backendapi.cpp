@@ -33,15 +33,77 @@ QByteArray dumpJson(const QJsonObject &o)
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-// Thrown from the parser callback to stop parsing at a limit (depth or element count).
-struct JsonLimitExceeded {
-    QString message;
+// A SAX handler that builds the DOM (nlohmann's own, iterative builder) and stops the parse as
+// soon as the nesting is deeper than maxDepth or the document has more than maxElements
+// values. (nlohmann's parser_callback_t is not used: its DOM builder rescans the parent on
+// every closed object, which is quadratic in the length of an array of objects.)
+class LimitedSax
+{
+public:
+    using Dom = nlohmann::detail::json_sax_dom_parser<json>;
+    LimitedSax(json &result, int maxDepth, qint64 maxElements)
+        : m_dom(result, true)
+        , m_maxDepth(maxDepth)
+        , m_maxElements(maxElements)
+    {
+    }
+    bool null() { return value() && m_dom.null(); }
+    bool boolean(bool v) { return value() && m_dom.boolean(v); }
+    bool number_integer(json::number_integer_t v) { return value() && m_dom.number_integer(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return value() && m_dom.number_unsigned(v); }
+    bool number_float(json::number_float_t v, const json::string_t &s) { return value() && m_dom.number_float(v, s); }
+    bool string(json::string_t &v) { return value() && m_dom.string(v); }
+    bool binary(json::binary_t &v) { return value() && m_dom.binary(v); }
+    bool start_object(std::size_t n) { return open() && m_dom.start_object(n); }
+    bool key(json::string_t &k) { return m_dom.key(k); }
+    bool end_object()
+    {
+        --m_depth;
+        return m_dom.end_object();
+    }
+    bool start_array(std::size_t n) { return open() && m_dom.start_array(n); }
+    bool end_array()
+    {
+        --m_depth;
+        return m_dom.end_array();
+    }
+    template<class Exception>
+    bool parse_error(std::size_t position, const std::string &token, const Exception &ex)
+    {
+        return m_dom.parse_error(position, token, ex); // throws (allow_exceptions)
+    }
+    bool depthExceeded() const { return m_depthExceeded; }
+    bool elementsExceeded() const { return m_elementsExceeded; }
+
+private:
+    bool value()
+    {
+        if (++m_elements > m_maxElements) {
+            m_elementsExceeded = true;
+            return false;
+        }
+        return true;
+    }
+    bool open()
+    {
+        if (++m_depth > m_maxDepth) {
+            m_depthExceeded = true;
+            return false;
+        }
+        return value();
+    }
+
+    Dom m_dom;
+    int m_maxDepth;
+    qint64 m_maxElements;
+    int m_depth = 0;
+    qint64 m_elements = 0;
+    bool m_depthExceeded = false;
+    bool m_elementsExceeded = false;
 };
 
-// Parses the body as a JSON object or returns the error response in *failure. The parser
-// (nlohmann's, iterative) is stopped as soon as the nesting is deeper than maxDepth or the
-// document has more than maxElements values, so no request builds a huge DOM or a DOM that
-// later code could recurse into too deeply.
+// Parses the body as a JSON object or returns the error response in *failure, with the
+// depth and element limits of the config (413 when one is exceeded).
 std::optional<json> parseObject(const ApiRequest &request, const char *example, const ServerConfig &config,
                                 ApiResponse *failure)
 {
@@ -52,34 +114,20 @@ std::optional<json> parseObject(const ApiRequest &request, const char *example, 
                                               .arg(route, QLatin1String(example)));
         return std::nullopt;
     }
-    const int maxDepth = config.maxJsonDepth;
-    const qint64 maxElements = config.maxJsonElements;
-    qint64 elements = 0;
-    const json::parser_callback_t limit = [&](int depth, json::parse_event_t event, json &) {
-        switch (event) {
-        case json::parse_event_t::object_start:
-        case json::parse_event_t::array_start:
-            if (depth >= maxDepth)
-                throw JsonLimitExceeded{QStringLiteral("The request body of %1 nests JSON more than %2 levels deep.")
-                                            .arg(route)
-                                            .arg(maxDepth)};
-            [[fallthrough]];
-        case json::parse_event_t::value:
-            if (++elements > maxElements)
-                throw JsonLimitExceeded{QStringLiteral("The request body of %1 has more than %2 JSON values.")
-                                            .arg(route)
-                                            .arg(maxElements)};
-            break;
-        default: break;
-        }
-        return true;
-    };
     json j;
     try {
-        j = json::parse(request.body.constBegin(), request.body.constEnd(), limit);
-    } catch (const JsonLimitExceeded &e) {
-        *failure = BackendApi::error(413, e.message);
-        return std::nullopt;
+        LimitedSax sax(j, config.maxJsonDepth, config.maxJsonElements);
+        const bool complete = json::sax_parse(request.body.constBegin(), request.body.constEnd(), &sax);
+        if (!complete) {
+            *failure = BackendApi::error(413, sax.depthExceeded()
+                                                  ? QStringLiteral("The request body of %1 nests JSON more than %2 levels deep.")
+                                                        .arg(route)
+                                                        .arg(config.maxJsonDepth)
+                                                  : QStringLiteral("The request body of %1 has more than %2 JSON values.")
+                                                        .arg(route)
+                                                        .arg(config.maxJsonElements));
+            return std::nullopt;
+        }
     } catch (const json::exception &e) {
         QString what = QString::fromUtf8(e.what());
         const qsizetype bracket = what.indexOf(QLatin1String("] "));

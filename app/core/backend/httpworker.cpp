@@ -112,10 +112,13 @@ public:
         : QObject(socket)
         , m_socket(socket)
         , m_framer(limitsOf(api.config()),
-                   [&api](const RequestHead &head) -> std::optional<FramingError> {
+                   [&api, socket](const RequestHead &head) -> std::optional<FramingError> {
                        const QString path = QString::fromUtf8(QByteArray::fromPercentEncoding(head.path()));
                        if (auto refused = api.admit(head.method, path, head.headers))
                            return FramingError{refused->status, QString(), *refused};
+                       // Admitted: a client waiting for leave to send its body (curl does) gets it.
+                       if (head.contentLength > 0 && head.header("expect").toLower() == "100-continue")
+                           socket->write("HTTP/1.1 100 Continue\r\n\r\n");
                        return std::nullopt;
                    })
         , m_reject(std::move(reject))
