@@ -22,7 +22,7 @@ PACKAGES=(
   fonts-noto-cjk fonts-dejavu-core
 )
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl)
+  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl chromium clang libclang-rt-14-dev)
 fi
 
 missing=()
