@@ -70,7 +70,7 @@ struct Backend {
     }
 };
 
-Backend &backend(int variant)
+Backend &backendFor(int variant)
 {
     // Rebuilt now and then so that project state created by inputs does not pile up.
     static std::unique_ptr<Backend> backends[3];
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     if (size == 0)
         return 0;
     const int variant = data[0] % 3;
-    Backend &b = backend(variant);
+    Backend &b = backendFor(variant);
     RequestFramer::Limits limits;
     limits.maxBodyBytes = b.api->config().maxBodyBytes;
     limits.maxHeaderBytes = 8 * 1024;
