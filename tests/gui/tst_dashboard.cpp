@@ -523,8 +523,10 @@ void TestDashboard::chineseScreenshot()
     m_window.reset();
     QVERIFY(QFile::exists(QStringLiteral(":/i18n/loopdeck_zh_CN.qm")));
     QVERIFY(gui::installTranslations(QLocale(QLocale::Chinese, QLocale::China)));
-    // A new window has a new token store: the token comes from the environment this time.
+    // A new window has a new token store: the token comes from the environment this time,
+    // paired with the server it is for (LOOPDECK_TOKEN alone is not sent anywhere).
     qputenv("LOOPDECK_TOKEN", m_fx.token.toUtf8());
+    qputenv("LOOPDECK_URL", m_fx.url.toString().toUtf8());
     auto w = makeWindow(m_settings.get());
     // The saved "Local Label Studio" profile is the last used one: it reconnects on its own.
     QTRY_COMPARE_WITH_TIMEOUT(w->session()->state(), DashboardSession::State::Connected, 30000);
@@ -533,6 +535,7 @@ void TestDashboard::chineseScreenshot()
     saveShot(w.get(), QStringLiteral("main-window-zh_CN.png"));
     w.reset();
     qunsetenv("LOOPDECK_TOKEN");
+    qunsetenv("LOOPDECK_URL");
     gui::installTranslations(QLocale(QLocale::English, QLocale::UnitedStates));
 }
 
