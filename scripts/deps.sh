@@ -35,7 +35,7 @@ PACKAGES=(
   fonts-noto-cjk fonts-dejavu-core
 )
 if [ $want_test = 1 ]; then
-  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl)
+  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl chromium clang libclang-rt-14-dev)
 fi
 if [ $want_package = 1 ]; then
   PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)

@@ -1067,5 +1067,13 @@
         <source>The token could not be saved in the system keychain (%1); it is kept for this session only.</source>
         <translation>无法将令牌保存到系统密钥环（%1）；令牌仅在本次会话中保留。</translation>
     </message>
+    <message>
+        <source>LOOPDECK_TOKEN is ignored because LOOPDECK_URL does not say which server it is for.</source>
+        <translation>已忽略 LOOPDECK_TOKEN：LOOPDECK_URL 未指明它属于哪个服务器。</translation>
+    </message>
+    <message>
+        <source>LOOPDECK_TOKEN is ignored because it was given for %1, not for %2.</source>
+        <translation>已忽略 LOOPDECK_TOKEN：它是为 %1 提供的，而不是为 %2。</translation>
+    </message>
 </context>
 </TS>

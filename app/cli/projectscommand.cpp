@@ -67,7 +67,8 @@ int runProjects(const QStringList &args)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Lists every project of a Label Studio server with its annotation counts.\n"
-        "The token comes from LOOPDECK_TOKEN or from the keychain entry of a saved connection (--profile)."));
+        "The token comes from LOOPDECK_TOKEN together with --url (or LOOPDECK_URL naming the same server),\n"
+        "or from the keychain entry of a saved connection (--profile)."));
     parser.addHelpOption();
     const QCommandLineOption urlOption(QStringLiteral("url"), QStringLiteral("Label Studio address, e.g. http://localhost:8080."),
                                        QStringLiteral("URL"));
@@ -86,38 +87,61 @@ int runProjects(const QStringList &args)
         return status;
     };
 
+    if (!parser.isSet(urlOption) && !parser.isSet(profileOption))
+        return fail(QStringLiteral("give the server with --url URL or --profile NAME."), 2);
     QUrl url = QUrl::fromUserInput(parser.value(urlOption));
-    QString token = qEnvironmentVariable("LOOPDECK_TOKEN");
+    QString token;
+    // LOOPDECK_TOKEN goes only to the server it was given for: the --url of this command, or
+    // LOOPDECK_URL. It never replaces a saved connection's stored token.
+    const QString envToken = qEnvironmentVariable("LOOPDECK_TOKEN");
+    const QString envScope = qEnvironmentVariable("LOOPDECK_URL");
     if (parser.isSet(profileOption)) {
         settings::ConnectionProfiles profiles;
         const auto profile = profiles.find(parser.value(profileOption));
         if (!profile)
             return fail(QStringLiteral("no saved connection named '%1'.").arg(parser.value(profileOption)), 2);
-        if (!parser.isSet(urlOption))
-            url = profile->url;
-        if (token.isEmpty()) {
-            settings::TokenStore store;
-            QString warning;
-            QEventLoop loop;
-            bool done = false;
-            store.read(profile->name, [&](const QString &tok, settings::TokenStore::Source, const QString &warn) {
-                token = tok;
-                warning = warn;
-                done = true;
-                loop.quit();
-            });
-            if (!done)
-                loop.exec();
-            if (!warning.isEmpty())
-                err << "loopdeck: " << warning << '\n';
+        if (parser.isSet(urlOption) && !settings::TokenStore::sameServer(url, profile->url))
+            return fail(QStringLiteral("--url %1 is not the server of the saved connection '%2' (%3); its token is only sent there.")
+                            .arg(url.toString(QUrl::RemoveUserInfo), profile->name, profile->url.toString(QUrl::RemoveUserInfo)),
+                        2);
+        url = profile->url;
+        settings::TokenStore store;
+        QString warning;
+        settings::TokenStore::Source source = settings::TokenStore::Source::None;
+        QEventLoop loop;
+        bool done = false;
+        store.read(profile->name, profile->url, [&](const QString &tok, settings::TokenStore::Source src, const QString &warn) {
+            token = tok;
+            source = src;
+            warning = warn;
+            done = true;
+            loop.quit();
+        });
+        if (!done)
+            loop.exec();
+        if (!warning.isEmpty())
+            err << "loopdeck: " << warning << '\n';
+        if (!envToken.isEmpty() && source != settings::TokenStore::Source::Environment) {
+            QString why;
+            settings::TokenStore::environmentTokenFor(profile->url, &why);
+            if (!token.isEmpty())
+                err << "loopdeck: LOOPDECK_TOKEN is ignored: the saved connection '" << profile->name
+                    << "' has its own token.\n";
+            else if (!why.isEmpty())
+                err << "loopdeck: " << why << '\n';
         }
+    } else {
+        if (!envScope.isEmpty() && !envToken.isEmpty()
+            && !settings::TokenStore::sameServer(QUrl::fromUserInput(envScope), url))
+            return fail(QStringLiteral("LOOPDECK_TOKEN was given for %1 (LOOPDECK_URL), not for %2; it is not sent there.")
+                            .arg(envScope, url.toString(QUrl::RemoveUserInfo)),
+                        2);
+        token = envToken; // paired with this command's --url
     }
-    if (!parser.isSet(urlOption) && !parser.isSet(profileOption))
-        return fail(QStringLiteral("give the server with --url URL or --profile NAME."), 2);
     if (const QString problem = settings::ConnectionProfiles::validateUrl(url); !problem.isEmpty())
         return fail(problem, 2);
     if (token.isEmpty())
-        return fail(QStringLiteral("no token: set LOOPDECK_TOKEN or save the connection in the app."), 2);
+        return fail(QStringLiteral("no token: set LOOPDECK_TOKEN with --url, or save the connection in the app."), 2);
     bool timeoutOk = false;
     const int timeoutSeconds = parser.value(timeoutOption).toInt(&timeoutOk);
     if (!timeoutOk || timeoutSeconds <= 0)

@@ -86,6 +86,11 @@ int runServe(const QStringList &args)
     const QCommandLineOption passwordEnvOption(QStringLiteral("basic-auth-password-env"),
                                                QStringLiteral("Name of the environment variable holding the Basic auth password."),
                                                QStringLiteral("VAR"));
+    const QCommandLineOption webhookSecretEnvOption(
+        QStringLiteral("webhook-secret-env"),
+        QStringLiteral("Name of the environment variable holding a shared secret that webhooks may send in the "
+                       "X-LoopDeck-Webhook-Secret header instead of Basic auth (without Basic auth it is required)."),
+        QStringLiteral("VAR"));
     const QCommandLineOption forceOption(QStringLiteral("force-insecure-bind"),
                                          QStringLiteral("Allow a non-loopback address without Basic auth (trusted networks only)."));
     const QCommandLineOption maxBodyOption(QStringLiteral("max-body-mb"),
@@ -125,7 +130,7 @@ int runServe(const QStringList &args)
                                               QStringLiteral("HH:MM"));
     const QCommandLineOption noLoopOption(QStringLiteral("no-loop"),
                                           QStringLiteral("Serve predictions only: never train by itself (operator routes still work)."));
-    parser.addOptions({hostOption, portOption, dataDirOption, userOption, passwordEnvOption, forceOption, maxBodyOption,
+    parser.addOptions({hostOption, portOption, dataDirOption, userOption, passwordEnvOption, webhookSecretEnvOption, forceOption, maxBodyOption,
                        threadsOption, modelOption, labelConfigOption, logLevelOption, labelStudioOption, profileOption,
                        trainEveryOption, trainIntervalOption, trainDailyOption, noLoopOption});
     if (!parser.parse(args)) {
@@ -193,6 +198,14 @@ int runServe(const QStringList &args)
         }
         if (config.basicAuthUser.isEmpty()) {
             err << "loopdeck serve: --basic-auth-password-env needs --basic-auth-user\n";
+            return 2;
+        }
+    }
+    if (parser.isSet(webhookSecretEnvOption)) {
+        const QString var = parser.value(webhookSecretEnvOption);
+        config.webhookSecret = qEnvironmentVariable(var.toLocal8Bit().constData());
+        if (config.webhookSecret.isEmpty()) {
+            err << "loopdeck serve: the environment variable " << var << " is not set or empty\n";
             return 2;
         }
     }

@@ -125,6 +125,14 @@ BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, loo
 
 BackendPanel::~BackendPanel()
 {
+    // Stop the server without running any slot of this half-destroyed panel: stop() emits
+    // stateChanged/stopped and drains the request log, and those slots read the session, which
+    // the main window may already have deleted (it is created before the tab widget).
+    m_tick->stop();
+    if (m_server)
+        m_server->disconnect(this);
+    if (m_session)
+        m_session->disconnect(this);
     shutdown();
 }
 

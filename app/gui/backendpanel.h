@@ -87,7 +87,7 @@ private:
     void showError(const QString &message);
     void onRequestServed(const backend::RequestRecord &record);
 
-    DashboardSession *m_session;
+    QPointer<DashboardSession> m_session; // owned by the main window; may go first at teardown
     AppSettings *m_settings;
     QPointer<backend::BackendServer> m_server;
     QPointer<loop::LoopEngine> m_engine;

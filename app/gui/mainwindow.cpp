@@ -411,7 +411,7 @@ void MainWindow::connectProfile(const QString &name)
         return;
     }
     m_profiles->setLastUsed(name);
-    m_tokens->read(name, [this, generation, p = *profile](const QString &token, Source source, const QString &warning) {
+    m_tokens->read(name, profile->url, [this, generation, p = *profile](const QString &token, Source source, const QString &warning) {
         if (generation != m_connectGeneration)
             return;
         m_tokenWarning = warning;
@@ -487,7 +487,8 @@ void MainWindow::editConnection()
     if (edited.name != profile->name) {
         // Renamed: move the token to the new name (or take the new one), drop the old entry.
         const QString oldName = profile->name;
-        m_tokens->read(oldName, [this, edited, token, oldName](const QString &oldToken, Source, const QString &) {
+        // No server given: an environment token is never moved into the keychain.
+        m_tokens->read(oldName, QUrl(), [this, edited, token, oldName](const QString &oldToken, Source, const QString &) {
             m_profiles->remove(oldName);
             m_tokens->remove(oldName);
             applyConnection(edited, token.isEmpty() ? oldToken : token);

@@ -187,25 +187,8 @@ void TestDashboard::initTestCase()
     app.setDataDir(m_dir.filePath(QStringLiteral("data")));
     app.setRefreshIntervalSeconds(2);
 
-    // Synthetic, back-dated snapshots written by the test into its own store (not from Label
-    // Studio), so the chart has a history to draw and the screenshot a shape: counts rising
-    // toward the alpha project's present counts, one snapshot per hour.
-    {
-        store::Store st;
-        QString err;
-        QVERIFY2(st.open(app.dataDir(), &err), qPrintable(err));
-        const QString key = m_fx.url.adjusted(QUrl::StripTrailingSlash).toString();
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        const int steps[] = {0, 1, 1, 2, 3, 4};
-        for (int i = 0; i < 6; ++i) {
-            Project p = m_alpha.project;
-            p.counts = {};
-            p.counts.taskNumber = 8;
-            p.counts.totalAnnotations = steps[i];
-            p.counts.tasksWithAnnotations = steps[i];
-            QVERIFY2(st.recordProgress(key, {p}, now.addSecs(-3600 * (6 - i)), &err), qPrintable(err));
-        }
-    }
+    // No synthetic or back-dated history: every snapshot in the store comes from a real refresh
+    // against the fixture Label Studio (see recordsNewCountsOnRefresh and screenshots()).
 
     m_window = makeWindow(m_settings.get());
     connectFixture(*m_window, QStringLiteral("Local Label Studio"));
@@ -379,8 +362,8 @@ void TestDashboard::detailPaneShowsSelectedProject()
     QVERIFY2(summary.contains(QStringLiteral("can serve this project")), qPrintable(summary));
     for (const char *word : {"sentiment", "text", "Positive", "Negative", "Neutral", "single choice"})
         QVERIFY2(summary.contains(QLatin1String(word)), qPrintable(summary));
-    // History from the store (earlier snapshots + this run's), drawn as steps up to now.
-    QVERIFY2(pane->chartPointCount() >= 7, qPrintable(QString::number(pane->chartPointCount())));
+    // History from the store (this run's real refreshes), drawn as steps up to now.
+    QVERIFY2(pane->chartPointCount() >= 1, qPrintable(QString::number(pane->chartPointCount())));
 
     // A project the built-in classifier cannot serve says so, and why.
     QVERIFY(w.selectProject(m_images.id));
@@ -426,6 +409,16 @@ void TestDashboard::screenshots()
     w.filterEdit()->clear();
     w.projectsTable()->sortByColumn(ProjectsModel::TitleColumn, Qt::AscendingOrder);
     QVERIFY(w.selectProject(m_alpha.project.id));
+    // Real history for the chart the README shows: annotate the remaining tasks one at a time in
+    // Label Studio and let the automatic refresh record each new count before the next one.
+    const QByteArray ann = R"({"result":[{"from_name":"sentiment","to_name":"text","type":"choices","value":{"choices":["Positive"]}}]})";
+    for (int index : {5, 7}) {
+        const int points = w.detailPane()->chartPointCount();
+        auto [body, e] = syncWait<QByteArray>([&](auto cb) { m_client.createAnnotation(m_alpha.taskIds.at(index), ann, cb); });
+        QVERIFY2(!e.isError(), qPrintable(e.message()));
+        QTRY_VERIFY_WITH_TIMEOUT(w.detailPane()->chartPointCount() > points, 15000);
+        QTest::qWait(2500); // a later refresh, so the steps are spread over time
+    }
     saveShot(&w, QStringLiteral("main-window.png"));
     auto *scroll = w.findChild<QScrollArea *>(QStringLiteral("detailScroll"));
     QVERIFY(scroll);
@@ -530,8 +523,10 @@ void TestDashboard::chineseScreenshot()
     m_window.reset();
     QVERIFY(QFile::exists(QStringLiteral(":/i18n/loopdeck_zh_CN.qm")));
     QVERIFY(gui::installTranslations(QLocale(QLocale::Chinese, QLocale::China)));
-    // A new window has a new token store: the token comes from the environment this time.
+    // A new window has a new token store: the token comes from the environment this time,
+    // paired with the server it is for (LOOPDECK_TOKEN alone is not sent anywhere).
     qputenv("LOOPDECK_TOKEN", m_fx.token.toUtf8());
+    qputenv("LOOPDECK_URL", m_fx.url.toString().toUtf8());
     auto w = makeWindow(m_settings.get());
     // The saved "Local Label Studio" profile is the last used one: it reconnects on its own.
     QTRY_COMPARE_WITH_TIMEOUT(w->session()->state(), DashboardSession::State::Connected, 30000);
@@ -540,6 +535,7 @@ void TestDashboard::chineseScreenshot()
     saveShot(w.get(), QStringLiteral("main-window-zh_CN.png"));
     w.reset();
     qunsetenv("LOOPDECK_TOKEN");
+    qunsetenv("LOOPDECK_URL");
     gui::installTranslations(QLocale(QLocale::English, QLocale::UnitedStates));
 }
 

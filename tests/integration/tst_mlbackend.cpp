@@ -8,6 +8,7 @@
 #include "backend/predictionservice.h"
 #include "model/textclassifier.h"
 
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -146,11 +147,18 @@ private Q_SLOTS:
 
         // Opening a task that has no prediction makes Label Studio call /predict for it.
         const int lastTask = seeded.taskIds.constLast();
-        const auto before = server.metricsJson();
+        const auto predictCount = [&server] {
+            return server.metricsJson().value(QStringLiteral("routes")).toObject().value(QStringLiteral("POST /predict"))
+                .toObject().value(QStringLiteral("count")).toDouble();
+        };
+        const double predictsBefore = predictCount();
+        const double predictionsBefore = server.metricsJson().value(QStringLiteral("predictions_total")).toDouble();
         const auto task = getJson(client, QStringLiteral("/api/tasks/%1/").arg(lastTask));
         QVERIFY(task.at("predictions").size() >= 1);
         QCOMPARE(QString::fromStdString(task.at("predictions").at(0).at("model_version").get<std::string>()), version);
-        QVERIFY(server.metricsJson() != before);
+        // It was really our /predict that answered, for exactly this one task.
+        QCOMPARE(predictCount(), predictsBefore + 1);
+        QCOMPARE(server.metricsJson().value(QStringLiteral("predictions_total")).toDouble(), predictionsBefore + 1);
         server.stop();
     }
 

@@ -21,7 +21,14 @@
 #include <QTest>
 #include <QTimer>
 
+#include <QElapsedTimer>
+#include <QSet>
+#include <QThread>
+
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 using loopdeck::backend::BackendServer;
 using loopdeck::backend::ModelRegistry;
@@ -71,6 +78,7 @@ private Q_SLOTS:
     void cleanupTestCase();
 
     void healthAndRoot();
+    void conformanceBodies_data();
     void conformanceBodies();
     void setupStoresConfigAndReportsVersion();
     void predictWithModel();
@@ -91,8 +99,26 @@ private Q_SLOTS:
     void busyPortIsNamedWithAFreeOne();
     void restartOnSamePort();
     void severalThreadsServeConcurrently();
+    void crossSiteRequestsChangeNothing_data();
+    void crossSiteRequestsChangeNothing();
+    void allowedOriginIsServed();
+    void optionsGrantsNoCors();
+    void chunkedIs411AndCannotSmuggle();
+    void unauthenticatedRefusedBeforeBody();
+    void webhookSecret();
+    void deepJsonIs413_data();
+    void deepJsonIs413();
+    void tooManyElementsIs413();
+    void allocationFailureIs503AndServerLives();
+    void connectionCap();
+    void setupReportsTheVersionPredictTags();
+    void noSurvivingChoiceGetsNoPrediction();
 
 private:
+    // Sends raw bytes on a new connection and returns everything the server answers until it
+    // closes the connection or `waitMs` pass without a complete answer.
+    static QByteArray raw(quint16 port, const QByteArray &bytes, int waitMs = 5000);
+    static int statusOf(const QByteArray &answer) { return answer.mid(9, 3).toInt(); }
     Reply send(const QByteArray &method, const QString &path, const QByteArray &body = {}, quint16 port = 0,
                const QByteArray &authorization = {});
     static void verifyError(const Reply &reply, int status, const char *mustContain = nullptr);
@@ -103,6 +129,35 @@ private:
     QNetworkAccessManager m_nam;
     quint16 m_port = 0;
 };
+
+QByteArray TestBackendServer::raw(quint16 port, const QByteArray &bytes, int waitMs)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write(bytes);
+    QByteArray answer;
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < waitMs) {
+        const qsizetype end = answer.indexOf("\r\n\r\n");
+        if (end > 0) {
+            const qsizetype at = answer.toLower().indexOf("content-length: ");
+            if (at > 0 && at < end) {
+                const qint64 length = answer.mid(at + 16, answer.indexOf("\r\n", at) - at - 16).toLongLong();
+                if (answer.size() >= end + 4 + length)
+                    break;
+            }
+        }
+        if (socket.waitForReadyRead(100))
+            answer += socket.readAll();
+        else if (socket.state() != QAbstractSocket::ConnectedState)
+            break;
+    }
+    answer += socket.readAll();
+    return answer;
+}
 
 Reply TestBackendServer::send(const QByteArray &method, const QString &path, const QByteArray &body, quint16 port,
                               const QByteArray &authorization)
@@ -188,8 +243,29 @@ void TestBackendServer::healthAndRoot()
     }
 }
 
+void TestBackendServer::conformanceBodies_data()
+{
+    QTest::addColumn<bool>("withModel");
+    QTest::newRow("before any model") << false;
+    QTest::newRow("with a model") << true;
+}
+
 void TestBackendServer::conformanceBodies()
 {
+    QFETCH(bool, withModel);
+    auto service = std::make_shared<PredictionService>();
+    if (withModel) {
+        // Like `serve --model 1=...`: project 1 (and requests without a project) have a model.
+        service->installModel(QStringLiteral("1"), sentimentModel(), 1);
+        service->installModel(QString(), sentimentModel(), 1);
+    }
+    BackendServer server(service);
+    ServerConfig config;
+    config.port = 0;
+    QVERIFY(server.start(config));
+    const auto send = [&](const QByteArray &method, const QString &path, const QByteArray &body = {}) {
+        return this->send(method, path, body, server.port());
+    };
     // B4.2 test_setup
     Reply r = send("POST", QStringLiteral("/setup"),
                    R"({"project": "1.1000000000", "schema": "<View></View>", "extra_params": {}})");
@@ -211,13 +287,23 @@ void TestBackendServer::conformanceBodies()
              R"({"project": "1.1654592272", "schema": ")" + kSentimentConfig
                  + R"(", "hostname": "http://localhost:8080", "access_token": "0123456789abcdef0123456789abcdef01234567"})");
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v0"));
+    QCOMPARE(r.json.value(QStringLiteral("model_version")).toString(),
+             withModel ? QStringLiteral("loopdeck-v1") : QStringLiteral("loopdeck-v0"));
     QCOMPARE(r.json.value(QStringLiteral("servable")).toBool(), true);
     // B4.6 sklearn example: no project, a list of tasks
     r = send("POST", QStringLiteral("/predict"),
              R"({"tasks": [{"data": {"text": "That is positive!"}}], "label_config": ")" + kSentimentConfig + R"("})");
     QCOMPARE(r.status, 200);
     QVERIFY(r.json.value(QStringLiteral("results")).isArray());
+    if (withModel) {
+        const QJsonArray results = r.json.value(QStringLiteral("results")).toArray();
+        QCOMPARE(results.size(), 1);
+        QCOMPARE(results.at(0).toObject().value(QStringLiteral("result")).toArray().at(0).toObject()
+                     .value(QStringLiteral("value")).toObject().value(QStringLiteral("choices")).toArray(),
+                 QJsonArray{QStringLiteral("Positive")});
+    } else {
+        QCOMPARE(r.json.value(QStringLiteral("results")).toArray().size(), 0);
+    }
     // B4.7 huggingface_ner test_fit
     r = send("POST", QStringLiteral("/webhook"),
              R"({"action": "ANNOTATION_CREATED", "project": {"id": 12345, "label_config": "<View><Labels name=\"ner\" toName=\"text\"></Labels></View>"}, "annotation": {"project": 12345}})");
@@ -236,6 +322,8 @@ void TestBackendServer::conformanceBodies()
     r = send("GET", QStringLiteral("/versions"));
     QCOMPARE(r.status, 200);
     QVERIFY(r.json.value(QStringLiteral("versions")).isArray());
+    QCOMPARE(r.json.value(QStringLiteral("versions")).toArray().contains(QStringLiteral("loopdeck-v1")), withModel);
+    server.stop();
 }
 
 void TestBackendServer::setupStoresConfigAndReportsVersion()
@@ -626,6 +714,366 @@ void TestBackendServer::severalThreadsServeConcurrently()
     QCOMPARE(metrics.value(QStringLiteral("threads")).toInt(), 3);
     QCOMPARE(metrics.value(QStringLiteral("predictions_total")).toDouble(), 120.0);
     multi.stop();
+
+    // Three requests at once, each held inside its handler until all three are inside: this
+    // only completes when three threads really serve at the same time.
+    struct Barrier {
+        std::mutex mutex;
+        std::condition_variable cv;
+        QSet<QThread *> inside;
+        int entered = 0;
+    };
+    auto barrier = std::make_shared<Barrier>();
+    BackendServer held(m_service);
+    held.setWebhookSink([barrier](const WebhookEvent &) -> QString {
+        std::unique_lock lock(barrier->mutex);
+        barrier->inside.insert(QThread::currentThread());
+        ++barrier->entered;
+        barrier->cv.notify_all();
+        barrier->cv.wait_for(lock, std::chrono::seconds(10), [&] { return barrier->inside.size() >= 3; });
+        return {};
+    });
+    QVERIFY(held.start(config));
+    QList<QNetworkReply *> webhooks;
+    for (int i = 0; i < 3; ++i) {
+        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/webhook").arg(held.port())));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        webhooks << m_nam.post(request, QByteArray(R"({"action": "ANNOTATION_CREATED", "project": {"id": 7}})"));
+        // Wait until this one is inside a handler, so the next connection goes to a free thread.
+        QTRY_VERIFY_WITH_TIMEOUT([&] { std::lock_guard lock(barrier->mutex); return barrier->entered > i; }(), 5000);
+    }
+    for (QNetworkReply *reply : webhooks) {
+        if (!reply->isFinished()) {
+            QEventLoop loop;
+            connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+            QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+            loop.exec();
+        }
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 201);
+        reply->deleteLater();
+    }
+    {
+        std::lock_guard lock(barrier->mutex);
+        QCOMPARE(barrier->inside.size(), 3);
+    }
+    held.stop();
+}
+
+
+void TestBackendServer::crossSiteRequestsChangeNothing_data()
+{
+    // What a web page in the operator's browser can send without a CORS preflight: a simple
+    // request (text/plain, form, multipart) - always with an Origin header on POST - or, with
+    // a preflight we never grant, application/json with an Origin.
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<QByteArray>("origin");
+    QTest::addColumn<int>("status");
+    for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/loop/activate", "/loop/rollback"}) {
+        const QString p = QLatin1String(path);
+        QTest::addRow("%s text/plain, no Origin", path) << p << QByteArray("text/plain") << QByteArray() << 415;
+        QTest::addRow("%s text/plain from a page", path) << p << QByteArray("text/plain;charset=UTF-8") << QByteArray("http://127.0.0.1:8000") << 403;
+        QTest::addRow("%s form from a page", path) << p << QByteArray("application/x-www-form-urlencoded") << QByteArray("null") << 403;
+        QTest::addRow("%s multipart, no Origin", path) << p << QByteArray("multipart/form-data; boundary=x") << QByteArray() << 415;
+        QTest::addRow("%s json from a page", path) << p << QByteArray("application/json") << QByteArray("http://evil.example") << 403;
+        QTest::addRow("%s no Content-Type", path) << p << QByteArray() << QByteArray() << 415;
+    }
+}
+
+void TestBackendServer::crossSiteRequestsChangeNothing()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, contentType);
+    QFETCH(QByteArray, origin);
+    QFETCH(int, status);
+    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7"));
+    QVERIFY(configBefore.contains(QLatin1String("sentiment")));
+    QSignalSpy webhooks(m_server.get(), &BackendServer::webhookReceived);
+    QSignalSpy setups(m_server.get(), &BackendServer::projectSetup);
+    const double predictionsBefore = m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble();
+    const QByteArray body = path == u"/setup" ? R"({"project": "7", "schema": "<View></View>"})"
+                            : path == u"/predict" ? R"({"project": "7", "tasks": [{"data": {"text": "good"}}]})"
+                                                  : R"({"action": "START_TRAINING", "project": {"id": 7, "label_config": "<View></View>"}})";
+    QByteArray request = "POST " + path.toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                         + QByteArray::number(body.size()) + "\r\n";
+    if (!contentType.isEmpty())
+        request += "Content-Type: " + contentType + "\r\n";
+    if (!origin.isEmpty())
+        request += "Origin: " + origin + "\r\n";
+    const QByteArray answer = raw(m_port, request + "\r\n" + body);
+    QVERIFY2(statusOf(answer) == status, answer.constData());
+    QVERIFY2(!answer.toLower().contains("access-control-allow"), answer.constData());
+    QTest::qWait(50);
+    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7")), configBefore);
+    QCOMPARE(webhooks.count(), 0);
+    QCOMPARE(setups.count(), 0);
+    QCOMPARE(m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble(), predictionsBefore);
+}
+
+void TestBackendServer::allowedOriginIsServed()
+{
+    BackendServer server(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.allowedOrigins = {QStringLiteral("http://localhost:8080")};
+    QVERIFY(server.start(config));
+    const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";
+    const QByteArray head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                            + QByteArray::number(body.size()) + "\r\n";
+    QCOMPARE(statusOf(raw(server.port(), head + "Origin: http://localhost:8080\r\n\r\n" + body)), 200);
+    QCOMPARE(statusOf(raw(server.port(), head + "Origin: http://localhost:8081\r\n\r\n" + body)), 403);
+    server.stop();
+}
+
+void TestBackendServer::optionsGrantsNoCors()
+{
+    // A preflight for a JSON POST from a page: no Access-Control-Allow-* ever, so the browser
+    // never sends the real request.
+    for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/health"}) {
+        const QByteArray withOrigin = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"
+                                                  "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n\r\n");
+        QVERIFY2(statusOf(withOrigin) == 403, withOrigin.constData());
+        QVERIFY2(!withOrigin.toLower().contains("access-control-"), withOrigin.constData());
+        const QByteArray plain = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY2(statusOf(plain) >= 400, plain.constData());
+        QVERIFY2(!plain.toLower().contains("access-control-"), plain.constData());
+    }
+}
+
+void TestBackendServer::chunkedIs411AndCannotSmuggle()
+{
+    QSignalSpy webhooks(m_server.get(), &BackendServer::webhookReceived);
+    const QByteArray chunked = raw(m_port, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                           "Transfer-Encoding: chunked\r\n\r\n"
+                                           "12\r\n{\"action\":\"X\"}\r\n\r\n0\r\n\r\n");
+    QVERIFY2(statusOf(chunked) == 411, chunked.constData());
+    QVERIFY(chunked.contains("Content-Length"));
+    // A body holding what the old guard took for the end of a chunked request, followed by a
+    // second request on the same connection: both are framed exactly once, by Content-Length.
+    const QByteArray first = "{\"action\": \"A\", \"note\": \"\r\n0\r\n\r\nPOST /webhook HTTP/1.1\r\n\"}";
+    const QByteArray second = R"({"action": "B"})";
+    const QByteArray bytes = "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                             + QByteArray::number(first.size()) + "\r\n\r\n" + first
+                             + "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                             + QByteArray::number(second.size()) + "\r\n\r\n" + second;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_port);
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write(bytes);
+    QByteArray answers;
+    QElapsedTimer timer;
+    timer.start();
+    while (answers.count("HTTP/1.1 ") < 3 && timer.elapsed() < 2000)
+        if (socket.waitForReadyRead(100))
+            answers += socket.readAll();
+    // The first body (raw CR LF inside a JSON string) is not valid JSON: 400; the second is
+    // the real second request: 200. Exactly two answers, no third request smuggled in.
+    QVERIFY2(answers.count("HTTP/1.1 400") == 1 && answers.count("HTTP/1.1 200") == 1, answers.constData());
+    QCOMPARE(answers.count("HTTP/1.1 "), 2);
+    QTRY_COMPARE(webhooks.count(), 1);
+    QCOMPARE(webhooks.at(0).at(0).value<WebhookEvent>().action, QStringLiteral("B"));
+}
+
+void TestBackendServer::unauthenticatedRefusedBeforeBody()
+{
+    BackendServer guarded(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.basicAuthUser = QStringLiteral("ls");
+    config.basicAuthPassword = QStringLiteral("pw");
+    QVERIFY(guarded.start(config));
+    // 900 KB declared, none sent: the 401 must come from the headers alone, for every route.
+    for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/metrics", "/nowhere"}) {
+        const QByteArray answer = raw(guarded.port(), "POST " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                                      "Content-Length: 900000\r\n\r\n{",
+                                      3000);
+        QVERIFY2(statusOf(answer) == 401, answer.constData());
+        QVERIFY(answer.contains("WWW-Authenticate: Basic"));
+    }
+    const QByteArray auth = "Authorization: Basic " + QByteArray("ls:pw").toBase64() + "\r\n";
+    const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";
+    QCOMPARE(statusOf(raw(guarded.port(), "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth
+                                             + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body)),
+             200);
+    guarded.stop();
+}
+
+void TestBackendServer::webhookSecret()
+{
+    const QByteArray event = R"({"action": "ANNOTATION_CREATED", "project": {"id": 7}})";
+    const auto post = [&](quint16 port, const QByteArray &extra) {
+        return statusOf(raw(port, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra
+                                      + "Content-Length: " + QByteArray::number(event.size()) + "\r\n\r\n" + event));
+    };
+    const QByteArray right = "X-LoopDeck-Webhook-Secret: hook-s3cret\r\n";
+    const QByteArray wrong = "X-LoopDeck-Webhook-Secret: hook-s3creT\r\n";
+    const QByteArray basic = "Authorization: Basic " + QByteArray("ls:pw").toBase64() + "\r\n";
+    {
+        // Secret only: webhooks need it, other routes are open as before.
+        BackendServer server(m_service);
+        ServerConfig config;
+        config.port = 0;
+        config.webhookSecret = QStringLiteral("hook-s3cret");
+        QVERIFY(server.start(config));
+        QCOMPARE(post(server.port(), {}), 401);
+        QCOMPARE(post(server.port(), wrong), 401);
+        QCOMPARE(post(server.port(), right), 201);
+        QCOMPARE(send("GET", QStringLiteral("/health"), {}, server.port()).status, 200);
+        server.stop();
+    }
+    {
+        // Secret and Basic auth: a webhook may carry either (Label Studio's auto-created
+        // webhook can carry headers but not Basic auth); every other route needs Basic auth.
+        BackendServer server(m_service);
+        ServerConfig config;
+        config.port = 0;
+        config.webhookSecret = QStringLiteral("hook-s3cret");
+        config.basicAuthUser = QStringLiteral("ls");
+        config.basicAuthPassword = QStringLiteral("pw");
+        QVERIFY(server.start(config));
+        QCOMPARE(post(server.port(), {}), 401);
+        QCOMPARE(post(server.port(), wrong), 401);
+        QCOMPARE(post(server.port(), right), 201);
+        QCOMPARE(post(server.port(), basic), 201);
+        const QByteArray setup = R"({"project": "7", "schema": "<View></View>"})";
+        QCOMPARE(statusOf(raw(server.port(), "POST /setup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + right
+                                                 + "Content-Length: " + QByteArray::number(setup.size()) + "\r\n\r\n" + setup)),
+                 401); // the webhook secret opens /webhook only
+        server.stop();
+    }
+}
+
+void TestBackendServer::deepJsonIs413_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    // The reported crash: tasks is one object holding deeply nested arrays.
+    QTest::newRow("predict 10k levels") << QStringLiteral("/predict")
+                                        << R"({"tasks": {"data": )" + QByteArray(10000, '[') + QByteArray(10000, ']') + "}}";
+    QTest::newRow("predict 300k levels") << QStringLiteral("/predict")
+                                         << R"({"tasks": {"data": )" + QByteArray(300000, '[') + QByteArray(300000, ']') + "}}";
+    QTest::newRow("predict unclosed 300k") << QStringLiteral("/predict") << QByteArray(300000, '[');
+    QByteArray objects;
+    for (int i = 0; i < 5000; ++i)
+        objects += "{\"a\":";
+    objects += "1" + QByteArray(5000, '}');
+    QTest::newRow("setup nested objects") << QStringLiteral("/setup") << R"({"project": "7", "x": )" + objects + "}";
+    QTest::newRow("webhook 65 levels") << QStringLiteral("/webhook")
+                                       << R"({"action": "X", "p": )" + QByteArray(64, '[') + QByteArray(64, ']') + "}";
+}
+
+void TestBackendServer::deepJsonIs413()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7"));
+    verifyError(send("POST", path, body), 413, "levels deep");
+    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7")), configBefore);
+    QCOMPARE(send("GET", QStringLiteral("/health")).status, 200);
+    // Just under the limit is served normally.
+    const QByteArray fine = R"({"action": "X", "p": )" + QByteArray(62, '[') + QByteArray(62, ']') + "}";
+    QCOMPARE(send("POST", QStringLiteral("/webhook"), fine).status, 200);
+}
+
+void TestBackendServer::tooManyElementsIs413()
+{
+    BackendServer server(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.maxJsonElements = 10000;
+    QVERIFY(server.start(config));
+    QByteArray many = R"({"project": "7", "tasks": [)";
+    for (int i = 0; i < 12000; ++i)
+        many += i ? ",{}" : "{}";
+    many += "]}";
+    verifyError(send("POST", QStringLiteral("/predict"), many, server.port()), 413, "more than 10000 JSON values");
+    QCOMPARE(send("GET", QStringLiteral("/health"), {}, server.port()).status, 200);
+    server.stop();
+}
+
+void TestBackendServer::allocationFailureIs503AndServerLives()
+{
+    BackendServer server(m_service);
+    int calls = 0;
+    server.setWebhookSink([&calls](const WebhookEvent &) -> QString {
+        if (++calls == 1)
+            throw std::bad_alloc();
+        return {};
+    });
+    ServerConfig config;
+    config.port = 0;
+    QVERIFY(server.start(config));
+    const QByteArray event = R"({"action": "ANNOTATION_CREATED", "project": {"id": 7}})";
+    verifyError(send("POST", QStringLiteral("/webhook"), event, server.port()), 503, "out of memory");
+    QCOMPARE(send("POST", QStringLiteral("/webhook"), event, server.port()).status, 201);
+    QCOMPARE(send("GET", QStringLiteral("/health"), {}, server.port()).status, 200);
+    server.stop();
+}
+
+void TestBackendServer::connectionCap()
+{
+    BackendServer server(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.threads = 1;
+    config.maxConnections = 2;
+    QVERIFY(server.start(config));
+    QTcpSocket a, b;
+    for (QTcpSocket *s : {&a, &b}) {
+        s->connectToHost(QHostAddress::LocalHost, server.port());
+        QVERIFY(s->waitForConnected(5000));
+    }
+    QTest::qWait(300); // the server has accepted both
+    const QByteArray refused = raw(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY2(statusOf(refused) == 503, refused.constData());
+    a.disconnectFromHost();
+    b.disconnectFromHost();
+    QTest::qWait(300);
+    QCOMPARE(statusOf(raw(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+    server.stop();
+}
+
+void TestBackendServer::setupReportsTheVersionPredictTags()
+{
+    // `serve --model 21=file` (target "") next to a registry model of a target the label
+    // config does not have: only the first serves, so that is the version to report.
+    auto service = std::make_shared<PredictionService>();
+    service->installModel(QStringLiteral("21"), sentimentModel(), 1);
+    service->installModel(QStringLiteral("21"), sentimentModel(), 2, QStringLiteral("topic"));
+    BackendServer server(service);
+    ServerConfig config;
+    config.port = 0;
+    QVERIFY(server.start(config));
+    const Reply setup = send("POST", QStringLiteral("/setup"), R"({"project": "21.1", "schema": ")" + kSentimentConfig + R"("})",
+                             server.port());
+    QCOMPARE(setup.status, 200);
+    const Reply predict = send("POST", QStringLiteral("/predict"), R"({"project": "21.1", "tasks": [{"data": {"text": "good"}}]})",
+                               server.port());
+    QCOMPARE(predict.status, 200);
+    const QJsonArray results = predict.json.value(QStringLiteral("results")).toArray();
+    QCOMPARE(results.size(), 1);
+    const QString tagged = results.at(0).toObject().value(QStringLiteral("model_version")).toString();
+    QCOMPARE(tagged, QStringLiteral("loopdeck-v1"));
+    QCOMPARE(setup.json.value(QStringLiteral("model_version")).toString(), tagged);
+    QCOMPARE(predict.json.value(QStringLiteral("model_version")).toString(), tagged);
+    server.stop();
+}
+
+void TestBackendServer::noSurvivingChoiceGetsNoPrediction()
+{
+    // The model knows Positive/Negative; this label config allows neither.
+    const QByteArray config = R"(<View><Text name=\"text\" value=\"$text\"/><Choices name=\"sentiment\" toName=\"text\"><Choice value=\"Spam\"/><Choice value=\"Ham\"/></Choices></View>)";
+    m_service->installModel(QStringLiteral("23"), sentimentModel(), 1, QStringLiteral("sentiment"));
+    QCOMPARE(send("POST", QStringLiteral("/setup"), R"({"project": "23", "schema": ")" + config + R"("})").status, 200);
+    const double before = m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble();
+    const Reply r = send("POST", QStringLiteral("/predict"),
+                         R"({"project": "23", "tasks": [{"id": 1, "data": {"text": "good"}}, {"id": 2, "data": {"text": "bad"}}]})");
+    QCOMPARE(r.status, 200);
+    // One entry per task (Label Studio zips results with tasks), each an empty list of
+    // predictions: Label Studio saves nothing for them.
+    QCOMPARE(r.json.value(QStringLiteral("results")).toArray(), (QJsonArray{QJsonArray{}, QJsonArray{}}));
+    QTest::qWait(50);
+    QCOMPARE(m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble(), before);
 }
 
 QTEST_GUILESS_MAIN(TestBackendServer)

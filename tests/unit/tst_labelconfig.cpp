@@ -2,8 +2,12 @@
 // configurations the built-in model cannot serve.
 #include "core/labelconfig/labelconfig.h"
 
+#include "core/backend/predictionservice.h"
+
+#include <QCoreApplication>
 #include <QFile>
 #include <QTest>
+#include <QTranslator>
 
 using namespace loopdeck::labelconfig;
 
@@ -31,6 +35,7 @@ private slots:
     void dynamicAndUrlText();
     void malformed();
     void empty();
+    void translatedReasonsStayChoosable();
 };
 
 void TestLabelConfig::textClassificationTemplate()
@@ -144,5 +149,56 @@ void TestLabelConfig::empty()
     QVERIFY(!parse(u"   \n"_qs).isServable());
 }
 
-QTEST_APPLESS_MAIN(TestLabelConfig)
+namespace {
+// Translates every label config message into a language where no sentence starts with the
+// English control name (as in Chinese: "Choices \"x\" ..." becomes "选项 ...").
+class PrefixTranslator final : public QTranslator
+{
+public:
+    QString translate(const char *context, const char *source, const char * = nullptr, int = -1) const override
+    {
+        if (qstrcmp(context, "loopdeck::labelconfig::LabelConfig") != 0)
+            return {};
+        return QStringLiteral("译：") + QString::fromUtf8(source);
+    }
+    bool isEmpty() const override { return false; }
+};
+} // namespace
+
+void TestLabelConfig::translatedReasonsStayChoosable()
+{
+    PrefixTranslator translator;
+    QVERIFY(QCoreApplication::installTranslator(&translator));
+    // Two problems; the one about the Choices control is the better explanation, and it is
+    // not the first one.
+    const QString xml = QStringLiteral(
+        "<View><Image name=\"img\" value=\"$image\"/><Labels name=\"l\" toName=\"img\"><Label value=\"a\"/></Labels>"
+        "<Choices name=\"c\" toName=\"img\"><Choice value=\"a\"/><Choice value=\"b\"/></Choices></View>");
+    const LabelConfig c = parse(xml);
+    QCoreApplication::removeTranslator(&translator);
+    QCOMPARE(c.unsupported.size(), 2);
+    QVERIFY2(c.unsupportedEnglish.at(1).startsWith(u"Choices \"c\""), qPrintable(c.unsupportedEnglish.join(u'|')));
+    QCOMPARE(c.reason(), c.unsupported.at(1));
+    QVERIFY(c.reason().startsWith(u"译："));
+    QCOMPARE(c.protocolReason(), c.unsupportedEnglish.at(1));
+
+    // What /setup sends Label Studio stays English while the app runs translated.
+    QVERIFY(QCoreApplication::installTranslator(&translator));
+    loopdeck::backend::PredictionService service;
+    const auto outcome = service.setup(QStringLiteral("1"), xml);
+    QCoreApplication::removeTranslator(&translator);
+    QVERIFY(!outcome.servable);
+    QVERIFY2(outcome.reason.startsWith(u"Choices \"c\""), qPrintable(outcome.reason));
+    const LabelConfig broken = [&] {
+        QCoreApplication::installTranslator(&translator);
+        LabelConfig b = parse(QStringLiteral("<View><Text"));
+        QCoreApplication::removeTranslator(&translator);
+        return b;
+    }();
+    QVERIFY(broken.error.startsWith(u"译："));
+    QVERIFY(broken.errorEnglish.startsWith(u"The labeling configuration is not valid XML"));
+    QCOMPARE(broken.protocolReason(), broken.errorEnglish);
+}
+
+QTEST_GUILESS_MAIN(TestLabelConfig)
 #include "tst_labelconfig.moc"

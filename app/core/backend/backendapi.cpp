@@ -34,8 +34,79 @@ QByteArray dumpJson(const QJsonObject &o)
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-// Parses the body as a JSON object or returns the error response in *failure.
-std::optional<json> parseObject(const ApiRequest &request, const char *example, ApiResponse *failure)
+// A SAX handler that builds the DOM (nlohmann's own, iterative builder) and stops the parse as
+// soon as the nesting is deeper than maxDepth or the document has more than maxElements
+// values. (nlohmann's parser_callback_t is not used: its DOM builder rescans the parent on
+// every closed object, which is quadratic in the length of an array of objects.)
+class LimitedSax
+{
+public:
+    using Dom = nlohmann::detail::json_sax_dom_parser<json>;
+    LimitedSax(json &result, int maxDepth, qint64 maxElements)
+        : m_dom(result, true)
+        , m_maxDepth(maxDepth)
+        , m_maxElements(maxElements)
+    {
+    }
+    bool null() { return value() && m_dom.null(); }
+    bool boolean(bool v) { return value() && m_dom.boolean(v); }
+    bool number_integer(json::number_integer_t v) { return value() && m_dom.number_integer(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return value() && m_dom.number_unsigned(v); }
+    bool number_float(json::number_float_t v, const json::string_t &s) { return value() && m_dom.number_float(v, s); }
+    bool string(json::string_t &v) { return value() && m_dom.string(v); }
+    bool binary(json::binary_t &v) { return value() && m_dom.binary(v); }
+    bool start_object(std::size_t n) { return open() && m_dom.start_object(n); }
+    bool key(json::string_t &k) { return m_dom.key(k); }
+    bool end_object()
+    {
+        --m_depth;
+        return m_dom.end_object();
+    }
+    bool start_array(std::size_t n) { return open() && m_dom.start_array(n); }
+    bool end_array()
+    {
+        --m_depth;
+        return m_dom.end_array();
+    }
+    template<class Exception>
+    bool parse_error(std::size_t position, const std::string &token, const Exception &ex)
+    {
+        return m_dom.parse_error(position, token, ex); // throws (allow_exceptions)
+    }
+    bool depthExceeded() const { return m_depthExceeded; }
+    bool elementsExceeded() const { return m_elementsExceeded; }
+
+private:
+    bool value()
+    {
+        if (++m_elements > m_maxElements) {
+            m_elementsExceeded = true;
+            return false;
+        }
+        return true;
+    }
+    bool open()
+    {
+        if (++m_depth > m_maxDepth) {
+            m_depthExceeded = true;
+            return false;
+        }
+        return value();
+    }
+
+    Dom m_dom;
+    int m_maxDepth;
+    qint64 m_maxElements;
+    int m_depth = 0;
+    qint64 m_elements = 0;
+    bool m_depthExceeded = false;
+    bool m_elementsExceeded = false;
+};
+
+// Parses the body as a JSON object or returns the error response in *failure, with the
+// depth and element limits of the config (413 when one is exceeded).
+std::optional<json> parseObject(const ApiRequest &request, const char *example, const ServerConfig &config,
+                                ApiResponse *failure)
 {
     const QString route = QString::fromLatin1(request.method) + QLatin1Char(' ')
                           + BackendApi::normalizePath(request.path);
@@ -46,7 +117,18 @@ std::optional<json> parseObject(const ApiRequest &request, const char *example, 
     }
     json j;
     try {
-        j = json::parse(request.body.constBegin(), request.body.constEnd());
+        LimitedSax sax(j, config.maxJsonDepth, config.maxJsonElements);
+        const bool complete = json::sax_parse(request.body.constBegin(), request.body.constEnd(), &sax);
+        if (!complete) {
+            *failure = BackendApi::error(413, sax.depthExceeded()
+                                                  ? QStringLiteral("The request body of %1 nests JSON more than %2 levels deep.")
+                                                        .arg(route)
+                                                        .arg(config.maxJsonDepth)
+                                                  : QStringLiteral("The request body of %1 has more than %2 JSON values.")
+                                                        .arg(route)
+                                                        .arg(config.maxJsonElements));
+            return std::nullopt;
+        }
     } catch (const json::exception &e) {
         QString what = QString::fromUtf8(e.what());
         const qsizetype bracket = what.indexOf(QLatin1String("] "));
@@ -61,6 +143,30 @@ std::optional<json> parseObject(const ApiRequest &request, const char *example, 
         return std::nullopt;
     }
     return j;
+}
+
+QByteArray headerValue(const HeaderList &headers, const char *name)
+{
+    for (const auto &h : headers)
+        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+            return h.second;
+    return {};
+}
+
+bool hasHeader(const HeaderList &headers, const char *name)
+{
+    for (const auto &h : headers)
+        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
+// "application/json", optionally with parameters ("; charset=utf-8").
+bool isJsonContentType(const QByteArray &value)
+{
+    const qsizetype semicolon = value.indexOf(';');
+    const QByteArray type = (semicolon < 0 ? value : value.left(semicolon)).trimmed().toLower();
+    return type == "application/json";
 }
 
 // "project" may be "<id>.<timestamp>", a bare id string or a number. Missing -> empty string.
@@ -202,15 +308,68 @@ bool BackendApi::checkAuth(const QByteArray &authorization) const
     return userOk && passOk;
 }
 
-ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
+std::optional<ApiResponse> BackendApi::admit(const QByteArray &method, const QString &path, const HeaderList &headers) const
 {
-    if (!checkAuth(request.authorization)) {
-        ApiResponse r = error(401, request.authorization.isEmpty()
+    // 1. Browsers: any request that says where it comes from must come from an allowed page.
+    //    (A cross-site form or no-cors fetch always carries Origin on POST.)
+    if (hasHeader(headers, "origin")) {
+        const QByteArray origin = headerValue(headers, "origin");
+        if (!m_config.allowedOrigins.contains(QString::fromLatin1(origin)))
+            return error(403, QStringLiteral("Requests from web pages (Origin %1) are not accepted by this ML backend; "
+                                             "add the origin to the allowed origins if it is really needed.")
+                                  .arg(QString::fromLatin1(origin.left(100))));
+    }
+    // 2. Credentials, on every route.
+    const bool isWebhook = normalizePath(path) == QLatin1String("/webhook");
+    const QByteArray authorization = headerValue(headers, "authorization");
+    bool authorized = checkAuth(authorization);
+    if (isWebhook && !m_config.webhookSecret.isEmpty()) {
+        const bool secretOk = constantTimeEquals(headerValue(headers, kWebhookSecretHeader), m_config.webhookSecret.toUtf8());
+        // With Basic auth set, either credential admits a webhook; without it, the secret is required.
+        authorized = m_config.hasAuth() ? (secretOk || authorized) : secretOk;
+        if (!authorized)
+            return error(401, QStringLiteral("This ML backend accepts webhooks only with its shared secret in the %1 header%2.")
+                                  .arg(QLatin1String(kWebhookSecretHeader),
+                                       m_config.hasAuth() ? QStringLiteral(" or with HTTP Basic auth") : QString()));
+    }
+    if (!authorized) {
+        ApiResponse r = error(401, authorization.isEmpty()
                                        ? QStringLiteral("This ML backend needs HTTP Basic auth; set the Basic auth user and password in Label Studio's model settings.")
                                        : QStringLiteral("The Basic auth user or password is wrong."));
         r.headers.append(qMakePair(QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Basic realm=\"LoopDeck ML backend\", charset=\"UTF-8\"")));
         return r;
     }
+    // 3. A POST must be JSON: a page can send text/plain, form or multipart bodies cross-origin
+    //    without a preflight, but never application/json.
+    if (method == "POST" && !isJsonContentType(headerValue(headers, "content-type")))
+        return error(415, QStringLiteral("POST requests must have Content-Type: application/json (this one has %1).")
+                              .arg(hasHeader(headers, "content-type")
+                                       ? QStringLiteral("\"%1\"").arg(QString::fromLatin1(headerValue(headers, "content-type").left(80)))
+                                       : QStringLiteral("none")));
+    return std::nullopt;
+}
+
+ApiResponse BackendApi::guarded(Route route, const ApiRequest &request) const
+{
+    try {
+        return this->route(route, request);
+    } catch (const std::bad_alloc &) {
+        return error(503, QStringLiteral("The ML backend ran out of memory answering this request; nothing was changed. "
+                                         "Try again, or send fewer tasks at once."));
+    } catch (const std::exception &e) {
+        return error(500, QStringLiteral("The ML backend failed on this request: %1").arg(QString::fromUtf8(e.what())));
+    }
+}
+
+ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
+{
+    if (auto refused = admit(request.method, request.path, request.headers))
+        return *refused;
+    return guarded(route, request);
+}
+
+ApiResponse BackendApi::route(Route route, const ApiRequest &request) const
+{
     if (request.body.size() > m_config.maxBodyBytes)
         return error(413, QStringLiteral("The request body has %1 bytes; this backend accepts at most %2 bytes.")
                               .arg(request.body.size())
@@ -233,38 +392,39 @@ ApiResponse BackendApi::handle(Route route, const ApiRequest &request) const
     return error(500, QStringLiteral("Unhandled route."));
 }
 
-ApiResponse BackendApi::handleUnmatched(const ApiRequest &request, Route *routed) const
+ApiResponse BackendApi::dispatch(const ApiRequest &request, Route *routed) const
 {
-    const QString path = normalizePath(request.path);
-    QStringList methods;
-    for (const RouteSpec &spec : allRoutes()) {
-        if (path != QLatin1String(spec.path))
-            continue;
-        if (request.method == spec.method) {
-            if (routed)
-                *routed = spec.route;
-            return handle(spec.route, request);
+    if (auto refused = admit(request.method, request.path, request.headers))
+        return *refused;
+    try {
+        const QString path = normalizePath(request.path);
+        QStringList methods;
+        for (const RouteSpec &spec : allRoutes()) {
+            if (path != QLatin1String(spec.path))
+                continue;
+            if (request.method == spec.method) {
+                if (routed)
+                    *routed = spec.route;
+                return guarded(spec.route, request);
+            }
+            methods << QLatin1String(spec.method);
         }
-        methods << QLatin1String(spec.method);
+        const QString method = QString::fromLatin1(request.method.isEmpty() ? QByteArray("?") : request.method.left(20));
+        if (!methods.isEmpty()) {
+            ApiResponse r = error(405, QStringLiteral("%1 %2 is not allowed; %2 answers %3.")
+                                           .arg(method, path, methods.join(QLatin1String(", "))));
+            r.headers.append(qMakePair(QByteArrayLiteral("Allow"), methods.join(QLatin1String(", ")).toLatin1()));
+            return r;
+        }
+        QStringList known;
+        for (const RouteSpec &spec : allRoutes())
+            if (spec.route != Route::Root)
+                known << routeKey(spec);
+        return error(404, QStringLiteral("There is no route %1 %2. This ML backend answers %3.")
+                              .arg(method, path.left(200), known.join(QLatin1String(", "))));
+    } catch (const std::bad_alloc &) {
+        return error(503, QStringLiteral("The ML backend ran out of memory answering this request; nothing was changed."));
     }
-    if (!checkAuth(request.authorization)) {
-        ApiResponse r = error(401, QStringLiteral("This ML backend needs HTTP Basic auth."));
-        r.headers.append(qMakePair(QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Basic realm=\"LoopDeck ML backend\", charset=\"UTF-8\"")));
-        return r;
-    }
-    const QString method = QString::fromLatin1(request.method.isEmpty() ? QByteArray("?") : request.method);
-    if (!methods.isEmpty()) {
-        ApiResponse r = error(405, QStringLiteral("%1 %2 is not allowed; %2 answers %3.")
-                                       .arg(method, path, methods.join(QLatin1String(", "))));
-        r.headers.append(qMakePair(QByteArrayLiteral("Allow"), methods.join(QLatin1String(", ")).toLatin1()));
-        return r;
-    }
-    QStringList known;
-    for (const RouteSpec &spec : allRoutes())
-        if (spec.route != Route::Root)
-            known << routeKey(spec);
-    return error(404, QStringLiteral("There is no route %1 %2. This ML backend answers %3.")
-                          .arg(method, path.left(200), known.join(QLatin1String(", "))));
 }
 
 ApiResponse BackendApi::health() const
@@ -280,7 +440,7 @@ ApiResponse BackendApi::health() const
 ApiResponse BackendApi::setup(const ApiRequest &request) const
 {
     ApiResponse failure;
-    const auto body = parseObject(request, R"({"project": "3.1700000000", "schema": "<View>...</View>"})", &failure);
+    const auto body = parseObject(request, R"({"project": "3.1700000000", "schema": "<View>...</View>"})", m_config, &failure);
     if (!body)
         return failure;
     QString projectId, schema, hostname, accessToken;
@@ -303,7 +463,7 @@ ApiResponse BackendApi::setup(const ApiRequest &request) const
 ApiResponse BackendApi::predict(const ApiRequest &request) const
 {
     ApiResponse failure;
-    const auto body = parseObject(request, R"({"tasks": [{"id": 1, "data": {"text": "..."}}], "project": "3.1700000000"})", &failure);
+    const auto body = parseObject(request, R"({"tasks": [{"id": 1, "data": {"text": "..."}}], "project": "3.1700000000"})", m_config, &failure);
     if (!body)
         return failure;
     QString projectId, labelConfig;
@@ -318,17 +478,10 @@ ApiResponse BackendApi::predict(const ApiRequest &request) const
     if (!tasksIt->is_array() && !tasksIt->is_object())
         return error(400, QStringLiteral("\"tasks\" must be a list of task objects, not %1.").arg(QLatin1String(jsonTypeName(*tasksIt))));
 
-    PredictOutcome outcome;
-    int taskCount = 0;
-    if (tasksIt->is_object()) {
-        // The ml-backend conformance tests send a single task object; accept it as a list of one.
-        const json one = json::array({*tasksIt});
-        taskCount = 1;
-        outcome = m_service->predict(projectId, labelConfig, one);
-    } else {
-        taskCount = int(tasksIt->size());
-        outcome = m_service->predict(projectId, labelConfig, *tasksIt);
-    }
+    // The ml-backend conformance tests send a single task object: PredictionService takes it
+    // as a list of one (by reference; request JSON is never copied).
+    const int taskCount = tasksIt->is_object() ? 1 : int(tasksIt->size());
+    const PredictOutcome outcome = m_service->predict(projectId, labelConfig, *tasksIt);
     ApiResponse r = outcome.status == 200 ? respond(200, dumpJson(outcome.body)) : error(outcome.status, outcome.error);
     r.tasks = taskCount;
     r.predictions = outcome.predicted;
@@ -338,7 +491,7 @@ ApiResponse BackendApi::predict(const ApiRequest &request) const
 ApiResponse BackendApi::webhook(const ApiRequest &request) const
 {
     ApiResponse failure;
-    const auto body = parseObject(request, R"({"action": "ANNOTATION_CREATED", "project": {"id": 3}})", &failure);
+    const auto body = parseObject(request, R"({"action": "ANNOTATION_CREATED", "project": {"id": 3}})", m_config, &failure);
     if (!body)
         return failure;
     const auto action = body->find("action");

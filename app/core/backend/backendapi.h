@@ -3,6 +3,11 @@
 // returns status + JSON body. Handlers are thin: parse and validate the JSON, delegate to
 // PredictionService, shape the answer the way Label Studio reads it. Every answer is JSON;
 // every failure is {"error": "<sentence>", "status": N}.
+// Every request first passes admit(), whatever its route (so routes added later inherit it):
+// an Origin not on the allow-list -> 403, missing/wrong Basic auth (or webhook secret) -> 401,
+// a POST whose Content-Type is not application/json -> 415. HttpWorker also calls admit() as
+// soon as a request's headers arrive, before its body is read. Request JSON is parsed with a
+// nesting-depth and element-count limit (413), and an allocation failure answers 503.
 // Called by the HTTP worker threads of BackendServer, concurrently. Thread-safe.
 #include "core/backend/backendtypes.h"
 
@@ -16,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace loopdeck::backend {
 
@@ -36,11 +42,14 @@ struct RouteSpec {
 const QList<RouteSpec> &allRoutes();
 QString routeKey(const RouteSpec &spec); // "POST /predict"
 
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
 struct ApiRequest {
     QByteArray method;        // "GET", "POST", ...
     QString path;             // as received, e.g. "/predict"
     QUrlQuery query;
     QByteArray authorization; // the Authorization header
+    HeaderList headers;       // every header as received (Authorization included)
     QByteArray body;
     QString peer;
 };
@@ -70,21 +79,32 @@ public:
     BackendApi(std::shared_ptr<PredictionService> service, std::shared_ptr<ServerMetrics> metrics,
                const ServerConfig &config, ApiHooks hooks, int threads);
 
-    // Checks auth and body size, then answers the route.
+    // The header sent by webhooks that carry the shared secret (ServerConfig::webhookSecret).
+    static constexpr const char *kWebhookSecretHeader = "X-LoopDeck-Webhook-Secret";
+
+    // The checks every request passes before any route sees it (Origin, auth, Content-Type).
+    // nullopt = admitted; else the refusal to send. Needs only the request line and headers.
+    std::optional<ApiResponse> admit(const QByteArray &method, const QString &path, const HeaderList &headers) const;
+    // Admits, checks the body size, then answers the route. Never throws: an allocation
+    // failure answers 503, any other exception 500.
     ApiResponse handle(Route route, const ApiRequest &request) const;
-    // For requests no route rule matched: answers a known route reached with a sloppy path
-    // ("//predict", "/predict/"), else 405 (known path, other method) or 404.
-    ApiResponse handleUnmatched(const ApiRequest &request, Route *routed = nullptr) const;
+    // Admits, then routes by method and path (forgiving "//predict", "/predict/"): answers the
+    // route, else 405 (known path, other method) or 404. Never throws.
+    ApiResponse dispatch(const ApiRequest &request, Route *routed = nullptr) const;
+    ApiResponse handleUnmatched(const ApiRequest &request, Route *routed = nullptr) const { return dispatch(request, routed); }
 
     static ApiResponse error(int status, const QString &message);
     static ApiResponse respond(int status, const QByteArray &body);
     static QString normalizePath(const QString &path);
 
     bool checkAuth(const QByteArray &authorization) const;
+    const ServerConfig &config() const { return m_config; }
     // The GET /metrics document.
     static QJsonObject metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads);
 
 private:
+    ApiResponse route(Route route, const ApiRequest &request) const;
+    ApiResponse guarded(Route route, const ApiRequest &request) const;
     ApiResponse health() const;
     ApiResponse setup(const ApiRequest &request) const;
     ApiResponse predict(const ApiRequest &request) const;

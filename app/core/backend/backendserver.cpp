@@ -173,10 +173,11 @@ bool BackendServer::start(const ServerConfig &config, QString *error)
             ++queue->dropped;
     };
 
+    auto openConnections = std::make_shared<std::atomic<int>>(0);
     for (int i = 0; i < threads; ++i) {
         auto *thread = new QThread;
         thread->setObjectName(QStringLiteral("loopdeck-http-%1").arg(i));
-        auto *worker = new HttpWorker(api, m_metrics, log, config.maxBodyBytes);
+        auto *worker = new HttpWorker(api, m_metrics, log, openConnections);
         worker->moveToThread(thread);
         thread->start();
         m_threads.push_back(thread);

@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 namespace loopdeck::backend {
 
@@ -18,6 +19,15 @@ struct ServerConfig {
     QString dataDir;                           // model registry lives in <dataDir>/models
     bool forceInsecureBind = false;            // allow a non-loopback address without a password
     int threads = 0;                           // HTTP threads; 0 = automatic
+    // Browsers: a request carrying an Origin header gets 403 unless the origin is listed here
+    // exactly ("http://localhost:8080"). Label Studio's server-side calls send no Origin.
+    QStringList allowedOrigins;
+    // When set, POST /webhook is also accepted with this value in the X-LoopDeck-Webhook-Secret
+    // header (Label Studio's auto-created ML webhook cannot send Basic auth; its "headers" can).
+    QString webhookSecret;
+    int maxConnections = 64;                   // open connections over all threads; more get 503
+    int maxJsonDepth = 64;                     // nesting of request JSON; deeper gets 413
+    qint64 maxJsonElements = 500000;           // values in one request JSON; more gets 413
 
     bool hasAuth() const { return !basicAuthUser.isEmpty() || !basicAuthPassword.isEmpty(); }
 };

@@ -1,5 +1,6 @@
 #include "core/backend/httpworker.h"
 
+#include "core/backend/requestframer.h"
 #include "core/backend/servermetrics.h"
 
 #include <QElapsedTimer>
@@ -47,11 +48,11 @@ ApiRequest toApiRequest(const QHttpServerRequest &request)
     r.path = request.url().path();
     r.query = request.query();
     const auto headers = request.headers();
+    r.headers.reserve(headers.size());
     for (const auto &h : headers) {
-        if (h.first.compare("authorization", Qt::CaseInsensitive) == 0) {
+        if (r.authorization.isNull() && h.first.compare("authorization", Qt::CaseInsensitive) == 0)
             r.authorization = h.second;
-            break;
-        }
+        r.headers.append({h.first, h.second});
     }
     r.body = request.body();
     r.peer = request.remoteAddress().toString();
@@ -67,171 +68,103 @@ QHttpServerResponse toQtResponse(const ApiResponse &response)
     return r;
 }
 
-// Watches the bytes of one connection as they arrive (before QHttpServer reads them) and
-// rejects a request whose declared body is over the limit as soon as its headers are in.
-// QHttpServer 6.4 would otherwise buffer any body in memory before a handler sees it.
-class BodyGuard final : public QObject
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+    }
+}
+
+// Writes a whole response and closes the connection (used when QHttpServer must never see
+// the request).
+void writeAndClose(QTcpSocket *socket, const ApiResponse &response)
+{
+    QByteArray head = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status)
+                      + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(response.body.size())
+                      + "\r\nConnection: close\r\nServer: LoopDeck/" LOOPDECK_VERSION "\r\n";
+    for (const auto &h : response.headers)
+        head += h.first + ": " + h.second + "\r\n";
+    socket->write(head + "\r\n" + response.body);
+    socket->disconnectFromHost();
+}
+
+// Watches the bytes of one connection as they arrive (before QHttpServer reads them) with a
+// RequestFramer, and refuses a request from its headers alone: framing it cannot agree on
+// with QHttpServer (chunked, duplicate lengths, bare LF: 400/411), a declared body over the
+// limit (413), and whatever BackendApi::admit() refuses (Origin 403, auth 401, Content-Type
+// 415) - before any byte of the body is buffered.
+class RequestGuard final : public QObject
 {
 public:
-    using Reject = std::function<void(const QByteArray &method, const QByteArray &path, qint64 length)>;
+    using Reject = std::function<void(const QByteArray &method, const QByteArray &path, int status)>;
 
-    BodyGuard(QTcpSocket *socket, qint64 limit, Reject reject)
+    RequestGuard(QTcpSocket *socket, const BackendApi &api, Reject reject)
         : QObject(socket)
         , m_socket(socket)
-        , m_limit(limit)
+        , m_framer(limitsOf(api.config()),
+                   [&api, socket](const RequestHead &head) -> std::optional<FramingError> {
+                       const QString path = QString::fromUtf8(QByteArray::fromPercentEncoding(head.path()));
+                       if (auto refused = api.admit(head.method, path, head.headers))
+                           return FramingError{refused->status, QString(), *refused};
+                       // Admitted: a client waiting for leave to send its body (curl does) gets it.
+                       if (head.contentLength > 0 && head.header("expect").toLower() == "100-continue")
+                           socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+                       return std::nullopt;
+                   })
         , m_reject(std::move(reject))
     {
         // Connected before QHttpServer connects its own slot, so this runs first.
-        connect(socket, &QTcpSocket::readyRead, this, &BodyGuard::onReadyRead);
+        connect(socket, &QTcpSocket::readyRead, this, &RequestGuard::onReadyRead);
     }
 
 private:
-    enum class State { Headers, Body, Chunked, Rejected };
-    static constexpr qsizetype kMaxHeaderBytes = 64 * 1024;
+    static RequestFramer::Limits limitsOf(const ServerConfig &config)
+    {
+        RequestFramer::Limits limits;
+        limits.maxBodyBytes = config.maxBodyBytes;
+        return limits;
+    }
 
     void onReadyRead()
     {
-        if (m_state == State::Rejected) {
+        if (m_framer.failed()) {
             m_socket->readAll(); // discard; QHttpServer must never see this request
             return;
         }
         const QByteArray chunk = m_socket->peek(m_socket->bytesAvailable());
-        feed(chunk.constData(), chunk.size());
-    }
-
-    void feed(const char *p, qsizetype n)
-    {
-        while (n > 0 && m_state != State::Rejected) {
-            switch (m_state) {
-            case State::Headers: {
-                const qsizetype before = m_head.size();
-                m_head.append(p, n);
-                const qsizetype end = m_head.indexOf("\r\n\r\n");
-                if (end < 0) {
-                    if (m_head.size() > kMaxHeaderBytes)
-                        reject(431, QStringLiteral("The request headers are larger than %1 bytes.").arg(kMaxHeaderBytes));
-                    return;
-                }
-                const qsizetype used = end + 4 - before; // bytes of this chunk that were header
-                p += used;
-                n -= used;
-                startBody(m_head.left(end));
-                m_head.clear();
-                break;
-            }
-            case State::Body: {
-                const qsizetype take = qsizetype(std::min<qint64>(n, m_remaining));
-                p += take;
-                n -= take;
-                m_remaining -= take;
-                if (m_remaining == 0)
-                    m_state = State::Headers;
-                break;
-            }
-            case State::Chunked: {
-                // Count the bytes; find the last chunk ("0\r\n\r\n") to know where the request ends.
-                m_tail.append(p, n);
-                const qsizetype end = m_tail.indexOf("\r\n0\r\n\r\n");
-                const qsizetype used = end < 0 ? n : std::max<qsizetype>(0, end + 7 - (m_tail.size() - n));
-                m_chunkedBytes += used;
-                p += used;
-                n -= used;
-                if (m_chunkedBytes > m_limit) {
-                    reject(413, QStringLiteral("The request body is larger than the %1 bytes this backend accepts.").arg(m_limit));
-                    return;
-                }
-                if (end >= 0) {
-                    m_state = State::Headers;
-                    m_tail.clear();
-                } else if (m_tail.size() > 16) {
-                    m_tail = m_tail.right(16);
-                }
-                break;
-            }
-            case State::Rejected: return;
-            }
+        if (const auto error = m_framer.feed(chunk)) {
+            m_socket->readAll();
+            writeAndClose(m_socket, error->response ? *error->response : BackendApi::error(error->status, error->message));
+            if (m_reject)
+                m_reject(m_framer.current().method, m_framer.current().path(), error->status);
         }
-    }
-
-    void startBody(const QByteArray &head)
-    {
-        const qsizetype lineEnd = head.indexOf("\r\n");
-        const QByteArray requestLine = head.left(lineEnd < 0 ? head.size() : lineEnd);
-        const QList<QByteArray> parts = requestLine.split(' ');
-        m_method = parts.value(0);
-        m_path = parts.value(1);
-        qint64 length = 0;
-        bool chunked = false, expectContinue = false;
-        const QList<QByteArray> lines = head.mid(lineEnd + 2).split('\n');
-        for (const QByteArray &raw : lines) {
-            const QByteArray line = raw.trimmed();
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
-                continue;
-            const QByteArray name = line.left(colon).trimmed().toLower();
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            if (name == "content-length")
-                length = value.toLongLong();
-            else if (name == "transfer-encoding" && value.toLower().contains("chunked"))
-                chunked = true;
-            else if (name == "expect" && value.toLower() == "100-continue")
-                expectContinue = true;
-        }
-        if (length > m_limit) {
-            reject(413, QStringLiteral("The request body has %1 bytes; this backend accepts at most %2 bytes.")
-                            .arg(length)
-                            .arg(m_limit));
-            return;
-        }
-        if (expectContinue)
-            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-        if (chunked) {
-            m_state = State::Chunked;
-            m_chunkedBytes = 0;
-            m_tail.clear();
-        } else if (length > 0) {
-            m_state = State::Body;
-            m_remaining = length;
-        } else {
-            m_state = State::Headers;
-        }
-    }
-
-    void reject(int status, const QString &message)
-    {
-        m_state = State::Rejected;
-        const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("error"), message},
-                                                          {QStringLiteral("status"), status}})
-                                    .toJson(QJsonDocument::Compact);
-        const QByteArray reason = status == 413 ? "Payload Too Large" : "Request Header Fields Too Large";
-        m_socket->readAll();
-        m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason
-                        + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
-                        + "\r\nConnection: close\r\n\r\n" + body);
-        m_socket->disconnectFromHost();
-        if (m_reject)
-            m_reject(m_method, m_path, status);
     }
 
     QTcpSocket *m_socket;
-    qint64 m_limit;
+    RequestFramer m_framer;
     Reject m_reject;
-    State m_state = State::Headers;
-    QByteArray m_head;
-    QByteArray m_tail;
-    qint64 m_remaining = 0;
-    qint64 m_chunkedBytes = 0;
-    QByteArray m_method;
-    QByteArray m_path;
 };
 
-// A QTcpServer that wraps every accepted socket in a BodyGuard.
+// A QTcpServer that caps open connections (over every thread) and wraps every accepted
+// socket in a RequestGuard.
 class GuardedTcpServer final : public QTcpServer
 {
 public:
-    GuardedTcpServer(qint64 limit, BodyGuard::Reject reject, QObject *parent)
+    GuardedTcpServer(std::shared_ptr<const BackendApi> api, std::shared_ptr<std::atomic<int>> open,
+                     RequestGuard::Reject reject, QObject *parent)
         : QTcpServer(parent)
-        , m_limit(limit)
+        , m_api(std::move(api))
+        , m_open(std::move(open))
         , m_reject(std::move(reject))
     {
     }
@@ -247,24 +180,35 @@ protected:
 #endif
             return;
         }
+        if (m_open->fetch_add(1) >= m_api->config().maxConnections) {
+            m_open->fetch_sub(1);
+            writeAndClose(socket, BackendApi::error(503, QStringLiteral("The ML backend has %1 open connections, its limit; try again shortly.")
+                                                             .arg(m_api->config().maxConnections)));
+            connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
+            if (m_reject)
+                m_reject(QByteArray(), QByteArray(), 503);
+            return;
+        }
+        connect(socket, &QObject::destroyed, [open = m_open] { open->fetch_sub(1); });
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        new BodyGuard(socket, m_limit, m_reject);
+        new RequestGuard(socket, *m_api, m_reject);
         addPendingConnection(socket);
     }
 
 private:
-    qint64 m_limit;
-    BodyGuard::Reject m_reject;
+    std::shared_ptr<const BackendApi> m_api;
+    std::shared_ptr<std::atomic<int>> m_open;
+    RequestGuard::Reject m_reject;
 };
 
 } // namespace
 
 HttpWorker::HttpWorker(std::shared_ptr<const BackendApi> api, std::shared_ptr<ServerMetrics> metrics, RequestLog log,
-                       qint64 maxBodyBytes)
+                       std::shared_ptr<std::atomic<int>> openConnections)
     : m_api(std::move(api))
     , m_metrics(std::move(metrics))
     , m_log(std::move(log))
-    , m_maxBodyBytes(maxBodyBytes)
+    , m_open(std::move(openConnections))
 {
 }
 
@@ -275,15 +219,15 @@ HttpWorker::~HttpWorker()
 
 QTcpServer *HttpWorker::makeListener()
 {
-    auto reject = [this](const QByteArray &method, const QByteArray &path, qint64 status) {
+    auto reject = [this](const QByteArray &method, const QByteArray &path, int status) {
         ApiRequest r;
         r.method = method;
-        r.path = QString::fromUtf8(path);
+        r.path = QString::fromUtf8(path.left(200));
         ApiResponse resp;
-        resp.status = int(status);
+        resp.status = status;
         finish(r, QStringLiteral("rejected"), resp, 0);
     };
-    return new GuardedTcpServer(m_maxBodyBytes, reject, this);
+    return new GuardedTcpServer(m_api, m_open, reject, this);
 }
 
 void HttpWorker::setUpRoutes()
@@ -297,8 +241,14 @@ void HttpWorker::setUpRoutes()
         m_http->route(QString::fromLatin1(spec.path), method, [this, key, route](const QHttpServerRequest &request) {
             QElapsedTimer timer;
             timer.start();
-            const ApiRequest r = toApiRequest(request);
-            const ApiResponse response = m_api->handle(route, r);
+            ApiRequest r;
+            ApiResponse response;
+            try {
+                r = toApiRequest(request);
+                response = m_api->handle(route, r); // never throws
+            } catch (const std::bad_alloc &) {
+                response = BackendApi::error(503, QStringLiteral("The ML backend ran out of memory reading this request."));
+            }
             QHttpServerResponse qt = toQtResponse(response);
             finish(r, key, response, timer.nsecsElapsed());
             return qt;
@@ -309,11 +259,18 @@ void HttpWorker::setUpRoutes()
     m_http->setMissingHandler([this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
         QElapsedTimer timer;
         timer.start();
-        const ApiRequest r = toApiRequest(request);
+        ApiRequest r;
+        ApiResponse response;
         Route routed = Route::Root;
-        const ApiResponse response = m_api->handleUnmatched(r, &routed);
+        try {
+            r = toApiRequest(request);
+            response = m_api->dispatch(r, &routed); // never throws
+        } catch (const std::bad_alloc &) {
+            response = BackendApi::error(503, QStringLiteral("The ML backend ran out of memory reading this request."));
+        }
         QString key = QStringLiteral("unmatched");
-        if (response.status != 404 && response.status != 405 && response.status != 401)
+        if (response.status != 404 && response.status != 405 && response.status != 401 && response.status != 403
+            && response.status != 415)
             for (const RouteSpec &spec : allRoutes())
                 if (spec.route == routed)
                     key = routeKey(spec);

@@ -2,13 +2,17 @@
 // One HTTP serving thread of BackendServer: a QHttpServer with the backend routes, fed by a
 // listening socket (the first worker opens it; the others share a duplicate of it, so the
 // kernel hands each new connection to whichever thread accepts first). Each accepted socket
-// gets a guard that answers 413 from the request headers, before a too-large body is read.
+// gets a guard (a RequestFramer) that refuses a request from its headers alone - bad framing,
+// a body over the limit, or whatever BackendApi::admit() refuses - before its body is read.
+// Open connections are counted over all workers; beyond ServerConfig::maxConnections a new
+// one gets 503 and is closed.
 // Created by BackendServer and moved to its own QThread; all methods run in that thread.
 #include "core/backend/backendapi.h"
 
 #include <QObject>
 #include <QString>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -29,7 +33,7 @@ public:
     using RequestLog = std::function<void(const RequestRecord &)>;
 
     HttpWorker(std::shared_ptr<const BackendApi> api, std::shared_ptr<ServerMetrics> metrics, RequestLog log,
-               qint64 maxBodyBytes);
+               std::shared_ptr<std::atomic<int>> openConnections);
     ~HttpWorker() override;
 
     // Opens the listening socket. On failure *error says why and *addressInUse tells a busy port.
@@ -48,7 +52,7 @@ private:
     std::shared_ptr<const BackendApi> m_api;
     std::shared_ptr<ServerMetrics> m_metrics;
     RequestLog m_log;
-    qint64 m_maxBodyBytes;
+    std::shared_ptr<std::atomic<int>> m_open;
     QHttpServer *m_http = nullptr;
     QTcpServer *m_listener = nullptr;
 };

@@ -75,6 +75,16 @@ struct PredictionService::ProjectState {
         }
     }
 
+    // The version every answer is tagged with and /setup reports: the highest version among
+    // the models that actually serve a target of the current label config (0 = none serves).
+    int servedVersion() const
+    {
+        int v = 0;
+        for (const ServedTarget &t : served)
+            v = std::max(v, t.version);
+        return v;
+    }
+
     int maxVersion() const
     {
         int v = 0;
@@ -143,12 +153,12 @@ SetupOutcome PredictionService::setup(const QString &projectId, const QString &l
     }
     SetupOutcome out;
     out.projectId = projectId;
-    out.modelVersion = versionName(s->maxVersion());
+    out.modelVersion = versionName(s->servedVersion());
     out.servable = s->config && s->config->isServable();
     if (!s->config)
         out.reason = QStringLiteral("Label Studio has not sent this project's label config yet.");
     else if (!out.servable)
-        out.reason = s->config->reason();
+        out.reason = s->config->protocolReason();
     return out;
 }
 
@@ -161,18 +171,26 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
                                           const json &tasks)
 {
     PredictOutcome out;
-    if (!tasks.is_array()) {
+    // A list of tasks, or (as the ml-backend conformance tests send it) one task object.
+    std::vector<const json *> list;
+    if (tasks.is_object()) {
+        list.push_back(&tasks);
+    } else if (tasks.is_array()) {
+        list.reserve(tasks.size());
+        for (const json &t : tasks)
+            list.push_back(&t);
+    } else {
         out.status = 400;
         out.error = QStringLiteral("\"tasks\" must be a list of task objects, not %1.")
                         .arg(QLatin1String(jsonTypeName(tasks)));
         return out;
     }
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (!tasks[i].is_object()) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        if (!list[i]->is_object()) {
             out.status = 400;
             out.error = QStringLiteral("tasks[%1] is %2; every task must be an object like {\"id\": 1, \"data\": {...}}.")
                             .arg(i)
-                            .arg(QLatin1String(jsonTypeName(tasks[i])));
+                            .arg(QLatin1String(jsonTypeName(*list[i])));
             return out;
         }
     }
@@ -198,15 +216,15 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
     }
     if (s->served.empty()) {
         out.body = json{{"results", json::array()},
-                        {"model_version", versionName(s->maxVersion()).toStdString()},
+                        {"model_version", versionName(0).toStdString()},
                         {"message", "The project's label config has no Choices control that the active model can fill, so no task got a prediction."}};
         return out;
     }
 
     json results = json::array();
-    int usedVersion = 0;
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-        const json &task = tasks[i];
+    const int version = s->servedVersion();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const json &task = *list[i];
         const auto data = task.find("data");
         if (data == task.end() || !data->is_object()) {
             out.status = 400;
@@ -217,7 +235,6 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
         }
         json regions = json::array();
         double scoreSum = 0.0;
-        int taskVersion = 0;
         for (const ServedTarget &t : s->served) {
             auto value = data->find(t.dataKey);
             if (value == data->end())
@@ -267,19 +284,21 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
                                    {"value", json{{"choices", std::move(chosen)}}},
                                    {"score", score}});
             scoreSum += score;
-            taskVersion = std::max(taskVersion, t.version);
         }
-        if (taskVersion == 0)
-            for (const ServedTarget &t : s->served)
-                taskVersion = std::max(taskVersion, t.version);
-        usedVersion = std::max(usedVersion, taskVersion);
-        const double score = regions.empty() ? 0.0 : scoreSum / double(regions.size());
+        if (regions.empty()) {
+            // No allowed choice survived for any target: send no prediction for this task. An
+            // empty list keeps the answer aligned with the tasks (Label Studio zips the two)
+            // and makes Label Studio save nothing for it.
+            results.push_back(json::array());
+            continue;
+        }
+        const double score = scoreSum / double(regions.size());
         results.push_back(json{{"result", std::move(regions)},
                                {"score", score},
-                               {"model_version", versionName(taskVersion).toStdString()}});
+                               {"model_version", versionName(version).toStdString()}});
         ++out.predicted;
     }
-    out.body = json{{"results", std::move(results)}, {"model_version", versionName(usedVersion).toStdString()}};
+    out.body = json{{"results", std::move(results)}, {"model_version", versionName(version).toStdString()}};
     return out;
 }
 

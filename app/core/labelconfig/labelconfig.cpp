@@ -7,6 +7,39 @@
 namespace loopdeck::labelconfig {
 namespace {
 
+// A message in English (what the protocol sends) and in the user's language (what the GUI shows).
+struct Msg {
+    explicit Msg(const char *source)
+        : english(QString::fromUtf8(source))
+        , translated(QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", source))
+    {
+    }
+    Msg(QString en, QString tr)
+        : english(std::move(en))
+        , translated(std::move(tr))
+    {
+    }
+    template<typename... Args>
+    Msg arg(const Args &...args) const
+    {
+        return Msg(english.arg(args...), translated.arg(args...));
+    }
+    QString english;
+    QString translated;
+};
+
+void setError(LabelConfig &config, const Msg &m)
+{
+    config.error = m.translated;
+    config.errorEnglish = m.english;
+}
+
+void addProblem(LabelConfig &config, const Msg &m)
+{
+    config.unsupported.append(m.translated);
+    config.unsupportedEnglish.append(m.english);
+}
+
 // An element that has a name and no toName: an object tag (Text, Image, ...).
 struct ObjectTag {
     QString tag;
@@ -65,7 +98,7 @@ LabelConfig parse(const QString &xml)
 {
     LabelConfig config;
     if (xml.trimmed().isEmpty()) {
-        config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration is empty.");
+        setError(config, Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "The labeling configuration is empty.")));
         return config;
     }
     QXmlStreamReader reader(xml);
@@ -91,7 +124,7 @@ LabelConfig parse(const QString &xml)
         if (!rootSeen) {
             rootSeen = true;
             if (!is(tag, QLatin1String("View"))) {
-                config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration must start with <View>, not <%1>.").arg(tag);
+                setError(config, Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "The labeling configuration must start with <View>, not <%1>.")).arg(tag));
                 return config;
             }
         }
@@ -118,8 +151,8 @@ LabelConfig parse(const QString &xml)
                 choices.append(c);
                 choicesDepth = depth;
             } else {
-                config.unsupported.append(
-                    QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "%1 \"%2\" is not a Choices control, so the text classifier cannot serve it.")
+                addProblem(config, 
+                    Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "%1 \"%2\" is not a Choices control, so the text classifier cannot serve it."))
                         .arg(tag, name));
             }
         } else if (hasAttr(a, QLatin1String("value"))) {
@@ -128,10 +161,10 @@ LabelConfig parse(const QString &xml)
         }
     }
     if (reader.hasError()) {
-        config.error = QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The labeling configuration is not valid XML (line %1, column %2): %3.")
+        setError(config, Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "The labeling configuration is not valid XML (line %1, column %2): %3."))
                            .arg(reader.lineNumber())
                            .arg(reader.columnNumber())
-                           .arg(reader.errorString());
+                           .arg(reader.errorString()));
         config.objects.clear();
         config.controls.clear();
         config.unsupported.clear();
@@ -144,54 +177,54 @@ LabelConfig parse(const QString &xml)
 
     for (const ChoicesTag &c : choices) {
         if (c.toName.isEmpty()) {
-            config.unsupported.append(QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an empty toName.").arg(c.name));
+            addProblem(config, Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an empty toName.")).arg(c.name));
             continue;
         }
         if (c.toName.contains(u',')) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" is bound to several objects (%2); only one Text object is supported.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" is bound to several objects (%2); only one Text object is supported."))
                     .arg(c.name, c.toName));
             continue;
         }
         const auto it = byName.constFind(c.toName);
         if (it == byName.cend()) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" points to \"%2\", but the configuration has no object with that name.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" points to \"%2\", but the configuration has no object with that name."))
                     .arg(c.name, c.toName));
             continue;
         }
         if (!is(it->tag, QLatin1String("Text"))) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" classifies the %2 object \"%3\", but the built-in model only reads Text.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" classifies the %2 object \"%3\", but the built-in model only reads Text."))
                     .arg(c.name, it->tag, it->name));
             continue;
         }
         const QString key = dataKeyOf(it->value);
         if (key.isEmpty()) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Text \"%1\" shows fixed text (value=\"%2\") instead of a task field like \"$text\".")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Text \"%1\" shows fixed text (value=\"%2\") instead of a task field like \"$text\"."))
                     .arg(it->name, it->value));
             continue;
         }
         if (it->valueType == u"url") {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Text \"%1\" loads its content from a URL (valueType=\"url\"), which the model does not download.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Text \"%1\" loads its content from a URL (valueType=\"url\"), which the model does not download."))
                     .arg(it->name));
             continue;
         }
         if (!c.value.isEmpty()) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" takes its options from task data (value=\"%2\"), which the model cannot learn.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" takes its options from task data (value=\"%2\"), which the model cannot learn."))
                     .arg(c.name, c.value));
             continue;
         }
         if (!c.choice.isEmpty() && c.choice != u"single" && c.choice != u"single-radio" && c.choice != u"multiple") {
-            config.unsupported.append(QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an unknown choice mode \"%2\".").arg(c.name, c.choice));
+            addProblem(config, Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" has an unknown choice mode \"%2\".")).arg(c.name, c.choice));
             continue;
         }
         if (c.items.size() < 2) {
-            config.unsupported.append(
-                QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" offers %2 option(s); a classifier needs at least two.")
+            addProblem(config, 
+                Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "Choices \"%1\" offers %2 option(s); a classifier needs at least two."))
                     .arg(c.name)
                     .arg(c.items.size()));
             continue;
@@ -207,24 +240,50 @@ LabelConfig parse(const QString &xml)
     return config;
 }
 
+namespace {
+
+// Which of the problems best explains why nothing is served: the one about a Choices control or
+// a Text object (the closest to servable), else the first. Decided on the English text, which
+// does not depend on the user's language.
+qsizetype bestProblem(const QStringList &english)
+{
+    if (english.size() == 1)
+        return 0;
+    for (qsizetype i = 0; i < english.size(); ++i)
+        if (english[i].startsWith(u"Choices") || english[i].startsWith(u"Text"))
+            return i;
+    return 0;
+}
+
+Msg whyNothing(const LabelConfig &c)
+{
+    if (c.controls.isEmpty())
+        return Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "The configuration has no controls, so there is nothing to predict."));
+    return Msg(QT_TRANSLATE_NOOP("loopdeck::labelconfig::LabelConfig", "The configuration has no Choices control bound to a Text object."));
+}
+
+} // namespace
+
 QString LabelConfig::reason() const
 {
     if (!error.isEmpty())
         return error;
     if (!targets.isEmpty())
         return {};
-    if (!unsupported.isEmpty()) {
-        if (unsupported.size() == 1)
-            return unsupported.first();
-        // Prefer what went wrong with a Choices control: it is the closest to servable.
-        for (const QString &why : unsupported)
-            if (why.startsWith(u"Choices") || why.startsWith(u"Text"))
-                return why;
-        return unsupported.first();
-    }
-    if (controls.isEmpty())
-        return QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The configuration has no controls, so there is nothing to predict.");
-    return QCoreApplication::translate("loopdeck::labelconfig::LabelConfig", "The configuration has no Choices control bound to a Text object.");
+    if (!unsupportedEnglish.isEmpty())
+        return unsupported.value(bestProblem(unsupportedEnglish));
+    return whyNothing(*this).translated;
+}
+
+QString LabelConfig::protocolReason() const
+{
+    if (!errorEnglish.isEmpty())
+        return errorEnglish;
+    if (!targets.isEmpty())
+        return {};
+    if (!unsupportedEnglish.isEmpty())
+        return unsupportedEnglish.value(bestProblem(unsupportedEnglish));
+    return whyNothing(*this).english;
 }
 
 } // namespace loopdeck::labelconfig

@@ -21,12 +21,18 @@ struct LabelConfig {
     QList<ClassificationTarget> targets;   // servable targets, document order
     QStringList objects;                   // every object tag seen, e.g. "Text:text", "Image:img"
     QStringList controls;                  // every control tag seen, e.g. "Choices:sentiment"
+    // Problems come twice: in the user's language (GUI) and in English (protocol texts sent to
+    // Label Studio, which stay English whatever language the app runs in).
     QString error;                         // set when the XML itself cannot be read
+    QString errorEnglish;
     QStringList unsupported;               // why other controls are not served, one sentence each
+    QStringList unsupportedEnglish;        // the same sentences in English, same order
 
     bool isServable() const { return error.isEmpty() && !targets.isEmpty(); }
-    // One sentence saying why nothing can be served (empty when servable).
+    // One sentence saying why nothing can be served (empty when servable), translated (GUI).
     QString reason() const;
+    // The same sentence in English, for /setup warnings and anything sent to Label Studio.
+    QString protocolReason() const;
 };
 
 LabelConfig parse(const QString &xml);

@@ -30,14 +30,50 @@ QString TokenStore::serviceName()
     return QStringLiteral("LoopDeck");
 }
 
-void TokenStore::read(const QString &profile, ReadCallback done)
+bool TokenStore::sameServer(const QUrl &a, const QUrl &b)
 {
-    auto fallback = [this, profile](const QString &warning, const ReadCallback &cb) {
+    if (!a.isValid() || !b.isValid() || a.host().isEmpty())
+        return false;
+    const auto defaultPort = [](const QUrl &u) { return u.port(u.scheme() == u"https" ? 443 : 80); };
+    const auto path = [](const QUrl &u) {
+        QString p = u.path();
+        while (p.endsWith(QLatin1Char('/')))
+            p.chop(1);
+        return p;
+    };
+    return a.scheme().compare(b.scheme(), Qt::CaseInsensitive) == 0 && a.host().compare(b.host(), Qt::CaseInsensitive) == 0
+        && defaultPort(a) == defaultPort(b) && path(a) == path(b);
+}
+
+QString TokenStore::environmentTokenFor(const QUrl &server, QString *why)
+{
+    const QString token = qEnvironmentVariable("LOOPDECK_TOKEN");
+    const auto refuse = [why](const QString &reason) {
+        if (why)
+            *why = reason;
+        return QString();
+    };
+    if (token.isEmpty())
+        return refuse(QString());
+    const QString scope = qEnvironmentVariable("LOOPDECK_URL");
+    if (scope.isEmpty())
+        return refuse(tr("LOOPDECK_TOKEN is ignored because LOOPDECK_URL does not say which server it is for."));
+    if (!sameServer(QUrl::fromUserInput(scope), server))
+        return refuse(tr("LOOPDECK_TOKEN is ignored because it was given for %1, not for %2.")
+                          .arg(scope, server.toString(QUrl::RemoveUserInfo)));
+    if (why)
+        why->clear();
+    return token;
+}
+
+void TokenStore::read(const QString &profile, const QUrl &server, ReadCallback done)
+{
+    auto fallback = [this, profile, server](const QString &warning, const ReadCallback &cb) {
         if (const auto it = m_session.constFind(profile); it != m_session.constEnd()) {
             cb(*it, Source::Session, warning);
             return;
         }
-        const QString env = qEnvironmentVariable("LOOPDECK_TOKEN");
+        const QString env = environmentTokenFor(server);
         if (!env.isEmpty()) {
             cb(env, Source::Environment, warning);
             return;
