@@ -266,7 +266,7 @@ int runServe(const QStringList &args)
         QEventLoop wait;
         bool done = false;
         QString warning;
-        tokens.read(profile->name, [&](const QString &token, settings::TokenStore::Source, const QString &warn) {
+        tokens.read(profile->name, profile->url, [&](const QString &token, settings::TokenStore::Source, const QString &warn) {
             labelStudioToken = token;
             warning = warn;
             done = true;

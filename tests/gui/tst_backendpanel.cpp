@@ -228,7 +228,10 @@ void TestBackendPanel::teardownAfterTheSessionIsGone()
     // (ASan reports a heap-use-after-free otherwise).
     auto *session = new DashboardSession;
     gui::AppSettings app(m_settings.get());
-    auto *panel = new gui::BackendPanel(session, &app);
+    QTemporaryDir data;
+    loop::LoopEngine engine;
+    QVERIFY(engine.open(data.path(), loop::LoopSettings()).ok());
+    auto *panel = new gui::BackendPanel(session, &app, &engine);
     panel->show();
     QTest::mouseClick(panel->findChild<QPushButton *>(QStringLiteral("startBackendButton")), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(panel->isRunning(), 5000);

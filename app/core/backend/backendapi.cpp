@@ -608,7 +608,7 @@ ApiResponse BackendApi::loop(Route route, const ApiRequest &request) const
     case Route::LoopCancel: return fromLoopReply(m_hooks.loop->cancel(project));
     case Route::LoopSettings: {
         ApiResponse failure;
-        const auto body = parseObject(request, R"({"train_every": 100, "interval_minutes": 0, "daily_at": "02:30"})", &failure);
+        const auto body = parseObject(request, R"({"train_every": 100, "interval_minutes": 0, "daily_at": "02:30"})", m_config, &failure);
         if (!body)
             return failure;
         const QJsonObject changes = QJsonDocument::fromJson(request.body).object();
