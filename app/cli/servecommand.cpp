@@ -14,6 +14,8 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
+#include <QSettings>
 #include <QEventLoop>
 #include <QSocketNotifier>
 #include <QTime>
@@ -61,6 +63,45 @@ bool splitAssignment(const QString &value, QString *projectId, QString *path)
     *projectId = value.left(eq).trimmed();
     *path = value.mid(eq + 1);
     return backend::ModelRegistry::isValidProjectId(*projectId);
+}
+
+// Turns the [serve] section of an INI file into command-line arguments. Every key must name an
+// option of `parser` (not config or help); flags take true/false. Returns a sentence on error.
+QString readConfigFile(const QString &path, const QList<QCommandLineOption> &options, QStringList *out)
+{
+    if (!QFileInfo(path).isFile())
+        return QStringLiteral("the config file %1 does not exist").arg(path);
+    QSettings ini(path, QSettings::IniFormat);
+    if (ini.status() != QSettings::NoError)
+        return QStringLiteral("the config file %1 is not a readable INI file").arg(path);
+    const QStringList groups = ini.childGroups();
+    for (const QString &g : groups)
+        if (g != u"serve")
+            return QStringLiteral("%1: unknown section [%2]; options go in a [serve] section").arg(path, g);
+    if (!ini.childKeys().isEmpty())
+        return QStringLiteral("%1: options must be in a [serve] section (found %2 outside it)").arg(path, ini.childKeys().constFirst());
+    ini.beginGroup(QStringLiteral("serve"));
+    const QStringList keys = ini.childKeys();
+    for (const QString &key : keys) {
+        const auto option = std::find_if(options.cbegin(), options.cend(),
+                                         [&](const QCommandLineOption &o) { return o.names().contains(key); });
+        if (option == options.cend() || key == u"config")
+            return QStringLiteral("%1: unknown key \"%2\" (keys are the option names of `loopdeck serve --help`)").arg(path, key);
+        const QVariant value = ini.value(key);
+        if (option->valueName().isEmpty()) { // a flag
+            const QString text = value.toString().trimmed().toLower();
+            if (text != u"true" && text != u"false")
+                return QStringLiteral("%1: \"%2\" takes true or false, not \"%3\"").arg(path, key, value.toString());
+            if (text == u"true")
+                *out << QStringLiteral("--") + key;
+            continue;
+        }
+        // A repeatable option may list several values separated by commas.
+        const QStringList values = value.typeId() == QMetaType::QStringList ? value.toStringList() : QStringList{value.toString()};
+        for (const QString &v : values)
+            *out << QStringLiteral("--") + key << v.trimmed();
+    }
+    return {};
 }
 
 } // namespace
@@ -130,12 +171,35 @@ int runServe(const QStringList &args)
                                               QStringLiteral("HH:MM"));
     const QCommandLineOption noLoopOption(QStringLiteral("no-loop"),
                                           QStringLiteral("Serve predictions only: never train by itself (operator routes still work)."));
-    parser.addOptions({hostOption, portOption, dataDirOption, userOption, passwordEnvOption, webhookSecretEnvOption, forceOption, maxBodyOption,
-                       threadsOption, modelOption, labelConfigOption, logLevelOption, labelStudioOption, profileOption,
-                       trainEveryOption, trainIntervalOption, trainDailyOption, noLoopOption});
+    const QList<QCommandLineOption> options = {hostOption, portOption, dataDirOption, userOption, passwordEnvOption,
+                                               webhookSecretEnvOption, forceOption, maxBodyOption, threadsOption, modelOption,
+                                               labelConfigOption, logLevelOption, labelStudioOption, profileOption,
+                                               trainEveryOption, trainIntervalOption, trainDailyOption, noLoopOption};
+    parser.addOptions(options);
+    const QCommandLineOption configOption(
+        QStringLiteral("config"),
+        QStringLiteral("Read options from an INI file: one key per option, named like the option without the dashes, in a "
+                       "[serve] section (e.g. port = 9090, train-every = 100, force-insecure-bind = true). Options given on "
+                       "the command line win."),
+        QStringLiteral("FILE"));
+    parser.addOption(configOption);
     if (!parser.parse(args)) {
         err << "loopdeck serve: " << parser.errorText() << '\n';
         return 2;
+    }
+    if (parser.isSet(configOption)) {
+        // The file's options go in front of the command line's, so that a flag given on the
+        // command line is the last one the parser sees and wins; repeatable ones add up.
+        QStringList fromFile;
+        if (const QString problem = readConfigFile(parser.value(configOption), options, &fromFile); !problem.isEmpty()) {
+            err << "loopdeck serve: " << problem << '\n';
+            return 2;
+        }
+        QStringList merged = args.mid(0, 1) + fromFile + args.mid(1);
+        if (!parser.parse(merged)) {
+            err << "loopdeck serve: " << parser.errorText() << '\n';
+            return 2;
+        }
     }
     if (parser.isSet(QStringLiteral("help"))) {
         QTextStream(stdout) << parser.helpText();
