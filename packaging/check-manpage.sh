@@ -10,7 +10,7 @@ manpage=$2
 # The roff source with its escaped hyphens ("\-\-port") read as plain ones.
 documented=$(zcat -f "$manpage" | sed 's/\\-/-/g')
 missing=0
-for command in "" projects model serve loop; do
+for command in "" projects model serve loop demo; do
   # shellcheck disable=SC2086 # an empty $command means the top level
   help=$(QT_QPA_PLATFORM=offscreen "$binary" $command --help 2>&1) || {
     echo "check-manpage: 'loopdeck $command --help' failed" >&2; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LoopDeck needs on Debian 12 / Ubuntu 24.04.
 #   scripts/deps.sh          build and run dependencies (Debian packages)
-#   scripts/deps.sh --test   also the test dependencies: a Python venv with Label Studio
+#   scripts/deps.sh --demo   also a Python venv with Label Studio, for `loopdeck demo` / "Try the demo"
+#   scripts/deps.sh --test   also the test dependencies (includes the venv of --demo)
 #   scripts/deps.sh --package  also the packaging tools: dpkg-shlibdeps (dpkg-dev), lintian,
 #                            desktop-file-validate, appstreamcli, rsvg-convert, icotool, man
 # Flags combine: scripts/deps.sh --test --package.
@@ -14,11 +15,13 @@ LS_VENV=${LOOPDECK_LS_VENV:-$PWD/.venv-labelstudio}
 
 want_test=0
 want_package=0
+want_venv=0
 for arg in "$@"; do
   case "$arg" in
-    --test) want_test=1 ;;
+    --test) want_test=1; want_venv=1 ;;
+    --demo) want_venv=1 ;;
     --package) want_package=1 ;;
-    *) echo "usage: scripts/deps.sh [--test] [--package]" >&2; exit 2 ;;
+    *) echo "usage: scripts/deps.sh [--demo] [--test] [--package]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,8 +37,11 @@ PACKAGES=(
   qtkeychain-qt6-dev liblinear-dev nlohmann-json3-dev
   fonts-noto-cjk fonts-dejavu-core
 )
+if [ $want_venv = 1 ]; then
+  PACKAGES+=(python3 python3-venv python3-dev)
+fi
 if [ $want_test = 1 ]; then
-  PACKAGES+=(python3 python3-venv python3-dev python3-sklearn wrk curl chromium clang libclang-rt-14-dev)
+  PACKAGES+=(python3-sklearn wrk curl chromium clang libclang-rt-14-dev)
 fi
 if [ $want_package = 1 ]; then
   PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)
@@ -51,7 +57,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ $want_test = 1 ]; then
+if [ $want_venv = 1 ]; then
   PY=/usr/bin/python3
   [ -x "$PY" ] || PY=$(command -v python3)
   have=$("$LS_VENV/bin/pip" show label-studio 2>/dev/null | sed -n 's/^Version: //p' || true)

@@ -21,7 +21,8 @@ const Command kCommands[] = {
     {"projects", "list the projects of a Label Studio server with their annotation counts", runProjects},
     {"model", "train a text classifier from JSON lines, or predict with one (train | predict)", runModel},
     {"serve", "run the ML backend and the loop without a window", runServe},
-    {"loop", "status, train, activate or rollback on a running backend", runLoop},
+    {"loop", "status, train, activate, rollback, cancel or settings on a running backend", runLoop},
+    {"demo", "a local Label Studio, a sample project and a simulated annotator, to watch the loop", runDemo},
 };
 
 int printUsage(QTextStream &out)

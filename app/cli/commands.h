@@ -10,5 +10,6 @@ int runProjects(const QStringList &args); // projectscommand.cpp
 int runModel(const QStringList &args);    // modelcommand.cpp
 int runServe(const QStringList &args);    // servecommand.cpp
 int runLoop(const QStringList &args);     // loopcommand.cpp
+int runDemo(const QStringList &args);     // democommand.cpp
 
 } // namespace loopdeck::cli

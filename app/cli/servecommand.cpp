@@ -1,5 +1,6 @@
 // `loopdeck serve`: the ML backend without a window, until SIGINT/SIGTERM.
 #include "cli/commands.h"
+#include "cli/terminationsignals.h"
 
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
@@ -17,17 +18,11 @@
 #include <QFileInfo>
 #include <QSettings>
 #include <QEventLoop>
-#include <QSocketNotifier>
 #include <QTime>
 #include <QTextStream>
 
-#include <csignal>
 #include <memory>
 
-#ifdef Q_OS_UNIX
-#include <sys/socket.h>
-#include <unistd.h>
-#endif
 
 namespace loopdeck::cli {
 
@@ -38,16 +33,6 @@ using backend::PredictionService;
 using backend::ServerConfig;
 
 enum class LogLevel { Error = 0, Warning = 1, Info = 2, Debug = 3 };
-
-#ifdef Q_OS_UNIX
-int g_signalPipe[2] = {-1, -1};
-
-void onTerminationSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(g_signalPipe[1], &byte, 1);
-}
-#endif
 
 QString now()
 {
@@ -452,36 +437,16 @@ int runServe(const QStringList &args)
             err << now() << " loop reconciles with Label Studio at " << labelStudioUrl.toString() << '\n';
     }
 
-#ifdef Q_OS_UNIX
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0) {
-        err << "loopdeck serve: cannot set up signal handling\n";
+    const TerminationSignals signalHandlers;
+    if (!signalHandlers.error().isEmpty()) {
+        err << "loopdeck serve: " << signalHandlers.error() << '\n';
         return 1;
     }
-    QSocketNotifier notifier(g_signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
-        char byte = 0;
-        [[maybe_unused]] const auto got = ::read(g_signalPipe[0], &byte, 1);
-        QCoreApplication::quit();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onTerminationSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-#endif
 
     const int status = QCoreApplication::exec();
     if (level >= LogLevel::Info)
         err << now() << " stopping\n";
     server.stop();
-#ifdef Q_OS_UNIX
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    ::close(g_signalPipe[0]);
-    ::close(g_signalPipe[1]);
-    g_signalPipe[0] = g_signalPipe[1] = -1;
-#endif
     err.flush();
     return status;
 }

@@ -30,6 +30,8 @@ namespace {
 constexpr int kSyncPageSize = 500;
 constexpr int kRefreshBatch = 500;
 constexpr int kRunLogLines = 40;
+// Judged annotations before live acceptance stands in for a version's accuracy.
+constexpr int kLiveAcceptanceMinimum = 20;
 
 QString iso(const QDateTime &t)
 {
@@ -549,7 +551,16 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
                                                                          QJsonDocument(metrics).toJson(QJsonDocument::Compact)});
             (void)m_store->markTrained(projectId, changeSeq);
             const int previous = activeVersion(projectId);
-            const double before = accuracyOf(projectId, previous);
+            // The active version's accuracy: how often annotators kept its predictions, once
+            // enough were judged (it never saw those tasks, so this is fair), else its own
+            // evaluation (optimistic on the few examples an early version has).
+            double before = accuracyOf(projectId, previous);
+            QString basis = QStringLiteral("evaluation");
+            if (const auto live = m_store->acceptance(projectId); live && live->contains(previous)
+                && live->value(previous).total >= kLiveAcceptanceMinimum) {
+                before = live->value(previous).rate();
+                basis = QStringLiteral("live acceptance");
+            }
             const double after = metrics.value(QStringLiteral("accuracy")).toDouble();
             bool activated = previous <= 0 || before < 0 || after >= before - settings.activationMargin;
             run.version = info->version;
@@ -559,21 +570,24 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
             }
             run.outcome = activated ? QStringLiteral("trained") : QStringLiteral("kept");
             run.message = activated ? QStringLiteral("%1 active (accuracy %2)").arg(info->name()).arg(after, 0, 'f', 3)
-                                    : QStringLiteral("%1 (accuracy %2) is below %3 (accuracy %4) by more than %5; %3 stays active")
+                                    : QStringLiteral("%1 (accuracy %2) is below %3 (%4 %5) by more than %6; %3 stays active")
                                           .arg(info->name())
                                           .arg(after, 0, 'f', 3)
-                                          .arg(backend::ModelRegistry::versionName(previous))
+                                          .arg(backend::ModelRegistry::versionName(previous), basis)
                                           .arg(before, 0, 'f', 3)
                                           .arg(settings.activationMargin);
             log(projectId, QStringLiteral("trained"),
-                QStringLiteral("version=%1 trigger=%2 examples=%3 accuracy=%4 macro_f1=%5 duration_ms=%6 activated=%7")
+                QStringLiteral("version=%1 trigger=%2 examples=%3 accuracy=%4 macro_f1=%5 duration_ms=%6 activated=%7 "
+                               "compared_with=%8")
                     .arg(info->version)
                     .arg(triggerName(trigger))
                     .arg(out.examples)
                     .arg(after, 0, 'f', 4)
                     .arg(metrics.value(QStringLiteral("macro_f1")).toDouble(), 0, 'f', 4)
                     .arg(out.durationMs)
-                    .arg(activated ? QStringLiteral("true") : QStringLiteral("false")));
+                    .arg(activated ? QStringLiteral("true") : QStringLiteral("false"))
+                    .arg(previous > 0 ? QStringLiteral("v%1:%2:%3").arg(previous).arg(before, 0, 'f', 4).arg(basis.left(4))
+                                      : QStringLiteral("none")));
             pruneVersions(projectId, settings.keepVersions);
             {
                 std::lock_guard lock(m_mutex);
