@@ -119,6 +119,7 @@ LoopEngine::LoopEngine(QObject *parent)
     : QObject(parent)
     , m_clock([] { return QDateTime::currentDateTimeUtc(); })
 {
+    m_workers.setMaxThreadCount(2);
 }
 
 LoopEngine::~LoopEngine()
@@ -485,7 +486,7 @@ void LoopEngine::startRun(qint64 projectId, Trigger trigger)
         watcher->deleteLater();
         finishRun(projectId, trigger, started, r.changeSeq, *r.result, spec.fromName, r.droppedLabels);
     });
-    watcher->setFuture(QtConcurrent::run([=]() -> RunResult {
+    watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> RunResult {
         RunResult r;
         const auto data = store->trainingData(projectId, spec);
         if (!data) {
@@ -942,7 +943,7 @@ void LoopEngine::refreshPredictions(qint64 projectId, int version)
         if (!job->batches.empty() || job->sent == 0)
             sendRefreshBatch(job);
     });
-    watcher->setFuture(QtConcurrent::run([=]() -> std::shared_ptr<RefreshJob> {
+    watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> std::shared_ptr<RefreshJob> {
         auto job = std::make_shared<RefreshJob>();
         job->projectId = projectId;
         job->version = version;

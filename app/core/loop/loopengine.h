@@ -27,6 +27,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
+#include <QThreadPool>
 #include <QUrl>
 
 #include <functional>
@@ -161,6 +162,9 @@ private:
     QTimer *m_pollTimer = nullptr;
     QTimer *m_syncTimer = nullptr;
 
+    // Training runs, sync and refresh jobs: a pool of their own, so the classifier's own use of
+    // the global pool never waits behind them.
+    QThreadPool m_workers;
     mutable std::mutex m_mutex; // guards m_projects
     mutable QHash<qint64, std::shared_ptr<Project>> m_projects;
 };
