@@ -211,7 +211,7 @@ QVariant ClassMetricsModel::headerData(int section, Qt::Orientation orientation,
         return {};
     if (role == Qt::ToolTipRole) {
         switch (section) {
-        case PrecisionColumn: return tr("Of the examples predicted as this class, the share that were");
+        case PrecisionColumn: return tr("Of the examples predicted as this class, the share that belong to it");
         case RecallColumn: return tr("Of the examples of this class, the share found");
         case F1Column: return tr("Harmonic mean of precision and recall");
         case SupportColumn: return tr("Held-out examples of this class");

@@ -21,6 +21,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollArea>
@@ -62,6 +63,19 @@ void setupTable(QTableView *t)
 QString ratio(double value)
 {
     return value < 0 ? QString() : QLocale().toString(value, 'f', 3);
+}
+
+// The trainer's evaluation sentence ("stratified 5-fold cross-validation", "stratified 20 %
+// holdout") in the UI language; anything else as it came.
+QString evaluationText(const QString &evaluation)
+{
+    static const QRegularExpression kfold(QStringLiteral("^stratified (\\d+)-fold cross-validation$"));
+    static const QRegularExpression holdout(QStringLiteral("^stratified (\\d+) % holdout$"));
+    if (const auto m = kfold.match(evaluation); m.hasMatch())
+        return ModelPage::tr("stratified %1-fold cross-validation").arg(m.captured(1));
+    if (const auto m = holdout.match(evaluation); m.hasMatch())
+        return ModelPage::tr("stratified %1 % holdout").arg(m.captured(1));
+    return evaluation;
 }
 
 } // namespace
@@ -121,8 +135,8 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
     m_tabs->addTab(logPage, tr("Log"));
     right->addWidget(m_chart);
     right->addWidget(m_tabs);
-    right->setStretchFactor(0, 1);
-    right->setStretchFactor(1, 1);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
     split->addWidget(left);
     split->addWidget(right);
     split->setStretchFactor(0, 1);
@@ -475,7 +489,7 @@ void ModelPage::showSelectedEvaluation()
     m_classes->setMetrics(metrics);
     QString text = tr("%1: accuracy %2, macro-F1 %3 (%4)")
                        .arg(versionName(v), ratio(versionAccuracy(v)), ratio(versionMacroF1(v)),
-                            metrics.value(QStringLiteral("evaluation")).toString());
+                            evaluationText(metrics.value(QStringLiteral("evaluation")).toString()));
     m_evaluationLabel->setText(text);
 }
 

@@ -134,6 +134,7 @@ private Q_SLOTS:
     void rollBackAndActivateSwitchSetupVersion();
     void csvHasOneRowPerVersion();
     void scheduleEditorSavesAtOnce();
+    void notificationsCanBeTurnedOff();
     void screenshotsEnglishAndChinese();
 
 private:
@@ -412,8 +413,12 @@ void TestModelPage::trainNowAddsVersionWhileButtonDisabled()
         QString reason;
     };
     QList<Shown> shown;
-    connect(page(), &gui::ModelPage::statusShown, this,
-            [&](const QString &state, bool enabled, const QString &reason) { shown.append({state, enabled, reason}); });
+    bool cancelWhileTraining = true;
+    connect(page(), &gui::ModelPage::statusShown, this, [&](const QString &state, bool enabled, const QString &reason) {
+        shown.append({state, enabled, reason});
+        if (state == u"training")
+            cancelWhileTraining = cancelWhileTraining && page()->cancelButton()->isEnabled();
+    });
     QTest::mouseClick(train, Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 2, 120000);
     QTRY_VERIFY_WITH_TIMEOUT(train->isEnabled(), 30000);
@@ -431,6 +436,8 @@ void TestModelPage::trainNowAddsVersionWhileButtonDisabled()
     }
     QVERIFY(disabledWithReason);
     QVERIFY(sawTraining);
+    QVERIFY(cancelWhileTraining);
+    QVERIFY2(page()->logText().contains(QStringLiteral("training_started trigger=manual")), qPrintable(page()->logText()));
     const QJsonArray details = backendVersions(p.id);
     QCOMPARE(details.size(), 2);
     QCOMPARE(details.last().toObject().value(QStringLiteral("trigger")).toString(), QStringLiteral("manual"));
@@ -542,6 +549,26 @@ void TestModelPage::scheduleEditorSavesAtOnce()
     // Off: "every N" unchecked stores 0.
     editor->everyBox()->setChecked(false);
     QCOMPARE(m_window->engine()->settings(seeded.project.id).trainEvery, 0);
+}
+
+void TestModelPage::notificationsCanBeTurnedOff()
+{
+    gui::Notifier *notifier = m_window->notifier();
+    QAction *action = m_window->notificationsAction();
+    QVERIFY(action->isCheckable());
+    action->setChecked(false);
+    QVERIFY(!notifier->isEnabled());
+    QCOMPARE(m_settings->value(QStringLiteral("notifications/enabled")).toBool(), false);
+    const int before = notifier->count();
+    notifier->notify(QStringLiteral("title"), QStringLiteral("message"));
+    QCOMPARE(notifier->count(), before);
+    QVERIFY(!m_window->notificationBanner()->isVisible());
+    action->setChecked(true);
+    notifier->notify(QStringLiteral("title"), QStringLiteral("message"));
+    QCOMPARE(notifier->count(), before + 1);
+    QVERIFY(m_window->notificationBanner()->isVisible());
+    QVERIFY(m_window->notificationBanner()->text().contains(QStringLiteral("message")));
+    m_window->notificationBanner()->hide();
 }
 
 void TestModelPage::screenshotsEnglishAndChinese()
