@@ -236,7 +236,8 @@ QWidget *ModelPage::buildVersionsBox()
     m_table->sortByColumn(VersionsModel::VersionColumn, Qt::DescendingOrder);
     QHeaderView *header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
-    header->setStretchLastSection(true);
+    header->setSectionResizeMode(VersionsModel::CreatedColumn, QHeaderView::Stretch);
+    header->setMinimumSectionSize(fontMetrics().horizontalAdvance(QStringLiteral("v000")) + 16);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
         // A version the operator picked stays selected; otherwise the selection follows the
         // active version as new ones arrive.

@@ -143,7 +143,10 @@ void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
     connect(engine, &loop::LoopEngine::trainingFailed, this, [this](qint64 project, const QString &error) {
         notify(tr("%1: training failed").arg(nameOf(project)), error, true);
     });
+    connect(engine, &loop::LoopEngine::projectAdded, this, [this](qint64 project) { m_firstSync.insert(project); });
     connect(engine, &loop::LoopEngine::reconciled, this, [this](qint64 project, int recovered) {
+        if (m_firstSync.remove(project))
+            return;
         if (recovered > 0)
             notify(tr("%1: missed annotations recovered").arg(nameOf(project)),
                    tr("The reconcile with Label Studio recovered %1 annotations the backend had missed.").arg(recovered));

@@ -8,6 +8,7 @@
 // GUI thread only.
 #include <QFrame>
 #include <QObject>
+#include <QSet>
 
 #include <functional>
 
@@ -80,6 +81,9 @@ private:
     QString m_lastTitle;
     QString m_lastMessage;
     int m_count = 0;
+    // Projects the loop took on while the window runs: their first reconcile is the initial
+    // import of existing annotations, not a recovery, and is not announced.
+    QSet<qint64> m_firstSync;
 };
 
 } // namespace loopdeck::gui

@@ -135,6 +135,7 @@ private Q_SLOTS:
     void csvHasOneRowPerVersion();
     void scheduleEditorSavesAtOnce();
     void notificationsCanBeTurnedOff();
+    void missedAnnotationsAreRecoveredAndAnnounced();
     void screenshotsEnglishAndChinese();
 
 private:
@@ -385,6 +386,8 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     QVERIFY2(m_window->backendPanel()->lastWebhookText().startsWith(QStringLiteral("ANNOTATION_CREATED %1 ").arg(p.id)),
              qPrintable(m_window->backendPanel()->lastWebhookText()));
     QVERIFY(notified.count() >= 1);
+    for (const QList<QVariant> &n : std::as_const(notified)) // the first sync imports; it recovers nothing
+        QVERIFY2(!n.at(0).toString().contains(QStringLiteral("recovered")), qPrintable(n.at(0).toString()));
     const QString expected = QStringLiteral("v1: — → %1").arg(QLocale().toString(metrics.value(QStringLiteral("accuracy")).toDouble(), 'f', 3));
     QVERIFY2(m_window->notifier()->lastMessage().contains(expected), qPrintable(m_window->notifier()->lastMessage()));
 
@@ -568,6 +571,30 @@ void TestModelPage::notificationsCanBeTurnedOff()
     QCOMPARE(notifier->count(), before + 1);
     QVERIFY(m_window->notificationBanner()->isVisible());
     QVERIFY(m_window->notificationBanner()->text().contains(QStringLiteral("message")));
+    m_window->notificationBanner()->hide();
+}
+
+void TestModelPage::missedAnnotationsAreRecoveredAndAnnounced()
+{
+    Project p = makeProject(QStringLiteral("Missed"), 3, 0);
+    QVERIFY(p.id > 0);
+    const auto annotations = [&] {
+        return m_window->engine()->status(QString::number(p.id)).body.value(QStringLiteral("annotations")).toInt();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(annotations(), 3, 20000);
+    // The backend stops; Label Studio's webhooks for these annotations are lost (it never retries).
+    m_window->backendPanel()->stopServer();
+    QVERIFY(!m_window->backendPanel()->isRunning());
+    QVERIFY(annotate(p, 4));
+    QVERIFY(m_window->backendPanel()->startServer());
+    QCOMPARE(annotations(), 3);
+    QSignalSpy notified(m_window->notifier(), &gui::Notifier::notified);
+    m_window->engine()->reconcileNow(p.id, false); // what the periodic reconcile does
+    QTRY_COMPARE_WITH_TIMEOUT(annotations(), 7, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty(), 10000);
+    QVERIFY2(notified.last().at(0).toString().endsWith(QStringLiteral("missed annotations recovered")),
+             qPrintable(notified.last().at(0).toString()));
+    QVERIFY2(notified.last().at(1).toString().contains(QStringLiteral(" 4 ")), qPrintable(notified.last().at(1).toString()));
     m_window->notificationBanner()->hide();
 }
 

@@ -11,6 +11,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QBarSet>
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QLineSeries>
@@ -303,6 +304,11 @@ void TestGuiModels::chartHundredVersions()
     QVERIFY2(labels.size() >= 8 && labels.size() <= 13, qPrintable(labels.join(QLatin1Char(' '))));
     QCOMPARE(labels.first(), QStringLiteral("v31"));
     QVERIFY(chart.toolTipFor(69).contains(QStringLiteral("loopdeck-v100")));
+
+    // For a look at readability (made-up history: not for the README).
+    chart.resize(900, 320);
+    QDir().mkpath(QStringLiteral(LOOPDECK_SCREENSHOTS));
+    QVERIFY(chart.grab().save(QStringLiteral(LOOPDECK_SCREENSHOTS "/chart-100-versions-synthetic.png"), "PNG"));
 }
 
 QTEST_MAIN(TestGuiModels)
