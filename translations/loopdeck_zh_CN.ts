@@ -1129,8 +1129,8 @@ Label Studio gets its predictions from %2 from now on.</source>
         <translation>与 Label Studio 对账时找回了后端遗漏的 %1 条标注。</translation>
     </message>
     <message>
-        <source>The ML backend stopped answering</source>
-        <translation>机器学习后端已停止响应</translation>
+        <source>The ML backend is not answering</source>
+        <translation>机器学习后端没有响应</translation>
     </message>
 </context>
 <context>

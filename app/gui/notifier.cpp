@@ -153,7 +153,7 @@ void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
     });
     if (backend::BackendServer *server = engine->server())
         connect(server, &backend::BackendServer::errorOccurred, this, [this](const QString &message) {
-            notify(tr("The ML backend stopped answering"), message, true);
+            notify(tr("The ML backend is not answering"), message, true);
         });
 }
 

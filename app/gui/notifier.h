@@ -1,6 +1,7 @@
 #pragma once
 // Loop notifications for the operator: a training run finished (with the accuracy change,
-// e.g. "v7: 0.912 → 0.934"), a run failed (the error), the ML backend stopped answering, a
+// e.g. "v7: 0.912 → 0.934"), a run failed (the error), the ML backend is not answering (it
+// failed to start or stopped with an error), a
 // reconcile recovered missed annotations. Shown as a tray balloon where the platform has a
 // system tray (QSystemTrayIcon), otherwise — and on offscreen/minimal platforms — in the
 // window's NotificationBanner. One setting ("notifications/enabled" in the app's QSettings)

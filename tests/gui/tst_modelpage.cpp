@@ -41,6 +41,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QTcpServer>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -136,6 +137,7 @@ private Q_SLOTS:
     void scheduleEditorSavesAtOnce();
     void notificationsCanBeTurnedOff();
     void missedAnnotationsAreRecoveredAndAnnounced();
+    void backendThatCannotServeIsAnnounced();
     void screenshotsEnglishAndChinese();
 
 private:
@@ -576,25 +578,56 @@ void TestModelPage::notificationsCanBeTurnedOff()
 
 void TestModelPage::missedAnnotationsAreRecoveredAndAnnounced()
 {
-    Project p = makeProject(QStringLiteral("Missed"), 3, 0);
-    QVERIFY(p.id > 0);
+    // A project with 3 annotations joins the loop: its first reconcile imports them, which is
+    // not news. Then 4 annotations whose webhooks never reach the backend (none is registered
+    // here, as if it had been stopped): the next reconcile recovers them and says so.
+    Project p;
+    const QStringList texts = makeTexts(&p.labels);
+    const auto seeded = testing::seedProject(m_client, QStringLiteral("Missed %1").arg(QRandomGenerator::global()->bounded(100000, 999999)),
+                                             texts.mid(0, 7), p.labels.mid(0, 3), testing::sentimentConfig());
+    QVERIFY(seeded.project.id > 0);
+    p.id = seeded.project.id;
+    p.tasks = seeded.taskIds;
+    p.annotated = 3;
     const auto annotations = [&] {
         return m_window->engine()->status(QString::number(p.id)).body.value(QStringLiteral("annotations")).toInt();
     };
-    QTRY_COMPARE_WITH_TIMEOUT(annotations(), 3, 20000);
-    // The backend stops; Label Studio's webhooks for these annotations are lost (it never retries).
-    m_window->backendPanel()->stopServer();
-    QVERIFY(!m_window->backendPanel()->isRunning());
-    QVERIFY(annotate(p, 4));
-    QVERIFY(m_window->backendPanel()->startServer());
-    QCOMPARE(annotations(), 3);
     QSignalSpy notified(m_window->notifier(), &gui::Notifier::notified);
+    m_window->engine()->addProject(p.id);
+    QTRY_COMPARE_WITH_TIMEOUT(annotations(), 3, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->engine()->status(QString::number(p.id)).body.value(QStringLiteral("last_reconcile")).isNull(), 10000);
+    QApplication::processEvents();
+    for (const QList<QVariant> &n : std::as_const(notified))
+        QVERIFY2(!n.at(0).toString().contains(QStringLiteral("recovered")), qPrintable(n.at(1).toString()));
+
+    QVERIFY(annotate(p, 4));
+    QTest::qWait(500);
+    QCOMPARE(annotations(), 3);
     m_window->engine()->reconcileNow(p.id, false); // what the periodic reconcile does
     QTRY_COMPARE_WITH_TIMEOUT(annotations(), 7, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty() && notified.last().at(0).toString().contains(QStringLiteral("recovered")), 10000);
     QVERIFY2(notified.last().at(0).toString().endsWith(QStringLiteral("missed annotations recovered")),
              qPrintable(notified.last().at(0).toString()));
     QVERIFY2(notified.last().at(1).toString().contains(QStringLiteral(" 4 ")), qPrintable(notified.last().at(1).toString()));
+    m_window->notificationBanner()->hide();
+}
+
+void TestModelPage::backendThatCannotServeIsAnnounced()
+{
+    // Another program takes the backend's port while it is stopped: starting it again fails,
+    // and the operator hears about it.
+    gui::BackendPanel *panel = m_window->backendPanel();
+    panel->stopServer();
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress(QStringLiteral("127.0.0.1")), m_port));
+    QSignalSpy notified(m_window->notifier(), &gui::Notifier::notified);
+    QVERIFY(!panel->startServer());
+    QVERIFY(!notified.isEmpty());
+    QCOMPARE(notified.last().at(0).toString(), QStringLiteral("The ML backend is not answering"));
+    QVERIFY2(notified.last().at(1).toString().contains(QString::number(m_port)), qPrintable(notified.last().at(1).toString()));
+    QVERIFY(m_window->notificationBanner()->isVisible());
+    squatter.close();
+    QVERIFY(panel->startServer());
     m_window->notificationBanner()->hide();
 }
 
