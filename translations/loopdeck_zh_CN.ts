@@ -84,6 +84,61 @@
     </message>
 </context>
 <context>
+    <name>loopdeck::gui::AccuracyChart</name>
+    <message>
+        <source>Training examples</source>
+        <translation>训练样本</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>Macro-F1</source>
+        <translation>宏平均 F1</translation>
+    </message>
+    <message>
+        <source>Live acceptance</source>
+        <translation>实际采纳率</translation>
+    </message>
+    <message>
+        <source>Active version</source>
+        <translation>当前版本</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>Examples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt;%2 — %3</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;%2 — %3</translation>
+    </message>
+    <message>
+        <source> (active)</source>
+        <translation>（当前）</translation>
+    </message>
+    <message>
+        <source>Accuracy: %1</source>
+        <translation>准确率：%1</translation>
+    </message>
+    <message>
+        <source>Macro-F1: %1</source>
+        <translation>宏平均 F1：%1</translation>
+    </message>
+    <message>
+        <source>Live acceptance: %1</source>
+        <translation>实际采纳率：%1</translation>
+    </message>
+    <message>
+        <source>Training examples: %1</source>
+        <translation>训练样本：%1</translation>
+    </message>
+</context>
+<context>
     <name>loopdeck::gui::BackendPanel</name>
     <message>
         <source>Connected</source>
@@ -377,6 +432,104 @@
         <source>Last /setup:</source>
         <translation>最近一次 /setup：</translation>
     </message>
+    <message>
+        <source>Webhooks from Label Studio</source>
+        <translation>来自 Label Studio 的 Webhook</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>What Label Studio told the loop: new, changed and deleted annotations, “Start training”</source>
+        <translation>Label Studio 通知循环的事件：新建、修改和删除的标注，以及“开始训练”</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ClassMetricsModel</name>
+    <message>
+        <source>Of the examples of this class, the share found</source>
+        <translation>该类别的样本中，被找出的比例</translation>
+    </message>
+    <message>
+        <source>Harmonic mean of precision and recall</source>
+        <translation>精确率与召回率的调和平均</translation>
+    </message>
+    <message>
+        <source>Held-out examples of this class</source>
+        <translation>该类别的留出样本数</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Precision</source>
+        <translation>精确率</translation>
+    </message>
+    <message>
+        <source>Recall</source>
+        <translation>召回率</translation>
+    </message>
+    <message>
+        <source>F1</source>
+        <translation>F1</translation>
+    </message>
+    <message>
+        <source>Support</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Of the examples predicted as this class, the share that belong to it</source>
+        <translation>预测为该类别的样本中，真正属于该类别的比例</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ConfusionModel</name>
+    <message>
+        <source>%1: %2 (%3% of the class&apos;s examples)</source>
+        <translation>%1：%2（占该类别样本的 %3%）</translation>
+    </message>
+    <message>
+        <source>True %1, predicted %2: %3 examples (%4% of the row)</source>
+        <translation>真实为 %1，预测为 %2：%3 个样本（占该行的 %4%）</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>True class</source>
+        <translation>真实类别</translation>
+    </message>
+    <message>
+        <source>Predicted class</source>
+        <translation>预测类别</translation>
+    </message>
+    <message>
+        <source>TN</source>
+        <translation>真负</translation>
+    </message>
+    <message>
+        <source>FP</source>
+        <translation>假正</translation>
+    </message>
+    <message>
+        <source>FN</source>
+        <translation>假负</translation>
+    </message>
+    <message>
+        <source>TP</source>
+        <translation>真正</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::ConnectionDialog</name>
@@ -662,6 +815,335 @@
         <source>Could not read the progress history: %1</source>
         <translation>无法读取进度历史：%1</translation>
     </message>
+    <message>
+        <source>Loop &amp;notifications</source>
+        <translation>循环通知(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Tell me when a training run finishes or fails, the backend stops answering or missed annotations are recovered</source>
+        <translation>在训练完成或失败、后端停止响应、或找回遗漏的标注时通知我</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ModelPage</name>
+    <message>
+        <source>Evaluation</source>
+        <translation>评估</translation>
+    </message>
+    <message>
+        <source>Schedule</source>
+        <translation>计划</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>Training failed: %1</source>
+        <translation>训练失败：%1</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Train now</source>
+        <translation>立即训练</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the run in progress; the active version keeps serving</source>
+        <translation>停止正在进行的训练；当前版本继续提供服务</translation>
+    </message>
+    <message>
+        <source>Versions</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Activate</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Serve the selected version to Label Studio</source>
+        <translation>让所选版本为 Label Studio 提供预测</translation>
+    </message>
+    <message>
+        <source>Roll back</source>
+        <translation>回滚</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Save the metrics of every version as a CSV file</source>
+        <translation>将每个版本的指标保存为 CSV 文件</translation>
+    </message>
+    <message>
+        <source>Rows: true class; columns: predicted class. Shading: share of the row.</source>
+        <translation>行：真实类别；列：预测类别。底色深浅：占该行的比例。</translation>
+    </message>
+    <message>
+        <source>Confusion matrix (rows: true, columns: predicted)</source>
+        <translation>混淆矩阵（行：真实，列：预测）</translation>
+    </message>
+    <message>
+        <source>Per class</source>
+        <translation>各类别</translation>
+    </message>
+    <message>
+        <source>Model of “%1”</source>
+        <translation>“%1”的模型</translation>
+    </message>
+    <message>
+        <source>project %1</source>
+        <translation>项目 %1</translation>
+    </message>
+    <message>
+        <source>Select a project on the Projects tab</source>
+        <translation>请在“项目”标签页中选择一个项目</translation>
+    </message>
+    <message>
+        <source>No project selected</source>
+        <translation>未选择项目</translation>
+    </message>
+    <message>
+        <source>Select a project first.</source>
+        <translation>请先选择一个项目。</translation>
+    </message>
+    <message>
+        <source>Not in the loop</source>
+        <translation>不在循环中</translation>
+    </message>
+    <message>
+        <source>The loop does not serve this project yet: start the backend and choose “Connect to this project” on the ML backend tab.</source>
+        <translation>循环尚未服务此项目：请在“机器学习后端”标签页中启动后端并选择“连接到此项目”。</translation>
+    </message>
+    <message>
+        <source>Training (%1) — %2 s</source>
+        <translation>训练中（%1）— %2 秒</translation>
+    </message>
+    <message>
+        <source>A training run is in progress; wait for it or cancel it.</source>
+        <translation>正在训练；请等待其完成或取消。</translation>
+    </message>
+    <message>
+        <source>Queued (%1)</source>
+        <translation>排队中（%1）</translation>
+    </message>
+    <message>
+        <source>A run is already queued and starts after the cooldown.</source>
+        <translation>已有一次训练在排队，冷却时间结束后开始。</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Off — trains only when you press “Train now”</source>
+        <translation>已关闭 — 仅在按下“立即训练”时训练</translation>
+    </message>
+    <message>
+        <source>Starting a training run…</source>
+        <translation>正在开始训练…</translation>
+    </message>
+    <message>
+        <source>Train a new version from every annotation now</source>
+        <translation>立即用全部标注训练一个新版本</translation>
+    </message>
+    <message>
+        <source>%1 annotations · %2 usable examples · %3 new since the last training</source>
+        <translation>%1 条标注 · %2 个可用样本 · 上次训练后新增 %3 条</translation>
+    </message>
+    <message>
+        <source>Next scheduled run: %1</source>
+        <translation>下次计划训练：%1</translation>
+    </message>
+    <message>
+        <source>Last run: %1</source>
+        <translation>上次训练：%1</translation>
+    </message>
+    <message>
+        <source>Reconcile: %1</source>
+        <translation>对账：%1</translation>
+    </message>
+    <message>
+        <source>Webhook: %1</source>
+        <translation>Webhook：%1</translation>
+    </message>
+    <message>
+        <source>Prediction refresh: %1</source>
+        <translation>预测刷新：%1</translation>
+    </message>
+    <message>
+        <source>No version yet: the first one trains when enough annotations arrive, or press “Train now”.</source>
+        <translation>还没有版本：标注足够时会自动训练第一个版本，也可以按“立即训练”。</translation>
+    </message>
+    <message>
+        <source>%1: accuracy %2, macro-F1 %3 (%4)</source>
+        <translation>%1：准确率 %2，宏平均 F1 %3（%4）</translation>
+    </message>
+    <message>
+        <source>The selected version is already active</source>
+        <translation>所选版本已是当前版本</translation>
+    </message>
+    <message>
+        <source>Serve %1 again instead of %2</source>
+        <translation>重新使用 %1 代替 %2 提供预测</translation>
+    </message>
+    <message>
+        <source>There is no older version to roll back to</source>
+        <translation>没有可回滚到的更早版本</translation>
+    </message>
+    <message>
+        <source>no version</source>
+        <translation>无版本</translation>
+    </message>
+    <message>
+        <source>v%1 (accuracy unknown)</source>
+        <translation>v%1（准确率未知）</translation>
+    </message>
+    <message>
+        <source>v%1 (accuracy %2)</source>
+        <translation>v%1（准确率 %2）</translation>
+    </message>
+    <message>
+        <source>Training started.</source>
+        <translation>训练已开始。</translation>
+    </message>
+    <message>
+        <source>Training queued: it starts when the current run and the cooldown are over.</source>
+        <translation>训练已排队：当前训练和冷却时间结束后开始。</translation>
+    </message>
+    <message>
+        <source>Cancelling the training run…</source>
+        <translation>正在取消训练…</translation>
+    </message>
+    <message>
+        <source>No training run is in progress.</source>
+        <translation>当前没有正在进行的训练。</translation>
+    </message>
+    <message>
+        <source>Activate version</source>
+        <translation>启用版本</translation>
+    </message>
+    <message>
+        <source>Make %1 the active version in place of %2?
+
+Label Studio gets its predictions from %1 from now on.</source>
+        <translation>将 %1 设为当前版本以取代 %2？
+
+此后 Label Studio 将从 %1 获取预测。</translation>
+    </message>
+    <message>
+        <source>%1 is active.</source>
+        <translation>%1 已启用。</translation>
+    </message>
+    <message>
+        <source>Roll back from %1 to %2?
+
+Label Studio gets its predictions from %2 from now on.</source>
+        <translation>从 %1 回滚到 %2？
+
+此后 Label Studio 将从 %2 获取预测。</translation>
+    </message>
+    <message>
+        <source>Rolled back: %1 is active.</source>
+        <translation>已回滚：当前版本为 %1。</translation>
+    </message>
+    <message>
+        <source>No project selected.</source>
+        <translation>未选择项目。</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Export metrics history</source>
+        <translation>导出指标历史</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Saved %1 versions to %2.</source>
+        <translation>已将 %1 个版本保存到 %2。</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>未保存：%1</translation>
+    </message>
+    <message>
+        <source>Saved at %1; in force now.</source>
+        <translation>已于 %1 保存，立即生效。</translation>
+    </message>
+    <message>
+        <source>stratified %1-fold cross-validation</source>
+        <translation>分层 %1 折交叉验证</translation>
+    </message>
+    <message>
+        <source>stratified %1 % holdout</source>
+        <translation>分层 %1% 留出验证</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::NotificationBanner</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::Notifier</name>
+    <message>
+        <source>LoopDeck</source>
+        <translation>LoopDeck</translation>
+    </message>
+    <message>
+        <source>Project %1</source>
+        <translation>项目 %1</translation>
+    </message>
+    <message>
+        <source>v%1: %2 → %3</source>
+        <translation>v%1：%2 → %3</translation>
+    </message>
+    <message>
+        <source>%1: new model version</source>
+        <translation>%1：新的模型版本</translation>
+    </message>
+    <message>
+        <source>%1: new version not activated</source>
+        <translation>%1：新版本未启用</translation>
+    </message>
+    <message>
+        <source>%1 — worse than the active version by more than the margin; the active one keeps serving.</source>
+        <translation>%1 — 比当前版本差且超出容差；当前版本继续提供服务。</translation>
+    </message>
+    <message>
+        <source>%1: training failed</source>
+        <translation>%1：训练失败</translation>
+    </message>
+    <message>
+        <source>%1: missed annotations recovered</source>
+        <translation>%1：已找回遗漏的标注</translation>
+    </message>
+    <message>
+        <source>The reconcile with Label Studio recovered %1 annotations the backend had missed.</source>
+        <translation>与 Label Studio 对账时找回了后端遗漏的 %1 条标注。</translation>
+    </message>
+    <message>
+        <source>The ML backend is not answering</source>
+        <translation>机器学习后端没有响应</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::ProjectDetailPane</name>
@@ -868,6 +1350,113 @@
         <source>Last refresh</source>
         <translation>上次刷新</translation>
     </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练中</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>The loop does not serve this project; connect the ML backend to it</source>
+        <translation>循环未服务此项目；请将机器学习后端连接到该项目</translation>
+    </message>
+    <message>
+        <source>The model version that answers Label Studio</source>
+        <translation>为 Label Studio 提供预测的模型版本</translation>
+    </message>
+    <message>
+        <source>Accuracy of the active model version</source>
+        <translation>当前模型版本的准确率</translation>
+    </message>
+    <message>
+        <source>What the loop is doing for this project</source>
+        <translation>循环当前为此项目所做的事</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>Loop</source>
+        <translation>循环</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::ScheduleEditor</name>
+    <message>
+        <source>Retrain this project by itself</source>
+        <translation>自动重新训练此项目</translation>
+    </message>
+    <message>
+        <source>Off: only “Train now” trains; the active version keeps serving</source>
+        <translation>关闭时：只有“立即训练”会训练；当前版本继续提供服务</translation>
+    </message>
+    <message>
+        <source>Every</source>
+        <translation>每</translation>
+    </message>
+    <message>
+        <source>new or changed annotations</source>
+        <translation>条新增或修改的标注</translation>
+    </message>
+    <message>
+        <source>minutes (when something changed)</source>
+        <translation>分钟（有变化时）</translation>
+    </message>
+    <message>
+        <source>Daily at</source>
+        <translation>每天</translation>
+    </message>
+    <message>
+        <source>When Label Studio asks (“Start training”)</source>
+        <translation>Label Studio 请求时（“开始训练”）</translation>
+    </message>
+    <message>
+        <source>A new version becomes active unless its accuracy is lower than the active one&apos;s by more than this</source>
+        <translation>除非新版本的准确率比当前版本低出此值以上，否则新版本将被启用</translation>
+    </message>
+    <message>
+        <source>Activation margin:</source>
+        <translation>启用容差：</translation>
+    </message>
+    <message>
+        <source>With fewer annotated tasks, nothing trains by itself</source>
+        <translation>已标注任务少于此数时，不会自动训练</translation>
+    </message>
+    <message>
+        <source>Minimum examples:</source>
+        <translation>最少样本数：</translation>
+    </message>
+    <message>
+        <source>Older versions are deleted; the active one never is</source>
+        <translation>更早的版本会被删除；当前版本永不删除</translation>
+    </message>
+    <message>
+        <source>Versions kept:</source>
+        <translation>保留版本数：</translation>
+    </message>
+    <message>
+        <source>Refresh Label Studio&apos;s predictions after a new version</source>
+        <translation>有新版本后刷新 Label Studio 中的预测</translation>
+    </message>
+    <message>
+        <source>Uncertainty sampling (least certain tasks first)</source>
+        <translation>不确定性采样（最不确定的任务优先）</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::SettingsDialog</name>
@@ -890,6 +1479,101 @@
     <message>
         <source>System language</source>
         <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::VersionsModel</name>
+    <message>
+        <source>Threshold</source>
+        <translation>阈值</translation>
+    </message>
+    <message>
+        <source>Schedule</source>
+        <translation>定时</translation>
+    </message>
+    <message>
+        <source>Daily</source>
+        <translation>每日</translation>
+    </message>
+    <message>
+        <source>Label Studio</source>
+        <translation>Label Studio</translation>
+    </message>
+    <message>
+        <source>Manual</source>
+        <translation>手动</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>No annotation has been compared with this version&apos;s predictions yet</source>
+        <translation>尚无标注与此版本的预测进行比较</translation>
+    </message>
+    <message>
+        <source>%1 of %2 annotations kept this version&apos;s prediction</source>
+        <translation>%2 条标注中有 %1 条保留了此版本的预测</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>当前</translation>
+    </message>
+    <message>
+        <source>What started the training run</source>
+        <translation>触发训练的原因</translation>
+    </message>
+    <message>
+        <source>Annotated tasks the version was trained on</source>
+        <translation>训练此版本所用的已标注任务数</translation>
+    </message>
+    <message>
+        <source>Share of held-out examples classified correctly</source>
+        <translation>留出样本中分类正确的比例</translation>
+    </message>
+    <message>
+        <source>F1 score averaged over the classes, each class counting the same</source>
+        <translation>各类别 F1 的平均值，每个类别权重相同</translation>
+    </message>
+    <message>
+        <source>Share of annotations that kept the label this version predicted</source>
+        <translation>保留了此版本预测标签的标注所占比例</translation>
+    </message>
+    <message>
+        <source>The version that answers Label Studio now</source>
+        <translation>当前为 Label Studio 提供预测的版本</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Trained</source>
+        <translation>训练时间</translation>
+    </message>
+    <message>
+        <source>Trigger</source>
+        <translation>触发方式</translation>
+    </message>
+    <message>
+        <source>Examples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>Macro-F1</source>
+        <translation>宏平均 F1</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>实际采纳</translation>
+    </message>
+    <message>
+        <source>Serving</source>
+        <translation>服务中</translation>
     </message>
 </context>
 <context>

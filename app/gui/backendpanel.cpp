@@ -23,6 +23,7 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -106,6 +107,7 @@ BackendPanel::BackendPanel(DashboardSession *session, AppSettings *settings, loo
     connect(m_server.data(), &backend::BackendServer::errorOccurred, this, &BackendPanel::showError);
     connect(m_server.data(), &backend::BackendServer::requestServed, this, &BackendPanel::onRequestServed);
     connect(m_server.data(), &backend::BackendServer::requestsDropped, this, [this](int n) { m_droppedLog += n; });
+    connect(m_server.data(), &backend::BackendServer::webhookReceived, this, &BackendPanel::onWebhook);
     connect(m_server.data(), &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &modelVersion) {
                 m_setupLabel->setText(tr("%1 — project %2, model version %3")
@@ -307,7 +309,9 @@ QWidget *BackendPanel::buildTrafficBox()
 
 QWidget *BackendPanel::buildLogBox()
 {
-    auto *box = new QGroupBox(tr("Recent requests"), this);
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    split->setChildrenCollapsible(false);
+    auto *box = new QGroupBox(tr("Recent requests"), split);
     auto *layout = new QVBoxLayout(box);
     m_log = new QTreeWidget(box);
     m_log->setObjectName(QStringLiteral("requestLog"));
@@ -325,7 +329,55 @@ QWidget *BackendPanel::buildLogBox()
     m_log->setColumnWidth(TasksCol, fm.horizontalAdvance(QStringLiteral("Tasks")) + 30);
     m_log->header()->setStretchLastSection(true);
     layout->addWidget(m_log);
-    return box;
+
+    auto *hookBox = new QGroupBox(tr("Webhooks from Label Studio"), split);
+    auto *hookLayout = new QVBoxLayout(hookBox);
+    m_webhooks = new QTreeWidget(hookBox);
+    m_webhooks->setObjectName(QStringLiteral("webhookLog"));
+    m_webhooks->setRootIsDecorated(false);
+    m_webhooks->setUniformRowHeights(true);
+    m_webhooks->setAlternatingRowColors(true);
+    m_webhooks->setSelectionMode(QAbstractItemView::NoSelection);
+    m_webhooks->setHeaderLabels({tr("Time"), tr("Action"), tr("Project"), tr("Task")});
+    m_webhooks->setColumnWidth(0, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 24);
+    m_webhooks->setColumnWidth(1, fm.horizontalAdvance(QStringLiteral("ANNOTATION_CREATED")) + 24);
+    m_webhooks->setColumnWidth(2, fm.horizontalAdvance(QStringLiteral("Project")) + 24);
+    m_webhooks->setToolTip(tr("What Label Studio told the loop: new, changed and deleted annotations, “Start training”"));
+    m_webhooks->header()->setStretchLastSection(true);
+    hookLayout->addWidget(m_webhooks);
+    split->addWidget(box);
+    split->addWidget(hookBox);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    return split;
+}
+
+void BackendPanel::onWebhook(const backend::WebhookEvent &event)
+{
+    // The task: "task": {"id": N} for annotation events, "annotation": {"task": N} otherwise.
+    const QJsonObject body = QJsonDocument::fromJson(event.payload).object();
+    QJsonValue task = body.value(QStringLiteral("task")).toObject().value(QStringLiteral("id"));
+    if (!task.isDouble())
+        task = body.value(QStringLiteral("annotation")).toObject().value(QStringLiteral("task"));
+    auto *item = new QTreeWidgetItem;
+    item->setText(0, event.received.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")));
+    item->setText(1, event.action);
+    item->setText(2, event.projectId);
+    item->setText(3, task.isDouble() ? QString::number(qint64(task.toDouble())) : QString());
+    m_webhooks->insertTopLevelItem(0, item);
+    while (m_webhooks->topLevelItemCount() > kMaxLogRows)
+        delete m_webhooks->takeTopLevelItem(m_webhooks->topLevelItemCount() - 1);
+}
+
+int BackendPanel::webhookRowCount() const
+{
+    return m_webhooks->topLevelItemCount();
+}
+
+QString BackendPanel::lastWebhookText() const
+{
+    const QTreeWidgetItem *item = m_webhooks->topLevelItem(0);
+    return item ? QStringLiteral("%1 %2 %3").arg(item->text(1), item->text(2), item->text(3)) : QString();
 }
 
 // --- server ----------------------------------------------------------------------------------

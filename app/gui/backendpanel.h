@@ -4,6 +4,8 @@
 // of recent requests, and connects it to the project selected on the dashboard — registering
 // it in Label Studio (reusing an existing registration for the same URL), showing Label
 // Studio's own view of it (state and error) and asking Label Studio to fetch predictions.
+// Next to the requests, the loop's webhooks from Label Studio as they arrive (time, action,
+// project, task).
 // Created by MainWindow; the GUI tests drive it through the public methods.
 #include "core/backend/backendserver.h"
 #include "core/loop/loopengine.h"
@@ -61,6 +63,9 @@ public:
     std::optional<labelstudio::MlBackend> registration() const { return m_registration; }
     QString predictionsText() const;
     int logRowCount() const;
+    int webhookRowCount() const;
+    // The newest webhook row as "ACTION project task" (empty when none); tests.
+    QString lastWebhookText() const;
     qint64 requestCount() const;
 
 public Q_SLOTS:
@@ -86,6 +91,7 @@ private:
     void showRegistration(const std::optional<labelstudio::MlBackend> &backend, const QString &error);
     void showError(const QString &message);
     void onRequestServed(const backend::RequestRecord &record);
+    void onWebhook(const backend::WebhookEvent &event);
 
     QPointer<DashboardSession> m_session; // owned by the main window; may go first at teardown
     AppSettings *m_settings;
@@ -124,6 +130,7 @@ private:
     QLabel *m_uptimeValue = nullptr;
 
     QTreeWidget *m_log = nullptr;
+    QTreeWidget *m_webhooks = nullptr;
     QTimer *m_tick = nullptr;
 };
 

@@ -5,6 +5,8 @@
 #include "gui/appsettings.h"
 #include "gui/backendpanel.h"
 #include "gui/connectiondialog.h"
+#include "gui/modelpage.h"
+#include "gui/notifier.h"
 #include "gui/progressdelegate.h"
 #include "gui/projectdetailpane.h"
 #include "gui/projectsmodel.h"
@@ -19,6 +21,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -31,6 +35,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QTableView>
 #include <QToolBar>
 #include <QToolButton>
@@ -111,6 +116,22 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(m_session, &DashboardSession::storeProblem, this,
             [this](const QString &message) { statusBar()->showMessage(message, 15000); });
 
+    // The loop columns of the dashboard follow the engine (coalesced: a burst of webhooks
+    // makes one update per project).
+    m_summaryTimer = new QTimer(this);
+    m_summaryTimer->setSingleShot(true);
+    m_summaryTimer->setInterval(150);
+    connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateLoopSummaries);
+    connect(m_engine.get(), &loop::LoopEngine::statusChanged, this, &MainWindow::queueLoopSummary);
+    connect(m_engine.get(), &loop::LoopEngine::versionsChanged, this, &MainWindow::queueLoopSummary);
+    connect(m_engine.get(), &loop::LoopEngine::projectAdded, this, &MainWindow::queueLoopSummary);
+    for (const qint64 id : m_engine->projects())
+        queueLoopSummary(id);
+    m_notifier = new Notifier(m_settings, m_banner, this);
+    m_notifier->watch(m_engine.get(), [this](qint64 id) { return projectTitle(id); });
+    m_notifyAction->setChecked(m_notifier->isEnabled());
+    connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
+
     applySettings();
     reloadProfiles(m_profiles->lastUsed());
     resize(1280, 800);
@@ -118,9 +139,11 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    // The backend tab views the engine's server: it goes first, then the engine (a member).
+    // The backend tab and the model page view the engine: they go first, then the engine (a member).
     delete m_backend;
     m_backend = nullptr;
+    delete m_modelPage;
+    m_modelPage = nullptr;
 }
 
 void MainWindow::buildActions()
@@ -141,6 +164,10 @@ void MainWindow::buildActions()
     m_quitAction->setMenuRole(QAction::QuitRole);
     m_aboutAction = new QAction(tr("&About LoopDeck"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
+    m_notifyAction = new QAction(tr("Loop &notifications"), this);
+    m_notifyAction->setObjectName(QStringLiteral("notificationsAction"));
+    m_notifyAction->setCheckable(true);
+    m_notifyAction->setToolTip(tr("Tell me when a training run finishes or fails, the backend stops answering or missed annotations are recovered"));
 
     connect(m_addAction, &QAction::triggered, this, &MainWindow::addConnection);
     connect(m_editAction, &QAction::triggered, this, &MainWindow::editConnection);
@@ -157,6 +184,7 @@ void MainWindow::buildActions()
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_settingsAction);
+    file->addAction(m_notifyAction);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu *connection = menuBar()->addMenu(tr("&Connection"));
@@ -203,11 +231,15 @@ void MainWindow::buildUi()
     layout->setContentsMargins(8, 6, 8, 4);
     layout->setSpacing(6);
     layout->addWidget(buildStatusStrip());
+    m_banner = new NotificationBanner(central);
+    layout->addWidget(m_banner);
 
     m_tabs = new QTabWidget(central);
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(buildProjectsPage(), QIcon(QStringLiteral(":/icons/projects.svg")), tr("Projects"));
+    m_modelPage = new ModelPage(m_engine.get(), m_tabs);
+    m_tabs->addTab(m_modelPage, QIcon(QStringLiteral(":/icons/model.svg")), tr("Model"));
     m_backend = new BackendPanel(m_session, m_appSettings.get(), m_engine.get(), m_tabs);
     m_tabs->addTab(m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
     layout->addWidget(m_tabs, 1);
@@ -318,6 +350,8 @@ QWidget *MainWindow::buildProjectsPage()
         int width = std::max(fm.horizontalAdvance(text) + 22, fm.horizontalAdvance(QStringLiteral("00,000")) + 16);
         if (c == ProjectsModel::DoneColumn)
             width = std::max(width, fm.horizontalAdvance(QStringLiteral("100%")) * 3 + 12);
+        if (c == ProjectsModel::ActiveVersionColumn)
+            width = std::max(width, fm.horizontalAdvance(QStringLiteral("loopdeck-v00")) + 16);
         if (c == ProjectsModel::RefreshedColumn)
             width = std::max(width, fm.horizontalAdvance(QStringLiteral("00:00 AM")) + 16);
         m_table->setColumnWidth(c, width);
@@ -639,6 +673,8 @@ void MainWindow::showCurrentProject()
         m_detail->clear();
         if (m_backend)
             m_backend->setProject(nullptr);
+        if (m_modelPage)
+            m_modelPage->setProject(0, QString());
         return;
     }
     QList<store::ProgressPoint> history;
@@ -651,6 +687,44 @@ void MainWindow::showCurrentProject()
     m_detail->showProject(*project, history);
     if (m_backend)
         m_backend->setProject(project);
+    if (m_modelPage && m_modelPage->projectId() != project->id)
+        m_modelPage->setProject(project->id, project->title);
+}
+
+// --- loop ------------------------------------------------------------------------------------
+
+QString MainWindow::projectTitle(qint64 projectId) const
+{
+    const int row = m_model ? m_model->rowOf(int(projectId)) : -1;
+    const labelstudio::Project *p = m_model ? m_model->projectAt(row) : nullptr;
+    return p ? p->title : QString();
+}
+
+void MainWindow::queueLoopSummary(qint64 projectId)
+{
+    m_pendingSummaries.insert(projectId);
+    if (!m_summaryTimer->isActive())
+        m_summaryTimer->start();
+}
+
+void MainWindow::updateLoopSummaries()
+{
+    const QSet<qint64> pending = std::exchange(m_pendingSummaries, {});
+    for (const qint64 id : pending) {
+        LoopSummary summary;
+        const backend::LoopReply status = m_engine->status(QString::number(id));
+        if (status.error == backend::LoopReply::Error::None) {
+            const QString state = status.body.value(QStringLiteral("state")).toString();
+            summary.state = state == u"idle" && !status.body.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("off") : state;
+            summary.activeVersion = status.body.value(QStringLiteral("active_version")).toString();
+            for (const QJsonValue &v : m_engine->versionDetails(QString::number(id))) {
+                const QJsonObject o = v.toObject();
+                if (o.value(QStringLiteral("active")).toBool())
+                    summary.accuracy = o.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
+            }
+        }
+        m_model->setLoopSummary(int(id), summary);
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

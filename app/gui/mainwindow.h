@@ -1,7 +1,8 @@
 #pragma once
 // LoopDeck's main window: the connection selector and status at the top, then tabs for the
-// projects dashboard (filterable, sortable table + detail pane for the selected project) and
-// the embedded ML backend. Owns the DashboardSession that polls Label Studio, the saved
+// projects dashboard (filterable, sortable table + detail pane for the selected project), the
+// model page (the loop of the selected project) and the embedded ML backend; a notification
+// banner above the tabs (and the tray, where there is one) reports what the loop did. Owns the DashboardSession that polls Label Studio, the saved
 // connection profiles and the token store. Created by gui::run() and by the GUI tests, which
 // pass their own QSettings and drive it through the public methods below.
 #include "gui/dashboardsession.h"
@@ -9,6 +10,7 @@
 #include "settings/tokenstore.h"
 
 #include <QMainWindow>
+#include <QSet>
 
 #include <memory>
 
@@ -21,6 +23,7 @@ class QSortFilterProxyModel;
 class QSplitter;
 class QTabWidget;
 class QTableView;
+class QTimer;
 
 namespace loopdeck::loop {
 class LoopEngine;
@@ -30,6 +33,9 @@ namespace loopdeck::gui {
 
 class AppSettings;
 class BackendPanel;
+class ModelPage;
+class NotificationBanner;
+class Notifier;
 class ProjectDetailPane;
 class ProjectsModel;
 
@@ -61,6 +67,10 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     ProjectDetailPane *detailPane() const { return m_detail; }
     BackendPanel *backendPanel() const { return m_backend; }
+    ModelPage *modelPage() const { return m_modelPage; }
+    Notifier *notifier() const { return m_notifier; }
+    NotificationBanner *notificationBanner() const { return m_banner; }
+    QAction *notificationsAction() const { return m_notifyAction; }
     QTabWidget *tabs() const { return m_tabs; }
     QComboBox *connectionCombo() const { return m_connections; }
     // The connection state line as shown, e.g. "Disconnected — The server at … cannot be reached."
@@ -97,6 +107,9 @@ private:
     void updateFilterCount();
     void showCurrentProject();
     void setStateIndicator(const QColor &color);
+    void queueLoopSummary(qint64 projectId);
+    void updateLoopSummaries();
+    QString projectTitle(qint64 projectId) const;
 
     std::unique_ptr<QSettings> m_ownSettings;
     QSettings *m_settings;
@@ -118,6 +131,7 @@ private:
     QAction *m_settingsAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_notifyAction = nullptr;
 
     QComboBox *m_connections = nullptr;
     QLabel *m_stateDot = nullptr;
@@ -134,6 +148,11 @@ private:
     QSortFilterProxyModel *m_proxy = nullptr;
     ProjectDetailPane *m_detail = nullptr;
     BackendPanel *m_backend = nullptr;
+    ModelPage *m_modelPage = nullptr;
+    NotificationBanner *m_banner = nullptr;
+    Notifier *m_notifier = nullptr;
+    QTimer *m_summaryTimer = nullptr;
+    QSet<qint64> m_pendingSummaries;
     QLabel *m_refreshStatus = nullptr;
     QLabel *m_intervalStatus = nullptr;
 };

@@ -55,6 +55,28 @@ int ProjectsModel::rowOf(int projectId) const
     return -1;
 }
 
+void ProjectsModel::setLoopSummary(int projectId, const LoopSummary &summary)
+{
+    if (m_loop.value(projectId) == summary && m_loop.contains(projectId))
+        return;
+    m_loop.insert(projectId, summary);
+    if (const int row = rowOf(projectId); row >= 0)
+        Q_EMIT dataChanged(index(row, ActiveVersionColumn), index(row, LoopStateColumn));
+}
+
+QString ProjectsModel::loopStateText(const QString &state)
+{
+    if (state == u"idle")
+        return tr("Idle");
+    if (state == u"training")
+        return tr("Training");
+    if (state == u"queued")
+        return tr("Queued");
+    if (state == u"off")
+        return tr("Off");
+    return QStringLiteral("—");
+}
+
 const labelstudio::Project *ProjectsModel::projectAt(int row) const
 {
     return row >= 0 && row < m_projects.size() ? &m_projects[row] : nullptr;
@@ -117,6 +139,32 @@ QVariant ProjectsModel::data(const QModelIndex &index, int role) const
     case AnnotationsColumn: return number(c.totalAnnotations);
     case SkippedColumn: return number(c.skippedAnnotations);
     case PredictionsColumn: return number(c.totalPredictions);
+    case ActiveVersionColumn: {
+        const QString version = m_loop.value(p.id).activeVersion;
+        if (role == Qt::DisplayRole)
+            return version.isEmpty() ? QStringLiteral("—") : version;
+        if (role == SortRole)
+            return version.mid(version.lastIndexOf(QLatin1Char('v')) + 1).toInt();
+        return {};
+    }
+    case AccuracyColumn: {
+        const double accuracy = m_loop.value(p.id).accuracy;
+        if (role == Qt::DisplayRole)
+            return accuracy < 0 ? QStringLiteral("—") : locale.toString(accuracy, 'f', 3);
+        if (role == SortRole)
+            return accuracy;
+        if (role == Qt::TextAlignmentRole)
+            return QVariant::fromValue(Qt::Alignment(Qt::AlignRight | Qt::AlignVCenter));
+        return {};
+    }
+    case LoopStateColumn: {
+        const QString state = m_loop.value(p.id).state;
+        if (role == Qt::DisplayRole || role == SortRole)
+            return loopStateText(state);
+        if (role == Qt::ToolTipRole && state.isEmpty())
+            return tr("The loop does not serve this project; connect the ML backend to it");
+        return {};
+    }
     case RefreshedColumn:
         if (role == Qt::DisplayRole)
             return m_refreshedAt.isValid() ? locale.toString(m_refreshedAt.toLocalTime().time(), QLocale::ShortFormat)
@@ -145,6 +193,9 @@ QVariant ProjectsModel::headerData(int section, Qt::Orientation orientation, int
         case AnnotationsColumn: return tr("Annotations, all tasks together");
         case SkippedColumn: return tr("Annotations that were skipped");
         case PredictionsColumn: return tr("Predictions stored in Label Studio");
+        case ActiveVersionColumn: return tr("The model version that answers Label Studio");
+        case AccuracyColumn: return tr("Accuracy of the active model version");
+        case LoopStateColumn: return tr("What the loop is doing for this project");
         case RefreshedColumn: return tr("When these counts were fetched");
         default: return {};
         }
@@ -159,6 +210,9 @@ QVariant ProjectsModel::headerData(int section, Qt::Orientation orientation, int
     case AnnotationsColumn: return tr("Annotations");
     case SkippedColumn: return tr("Skipped");
     case PredictionsColumn: return tr("Predictions");
+    case ActiveVersionColumn: return tr("Model");
+    case AccuracyColumn: return tr("Accuracy");
+    case LoopStateColumn: return tr("Loop");
     case RefreshedColumn: return tr("Last refresh");
     default: return {};
     }
