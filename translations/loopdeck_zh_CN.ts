@@ -84,6 +84,73 @@
     </message>
 </context>
 <context>
+    <name>loopdeck::demo::DemoSession</name>
+    <message>
+        <source>Label Studio stopped unexpectedly (exit status %1); its log is in %2.</source>
+        <translation>Label Studio 意外停止(退出状态 %1);日志位于 %2。</translation>
+    </message>
+    <message>
+        <source>Label Studio was not found. Run scripts/quickstart.sh app, which prepares a Python venv with label-studio 1.23.2, or install it (pip install label-studio==1.23.2) and set LOOPDECK_LABEL_STUDIO to the label-studio program.</source>
+        <translation>未找到 Label Studio。请运行 scripts/quickstart.sh app(它会准备一个装有 label-studio 1.23.2 的 Python 虚拟环境),或自行安装(pip install label-studio==1.23.2)并将 LOOPDECK_LABEL_STUDIO 设为 label-studio 程序的路径。</translation>
+    </message>
+    <message>
+        <source>Cannot create a temporary folder for the demo&apos;s Label Studio.</source>
+        <translation>无法为演示用的 Label Studio 创建临时文件夹。</translation>
+    </message>
+    <message>
+        <source>Starting Label Studio on %1 (the first start takes up to a minute)…</source>
+        <translation>正在 %1 上启动 Label Studio(首次启动最多需要一分钟)…</translation>
+    </message>
+    <message>
+        <source>Label Studio did not answer within 3 minutes; its log is in %1.</source>
+        <translation>Label Studio 在 3 分钟内没有响应;日志位于 %1。</translation>
+    </message>
+    <message>
+        <source>Creating a demo project with %1 sample reviews…</source>
+        <translation>正在创建包含 %1 条示例评论的演示项目…</translation>
+    </message>
+    <message>
+        <source>LoopDeck demo: product reviews</source>
+        <translation>LoopDeck 演示:商品评论</translation>
+    </message>
+    <message>
+        <source>Cannot create the demo project: %1</source>
+        <translation>无法创建演示项目:%1</translation>
+    </message>
+    <message>
+        <source>Cannot import the sample reviews: %1</source>
+        <translation>无法导入示例评论:%1</translation>
+    </message>
+    <message>
+        <source>The loop is not running.</source>
+        <translation>闭环未在运行。</translation>
+    </message>
+    <message>
+        <source>Starting the backend and connecting it to the project…</source>
+        <translation>正在启动后端并将其连接到项目…</translation>
+    </message>
+    <message>
+        <source>Cannot start the backend: %1</source>
+        <translation>无法启动后端:%1</translation>
+    </message>
+    <message>
+        <source>Label Studio did not accept the backend: %1</source>
+        <translation>Label Studio 未接受该后端:%1</translation>
+    </message>
+    <message>
+        <source>A simulated annotator labels a review every %1 s; the loop retrains every %2 annotations.</source>
+        <translation>模拟标注员每 %1 秒标注一条评论;每新增 %2 条标注,闭环就重新训练一次。</translation>
+    </message>
+    <message>
+        <source>The simulated annotator is done (%1 reviews); the demo keeps running until you stop it.</source>
+        <translation>模拟标注员已完成(%1 条评论);演示会一直运行,直到你停止它。</translation>
+    </message>
+    <message>
+        <source>The demo stopped; its Label Studio and data are gone.</source>
+        <translation>演示已停止;其 Label Studio 和数据均已删除。</translation>
+    </message>
+</context>
+<context>
     <name>loopdeck::gui::AccuracyChart</name>
     <message>
         <source>Training examples</source>
@@ -826,6 +893,46 @@
     <message>
         <source>Model</source>
         <translation>模型</translation>
+    </message>
+    <message>
+        <source>Try the &amp;demo</source>
+        <translation>试用演示(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Start a local Label Studio with a sample project and watch the loop train</source>
+        <translation>启动一个带示例项目的本地 Label Studio,观看闭环训练</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Welcome to LoopDeck&lt;/h3&gt;</source>
+        <translation>&lt;h3&gt;欢迎使用 LoopDeck&lt;/h3&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;ol&gt;&lt;li&gt;&lt;b&gt;Connect&lt;/b&gt; to your Label Studio: &lt;i&gt;Add connection…&lt;/i&gt; with its URL and a token from &lt;i&gt;Account &amp;amp; Settings&lt;/i&gt; (a Personal Access Token is best).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Start the backend&lt;/b&gt; on the &lt;i&gt;ML backend&lt;/i&gt; tab and press &lt;i&gt;Connect to this project&lt;/i&gt;; start Label Studio with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false so it may call it.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Label.&lt;/b&gt; Every 50 new annotations a new version trains by itself; the &lt;i&gt;Model&lt;/i&gt; tab shows its accuracy, and Label Studio shows its predictions.&lt;/li&gt;&lt;/ol&gt;&lt;p&gt;No Label Studio at hand? The demo starts one on this computer with sample reviews and a simulated annotator, and the first version trains within about a minute.&lt;/p&gt;</source>
+        <translation>&lt;ol&gt;&lt;li&gt;&lt;b&gt;连接&lt;/b&gt;到你的 Label Studio:&lt;i&gt;添加连接…&lt;/i&gt;,填写其 URL 以及在 &lt;i&gt;Account &amp;amp; Settings&lt;/i&gt; 中获取的令牌(最好使用个人访问令牌)。&lt;/li&gt;&lt;li&gt;在 &lt;i&gt;机器学习后端&lt;/i&gt; 标签页中&lt;b&gt;启动后端&lt;/b&gt;,并点击&lt;i&gt;连接到此项目&lt;/i&gt;;启动 Label Studio 时请设置 ML_BLOCK_LOCAL_IP=false 和 SSRF_PROTECTION_ENABLED=false,使其可以调用本机后端。&lt;/li&gt;&lt;li&gt;&lt;b&gt;标注。&lt;/b&gt;每新增 50 条标注,就会自动训练一个新版本;&lt;i&gt;模型&lt;/i&gt;标签页显示其准确率,Label Studio 会显示它的预测。&lt;/li&gt;&lt;/ol&gt;&lt;p&gt;手边没有 Label Studio?演示会在本机启动一个,带有示例评论和模拟标注员,大约一分钟内就会训练出第一个版本。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Add connection…</source>
+        <translation>添加连接…</translation>
+    </message>
+    <message>
+        <source>Try the demo</source>
+        <translation>试用演示</translation>
+    </message>
+    <message>
+        <source>Stop the &amp;demo</source>
+        <translation>停止演示(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Demo: %1</source>
+        <translation>演示:%1</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:#c62828&quot;&gt;The demo could not start: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&quot;color:#c62828&quot;&gt;演示无法启动:%1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>The demo stopped; its Label Studio and data are gone.</source>
+        <translation>演示已停止;其 Label Studio 和数据均已删除。</translation>
     </message>
 </context>
 <context>

@@ -31,7 +31,8 @@ int printUsage(QTextStream &out)
         << "       loopdeck --help | --version\n\n";
     if (LOOPDECK_HAS_GUI)
         out << "Without a command LoopDeck opens its window (Qt's standard options such as\n"
-               "-platform and -style apply; LOOPDECK_LANG=zh_CN or en overrides the language).\n";
+               "-platform and -style apply; LOOPDECK_LANG=zh_CN or en overrides the language);\n"
+               "with --demo the window starts the demo (see `loopdeck demo --help`).\n";
     else
         out << "This is a headless build: it has no window, and without a command it prints this help.\n";
     out << "\nCommands:\n";

@@ -37,6 +37,8 @@ int run(int argc, char *argv[])
 
     MainWindow window;
     window.show();
+    if (QCoreApplication::arguments().contains(QStringLiteral("--demo")))
+        window.startDemo();
     return app.exec();
 }
 

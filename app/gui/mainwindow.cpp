@@ -1,5 +1,7 @@
 #include "gui/mainwindow.h"
 
+#include "core/demo/demosession.h"
+
 #include "core/loop/loopengine.h"
 
 #include "gui/appsettings.h"
@@ -29,6 +31,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPainter>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSortFilterProxyModel>
@@ -139,6 +142,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
+    delete m_demo; // stops the demo's Label Studio before the engine goes
+    m_demo = nullptr;
     // The backend tab and the model page view the engine: they go first, then the engine (a member).
     delete m_backend;
     m_backend = nullptr;
@@ -193,6 +198,10 @@ void MainWindow::buildActions()
     connection->addAction(m_removeAction);
     connection->addSeparator();
     connection->addAction(m_refreshAction);
+    connection->addSeparator();
+    m_demoAction = connection->addAction(tr("Try the &demo"));
+    m_demoAction->setToolTip(tr("Start a local Label Studio with a sample project and watch the loop train"));
+    connect(m_demoAction, &QAction::triggered, this, [this] { m_demo ? stopDemo() : startDemo(); });
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(m_aboutAction);
 }
@@ -357,6 +366,7 @@ QWidget *MainWindow::buildProjectsPage()
         m_table->setColumnWidth(c, width);
     }
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentProject);
+    leftLayout->addWidget(buildFirstRunPanel(left));
     leftLayout->addWidget(m_table, 1);
 
     m_detail = new ProjectDetailPane(this);
@@ -389,6 +399,113 @@ void MainWindow::applySettings()
 
 // --- connections -----------------------------------------------------------------------------
 
+QWidget *MainWindow::buildFirstRunPanel(QWidget *parent)
+{
+    m_firstRun = new QFrame(parent);
+    m_firstRun->setObjectName(QStringLiteral("firstRunPanel"));
+    auto *frame = static_cast<QFrame *>(m_firstRun);
+    frame->setFrameShape(QFrame::StyledPanel);
+    auto *layout = new QVBoxLayout(m_firstRun);
+    layout->setContentsMargins(16, 12, 16, 12);
+    auto *title = new QLabel(tr("<h3>Welcome to LoopDeck</h3>"), m_firstRun);
+    auto *steps = new QLabel(
+        tr("<ol>"
+           "<li><b>Connect</b> to your Label Studio: <i>Add connection…</i> with its URL and a token from "
+           "<i>Account &amp; Settings</i> (a Personal Access Token is best).</li>"
+           "<li><b>Start the backend</b> on the <i>ML backend</i> tab and press <i>Connect to this project</i>; "
+           "start Label Studio with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false so it may call it.</li>"
+           "<li><b>Label.</b> Every 50 new annotations a new version trains by itself; the <i>Model</i> tab shows "
+           "its accuracy, and Label Studio shows its predictions.</li>"
+           "</ol>"
+           "<p>No Label Studio at hand? The demo starts one on this computer with sample reviews and a "
+           "simulated annotator, and the first version trains within about a minute.</p>"),
+        m_firstRun);
+    steps->setWordWrap(true);
+    steps->setTextFormat(Qt::RichText);
+    m_firstRunMessage = new QLabel(m_firstRun);
+    m_firstRunMessage->setObjectName(QStringLiteral("firstRunMessage"));
+    m_firstRunMessage->setWordWrap(true);
+    m_firstRunMessage->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *buttons = new QHBoxLayout;
+    auto *add = new QPushButton(QIcon(QStringLiteral(":/icons/add.svg")), tr("Add connection…"), m_firstRun);
+    add->setObjectName(QStringLiteral("firstRunAddButton"));
+    auto *demoButton = new QPushButton(tr("Try the demo"), m_firstRun);
+    demoButton->setObjectName(QStringLiteral("tryDemoButton"));
+    connect(add, &QPushButton::clicked, this, &MainWindow::addConnection);
+    connect(demoButton, &QPushButton::clicked, this, &MainWindow::startDemo);
+    buttons->addWidget(add);
+    buttons->addWidget(demoButton);
+    buttons->addStretch(1);
+    layout->addWidget(title);
+    layout->addWidget(steps);
+    layout->addWidget(m_firstRunMessage);
+    layout->addLayout(buttons);
+    return m_firstRun;
+}
+
+void MainWindow::updateFirstRun()
+{
+    if (!m_firstRun)
+        return;
+    // Shown while there is no saved connection and no demo running, or when the demo failed.
+    const bool noConnection = m_profiles->all().isEmpty();
+    const bool demoRunning = m_demo && m_demo->stage() != demo::DemoSession::Stage::Failed;
+    m_firstRun->setVisible(noConnection && !demoRunning);
+}
+
+QString MainWindow::firstRunMessage() const
+{
+    return m_firstRunMessage ? m_firstRunMessage->text() : QString();
+}
+
+void MainWindow::startDemo()
+{
+    if (m_demo)
+        return;
+    m_demo = new demo::DemoSession(m_engine.get(), this);
+    m_demoProject = 0;
+    m_firstRunMessage->clear();
+    m_demoAction->setText(tr("Stop the &demo"));
+    connect(m_demo, &demo::DemoSession::stageChanged, this, [this](demo::DemoSession::Stage, const QString &message) {
+        statusBar()->showMessage(tr("Demo: %1").arg(message));
+    });
+    connect(m_demo, &demo::DemoSession::labelStudioReady, this, [this](const QUrl &url, const QString &token, int project) {
+        // A session-only connection: nothing is saved, the token never reaches the keychain.
+        m_demoProject = project;
+        m_notConfiguredReason.clear();
+        m_tokenSource = settings::TokenStore::Source::Session;
+        m_session->setServer(url, token);
+        m_session->setRefreshInterval(5); // the demo moves fast; Settings' interval is back after it
+        updateStatus();
+        updateFirstRun();
+    });
+    connect(m_demo, &demo::DemoSession::failed, this, [this](const QString &message) {
+        m_firstRunMessage->setText(tr("<span style=\"color:#c62828\">The demo could not start: %1</span>").arg(message.toHtmlEscaped()));
+        statusBar()->showMessage(tr("Demo: %1").arg(message));
+        m_demo->deleteLater();
+        m_demo = nullptr;
+        m_demoAction->setText(tr("Try the &demo"));
+        m_firstRun->setVisible(true);
+    });
+    updateFirstRun();
+    m_demo->start();
+}
+
+void MainWindow::stopDemo()
+{
+    if (!m_demo)
+        return;
+    m_demo->stop();
+    m_demo->deleteLater();
+    m_demo = nullptr;
+    m_demoProject = 0;
+    m_demoAction->setText(tr("Try the &demo"));
+    statusBar()->showMessage(tr("The demo stopped; its Label Studio and data are gone."), 10000);
+    applySettings();
+    reloadProfiles(m_profiles->lastUsed());
+    updateFirstRun();
+}
+
 bool MainWindow::fillProfiles(const QString &select)
 {
     const QList<settings::ConnectionProfile> all = m_profiles->all();
@@ -414,6 +531,9 @@ bool MainWindow::fillProfiles(const QString &select)
 void MainWindow::reloadProfiles(const QString &select)
 {
     fillProfiles(select);
+    updateFirstRun();
+    if (m_demo)
+        return; // the demo's session-only connection stays until the demo stops
     connectProfile(m_connections->currentText());
 }
 
@@ -629,6 +749,10 @@ void MainWindow::updateProjects(const QList<labelstudio::Project> &projects, con
 {
     m_model->setProjects(projects, at);
     updateFilterCount();
+    if (m_demoProject > 0 && selectProject(m_demoProject)) {
+        m_demoProject = -m_demoProject; // selected once; the user may pick another afterwards
+        return;
+    }
     if (m_table->selectionModel()->currentIndex().isValid())
         showCurrentProject();
     else if (m_proxy->rowCount() > 0)
@@ -729,6 +853,7 @@ void MainWindow::updateLoopSummaries()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    stopDemo();
     if (m_backend)
         m_backend->shutdown();
     event->accept();

@@ -28,6 +28,9 @@ class QTimer;
 namespace loopdeck::loop {
 class LoopEngine;
 }
+namespace loopdeck::demo {
+class DemoSession;
+}
 
 namespace loopdeck::gui {
 
@@ -78,7 +81,14 @@ public:
     QString tokenStatusText() const;
     settings::TokenStore::Source tokenSource() const { return m_tokenSource; }
 
+    // The demo (a local Label Studio with a sample project and a simulated annotator).
+    demo::DemoSession *demoSession() const { return m_demo; }
+    QWidget *firstRunPanel() const { return m_firstRun; }
+    QString firstRunMessage() const;
+
 public Q_SLOTS:
+    void startDemo();
+    void stopDemo();
     void addConnection();
     void editConnection();
     void removeConnection();
@@ -97,6 +107,8 @@ private:
     void buildUi();
     QWidget *buildStatusStrip();
     QWidget *buildProjectsPage();
+    QWidget *buildFirstRunPanel(QWidget *parent);
+    void updateFirstRun();
     bool fillProfiles(const QString &select); // without connecting
     void reloadProfiles(const QString &select);
     void connectProfile(const QString &name);
@@ -148,6 +160,11 @@ private:
     QSortFilterProxyModel *m_proxy = nullptr;
     ProjectDetailPane *m_detail = nullptr;
     BackendPanel *m_backend = nullptr;
+    QWidget *m_firstRun = nullptr;
+    QLabel *m_firstRunMessage = nullptr;
+    QAction *m_demoAction = nullptr;
+    demo::DemoSession *m_demo = nullptr;
+    int m_demoProject = 0;
     ModelPage *m_modelPage = nullptr;
     NotificationBanner *m_banner = nullptr;
     Notifier *m_notifier = nullptr;
