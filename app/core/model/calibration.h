@@ -5,7 +5,7 @@
 //   Platt scaling (binary / one-vs-rest): p = 1 / (1 + exp(-(a d + b))), fitted by Newton's
 //   method on the log-loss with Platt's smoothed targets (Lin, Lin & Weng 2007).
 //   Temperature scaling (single-label, several classes): p = softmax(a d), a fitted by a
-//   golden-section search on the log-loss (convex in a).
+//   golden-section search on the log-loss (convex in a) against targets smoothed like Platt's.
 // Pure functions, thread-safe.
 #include <cstddef>
 #include <vector>

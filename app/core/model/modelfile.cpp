@@ -18,13 +18,13 @@ void setError(QString *error, const QString &message)
 
 } // namespace
 
-QByteArray ModelFile::encode(const QByteArray &payload)
+QByteArray ModelFile::encode(const QByteArray &payload, quint32 version)
 {
     QByteArray out;
     out.reserve(kHeaderSize + payload.size() + kChecksumSize);
     out.append(kMagic, 8);
     char buf[8];
-    qToBigEndian<quint32>(kFormatVersion, buf);
+    qToBigEndian<quint32>(version, buf);
     out.append(buf, 4);
     qToBigEndian<quint64>(static_cast<quint64>(payload.size()), buf);
     out.append(buf, 8);
@@ -80,14 +80,14 @@ std::optional<QByteArray> ModelFile::decode(const QByteArray &file, QString *err
     return file.mid(kHeaderSize, signedLength);
 }
 
-bool ModelFile::write(const QString &path, const QByteArray &payload, QString *error)
+bool ModelFile::write(const QString &path, const QByteArray &payload, QString *error, quint32 version)
 {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) {
         setError(error, QStringLiteral("Cannot write the model file %1: %2").arg(path, f.errorString()));
         return false;
     }
-    const QByteArray bytes = encode(payload);
+    const QByteArray bytes = encode(payload, version);
     if (f.write(bytes) != bytes.size() || !f.commit()) {
         setError(error, QStringLiteral("Cannot write the model file %1: %2").arg(path, f.errorString()));
         f.cancelWriting();

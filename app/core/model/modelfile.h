@@ -20,13 +20,14 @@ public:
     static constexpr qint64 kMaxFileSize = qint64(1) << 31; // refuse absurd files early
 
     // Wraps a payload into the on-disk form.
-    static QByteArray encode(const QByteArray &payload);
+    static QByteArray encode(const QByteArray &payload, quint32 version = kFormatVersion);
     // Checks magic, version, length and checksum; returns the payload or std::nullopt with a
     // sentence in *error (without the file name). *version gets the file's format version.
     static std::optional<QByteArray> decode(const QByteArray &file, QString *error, quint32 *version = nullptr);
 
     // Atomic write (temporary file + rename).
-    static bool write(const QString &path, const QByteArray &payload, QString *error);
+    static bool write(const QString &path, const QByteArray &payload, QString *error,
+                      quint32 version = kFormatVersion);
     // Reads and decodes; *error names the file.
     static std::optional<QByteArray> read(const QString &path, QString *error, quint32 *version = nullptr);
 };

@@ -216,12 +216,17 @@ public:
     ProgressMeter(const TrainProgress &callback, int total) : m_callback(callback), m_total(std::max(total, 1)) {}
     void step()
     {
-        const int done = ++m_done;
-        if (!m_callback || m_cancel.load())
-            return;
         std::lock_guard lock(m_mutex);
-        if (!m_callback(std::min(1.0, static_cast<double>(done) / m_total)))
+        ++m_done;
+        if (m_callback && !m_cancel.load() && !m_callback(std::min(0.99, static_cast<double>(m_done) / m_total)))
             m_cancel.store(true);
+    }
+    bool finish()
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_callback && !m_cancel.load() && !m_callback(1.0))
+            m_cancel.store(true);
+        return !m_cancel.load();
     }
     bool start()
     {
@@ -235,7 +240,7 @@ public:
 private:
     const TrainProgress &m_callback;
     const int m_total;
-    std::atomic<int> m_done{0};
+    int m_done = 0;
     std::atomic<bool> m_cancel{false};
     std::mutex m_mutex;
 };
@@ -578,6 +583,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
 
     if (debug)
         qInfo("final %lld ms", phase.restart());
+    if (!meter.finish())
+        return cancelled();
     impl->options.c = c;
     impl->options.weighting = chosen.weighting;
     impl->options.folds = crossValidate ? folds : options.folds;
@@ -749,6 +756,33 @@ qsizetype TextClassifier::featureCount() const
 QByteArray TextClassifier::payload() const
 {
     Writer w;
+    if (d->calibration == Calibration::Legacy) {
+        // A loaded format-1 model is written back as format 1, unchanged.
+        w.raw(kPayloadKindV1, 4);
+        w.u8(d->options.multiLabel ? 1 : 0);
+        w.f64(d->options.threshold);
+        w.f64(d->options.c);
+        w.u32(static_cast<quint32>(d->options.hashBits));
+        w.u32(d->tfidf.documentCount());
+        w.u32(static_cast<quint32>(d->classes.size()));
+        for (const QString &c : d->classes)
+            w.bytes(c.toUtf8());
+        w.u32(static_cast<quint32>(d->columns));
+        const auto &buckets = d->tfidf.buckets();
+        w.u32(static_cast<quint32>(buckets.size()));
+        std::uint32_t previous = 0;
+        for (std::uint32_t b : buckets) {
+            w.varint(b - previous);
+            previous = b;
+        }
+        for (std::uint32_t df : d->tfidf.documentFrequency())
+            w.varint(df);
+        for (float b : d->bias)
+            w.f32(b);
+        for (float x : d->weights)
+            w.f32(x);
+        return w.take();
+    }
     w.raw(kPayloadKindV2, 4);
     w.u8(d->options.multiLabel ? 1 : 0);
     w.f64(d->options.threshold);
@@ -923,7 +957,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
 
 QByteArray TextClassifier::toBytes() const
 {
-    return ModelFile::encode(payload());
+    return ModelFile::encode(payload(), static_cast<quint32>(d->selection.formatVersion));
 }
 
 std::shared_ptr<const TextClassifier> TextClassifier::fromBytes(const QByteArray &bytes, QString *error)
@@ -943,7 +977,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromBytes(const QByteArray
 
 bool TextClassifier::save(const QString &path, QString *error) const
 {
-    return ModelFile::write(path, payload(), error);
+    return ModelFile::write(path, payload(), error, static_cast<quint32>(d->selection.formatVersion));
 }
 
 std::shared_ptr<const TextClassifier> TextClassifier::load(const QString &path, QString *error)
