@@ -40,15 +40,17 @@ const char *kUsage =
     "Usage:\n"
     "  loopdeck model train --input FILE.jsonl --out MODEL [--text-field text] [--label-field label]\n"
     "                       [--eval holdout|kfold|none] [--multi-label] [--c auto] [--hash-bits 20]\n"
-    "                       [--weighting auto|plain|nb] [--no-char-grams] [--cv-folds 3]\n"
-    "                       [--unlabeled FILE.jsonl] [--threshold 0.5] [--folds 5] [--seed 42]\n"
+    "                       [--weighting auto|plain|nb|mixed] [--no-char-grams] [--cv-folds 3]\n"
+    "                       [--unlabeled FILE.jsonl [--no-self-training]] [--threshold 0.5]\n"
+    "                       [--folds 5] [--seed 42]\n"
     "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl] [--stats]\n"
     "                         [--all-scores]\n"
     "\n"
     "train reads one JSON object per line with a text field and a label field (a string, or an\n"
     "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
     "C and the feature weighting are chosen by internal cross-validation unless given; the texts\n"
-    "of --unlabeled (its text field; labels are ignored) count for the document frequencies.\n"
+    "of --unlabeled (its text field; labels are ignored) count for the document frequencies and,\n"
+    "with fewer than 1000 single-label examples, for self-training.\n"
     "predict reads JSON lines (stdin unless --input) and writes one {\"label\", \"score\"} line per\n"
     "input line, in order (--all-scores adds every class's probability); a bad line gets an\n"
     "{\"error\"} line and the exit status is 1.\n";
@@ -162,12 +164,13 @@ int runTrain(const QStringList &args)
     const QCommandLineOption noChars(u"no-char-grams"_qs, u"Word n-grams only."_qs);
     const QCommandLineOption cvFolds(u"cv-folds"_qs, u"Internal cross-validation folds."_qs, u"k"_qs, u"3"_qs);
     const QCommandLineOption unlabeledOpt(u"unlabeled"_qs, u"JSON lines of unlabelled texts."_qs, u"file"_qs);
+    const QCommandLineOption noSelfTraining(u"no-self-training"_qs, u"Use --unlabeled for document frequencies only."_qs);
     const QCommandLineOption bits(u"hash-bits"_qs, u"Feature space is 2^bits buckets."_qs, u"bits"_qs, u"20"_qs);
     const QCommandLineOption threshold(u"threshold"_qs, u"Multi-label decision threshold."_qs, u"p"_qs, u"0.5"_qs);
     const QCommandLineOption folds(u"folds"_qs, u"Folds for --eval kfold."_qs, u"k"_qs, u"5"_qs);
     const QCommandLineOption seed(u"seed"_qs, u"Seed of the evaluation split."_qs, u"n"_qs, u"42"_qs);
     parser.addOptions({input, out, textField, labelField, evalMode, multi, cOpt, bits, threshold, folds, seed,
-                       weighting, noChars, cvFolds, unlabeledOpt});
+                       weighting, noChars, cvFolds, unlabeledOpt, noSelfTraining});
     QString error;
     if (!parseArgs(parser, args, &error))
         return fail(kExitUsage, error);
@@ -184,13 +187,16 @@ int runTrain(const QStringList &args)
     options.c = parser.value(cOpt) == u"auto" ? 0.0 : parser.value(cOpt).toDouble(&okC);
     options.folds = parser.value(cvFolds).toInt(&okCv);
     options.charGrams = !parser.isSet(noChars);
+    options.selfTraining = !parser.isSet(noSelfTraining);
     const QString w = parser.value(weighting);
     if (w == u"plain")
         options.weighting = loopdeck::model::FeatureWeighting::Plain;
     else if (w == u"nb")
         options.weighting = loopdeck::model::FeatureWeighting::NaiveBayes;
+    else if (w == u"mixed")
+        options.weighting = loopdeck::model::FeatureWeighting::Mixed;
     else if (w != u"auto")
-        return fail(kExitUsage, QStringLiteral("--weighting must be auto, plain or nb, not '%1'").arg(w));
+        return fail(kExitUsage, QStringLiteral("--weighting must be auto, plain, nb or mixed, not '%1'").arg(w));
     if (!okC || !(options.c > 0.0 || parser.value(cOpt) == u"auto"))
         return fail(kExitUsage, u"--c takes a positive number or auto"_qs);
     options.hashBits = parser.value(bits).toInt(&okBits);
@@ -290,7 +296,9 @@ int runTrain(const QStringList &args)
     const loopdeck::model::ModelSelection sel = model->selection();
     result["selection"] = {
         {"c", sel.c},
-        {"weighting", sel.weighting == loopdeck::model::FeatureWeighting::NaiveBayes ? "nb" : "plain"},
+        {"weighting", sel.weighting == loopdeck::model::FeatureWeighting::NaiveBayes ? "nb"
+                      : sel.weighting == loopdeck::model::FeatureWeighting::Mixed    ? "mixed"
+                                                                                     : "plain"},
         {"char_grams", options.charGrams},
         {"cv_folds", sel.folds},
         {"cv_accuracy", sel.cvAccuracy >= 0 ? json(sel.cvAccuracy) : json(nullptr)},

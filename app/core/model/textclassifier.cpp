@@ -7,7 +7,6 @@
 #include "core/model/modelfile.h"
 
 #include <QtConcurrent/QtConcurrentMap>
-#include <QElapsedTimer>
 #include <QtEndian>
 
 #include <algorithm>
@@ -48,10 +47,14 @@ namespace {
 constexpr char kPayloadKindV1[5] = "TXTC";
 constexpr char kPayloadKindV2[5] = "TXC2";
 // Candidate C values for the cross-validation, ascending (each solve warm-starts the next).
-constexpr double kCGrid[] = {0.25, 0.6, 1.5};
+constexpr double kCGrid[] = {0.25, 0.6, 1.5, 4.0};
 constexpr double kDefaultC = 0.6; // when there is too little data for cross-validation
 constexpr double kCvEps = 0.2;    // solver tolerance inside the cross-validation (final: 0.1)
-constexpr std::size_t kCvNnzBudget = 3'000'000; // cross-validate on a sample above this
+constexpr std::size_t kCvNnzBudget = 4'000'000; // cross-validate on a sample above this
+constexpr std::size_t kSelfTrainingMaxLabels = 1000; // self-train only with fewer labels
+constexpr int kSelfTrainingRounds = 2;
+constexpr std::size_t kPlattBiasMinExamples = 1000; // below: Platt scale without the bias
+constexpr int kSelfTrainingFactor = 4; // pseudo-labels per label added in each round
 constexpr std::uint64_t kSolverSeed = 0x4c6f6f704465636bull; // "LoopDeck"
 constexpr quint32 kFoldSeed = 20240601;
 
@@ -362,7 +365,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     else
         cs = {options.c};
     std::vector<FeatureWeighting> weightings;
-    if (options.weighting == FeatureWeighting::Auto)
+    if (options.weighting == FeatureWeighting::Auto || options.weighting == FeatureWeighting::Mixed)
         weightings = {FeatureWeighting::Plain, FeatureWeighting::NaiveBayes};
     else
         weightings = {options.weighting};
@@ -373,9 +376,6 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     if (!meter.start())
         return cancelled();
 
-    QElapsedTimer phase;
-    phase.start();
-    const bool debug = qEnvironmentVariableIsSet("LOOPDECK_TRAIN_DEBUG");
     // Tokenise and count in parallel; blockingMapped keeps the input order.
     const FeatureHasher hasher = impl->hasher;
     const std::vector<TermCounts> counts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
@@ -387,21 +387,27 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     meter.step();
     if (meter.cancelled())
         return cancelled();
-    if (debug)
-        qInfo("count %lld ms", phase.restart());
     const std::uint32_t minDf = counts.size() + unlabeledCounts.size() >= 1000 ? 2 : 1;
     impl->tfidf = TfidfModel::fit(counts, unlabeledCounts, hasher.rangeBits(), minDf);
     impl->tfidf.setBlockBits(hasher.hashBits());
-    unlabeledCounts.clear();
     const std::size_t featureCount = impl->tfidf.size();
-    const CsrMatrix x = toCsr(impl->tfidf.transformAll(counts, hasher.rangeBits()), featureCount);
+    // Self-training (single-label, few labels): the unlabelled rows follow the labelled ones.
+    const bool selfTrain = options.selfTraining && !options.multiLabel && !unlabeledCounts.empty()
+        && n < kSelfTrainingMaxLabels;
+    std::vector<SparseRow> allRowsTfidf = impl->tfidf.transformAll(counts, hasher.rangeBits());
+    if (selfTrain) {
+        std::vector<SparseRow> more = impl->tfidf.transformAll(unlabeledCounts, hasher.rangeBits());
+        allRowsTfidf.insert(allRowsTfidf.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    unlabeledCounts.clear();
+    const CsrMatrix x = toCsr(allRowsTfidf, featureCount);
+    allRowsTfidf.clear();
+    const std::size_t totalRows = x.rows();
     meter.step();
-    if (debug)
-        qInfo("tfidf %lld ms, nnz %zu", phase.restart(), x.value.size());
 
     // Targets of each column: a single column learns "second class vs first"; otherwise one
     // class vs the rest.
-    std::vector<std::vector<char>> targets(static_cast<std::size_t>(k), std::vector<char>(n, 0));
+    std::vector<std::vector<char>> targets(static_cast<std::size_t>(k), std::vector<char>(totalRows, 0));
     for (int c = 0; c < k; ++c) {
         const QString &cls = classes[oneColumn ? 1 : c];
         for (std::size_t i = 0; i < n; ++i)
@@ -413,6 +419,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         chosen.cIndex = 0;
     else
         chosen.cIndex = static_cast<std::size_t>(std::find(cs.begin(), cs.end(), kDefaultC) - cs.begin());
+    if (options.weighting != FeatureWeighting::Auto)
+        chosen.weighting = options.weighting;
     double cvAccuracy = -1.0;
     std::vector<double> chosenOof;
     // The cross-validation runs on all examples, or on a stratified sample of them when the
@@ -489,18 +497,32 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         Oof oof = crossValidateOn(cvIndex, weightings, cs);
         if (meter.cancelled())
             return cancelled();
-        for (std::size_t w = 0; w < weightings.size(); ++w) {
+        // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
+        // each weighting at each C, then the plain+NB average at each C.
+        const bool mixable = weightings.size() == 2;
+        if (mixable) {
+            oof.emplace_back(cs.size());
+            for (std::size_t ci = 0; ci < cs.size(); ++ci) {
+                oof[2][ci].resize(oof[0][ci].size());
+                for (std::size_t j = 0; j < oof[0][ci].size(); ++j)
+                    oof[2][ci][j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
+            }
+        }
+        std::vector<FeatureWeighting> candidates = weightings;
+        if (mixable)
+            candidates.push_back(FeatureWeighting::Mixed);
+        for (std::size_t w = 0; w < candidates.size(); ++w) {
+            if (options.weighting == FeatureWeighting::Mixed && candidates[w] != FeatureWeighting::Mixed)
+                continue;
             for (std::size_t ci = 0; ci < cs.size(); ++ci) {
                 const double acc = oofAccuracy(oof[w][ci], k, cvExamples, classes, options.multiLabel);
-                if (debug)
-                    qInfo("weighting %d C %g: cv accuracy %.4f", int(w), cs[ci], acc);
-                if (acc > cvAccuracy) { // ties keep the earlier (plainer, more regularised) setting
+                if (acc > cvAccuracy) {
                     cvAccuracy = acc;
-                    chosen = {weightings[w], ci};
+                    chosen = {candidates[w], ci};
                 }
             }
         }
-        const auto wIndex = static_cast<std::size_t>(std::find(weightings.begin(), weightings.end(), chosen.weighting) - weightings.begin());
+        const auto wIndex = static_cast<std::size_t>(std::find(candidates.begin(), candidates.end(), chosen.weighting) - candidates.begin());
         chosenOof = std::move(oof[wIndex][chosen.cIndex]);
         if (m < n) {
             // Selected on a sample: the calibration needs out-of-fold values of models trained on
@@ -510,14 +532,19 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             cvExamples = examples;
             cvTargets = targets;
             m = n;
-            chosenOof = std::move(crossValidateOn(cvIndex, {chosen.weighting}, {cs[chosen.cIndex]})[0][0]);
+            if (chosen.weighting == FeatureWeighting::Mixed) {
+                Oof both = crossValidateOn(cvIndex, weightings, {cs[chosen.cIndex]});
+                chosenOof = both[0][0];
+                for (std::size_t j = 0; j < chosenOof.size(); ++j)
+                    chosenOof[j] = 0.5 * (both[0][0][j] + both[1][0][j]);
+            } else {
+                chosenOof = std::move(crossValidateOn(cvIndex, {chosen.weighting}, {cs[chosen.cIndex]})[0][0]);
+            }
             if (meter.cancelled())
                 return cancelled();
         }
     }
     const double c = cs[chosen.cIndex];
-    if (debug)
-        qInfo("cv %lld ms on %zu examples", phase.restart(), m);
 
     // Calibration on the out-of-fold decision values (fixed defaults without CV).
     impl->calA.assign(static_cast<std::size_t>(k), 1.0);
@@ -529,7 +556,18 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                 std::vector<double> dc(m);
                 for (std::size_t j = 0; j < m; ++j)
                     dc[j] = chosenOof[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)];
-                const PlattScale s = fitPlatt(dc, cvTargets[static_cast<std::size_t>(col)]);
+                PlattScale s = fitPlatt(dc, cvTargets[static_cast<std::size_t>(col)]);
+                if (m < kPlattBiasMinExamples && !options.multiLabel) {
+                    // Few examples: a fitted bias would move the decision threshold on noise;
+                    // fit only the scale (sigmoid(a d) = softmax(a [-d/2, d/2])).
+                    std::vector<double> pairs;
+                    std::vector<int> truth;
+                    for (std::size_t j = 0; j < m; ++j) {
+                        pairs.insert(pairs.end(), {-dc[j] / 2.0, dc[j] / 2.0});
+                        truth.push_back(cvTargets[static_cast<std::size_t>(col)][j] ? 1 : 0);
+                    }
+                    s = {fitTemperature(pairs, 2, truth), 0.0};
+                }
                 impl->calA[static_cast<std::size_t>(col)] = s.a;
                 impl->calB[static_cast<std::size_t>(col)] = s.b;
             }
@@ -548,41 +586,108 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         }
     }
 
-    // The final model on all examples.
+    // The final model on all examples (plus pseudo-labelled ones when self-training).
     std::vector<int> columnIds(static_cast<std::size_t>(k));
     std::iota(columnIds.begin(), columnIds.end(), 0);
-    std::vector<std::uint32_t> allRows(n);
-    std::iota(allRows.begin(), allRows.end(), 0u);
+    std::vector<std::uint32_t> trainRows(n);
+    std::iota(trainRows.begin(), trainRows.end(), 0u);
     impl->weights.assign(featureCount * static_cast<std::size_t>(k), 0.0f);
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
-    QtConcurrent::blockingMap(columnIds, [&](int col) {
-        const std::vector<char> &y = targets[static_cast<std::size_t>(col)];
-        std::vector<float> scale;
-        if (chosen.weighting == FeatureWeighting::NaiveBayes)
-            scale = nbRatios(x, allRows, y);
-        DualSvm svm(x, allRows, y, scale.empty() ? nullptr : scale.data(), kSolverSeed + static_cast<std::uint64_t>(col));
-        if (!svm.solve(c, meter.flag()))
-            return;
-        // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
-        double maxAbs = 0.0;
-        for (std::size_t j = 0; j < featureCount; ++j)
-            maxAbs = std::max(maxAbs, std::fabs(svm.weights()[j] * (scale.empty() ? 1.0 : scale[j])));
-        const float step = maxAbs > 0.0 ? static_cast<float>(maxAbs / 32767.0) : 1.0f;
-        impl->steps[static_cast<std::size_t>(col)] = step;
-        for (std::size_t j = 0; j < featureCount; ++j) {
-            const double w = svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
-            const double q = std::clamp(std::round(w / step), -32767.0, 32767.0);
-            impl->weights[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)] = static_cast<float>(q) * step;
+    auto trainFinal = [&] {
+        QtConcurrent::blockingMap(columnIds, [&](int col) {
+            std::vector<char> y;
+            y.reserve(trainRows.size());
+            for (std::uint32_t r : trainRows)
+                y.push_back(targets[static_cast<std::size_t>(col)][r]);
+            // Raw-feature weights of the plain and/or the NB-weighted SVM (Mixed: their average).
+            std::vector<double> raw(featureCount, 0.0);
+            double bias = 0.0;
+            const bool mixed = chosen.weighting == FeatureWeighting::Mixed;
+            for (FeatureWeighting part : {FeatureWeighting::Plain, FeatureWeighting::NaiveBayes}) {
+                if (!mixed && part != chosen.weighting)
+                    continue;
+                const double share = mixed ? 0.5 : 1.0;
+                std::vector<float> scale;
+                if (part == FeatureWeighting::NaiveBayes)
+                    scale = nbRatios(x, trainRows, y);
+                DualSvm svm(x, trainRows, y, scale.empty() ? nullptr : scale.data(),
+                            kSolverSeed + static_cast<std::uint64_t>(col));
+                if (!svm.solve(c, meter.flag()))
+                    return;
+                for (std::size_t j = 0; j < featureCount; ++j)
+                    raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
+                bias += share * svm.bias();
+            }
+            // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
+            double maxAbs = 0.0;
+            for (double w : raw)
+                maxAbs = std::max(maxAbs, std::fabs(w));
+            const float step = maxAbs > 0.0 ? static_cast<float>(maxAbs / 32767.0) : 1.0f;
+            impl->steps[static_cast<std::size_t>(col)] = step;
+            for (std::size_t j = 0; j < featureCount; ++j) {
+                const double q = std::clamp(std::round(raw[j] / step), -32767.0, 32767.0);
+                impl->weights[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)] = static_cast<float>(q) * step;
+            }
+            impl->bias[static_cast<std::size_t>(col)] = static_cast<float>(bias);
+        });
+    };
+    trainFinal();
+    for (int round = 0; selfTrain && round < kSelfTrainingRounds && !meter.cancelled(); ++round) {
+        // Label the unlabelled rows with the current model and add the most confident ones, per
+        // class in proportion to the labelled class counts, then retrain.
+        const std::size_t u = totalRows - n;
+        std::vector<int> label(u);
+        std::vector<double> margin(u);
+        for (std::size_t r = 0; r < u; ++r) {
+            std::vector<double> dec(impl->bias.begin(), impl->bias.end());
+            for (std::size_t e = x.start[n + r]; e < x.start[n + r + 1]; ++e) {
+                const float *w = impl->weights.data() + static_cast<std::size_t>(x.column[e]) * static_cast<std::size_t>(k);
+                for (int col = 0; col < k; ++col)
+                    dec[static_cast<std::size_t>(col)] += double(x.value[e]) * w[col];
+            }
+            if (k == 1) {
+                label[r] = dec[0] > 0.0 ? 1 : 0;
+                margin[r] = std::fabs(dec[0]);
+            } else {
+                std::vector<double> sorted = dec;
+                std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<>());
+                label[r] = static_cast<int>(std::max_element(dec.begin(), dec.end()) - dec.begin());
+                margin[r] = sorted[0] - sorted[1];
+            }
         }
-        impl->bias[static_cast<std::size_t>(col)] = static_cast<float>(svm.bias());
+        const std::size_t budget = std::min(u, n * static_cast<std::size_t>(kSelfTrainingFactor) * static_cast<std::size_t>(round + 1));
+        std::vector<std::uint32_t> picked;
+        for (qsizetype cls = 0; cls < classes.size(); ++cls) {
+            std::size_t labelled = 0;
+            for (std::size_t i = 0; i < n; ++i)
+                labelled += examples[static_cast<qsizetype>(i)].labels.first() == classes[cls];
+            const std::size_t quota = budget * labelled / n;
+            const int want = k == 1 ? static_cast<int>(cls) : static_cast<int>(cls);
+            std::vector<std::uint32_t> candidates;
+            for (std::size_t r = 0; r < u; ++r)
+                if (label[r] == want)
+                    candidates.push_back(static_cast<std::uint32_t>(r));
+            const std::size_t take = std::min(quota, candidates.size());
+            std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(take), candidates.end(),
+                              [&](std::uint32_t a, std::uint32_t b) { return margin[a] > margin[b] || (margin[a] == margin[b] && a < b); });
+            for (std::size_t t = 0; t < take; ++t) {
+                const std::uint32_t row = static_cast<std::uint32_t>(n) + candidates[t];
+                picked.push_back(row);
+                for (int col = 0; col < k; ++col)
+                    targets[static_cast<std::size_t>(col)][row] = (k == 1 ? cls == 1 : col == cls) ? 1 : 0;
+            }
+        }
+        std::sort(picked.begin(), picked.end());
+        trainRows.resize(n);
+        trainRows.insert(trainRows.end(), picked.begin(), picked.end());
+        trainFinal();
+    }
+    for (int col = 0; col < k; ++col)
         meter.step();
-    });
     if (meter.cancelled())
         return cancelled();
 
-    if (debug)
-        qInfo("final %lld ms", phase.restart());
     if (!meter.finish())
         return cancelled();
     impl->options.c = c;
@@ -748,7 +853,7 @@ qsizetype TextClassifier::featureCount() const
 
 // Payload layout (big-endian), format version 2:
 //   "TXC2", u8 multiLabel, f64 threshold, f64 c, u32 hashBits, u8 charGrams, u8 weighting
-//   (1 plain, 2 nb), u32 folds, f64 cvAccuracy, u32 documents, u32 classCount,
+//   (1 plain, 2 nb, 3 mixed), u32 folds, f64 cvAccuracy, u32 documents, u32 classCount,
 //   classCount x (u32 length, UTF-8), u32 columns, u32 features, features x varint bucket delta,
 //   features x varint df, u8 calibration, u32 parameters, parameters x f64 (calA then calB),
 //   columns x f32 bias, columns x f32 weight step, features x columns x i16 quantised weight.
@@ -789,7 +894,9 @@ QByteArray TextClassifier::payload() const
     w.f64(d->options.c);
     w.u32(static_cast<quint32>(d->options.hashBits));
     w.u8(d->hasher.charGrams() ? 1 : 0);
-    w.u8(d->selection.weighting == FeatureWeighting::NaiveBayes ? 2 : 1);
+    w.u8(d->selection.weighting == FeatureWeighting::NaiveBayes ? 2
+         : d->selection.weighting == FeatureWeighting::Mixed    ? 3
+                                                                : 1);
     w.u32(static_cast<quint32>(d->selection.folds));
     w.f64(d->selection.cvAccuracy);
     w.u32(d->tfidf.documentCount());
@@ -863,12 +970,14 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
     if (!r.ok() || multi > 1 || !(impl->options.threshold > 0.0 && impl->options.threshold < 1.0)
         || !(impl->options.c > 0.0) || impl->options.hashBits < FeatureHasher::kMinHashBits
         || impl->options.hashBits > FeatureHasher::kMaxHashBits || classCount < 2
-        || classCount > static_cast<quint32>(r.remaining()) || chars > 1 || weighting < 1 || weighting > 2
+        || classCount > static_cast<quint32>(r.remaining()) || chars > 1 || weighting < 1 || weighting > 3
         || folds > 20 || !(cvAccuracy >= -1.0 && cvAccuracy <= 1.0))
         return fail(QStringLiteral("its settings are damaged"));
     impl->hasher = FeatureHasher(impl->options.hashBits, chars == 1);
     impl->options.charGrams = chars == 1;
-    impl->options.weighting = weighting == 2 ? FeatureWeighting::NaiveBayes : FeatureWeighting::Plain;
+    impl->options.weighting = weighting == 2 ? FeatureWeighting::NaiveBayes
+        : weighting == 3                     ? FeatureWeighting::Mixed
+                                             : FeatureWeighting::Plain;
     impl->selection.formatVersion = static_cast<int>(version);
     impl->selection.c = impl->options.c;
     impl->selection.weighting = impl->options.weighting;

@@ -25,8 +25,9 @@ struct Example {
     QStringList labels; // one label for single choice; any number for multiple choice
 };
 
-// How features are weighted before the SVM: plain TF-IDF or TF-IDF x NB log-count ratio.
-enum class FeatureWeighting { Auto, Plain, NaiveBayes };
+// How features are weighted before the SVM: plain TF-IDF, TF-IDF x NB log-count ratio (NBSVM),
+// or Mixed: the average of the plain and the NB model (still one linear model).
+enum class FeatureWeighting { Auto, Plain, NaiveBayes, Mixed };
 
 struct TrainOptions {
     bool multiLabel = false;   // one-vs-rest with a threshold instead of a single arg-max
@@ -36,6 +37,9 @@ struct TrainOptions {
     bool charGrams = true;     // add the character n-gram block
     FeatureWeighting weighting = FeatureWeighting::Auto; // Auto = choose by cross-validation
     int folds = 3;             // internal cross-validation folds (selection and calibration)
+    // With unlabelled texts and fewer than 1000 single-label examples: self-training (two rounds
+    // adding the most confident unlabelled texts, class-balanced, as pseudo-labelled examples).
+    bool selfTraining = true;
 };
 
 // What training chose and measured (stored in the model file).
