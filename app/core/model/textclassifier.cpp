@@ -50,7 +50,8 @@ constexpr char kPayloadKindV2[5] = "TXC2";
 constexpr double kCGrid[] = {0.25, 0.6, 1.5, 4.0};
 constexpr double kDefaultC = 0.6; // when there is too little data for cross-validation
 constexpr double kCvEps = 0.2;    // solver tolerance inside the cross-validation (final: 0.1)
-constexpr std::size_t kCvNnzBudget = 4'000'000; // cross-validate on a sample above this
+// Above this many non-zeros x columns, C and the weighting are chosen on a stratified sample.
+constexpr std::size_t kCvWorkBudget = 8'000'000;
 constexpr std::size_t kSelfTrainingMaxLabels = 1000; // self-train only with fewer labels
 constexpr int kSelfTrainingRounds = 2;
 constexpr std::size_t kPlattBiasMinExamples = 1000; // below: Platt scale without the bias
@@ -424,11 +425,12 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     double cvAccuracy = -1.0;
     std::vector<double> chosenOof;
     // The cross-validation runs on all examples, or on a stratified sample of them when the
-    // feature matrix is large (kCvNnzBudget non-zeros), to bound its time.
+    // feature matrix is large (kCvWorkBudget), to bound its time.
     std::vector<std::uint32_t> cvIndex;
     QList<Example> cvExamples;
-    if (x.value.size() > kCvNnzBudget && n >= 2000) {
-        const int parts = static_cast<int>((x.value.size() + kCvNnzBudget - 1) / kCvNnzBudget);
+    const std::size_t cvWork = x.value.size() * static_cast<std::size_t>(k); // non-zeros x columns
+    if (cvWork > kCvWorkBudget && n >= 2000) {
+        const int parts = static_cast<int>((cvWork + kCvWorkBudget - 1) / kCvWorkBudget);
         const std::vector<int> part = assignFolds(examples, parts, kFoldSeed + 1);
         for (std::size_t i = 0; i < n; ++i)
             if (part[i] == 0)
