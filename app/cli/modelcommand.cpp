@@ -39,14 +39,21 @@ int fail(int status, const QString &message)
 const char *kUsage =
     "Usage:\n"
     "  loopdeck model train --input FILE.jsonl --out MODEL [--text-field text] [--label-field label]\n"
-    "                       [--eval holdout|kfold|none] [--multi-label] [--c 10] [--hash-bits 20]\n"
-    "                       [--threshold 0.5] [--folds 5] [--seed 42]\n"
+    "                       [--eval holdout|kfold|none] [--multi-label] [--c auto] [--hash-bits 20]\n"
+    "                       [--weighting auto|plain|nb|mixed] [--no-char-grams] [--cv-folds 3]\n"
+    "                       [--unlabeled FILE.jsonl [--no-self-training]] [--threshold 0.5]\n"
+    "                       [--folds 5] [--seed 42]\n"
     "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl] [--stats]\n"
+    "                         [--all-scores]\n"
     "\n"
     "train reads one JSON object per line with a text field and a label field (a string, or an\n"
     "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
+    "C and the feature weighting are chosen by internal cross-validation unless given; the texts\n"
+    "of --unlabeled (its text field; labels are ignored) count for the document frequencies and,\n"
+    "with fewer than 1000 single-label examples, for self-training.\n"
     "predict reads JSON lines (stdin unless --input) and writes one {\"label\", \"score\"} line per\n"
-    "input line, in order; a bad line gets an {\"error\"} line and the exit status is 1.\n"
+    "input line, in order (--all-scores adds every class's probability); a bad line gets an\n"
+    "{\"error\"} line and the exit status is 1.\n"
     "\n"
     "Options of train:\n"
     "  --input FILE        JSON lines to train on (required)\n"
@@ -55,8 +62,13 @@ const char *kUsage =
     "  --label-field NAME  field holding the label or labels (default label)\n"
     "  --eval MODE         holdout (default), kfold or none\n"
     "  --multi-label       train one-vs-rest on label sets\n"
-    "  --c VALUE           inverse regularisation strength (default 10)\n"
-    "  --hash-bits BITS    feature space of 2^BITS buckets (default 20)\n"
+    "  --c VALUE           inverse regularisation strength, or auto (default: chosen by cross-validation)\n"
+    "  --weighting MODE    auto (default), plain or nb (NB-weighted features)\n"
+    "  --no-char-grams     word n-grams only\n"
+    "  --cv-folds K        internal cross-validation folds (default 3)\n"
+    "  --unlabeled FILE    JSON lines of unlabelled texts (document frequencies, self-training)\n"
+    "  --no-self-training  use --unlabeled for document frequencies only\n"
+    "  --hash-bits BITS    each feature block is 2^BITS buckets (default 20)\n"
     "  --threshold P       multi-label decision threshold (default 0.5)\n"
     "  --folds K           folds for --eval kfold (default 5)\n"
     "  --seed N            seed of the evaluation split (default 42)\n"
@@ -65,6 +77,7 @@ const char *kUsage =
     "  --text-field NAME   field holding the text (default text)\n"
     "  --input FILE        read JSON lines from FILE instead of stdin\n"
     "  --stats             at the end, print predict() timing as JSON on stderr\n"
+    "  --all-scores        add every class's probability\n"
     "Both:\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -144,7 +157,9 @@ json metricsJson(const Metrics &m)
             {"macro_f1", m.macroF1},
             {"evaluated_examples", m.examples},
             {"per_class", perClass},
-            {"confusion", confusion}};
+            {"confusion", confusion},
+            {"ece", m.ece >= 0 ? json(m.ece) : json(nullptr)},
+            {"brier", m.brier >= 0 ? json(m.brier) : json(nullptr)}};
 }
 
 bool parseArgs(QCommandLineParser &parser, const QStringList &args, QString *error)
@@ -172,12 +187,18 @@ int runTrain(const QStringList &args)
     const QCommandLineOption labelField(u"label-field"_qs, u"Field holding the label(s)."_qs, u"name"_qs, u"label"_qs);
     const QCommandLineOption evalMode(u"eval"_qs, u"holdout, kfold or none."_qs, u"mode"_qs, u"holdout"_qs);
     const QCommandLineOption multi(u"multi-label"_qs, u"Train one-vs-rest on label sets."_qs);
-    const QCommandLineOption cOpt(u"c"_qs, u"Inverse regularisation strength."_qs, u"value"_qs, u"10"_qs);
+    const QCommandLineOption cOpt(u"c"_qs, u"Inverse regularisation strength, or auto."_qs, u"value"_qs, u"auto"_qs);
+    const QCommandLineOption weighting(u"weighting"_qs, u"auto, plain or nb."_qs, u"mode"_qs, u"auto"_qs);
+    const QCommandLineOption noChars(u"no-char-grams"_qs, u"Word n-grams only."_qs);
+    const QCommandLineOption cvFolds(u"cv-folds"_qs, u"Internal cross-validation folds."_qs, u"k"_qs, u"3"_qs);
+    const QCommandLineOption unlabeledOpt(u"unlabeled"_qs, u"JSON lines of unlabelled texts."_qs, u"file"_qs);
+    const QCommandLineOption noSelfTraining(u"no-self-training"_qs, u"Use --unlabeled for document frequencies only."_qs);
     const QCommandLineOption bits(u"hash-bits"_qs, u"Feature space is 2^bits buckets."_qs, u"bits"_qs, u"20"_qs);
     const QCommandLineOption threshold(u"threshold"_qs, u"Multi-label decision threshold."_qs, u"p"_qs, u"0.5"_qs);
     const QCommandLineOption folds(u"folds"_qs, u"Folds for --eval kfold."_qs, u"k"_qs, u"5"_qs);
     const QCommandLineOption seed(u"seed"_qs, u"Seed of the evaluation split."_qs, u"n"_qs, u"42"_qs);
-    parser.addOptions({input, out, textField, labelField, evalMode, multi, cOpt, bits, threshold, folds, seed});
+    parser.addOptions({input, out, textField, labelField, evalMode, multi, cOpt, bits, threshold, folds, seed,
+                       weighting, noChars, cvFolds, unlabeledOpt, noSelfTraining});
     QString error;
     if (!parseArgs(parser, args, &error))
         return fail(kExitUsage, error);
@@ -190,14 +211,28 @@ int runTrain(const QStringList &args)
 
     TrainOptions options;
     options.multiLabel = parser.isSet(multi);
-    bool okC = false, okBits = false, okT = false, okFolds = false, okSeed = false;
-    options.c = parser.value(cOpt).toDouble(&okC);
+    bool okC = true, okBits = false, okT = false, okFolds = false, okSeed = false, okCv = false;
+    options.c = parser.value(cOpt) == u"auto" ? 0.0 : parser.value(cOpt).toDouble(&okC);
+    options.folds = parser.value(cvFolds).toInt(&okCv);
+    options.charGrams = !parser.isSet(noChars);
+    options.selfTraining = !parser.isSet(noSelfTraining);
+    const QString w = parser.value(weighting);
+    if (w == u"plain")
+        options.weighting = loopdeck::model::FeatureWeighting::Plain;
+    else if (w == u"nb")
+        options.weighting = loopdeck::model::FeatureWeighting::NaiveBayes;
+    else if (w == u"mixed")
+        options.weighting = loopdeck::model::FeatureWeighting::Mixed;
+    else if (w != u"auto")
+        return fail(kExitUsage, QStringLiteral("--weighting must be auto, plain, nb or mixed, not '%1'").arg(w));
+    if (!okC || !(options.c > 0.0 || parser.value(cOpt) == u"auto"))
+        return fail(kExitUsage, u"--c takes a positive number or auto"_qs);
     options.hashBits = parser.value(bits).toInt(&okBits);
     options.threshold = parser.value(threshold).toDouble(&okT);
     const int k = parser.value(folds).toInt(&okFolds);
     const quint32 splitSeed = parser.value(seed).toUInt(&okSeed);
-    if (!okC || !okBits || !okT || !okFolds || !okSeed)
-        return fail(kExitUsage, u"--c, --hash-bits, --threshold, --folds and --seed take numbers"_qs);
+    if (!okBits || !okT || !okFolds || !okSeed || !okCv)
+        return fail(kExitUsage, u"--hash-bits, --threshold, --folds, --cv-folds and --seed take numbers"_qs);
     const QString mode = parser.value(evalMode);
     if (mode != u"holdout" && mode != u"kfold" && mode != u"none")
         return fail(kExitUsage, QStringLiteral("--eval must be holdout, kfold or none, not '%1'").arg(mode));
@@ -228,6 +263,28 @@ int runTrain(const QStringList &args)
     }
     if (file.error() != QFileDevice::NoError)
         return fail(kExitData, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    QStringList unlabeled;
+    if (parser.isSet(unlabeledOpt)) {
+        const QString upath = parser.value(unlabeledOpt);
+        QFile ufile(upath);
+        if (!ufile.open(QIODevice::ReadOnly))
+            return fail(kExitData, QStringLiteral("cannot open %1: %2").arg(upath, ufile.errorString()));
+        qint64 uline = 0;
+        while (!ufile.atEnd()) {
+            const QByteArray raw = ufile.readLine();
+            ++uline;
+            if (raw.trimmed().isEmpty())
+                continue;
+            json object;
+            QString text;
+            std::optional<QString> why = readObject(raw.toStdString(), &object);
+            if (!why)
+                why = textOf(object, textKey, &text);
+            if (why)
+                return fail(kExitData, QStringLiteral("%1:%2: %3").arg(upath).arg(uline).arg(*why));
+            unlabeled.append(text);
+        }
+    }
 
     json result;
     result["examples"] = examples.size();
@@ -242,7 +299,7 @@ int runTrain(const QStringList &args)
 
     QElapsedTimer timer;
     timer.start();
-    const auto model = TextClassifier::train(examples, options, &error);
+    const auto model = TextClassifier::train(examples, options, &error, unlabeled);
     const double seconds = timer.nsecsElapsed() / 1e9;
     if (!model)
         return fail(kExitData, QStringLiteral("cannot train: %1").arg(error));
@@ -263,6 +320,19 @@ int runTrain(const QStringList &args)
         result["per_class"] = nullptr;
     }
     result["train_seconds"] = seconds;
+    result["unlabeled"] = unlabeled.size();
+    const loopdeck::model::ModelSelection sel = model->selection();
+    result["selection"] = {
+        {"c", sel.c},
+        {"weighting", sel.weighting == loopdeck::model::FeatureWeighting::NaiveBayes ? "nb"
+                      : sel.weighting == loopdeck::model::FeatureWeighting::Mixed    ? "mixed"
+                                                                                     : "plain"},
+        {"char_grams", options.charGrams},
+        {"cv_folds", sel.folds},
+        {"cv_accuracy", sel.cvAccuracy >= 0 ? json(sel.cvAccuracy) : json(nullptr)},
+        {"calibration", sel.calibration.toStdString()},
+        {"calibration_parameters", sel.calibrationParameters},
+        {"format_version", sel.formatVersion}};
     result["features"] = model->featureCount();
     result["model_bytes"] = QFileInfo(outPath).size();
     result["model"] = outPath.toStdString();
@@ -277,7 +347,8 @@ int runPredict(const QStringList &args)
     const QCommandLineOption textField(u"text-field"_qs, u"Field holding the text."_qs, u"name"_qs, u"text"_qs);
     const QCommandLineOption input(u"input"_qs, u"Read JSON lines from this file instead of stdin."_qs, u"file"_qs);
     const QCommandLineOption stats(u"stats"_qs, u"At the end, print predict() timing as JSON on stderr."_qs);
-    parser.addOptions({modelOpt, textField, input, stats});
+    const QCommandLineOption allScores(u"all-scores"_qs, u"Add every class's probability."_qs);
+    parser.addOptions({modelOpt, textField, input, stats, allScores});
     QString error;
     if (!parseArgs(parser, args, &error))
         return fail(kExitUsage, error);
@@ -324,6 +395,12 @@ int runPredict(const QStringList &args)
             micros.push_back(timer.nsecsElapsed() / 1000.0);
             answer["label"] = p.labels.isEmpty() ? json(nullptr) : json(p.labels.first().toStdString());
             answer["score"] = p.score;
+            if (parser.isSet(allScores)) {
+                json scores = json::object();
+                for (const auto &cs : p.scores)
+                    scores[cs.label.toStdString()] = cs.probability;
+                answer["scores"] = scores;
+            }
             if (model->isMultiLabel()) {
                 json labels = json::array();
                 for (const QString &l : p.labels)

@@ -42,4 +42,49 @@ inline QList<loopdeck::model::Example> topicSentences(int perClass, unsigned see
     return out;
 }
 
+// Three classes whose vocabularies overlap: every sentence draws most words from one shared
+// pool and only some from its class's stems, which carry class-typical endings in random
+// combinations (stem + ending), so the best achievable accuracy is well below 1 and a model that
+// learns less than it should misses the thresholds. With unseenForms, test sentences use
+// stem/ending pairs that training sentences never use (only character n-grams generalise).
+inline QList<loopdeck::model::Example> overlappingTopics(int perClass, unsigned seed, bool unseenForms = false)
+{
+    const QStringList classes = {u"north"_qs, u"south"_qs, u"west"_qs};
+    const QList<QStringList> stems = {{u"kra"_qs, u"vol"_qs, u"dun"_qs, u"pes"_qs},
+                                      {u"mib"_qs, u"tor"_qs, u"gal"_qs, u"sef"_qs},
+                                      {u"ruk"_qs, u"hen"_qs, u"zol"_qs, u"bap"_qs}};
+    const QList<QStringList> endings = {{u"ax"_qs, u"ix"_qs, u"orn"_qs},
+                                        {u"ela"_qs, u"uma"_qs, u"ito"_qs},
+                                        {u"enk"_qs, u"ast"_qs, u"ulp"_qs}};
+    const QStringList shared = {u"the"_qs, u"river"_qs, u"stone"_qs, u"market"_qs, u"old"_qs, u"road"_qs,
+                                u"green"_qs, u"hill"_qs, u"city"_qs, u"people"_qs, u"light"_qs, u"村"_qs};
+    std::mt19937 rng(seed);
+    auto draw = [&rng](qsizetype n) { return static_cast<qsizetype>(rng() % static_cast<unsigned>(n)); };
+    QList<loopdeck::model::Example> out;
+    for (int i = 0; i < perClass; ++i) {
+        for (qsizetype c = 0; c < classes.size(); ++c) {
+            QStringList words;
+            const int length = 6 + static_cast<int>(rng() % 5);
+            for (int w = 0; w < length; ++w) {
+                const unsigned r = rng() % 10;
+                if (r < 6) {
+                    words << shared[draw(shared.size())];
+                } else {
+                    // 3 in 4 class words are from the true class, 1 in 4 from another (overlap).
+                    const qsizetype from = (rng() % 4 == 0) ? (c + 1 + draw(2)) % 3 : c;
+                    const qsizetype stem = draw(4);
+                    qsizetype ending = draw(3);
+                    if (unseenForms)
+                        ending = (stem + 1) % 3; // training pairs avoid this one
+                    else if (ending == (stem + 1) % 3)
+                        ending = (ending + 1) % 3;
+                    words << stems[from][stem] + endings[from][ending];
+                }
+            }
+            out.append({words.join(u' '), {classes[c]}});
+        }
+    }
+    return out;
+}
+
 } // namespace testdata

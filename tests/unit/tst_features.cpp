@@ -3,6 +3,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace loopdeck::model;
@@ -19,6 +20,12 @@ private slots:
     void unknownBucketsDropped();
     void fromPartsValidates();
     void denseAndSortedPathsAgree();
+    void charGramHashIsStable();
+    void latinCharWbGrams();
+    void cjkCharGrams();
+    void charBlockOnlyWhenEnabled();
+    void blocksNormalisedSeparately();
+    void minDfAndUnlabeledDocuments();
 };
 
 void TestFeatures::stableHashIsFnv1aOverUtf8()
@@ -137,6 +144,131 @@ void TestFeatures::denseAndSortedPathsAgree()
     QCOMPARE(sublinearTf(1), 1.0);
     QVERIFY(std::abs(sublinearTf(5) - (1.0 + std::log(5.0))) < 1e-12);
     QVERIFY(std::abs(sublinearTf(1000) - (1.0 + std::log(1000.0))) < 1e-12);
+}
+
+namespace {
+
+std::vector<std::uint32_t> sortedBuckets(const FeatureHasher &h, QStringView text)
+{
+    std::vector<std::uint32_t> out;
+    h.charGramBuckets(text, out);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::uint32_t> expectedBuckets(const FeatureHasher &h, const QStringList &grams)
+{
+    std::vector<std::uint32_t> out;
+    for (const QString &g : grams) {
+        const QList<uint> cps = g.toUcs4();
+        std::vector<char32_t> u(cps.begin(), cps.end());
+        out.push_back(h.charBucket(charGramHash(u.data(), static_cast<int>(u.size()))));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+void TestFeatures::charGramHashIsStable()
+{
+    // Fixed values: a model file written on one machine must mean the same on every other.
+    // FNV-1a 64 over the code points as 32-bit units, xor n; then the salted mixer.
+    const char32_t ab[] = {U' ', U'a', U'b'};
+    QCOMPARE(charGramHash(ab, 3), 0xc2d3aa17cdf6a14bull);
+    const char32_t good[] = {U'好', U'吃'};
+    QCOMPARE(charGramHash(good, 2), 0x305ddd08b066e133ull);
+    const char32_t astral[] = {U'\U0001F600', U'x'}; // outside the BMP: one unit, not two surrogates
+    QCOMPARE(charGramHash(astral, 2), 0xcb1e500c9a0692c7ull);
+    const FeatureHasher h(20, true);
+    QCOMPARE(h.charBucket(charGramHash(ab, 3)), 2003737u);
+    QCOMPARE(h.charBucket(charGramHash(good, 2)), 1916627u);
+    QCOMPARE(h.charBucket(charGramHash(astral, 2)), 1190536u);
+}
+
+void TestFeatures::latinCharWbGrams()
+{
+    const FeatureHasher h(20, true);
+    // Case-folded, split at white space, each word padded with one space; punctuation stays in
+    // the word (as scikit-learn's char_wb does); 2..4-grams; a padded word shorter than n once.
+    QCOMPARE(sortedBuckets(h, u"Hi,  ab"),
+             expectedBuckets(h, {u" h"_qs, u"hi"_qs, u"i,"_qs, u", "_qs, u" hi"_qs, u"hi,"_qs, u"i, "_qs,
+                                 u" hi,"_qs, u"hi, "_qs, u" a"_qs, u"ab"_qs, u"b "_qs, u" ab"_qs,
+                                 u"ab "_qs, u" ab "_qs}));
+    QCOMPARE(sortedBuckets(h, u"x"), expectedBuckets(h, {u" x"_qs, u"x "_qs, u" x "_qs}));
+    QVERIFY(sortedBuckets(h, u" \t\n ").empty());
+    // Every bucket is in the character block.
+    for (std::uint32_t b : sortedBuckets(h, u"Ünïcödé wörds, ΑΒΓ кириллица"))
+        QVERIFY(b >= (1u << 20) && b < (1u << 21));
+}
+
+void TestFeatures::cjkCharGrams()
+{
+    const FeatureHasher h(20, true);
+    // A Han run gives plain 1..3-grams without padding; a Latin run next to it is its own word.
+    QCOMPARE(sortedBuckets(h, u"好吃的"),
+             expectedBuckets(h, {u"好"_qs, u"吃"_qs, u"的"_qs, u"好吃"_qs, u"吃的"_qs, u"好吃的"_qs}));
+    QCOMPARE(sortedBuckets(h, u"ok好吃"),
+             expectedBuckets(h, {u" o"_qs, u"ok"_qs, u"k "_qs, u" ok"_qs, u"ok "_qs, u" ok "_qs, u"好"_qs,
+                                 u"吃"_qs, u"好吃"_qs}));
+    // Kana and Hangul are CJK too; a CJK character outside the BMP is one character.
+    QCOMPARE(sortedBuckets(h, u"すし"), expectedBuckets(h, {u"す"_qs, u"し"_qs, u"すし"_qs}));
+    QCOMPARE(sortedBuckets(h, u"한국"), expectedBuckets(h, {u"한"_qs, u"국"_qs, u"한국"_qs}));
+    QCOMPARE(sortedBuckets(h, u"𠀀好"), expectedBuckets(h, {u"𠀀"_qs, u"好"_qs, u"𠀀好"_qs}));
+}
+
+void TestFeatures::charBlockOnlyWhenEnabled()
+{
+    const FeatureHasher words(16, false);
+    const FeatureHasher both(16, true);
+    const TermCounts w = words.countText(u"Good food");
+    const TermCounts b = both.countText(u"Good food");
+    QCOMPARE(w, words.count({u"good"_qs, u"food"_qs})); // format-1 features unchanged
+    QCOMPARE(words.rangeBits(), 16);
+    QCOMPARE(both.rangeBits(), 17);
+    // The word block of both is the same; the rest is the character block.
+    TermCounts wordPart, charPart;
+    for (const auto &e : b)
+        (e.first < (1u << 16) ? wordPart : charPart).push_back(e);
+    QCOMPARE(wordPart, w);
+    std::uint32_t total = 0;
+    for (const auto &e : charPart)
+        total += e.second;
+    // " good " and " food ": 5 + 4 + 3 grams each
+    QCOMPARE(total, 24u);
+}
+
+void TestFeatures::blocksNormalisedSeparately()
+{
+    // Buckets 1, 2 in block 0 and 9, 12 in block 1 (blockBits 3).
+    TfidfModel m = TfidfModel::fit({{{1, 1}, {2, 1}, {9, 3}, {12, 1}}, {{1, 2}}}, 0);
+    m.setBlockBits(3);
+    const SparseRow row = m.transform({{1, 1}, {2, 1}, {9, 3}, {12, 1}});
+    QCOMPARE(row.size(), std::size_t(4));
+    const double block0 = double(row[0].second) * row[0].second + double(row[1].second) * row[1].second;
+    const double block1 = double(row[2].second) * row[2].second + double(row[3].second) * row[3].second;
+    QVERIFY(std::abs(block0 - 1.0) < 1e-6);
+    QVERIFY(std::abs(block1 - 1.0) < 1e-6);
+    // One block (the default): the whole row has norm 1.
+    const TfidfModel one = TfidfModel::fit({{{1, 1}, {2, 1}, {9, 3}, {12, 1}}, {{1, 2}}}, 0);
+    double all = 0;
+    for (const auto &e : one.transform({{1, 1}, {2, 1}, {9, 3}, {12, 1}}))
+        all += double(e.second) * e.second;
+    QVERIFY(std::abs(all - 1.0) < 1e-6);
+}
+
+void TestFeatures::minDfAndUnlabeledDocuments()
+{
+    const std::vector<TermCounts> docs = {{{1, 1}, {2, 1}}, {{1, 1}, {3, 1}}};
+    const std::vector<TermCounts> more = {{{3, 1}, {4, 1}}};
+    for (int bits : {0, 8}) {
+        const TfidfModel m = TfidfModel::fit(docs, more, bits, 2);
+        QCOMPARE(m.buckets(), (std::vector<std::uint32_t>{1, 3}));
+        QCOMPARE(m.documentFrequency(), (std::vector<std::uint32_t>{2, 2}));
+        QCOMPARE(m.documentCount(), 3u);
+        const TfidfModel all = TfidfModel::fit(docs, more, bits, 1);
+        QCOMPARE(all.buckets(), (std::vector<std::uint32_t>{1, 2, 3, 4}));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestFeatures)

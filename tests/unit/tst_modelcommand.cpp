@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
@@ -114,6 +115,7 @@ private slots:
     void predictFromStdinWithBinary();
     void predictRefusesCorruptModel();
     void usageErrors();
+    void selectionCalibrationAndUnlabeled();
 
 private:
     QString trainModel();
@@ -161,6 +163,15 @@ void TestModelCommand::trainPrintsMetrics()
     QVERIFY(j["train_seconds"].get<double>() >= 0.0);
     QCOMPARE(j["model_bytes"].get<qint64>(), QFileInfo(model).size());
     QVERIFY(QFileInfo(model).size() > 0);
+    // Calibration of the holdout scores and what cross-validation chose.
+    QVERIFY(j["ece"].get<double>() >= 0.0 && j["ece"].get<double>() <= 1.0);
+    QVERIFY(j["brier"].get<double>() >= 0.0 && j["brier"].get<double>() <= 2.0);
+    const json &sel = j["selection"];
+    QVERIFY(sel["c"].get<double>() > 0.0);
+    QCOMPARE(sel["cv_folds"].get<int>(), 3);
+    QVERIFY(sel["calibration"] == "temperature");
+    QCOMPARE(sel["format_version"].get<int>(), 2);
+    QVERIFY(sel["weighting"] == "plain" || sel["weighting"] == "nb" || sel["weighting"] == "mixed");
 }
 
 void TestModelCommand::trainKFoldMultiLabel()

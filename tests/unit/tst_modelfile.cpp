@@ -3,6 +3,7 @@
 #include "core/model/textclassifier.h"
 #include "syntheticdata.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -22,6 +23,8 @@ private slots:
     void refused();
     void everyFlippedByteIsRefused();
     void missingFileAndUnwritablePath();
+    void formatOneFileStillLoads();
+    void formatMismatchRefused();
 
 private:
     void writeBytes(const QString &path, const QByteArray &bytes);
@@ -124,7 +127,8 @@ void TestModelFile::refused_data()
     QTest::newRow("newer version") << newer << u"version 99"_qs;
     // A valid container with a payload that is not a classifier.
     QTest::newRow("foreign payload") << ModelFile::encode("XXXXsomething") << u"different kind of model"_qs;
-    QTest::newRow("short payload") << ModelFile::encode(QByteArray("TXTC\x00", 5)) << u"damaged"_qs;
+    QTest::newRow("short payload") << ModelFile::encode(QByteArray("TXC2\x00", 5)) << u"damaged"_qs;
+    QTest::newRow("short format-1 payload") << ModelFile::encode(QByteArray("TXTC\x00", 5), 1) << u"damaged"_qs;
 }
 
 void TestModelFile::refused()
@@ -164,6 +168,65 @@ void TestModelFile::missingFileAndUnwritablePath()
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), m_good);
+}
+
+void TestModelFile::formatOneFileStillLoads()
+{
+    // Written by LoopDeck before format 2 (word uni+bigrams, logistic regression), from
+    // tests/data/model/textclassifier-v1.jsonl with --hash-bits 12. The expected scores are what
+    // that version printed for these texts.
+    QString error;
+    const auto old = TextClassifier::load(QStringLiteral(LOOPDECK_TESTDATA "/model/textclassifier-v1.ldm"), &error);
+    QVERIFY2(old, qPrintable(error));
+    QCOMPARE(old->selection().formatVersion, 1);
+    QCOMPARE(old->selection().calibration, u"none (format 1)"_qs);
+    QCOMPARE(old->classes(), (QStringList{u"food"_qs, u"sport"_qs, u"tech"_qs}));
+    QCOMPARE(old->options().hashBits, 12);
+    QVERIFY(!old->options().charGrams);
+    QCOMPARE(old->trainingExamples(), 12);
+    const Prediction a = old->predict(u"the referee stopped the match"_qs);
+    QCOMPARE(a.labels, QStringList{u"sport"_qs});
+    QVERIFY(qAbs(a.score - 0.627192147053592) < 1e-9);
+    const Prediction b = old->predict(u"我的电脑软件"_qs);
+    QCOMPARE(b.labels, QStringList{u"tech"_qs});
+    QVERIFY(qAbs(b.score - 0.7268980342869729) < 1e-9);
+    const Prediction c = old->predict(u"garlic pasta"_qs);
+    QCOMPARE(c.labels, QStringList{u"food"_qs});
+    QVERIFY(qAbs(c.score - 0.5661464241185146) < 1e-9);
+    // Saving it again writes format 1, byte for byte what was read.
+    QFile f(QStringLiteral(LOOPDECK_TESTDATA "/model/textclassifier-v1.ldm"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(old->toBytes(), f.readAll());
+}
+
+void TestModelFile::formatMismatchRefused()
+{
+    // A container that claims format 1 but holds a format-2 payload (and the reverse) is refused
+    // with a clear message, never misread.
+    QByteArray v2 = m_good;
+    const auto payload = ModelFile::decode(v2, nullptr);
+    QVERIFY(payload);
+    QByteArray file = ModelFile::encode(*payload);
+    file[11] = 1; // version field, big-endian u32 at offset 8
+    // re-seal the checksum over the edited header
+    file = file.left(file.size() - ModelFile::kChecksumSize);
+    file.append(QCryptographicHash::hash(file, QCryptographicHash::Sha256));
+    QString error;
+    QVERIFY(!TextClassifier::fromBytes(file, &error));
+    QVERIFY2(error.contains(u"do not match its format version 1"), qPrintable(error));
+    QByteArray v1 = QFile(QStringLiteral(LOOPDECK_TESTDATA "/model/textclassifier-v1.ldm")).exists()
+        ? [] {
+              QFile f(QStringLiteral(LOOPDECK_TESTDATA "/model/textclassifier-v1.ldm"));
+              return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+          }()
+        : QByteArray();
+    QVERIFY(!v1.isEmpty());
+    quint32 version = 0;
+    const auto p1 = ModelFile::decode(v1, &error, &version);
+    QVERIFY(p1);
+    QCOMPARE(version, 1u);
+    QVERIFY(!TextClassifier::fromBytes(ModelFile::encode(*p1, 2), &error));
+    QVERIFY2(error.contains(u"do not match its format version 2"), qPrintable(error));
 }
 
 QTEST_MAIN(TestModelFile)

@@ -1,4 +1,5 @@
 // Unit tests for loopdeck::model::TextClassifier and the evaluation helpers (metrics.h).
+#include "core/model/calibration.h"
 #include "core/model/metrics.h"
 #include "core/model/textclassifier.h"
 #include "syntheticdata.h"
@@ -26,6 +27,16 @@ private slots:
     void predictLatency();
     void metricsByHand();
     void holdoutAndKFold();
+    void overlappingVocabularies();
+    void charGramsGeneraliseToUnseenForms();
+    void selectionByCrossValidation();
+    void selectionDeterministic();
+    void fixedSettingsSkipTheGrid();
+    void eceOnAKnownCase();
+    void plattAndTemperatureRecoverKnownScales();
+    void calibratedOnHoldout();
+    void unlabeledTextsCountForIdf();
+    void progressAndCancel();
 };
 
 void TestTextClassifier::learnsTopics()
@@ -139,7 +150,7 @@ void TestTextClassifier::errors_data()
                                  << 10.0 << u"empty label"_qs;
     QTest::newRow("no labels multi") << QList<Example>{{u"a"_qs, {}}, {u"b"_qs, {}}} << true << 10.0
                                      << u"no labels"_qs;
-    QTest::newRow("bad C") << QList<Example>{{u"a"_qs, {u"x"_qs}}, {u"b"_qs, {u"y"_qs}}} << false << 0.0
+    QTest::newRow("bad C") << QList<Example>{{u"a"_qs, {u"x"_qs}}, {u"b"_qs, {u"y"_qs}}} << false << -1.0
                            << u"positive number"_qs;
 }
 
@@ -203,9 +214,9 @@ void TestTextClassifier::predictLatency()
     for (int i = 0; i < n; ++i)
         sink += model->predict(text).score;
     const double micros = timer.nsecsElapsed() / 1000.0 / n;
-    qInfo("predict: %.1f us per short text (debug build)", micros);
+    // Informational only: speed is measured by tests/bench/train_bench.sh (Release), not asserted here.
+    qInfo("predict: %.1f us per short text (this build)", micros);
     QVERIFY(sink > 0);
-    QVERIFY2(micros < 1000.0, qPrintable(QString::number(micros))); // generous: debug + shared CI
 }
 
 void TestTextClassifier::metricsByHand()
@@ -254,6 +265,242 @@ void TestTextClassifier::holdoutAndKFold()
     QVERIFY(assignFolds(data, 5, 1) != assignFolds(data, 5, 2));
     QVERIFY(!evaluateKFold(data.mid(0, 3), {}, 5, 42, &error));
     QVERIFY(error.contains(u"at least 5"));
+}
+
+namespace {
+
+double accuracyOn(const TextClassifier &model, const QList<Example> &test)
+{
+    int correct = 0;
+    for (const Example &e : test)
+        correct += model.predict(e.text).labels.value(0) == e.labels.first();
+    return double(correct) / test.size();
+}
+
+} // namespace
+
+void TestTextClassifier::overlappingVocabularies()
+{
+    // The classes share most words and a quarter of their own: neither 1.0 nor chance.
+    const auto train = testdata::overlappingTopics(150, 31);
+    const auto test = testdata::overlappingTopics(100, 32);
+    QString error;
+    const auto model = TextClassifier::train(train, {}, &error);
+    QVERIFY2(model, qPrintable(error));
+    const double acc = accuracyOn(*model, test);
+    qInfo("overlapping vocabularies: accuracy %.3f", acc);
+    QVERIFY2(acc >= 0.78, qPrintable(QString::number(acc)));
+    QVERIFY2(acc < 0.999, qPrintable(QString::number(acc))); // the data really overlaps
+}
+
+void TestTextClassifier::charGramsGeneraliseToUnseenForms()
+{
+    // Test sentences use stem+ending pairs never seen in training: word features know nothing
+    // about them, character n-grams still see the stems and endings.
+    const auto train = testdata::overlappingTopics(150, 33);
+    const auto test = testdata::overlappingTopics(100, 34, true);
+    TrainOptions words;
+    words.charGrams = false;
+    const auto wordModel = TextClassifier::train(train, words, nullptr);
+    const auto charModel = TextClassifier::train(train, {}, nullptr);
+    QVERIFY(wordModel && charModel);
+    const double w = accuracyOn(*wordModel, test);
+    const double c = accuracyOn(*charModel, test);
+    qInfo("unseen word forms: words only %.3f, with char n-grams %.3f", w, c);
+    QVERIFY2(c >= 0.72, qPrintable(QString::number(c)));
+    QVERIFY2(c >= w + 0.3, qPrintable(QStringLiteral("%1 vs %2").arg(c).arg(w)));
+}
+
+void TestTextClassifier::selectionByCrossValidation()
+{
+    const auto data = testdata::overlappingTopics(60, 35);
+    const auto model = TextClassifier::train(data, {}, nullptr);
+    QVERIFY(model);
+    const ModelSelection s = model->selection();
+    QCOMPARE(s.formatVersion, 2);
+    QCOMPARE(s.folds, 3);
+    QVERIFY(s.c > 0.0);
+    QCOMPARE(model->options().c, s.c);
+    QVERIFY(s.cvAccuracy > 0.6 && s.cvAccuracy <= 1.0);
+    QCOMPARE(s.calibration, u"temperature"_qs);
+    QCOMPARE(s.calibrationParameters.size(), std::size_t(1));
+    QVERIFY(s.calibrationParameters[0] > 0.0);
+    // The choice survives a save/load round trip.
+    QString error;
+    const auto back = TextClassifier::fromBytes(model->toBytes(), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(back->selection().c, s.c);
+    QCOMPARE(back->selection().weighting, s.weighting);
+    QCOMPARE(back->selection().cvAccuracy, s.cvAccuracy);
+    QCOMPARE(back->selection().calibrationParameters, s.calibrationParameters);
+}
+
+void TestTextClassifier::selectionDeterministic()
+{
+    // Cross-validation runs on several threads; equal input must still give equal bytes.
+    const auto data = testdata::overlappingTopics(80, 36);
+    QList<QByteArray> bytes;
+    for (int i = 0; i < 3; ++i) {
+        const auto m = TextClassifier::train(data, {}, nullptr);
+        QVERIFY(m);
+        bytes.append(m->toBytes());
+    }
+    QCOMPARE(bytes[1], bytes[0]);
+    QCOMPARE(bytes[2], bytes[0]);
+    // ... and different input gives a different model (the comparison is not vacuous).
+    const auto other = TextClassifier::train(testdata::overlappingTopics(80, 37), {}, nullptr);
+    QVERIFY(other && other->toBytes() != bytes[0]);
+}
+
+void TestTextClassifier::fixedSettingsSkipTheGrid()
+{
+    const auto data = testdata::overlappingTopics(40, 38);
+    TrainOptions o;
+    o.c = 0.7;
+    o.weighting = FeatureWeighting::NaiveBayes;
+    const auto m = TextClassifier::train(data, o, nullptr);
+    QVERIFY(m);
+    QCOMPARE(m->selection().c, 0.7);
+    QCOMPARE(m->selection().weighting, FeatureWeighting::NaiveBayes);
+    QVERIFY(m->selection().cvAccuracy >= 0.0); // still cross-validated, for the calibration
+    o.weighting = FeatureWeighting::Plain;
+    const auto p = TextClassifier::train(data, o, nullptr);
+    QVERIFY(p && p->toBytes() != m->toBytes());
+}
+
+void TestTextClassifier::eceOnAKnownCase()
+{
+    // Bin 9: four predictions at 0.9, three right -> |0.75 - 0.9| x 4/6 = 0.1.
+    // Bin 6: two at 0.6, one right -> |0.5 - 0.6| x 2/6 = 1/30.
+    const std::vector<double> conf{0.9, 0.9, 0.9, 0.9, 0.6, 0.6};
+    const std::vector<char> correct{1, 1, 1, 0, 1, 0};
+    QVERIFY(qAbs(expectedCalibrationError(conf, correct) - (0.1 + 1.0 / 30)) < 1e-12);
+    // Perfectly calibrated bins give 0; 1.0 falls into the last bin.
+    QCOMPARE(expectedCalibrationError({1.0, 1.0, 0.5, 0.5}, {1, 1, 1, 0}), 0.0);
+    QCOMPARE(expectedCalibrationError({}, {}), 0.0);
+    // Metrics from predictions: a two-class case by hand.
+    Metrics m = computeMetrics({u"a"_qs, u"b"_qs}, {{u"a"_qs}, {u"b"_qs}}, {{u"a"_qs}, {u"a"_qs}}, false);
+    Prediction p1, p2;
+    p1.labels = {u"a"_qs};
+    p1.scores = {{u"a"_qs, 0.8}, {u"b"_qs, 0.2}};
+    p2.labels = {u"a"_qs};
+    p2.scores = {{u"a"_qs, 0.7}, {u"b"_qs, 0.3}};
+    addCalibrationMetrics(m, {{u"a"_qs}, {u"b"_qs}}, {p1, p2});
+    // bin 8: 0.8 right -> 0.2/2; bin 7: 0.7 wrong -> 0.7/2
+    QVERIFY(qAbs(m.ece - 0.45) < 1e-12);
+    // Brier: (0.2^2 + 0.2^2 + 0.7^2 + 0.7^2) / 2
+    QVERIFY(qAbs(m.brier - (0.04 + 0.04 + 0.49 + 0.49) / 2) < 1e-12);
+}
+
+void TestTextClassifier::plattAndTemperatureRecoverKnownScales()
+{
+    // Labels drawn from p = sigmoid(2 d - 1): the fit must find a ~ 2, b ~ -1.
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<double> d;
+    std::vector<char> y;
+    for (int i = 0; i < 20000; ++i) {
+        const double x = u(rng) * 6.0 - 3.0;
+        d.push_back(x);
+        y.push_back(u(rng) < 1.0 / (1.0 + std::exp(-(2.0 * x - 1.0))) ? 1 : 0);
+    }
+    const PlattScale s = fitPlatt(d, y);
+    QVERIFY2(qAbs(s.a - 2.0) < 0.1 && qAbs(s.b + 1.0) < 0.1, qPrintable(QStringLiteral("%1 %2").arg(s.a).arg(s.b)));
+    // Three classes drawn from softmax(3 d): the temperature fit must find ~ 3.
+    std::vector<double> dk;
+    std::vector<int> truth;
+    for (int i = 0; i < 20000; ++i) {
+        double row[3], p[3];
+        for (double &v : row) {
+            v = u(rng) * 2.0 - 1.0;
+            dk.push_back(v);
+        }
+        softmaxScaled(row, 3, 3.0, p);
+        const double r = u(rng);
+        truth.push_back(r < p[0] ? 0 : r < p[0] + p[1] ? 1 : 2);
+    }
+    const double a = fitTemperature(dk, 3, truth);
+    QVERIFY2(qAbs(a - 3.0) < 0.15, qPrintable(QString::number(a)));
+}
+
+void TestTextClassifier::calibratedOnHoldout()
+{
+    // On held-out data the scores must mean what they say: ECE well below the uncalibrated
+    // model's (raw SVM margins squashed by a sigmoid are far off).
+    const auto train = testdata::overlappingTopics(200, 39);
+    const auto test = testdata::overlappingTopics(200, 40);
+    const auto model = TextClassifier::train(train, {}, nullptr);
+    QVERIFY(model);
+    std::vector<double> conf;
+    std::vector<char> correct;
+    for (const Example &e : test) {
+        const Prediction p = model->predict(e.text);
+        conf.push_back(p.score);
+        correct.push_back(p.labels.first() == e.labels.first());
+    }
+    const double ece = expectedCalibrationError(conf, correct);
+    qInfo("holdout ECE %.4f", ece);
+    QVERIFY2(ece <= 0.05, qPrintable(QString::number(ece)));
+    // Binary: Platt on the single column.
+    QList<Example> two, twoTest;
+    for (const Example &e : train)
+        if (e.labels.first() != u"west")
+            two.append(e);
+    for (const Example &e : test)
+        if (e.labels.first() != u"west")
+            twoTest.append(e);
+    const auto binary = TextClassifier::train(two, {}, nullptr);
+    QVERIFY(binary);
+    QCOMPARE(binary->selection().calibration, u"platt"_qs);
+    conf.clear();
+    correct.clear();
+    for (const Example &e : twoTest) {
+        const Prediction p = binary->predict(e.text);
+        conf.push_back(p.score);
+        correct.push_back(p.labels.first() == e.labels.first());
+    }
+    const double ece2 = expectedCalibrationError(conf, correct);
+    qInfo("binary holdout ECE %.4f", ece2);
+    QVERIFY2(ece2 <= 0.06, qPrintable(QString::number(ece2)));
+}
+
+void TestTextClassifier::unlabeledTextsCountForIdf()
+{
+    const auto data = testdata::overlappingTopics(20, 41);
+    QStringList unlabeled;
+    for (const Example &e : testdata::overlappingTopics(100, 42))
+        unlabeled.append(e.text);
+    const auto plain = TextClassifier::train(data, {}, nullptr);
+    const auto withU = TextClassifier::train(data, {}, nullptr, unlabeled);
+    QVERIFY(plain && withU);
+    QCOMPARE(withU->trainingExamples(), int(data.size() + unlabeled.size())); // documents behind the idf
+    QVERIFY(withU->featureCount() > plain->featureCount());
+    QVERIFY(withU->toBytes() != plain->toBytes());
+    QCOMPARE(withU->classes(), plain->classes());
+}
+
+void TestTextClassifier::progressAndCancel()
+{
+    const auto data = testdata::overlappingTopics(40, 43);
+    std::vector<double> seen;
+    const auto model = TextClassifier::train(data, {}, nullptr, {}, [&seen](double p) {
+        seen.push_back(p); // called under a lock, never concurrently
+        return true;
+    });
+    QVERIFY(model);
+    QVERIFY(seen.size() >= 3);
+    QCOMPARE(seen.front(), 0.0);
+    QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+    QCOMPARE(seen.back(), 1.0);
+    QString error;
+    int calls = 0;
+    const auto cancelled = TextClassifier::train(data, {}, &error, {}, [&calls](double p) {
+        ++calls;
+        return p < 0.3;
+    });
+    QVERIFY(!cancelled);
+    QVERIFY2(error.contains(u"cancelled"), qPrintable(error));
+    QVERIFY(calls >= 2);
 }
 
 QTEST_MAIN(TestTextClassifier)

@@ -1,9 +1,15 @@
 #pragma once
-// Turns token lists into the sparse vectors the classifier learns from: word unigrams and
-// bigrams hashed into 2^hashBits buckets with a stable hash (FNV-1a over UTF-8, then a 64-bit
-// mixer), so equal text gives equal features on every machine and run. TfidfModel learns the
-// document frequency of every bucket seen in training and maps raw counts to sublinear
-// (1 + ln tf) x idf weights, l2-normalised. Buckets never seen in training are dropped.
+// Turns text into the sparse vectors the classifier learns from. Two blocks of hashed features,
+// each 2^hashBits buckets wide, with stable hashes (FNV-1a, then a 64-bit mixer), so equal text
+// gives equal features on every machine and run:
+//   block 0 (buckets [0, 2^bits)): word unigrams and bigrams of Tokenizer tokens;
+//   block 1 (buckets [2^bits, 2^(bits+1))), only with character n-grams on: for runs of Latin
+//     (non-CJK) characters, char_wb n-grams (charMin..charMax) of each whitespace-separated word
+//     padded with one space on each side, punctuation kept; for runs of Han/Kana/Hangul, plain
+//     character 1..cjkMax-grams.
+// TfidfModel learns the document frequency of every bucket seen in training (optionally only
+// those in >= minDf documents) and maps raw counts to sublinear (1 + ln tf) x idf weights,
+// l2-normalised per block. Buckets never seen in training are dropped.
 // Called by TextClassifier (training, prediction, model files) and the metrics helpers' tests.
 #include <QByteArray>
 #include <QString>
@@ -20,6 +26,10 @@ namespace loopdeck::model {
 // FNV-1a (64-bit) over the UTF-8 encoding of s, computed without allocating.
 std::uint64_t stableHash(QStringView s);
 
+// FNV-1a (64-bit) over the code points cps[0..n) as 32-bit units (little-endian bytes), then
+// salted with n: the hash of a character n-gram. Stable across platforms.
+std::uint64_t charGramHash(const char32_t *cps, int n);
+
 // The sublinear term frequency 1 + ln(n) (n >= 1), from a table for small n.
 double sublinearTf(std::uint32_t n);
 
@@ -34,20 +44,33 @@ public:
     static constexpr int kMinHashBits = 10;
     static constexpr int kMaxHashBits = 28;
 
-    explicit FeatureHasher(int hashBits = 20);
+    static constexpr int kCharMin = 2; // char_wb n-gram lengths for Latin-script words
+    static constexpr int kCharMax = 4;
+    static constexpr int kCjkMax = 3;  // plain character n-grams 1..3 for CJK runs
+
+    // charGrams off: word uni+bigrams only (the format-1 model's features).
+    explicit FeatureHasher(int hashBits = 20, bool charGrams = false);
 
     int hashBits() const { return m_bits; }
+    bool charGrams() const { return m_chars; }
+    // Number of bits a bucket needs: hashBits + 1 with character n-grams, else hashBits.
+    int rangeBits() const { return m_chars ? m_bits + 1 : m_bits; }
     std::uint32_t unigramBucket(std::uint64_t tokenHash) const;
     std::uint32_t bigramBucket(std::uint64_t firstHash, std::uint64_t secondHash) const;
+    // Bucket of a character n-gram (block 1).
+    std::uint32_t charBucket(std::uint64_t gramHash) const;
 
-    // Unigram and bigram counts of a token sequence.
+    // Unigram and bigram counts of a token sequence (block 0 only).
     TermCounts count(const QStringList &tokens) const;
-    // Tokenizes (Tokenizer) and counts.
+    // Character n-gram buckets of text (block 1), unsorted, one entry per occurrence.
+    void charGramBuckets(QStringView text, std::vector<std::uint32_t> &out) const;
+    // Tokenizes (Tokenizer) and counts both blocks.
     TermCounts countText(QStringView text) const;
 
 private:
     int m_bits;
     std::uint32_t m_mask;
+    bool m_chars = false;
 };
 
 class TfidfModel final
@@ -58,7 +81,16 @@ public:
     // Learns the vocabulary (every bucket seen) and the smoothed idf
     // ln((1 + n) / (1 + df)) + 1 from the training documents. With hashBits (the buckets'
     // range, <= 24) document frequencies are counted in a dense table instead of by sorting.
-    static TfidfModel fit(const std::vector<TermCounts> &documents, int hashBits = 0);
+    // minDf > 1 keeps only buckets seen in at least minDf documents.
+    static TfidfModel fit(const std::vector<TermCounts> &documents, int hashBits = 0, std::uint32_t minDf = 1);
+    // Same, over two document lists (labelled and unlabelled texts).
+    static TfidfModel fit(const std::vector<TermCounts> &documents, const std::vector<TermCounts> &more,
+                          int hashBits, std::uint32_t minDf);
+
+    // Buckets >> blockBits name the block a feature belongs to; each block is l2-normalised on
+    // its own (default 32: one block).
+    void setBlockBits(int bits) { m_blockBits = bits; }
+    int blockBits() const { return m_blockBits; }
 
     // Rebuilds a model from saved parts; buckets must be strictly increasing and every df in
     // 1..documentCount. Returns std::nullopt and sets *error otherwise.
@@ -89,6 +121,7 @@ private:
     std::vector<std::uint32_t> m_df;      // per column
     std::vector<float> m_idf;             // per column
     std::uint32_t m_documents = 0;
+    int m_blockBits = 32;
 };
 
 } // namespace loopdeck::model

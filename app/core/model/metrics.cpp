@@ -1,5 +1,7 @@
 #include "core/model/metrics.h"
 
+#include "core/model/calibration.h"
+
 #include <QHash>
 
 #include <algorithm>
@@ -118,6 +120,32 @@ Metrics computeMetrics(const QStringList &classes, const QList<QStringList> &tru
     return m;
 }
 
+void addCalibrationMetrics(Metrics &m, const QList<QStringList> &truth, const QList<Prediction> &predictions)
+{
+    const qsizetype n = std::min(truth.size(), predictions.size());
+    std::vector<double> confidence;
+    std::vector<char> correct;
+    double brier = 0.0;
+    for (qsizetype i = 0; i < n; ++i) {
+        const Prediction &p = predictions[i];
+        const QStringList &t = truth[i];
+        for (const ClassScore &s : p.scores) {
+            const double y = t.contains(s.label) ? 1.0 : 0.0;
+            brier += (s.probability - y) * (s.probability - y);
+            if (m.multiLabel) {
+                confidence.push_back(s.probability);
+                correct.push_back(y > 0.0 ? 1 : 0);
+            }
+        }
+        if (!m.multiLabel && !p.scores.empty()) {
+            confidence.push_back(p.scores.front().probability);
+            correct.push_back(t.value(0) == p.scores.front().label ? 1 : 0);
+        }
+    }
+    m.ece = expectedCalibrationError(confidence, correct, 10);
+    m.brier = n > 0 ? brier / static_cast<double>(n) : 0.0;
+}
+
 std::vector<int> assignFolds(const QList<Example> &examples, int folds, quint32 seed)
 {
     const auto n = static_cast<std::size_t>(examples.size());
@@ -168,11 +196,15 @@ std::optional<Metrics> evaluateHoldout(const QList<Example> &examples, const Tra
     if (!model)
         return fail(error, QStringLiteral("The training part of the holdout split cannot be trained: %1").arg(why));
     QList<QStringList> truth, predicted;
+    QList<Prediction> predictions;
     for (const Example &e : testSet) {
         truth.append(e.labels);
-        predicted.append(model->predict(e.text).labels);
+        predictions.append(model->predict(e.text));
+        predicted.append(predictions.back().labels);
     }
-    return computeMetrics(classesOf(examples), truth, predicted, options.multiLabel);
+    Metrics m = computeMetrics(classesOf(examples), truth, predicted, options.multiLabel);
+    addCalibrationMetrics(m, truth, predictions);
+    return m;
 }
 
 std::optional<Metrics> evaluateKFold(const QList<Example> &examples, const TrainOptions &options,
@@ -186,6 +218,7 @@ std::optional<Metrics> evaluateKFold(const QList<Example> &examples, const Train
                                .arg(examples.size()));
     const std::vector<int> fold = assignFolds(examples, folds, seed);
     QList<QStringList> truth(examples.size()), predicted(examples.size());
+    QList<Prediction> predictions(examples.size());
     for (int f = 0; f < folds; ++f) {
         QList<Example> trainSet;
         for (qsizetype i = 0; i < examples.size(); ++i)
@@ -199,10 +232,13 @@ std::optional<Metrics> evaluateKFold(const QList<Example> &examples, const Train
             if (fold[static_cast<std::size_t>(i)] != f)
                 continue;
             truth[i] = examples[i].labels;
-            predicted[i] = model->predict(examples[i].text).labels;
+            predictions[i] = model->predict(examples[i].text);
+            predicted[i] = predictions[i].labels;
         }
     }
-    return computeMetrics(classesOf(examples), truth, predicted, options.multiLabel);
+    Metrics m = computeMetrics(classesOf(examples), truth, predicted, options.multiLabel);
+    addCalibrationMetrics(m, truth, predictions);
+    return m;
 }
 
 } // namespace loopdeck::model

@@ -32,12 +32,21 @@ struct Metrics {
     // holds one row per class with {true negatives, false positives, false negatives, true positives}.
     std::vector<std::vector<int>> confusion;
     bool multiLabel = false;
+    // Calibration of the scores, when the metrics came from predictions with scores (evaluation
+    // helpers below), else -1. Single-label: ECE over the top probability vs correctness, 10
+    // equal-width bins; Brier = mean over examples of sum over classes (p_c - [c is true])^2.
+    // Multi-label: the same over every (example, class) probability vs membership.
+    double ece = -1.0;
+    double brier = -1.0;
 };
 
 // Compares truth and predictions (same length). Labels outside classes are ignored for the
 // per-class numbers but still count as wrong for accuracy.
 Metrics computeMetrics(const QStringList &classes, const QList<QStringList> &truth,
                        const QList<QStringList> &predicted, bool multiLabel);
+
+// Fills m.ece and m.brier from predictions (same length as truth).
+void addCalibrationMetrics(Metrics &m, const QList<QStringList> &truth, const QList<Prediction> &predictions);
 
 // Deterministic stratified split helpers (by each example's first label, Mersenne Twister with
 // the given seed, shuffled with our own Fisher-Yates so every standard library agrees).

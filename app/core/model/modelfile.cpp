@@ -18,13 +18,13 @@ void setError(QString *error, const QString &message)
 
 } // namespace
 
-QByteArray ModelFile::encode(const QByteArray &payload)
+QByteArray ModelFile::encode(const QByteArray &payload, quint32 version)
 {
     QByteArray out;
     out.reserve(kHeaderSize + payload.size() + kChecksumSize);
     out.append(kMagic, 8);
     char buf[8];
-    qToBigEndian<quint32>(kFormatVersion, buf);
+    qToBigEndian<quint32>(version, buf);
     out.append(buf, 4);
     qToBigEndian<quint64>(static_cast<quint64>(payload.size()), buf);
     out.append(buf, 8);
@@ -33,7 +33,7 @@ QByteArray ModelFile::encode(const QByteArray &payload)
     return out;
 }
 
-std::optional<QByteArray> ModelFile::decode(const QByteArray &file, QString *error)
+std::optional<QByteArray> ModelFile::decode(const QByteArray &file, QString *error, quint32 *version)
 {
     if (file.isEmpty()) {
         setError(error, QStringLiteral("the file is empty"));
@@ -47,14 +47,16 @@ std::optional<QByteArray> ModelFile::decode(const QByteArray &file, QString *err
         setError(error, QStringLiteral("the file is truncated (%1 bytes)").arg(file.size()));
         return std::nullopt;
     }
-    const auto version = qFromBigEndian<quint32>(file.constData() + 8);
-    if (version == 0 || version > kFormatVersion) {
+    const auto fileVersion = qFromBigEndian<quint32>(file.constData() + 8);
+    if (fileVersion == 0 || fileVersion > kFormatVersion) {
         setError(error, QStringLiteral("it uses model format version %1, but this LoopDeck reads "
                                        "versions up to %2; a newer LoopDeck wrote it")
-                            .arg(version)
+                            .arg(fileVersion)
                             .arg(kFormatVersion));
         return std::nullopt;
     }
+    if (version)
+        *version = fileVersion;
     const auto length = qFromBigEndian<quint64>(file.constData() + 12);
     const quint64 expected = static_cast<quint64>(file.size() - kHeaderSize - kChecksumSize);
     if (length > expected) {
@@ -78,14 +80,14 @@ std::optional<QByteArray> ModelFile::decode(const QByteArray &file, QString *err
     return file.mid(kHeaderSize, signedLength);
 }
 
-bool ModelFile::write(const QString &path, const QByteArray &payload, QString *error)
+bool ModelFile::write(const QString &path, const QByteArray &payload, QString *error, quint32 version)
 {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) {
         setError(error, QStringLiteral("Cannot write the model file %1: %2").arg(path, f.errorString()));
         return false;
     }
-    const QByteArray bytes = encode(payload);
+    const QByteArray bytes = encode(payload, version);
     if (f.write(bytes) != bytes.size() || !f.commit()) {
         setError(error, QStringLiteral("Cannot write the model file %1: %2").arg(path, f.errorString()));
         f.cancelWriting();
@@ -94,7 +96,7 @@ bool ModelFile::write(const QString &path, const QByteArray &payload, QString *e
     return true;
 }
 
-std::optional<QByteArray> ModelFile::read(const QString &path, QString *error)
+std::optional<QByteArray> ModelFile::read(const QString &path, QString *error, quint32 *version)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) {
@@ -113,7 +115,7 @@ std::optional<QByteArray> ModelFile::read(const QString &path, QString *error)
         return std::nullopt;
     }
     QString why;
-    auto payload = decode(bytes, &why);
+    auto payload = decode(bytes, &why, version);
     if (!payload)
         setError(error, QStringLiteral("The model file %1 is refused: %2.").arg(path, why));
     return payload;

@@ -14,21 +14,22 @@ class ModelFile final
 {
 public:
     static constexpr char kMagic[9] = "LDKMODEL"; // 8 bytes on disk, no terminator
-    static constexpr quint32 kFormatVersion = 1;
+    static constexpr quint32 kFormatVersion = 2; // 1: word features + LR; 2: + char n-grams, SVM, calibration
     static constexpr qint64 kHeaderSize = 8 + 4 + 8;
     static constexpr qint64 kChecksumSize = 32;
     static constexpr qint64 kMaxFileSize = qint64(1) << 31; // refuse absurd files early
 
     // Wraps a payload into the on-disk form.
-    static QByteArray encode(const QByteArray &payload);
+    static QByteArray encode(const QByteArray &payload, quint32 version = kFormatVersion);
     // Checks magic, version, length and checksum; returns the payload or std::nullopt with a
-    // sentence in *error (without the file name).
-    static std::optional<QByteArray> decode(const QByteArray &file, QString *error);
+    // sentence in *error (without the file name). *version gets the file's format version.
+    static std::optional<QByteArray> decode(const QByteArray &file, QString *error, quint32 *version = nullptr);
 
     // Atomic write (temporary file + rename).
-    static bool write(const QString &path, const QByteArray &payload, QString *error);
+    static bool write(const QString &path, const QByteArray &payload, QString *error,
+                      quint32 version = kFormatVersion);
     // Reads and decodes; *error names the file.
-    static std::optional<QByteArray> read(const QString &path, QString *error);
+    static std::optional<QByteArray> read(const QString &path, QString *error, quint32 *version = nullptr);
 };
 
 } // namespace loopdeck::model

@@ -1,14 +1,16 @@
 #include "core/model/textclassifier.h"
 
+#include "core/model/calibration.h"
 #include "core/model/features.h"
+#include "core/model/linearsolver.h"
+#include "core/model/metrics.h"
 #include "core/model/modelfile.h"
 
 #include <QtConcurrent/QtConcurrentMap>
 #include <QtEndian>
 
-#include <linear.h>
-
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <mutex>
@@ -16,32 +18,51 @@
 
 namespace loopdeck::model {
 
+// How decision values become probabilities.
+enum class Calibration : quint8 {
+    Legacy = 0,        // format 1: sigmoid per column, normalised for single-label
+    Platt = 1,         // single-label, two classes: one Platt scale on the single column
+    Temperature = 2,   // single-label, several classes: softmax(a d)
+    PlattPerClass = 3, // multi-label: one Platt scale per class
+};
+
 // Immutable once built. weights is row-major: column-major would make predict() touch k
 // cache lines per feature; row-major keeps one feature's k weights together.
 struct TextClassifier::Impl {
     QStringList classes;
     TrainOptions options;
+    ModelSelection selection;
     FeatureHasher hasher{20};
     TfidfModel tfidf;
     int columns = 0;            // 1 for single-label with two classes, else classes.size()
     std::vector<float> weights; // tfidf.size() x columns
     std::vector<float> bias;    // columns
+    std::vector<float> steps;   // format 2: per column, weights are multiples of it (16-bit quantised)
+    Calibration calibration = Calibration::Legacy;
+    std::vector<double> calA, calB; // per column (Platt kinds); calA[0] for Temperature
 };
 
 namespace {
 
-constexpr char kPayloadKind[5] = "TXTC";
+constexpr char kPayloadKindV1[5] = "TXTC";
+constexpr char kPayloadKindV2[5] = "TXC2";
+// Candidate C values for the cross-validation, ascending (each solve warm-starts the next).
+constexpr double kCGrid[] = {0.25, 0.6, 1.5, 4.0};
+constexpr double kDefaultC = 0.6; // when there is too little data for cross-validation
+constexpr double kCvEps = 0.2;    // solver tolerance inside the cross-validation (final: 0.1)
+// Above this many non-zeros x columns, C and the weighting are chosen on a stratified sample.
+constexpr std::size_t kCvWorkBudget = 8'000'000;
+constexpr std::size_t kSelfTrainingMaxLabels = 1000; // self-train only with fewer labels
+constexpr int kSelfTrainingRounds = 2;
+constexpr std::size_t kPlattBiasMinExamples = 1000; // below: Platt scale without the bias
+constexpr int kSelfTrainingFactor = 4; // pseudo-labels per label added in each round
+constexpr std::uint64_t kSolverSeed = 0x4c6f6f704465636bull; // "LoopDeck"
+constexpr quint32 kFoldSeed = 20240601;
 
 void setError(QString *error, const QString &message)
 {
     if (error)
         *error = message;
-}
-
-void quietLiblinear()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { set_print_string_function([](const char *) {}); });
 }
 
 double sigmoid(double x)
@@ -172,48 +193,89 @@ private:
 
 // --- training ---------------------------------------------------------------------------
 
-struct Column {
-    std::vector<float> weights;
-    float bias = 0.0f;
+CsrMatrix toCsr(const std::vector<SparseRow> &rows, std::size_t columns)
+{
+    CsrMatrix x;
+    x.columns = columns;
+    std::size_t nnz = 0;
+    for (const SparseRow &r : rows)
+        nnz += r.size();
+    x.start.reserve(rows.size() + 1);
+    x.column.reserve(nnz);
+    x.value.reserve(nnz);
+    for (const SparseRow &r : rows) {
+        for (const auto &[col, v] : r) {
+            x.column.push_back(col);
+            x.value.push_back(v);
+        }
+        x.start.push_back(x.column.size());
+    }
+    return x;
+}
+
+// Progress over a known number of steps; the callback runs under a mutex.
+class ProgressMeter
+{
+public:
+    ProgressMeter(const TrainProgress &callback, int total) : m_callback(callback), m_total(std::max(total, 1)) {}
+    void step()
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_done;
+        if (m_callback && !m_cancel.load() && !m_callback(std::min(0.99, static_cast<double>(m_done) / m_total)))
+            m_cancel.store(true);
+    }
+    bool finish()
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_callback && !m_cancel.load() && !m_callback(1.0))
+            m_cancel.store(true);
+        return !m_cancel.load();
+    }
+    bool start()
+    {
+        if (m_callback && !m_callback(0.0))
+            m_cancel.store(true);
+        return !m_cancel.load();
+    }
+    const std::atomic<bool> *flag() const { return &m_cancel; }
+    bool cancelled() const { return m_cancel.load(); }
+
+private:
+    const TrainProgress &m_callback;
+    const int m_total;
+    int m_done = 0;
+    std::atomic<bool> m_cancel{false};
+    std::mutex m_mutex;
 };
 
-// One binary L2-regularised logistic regression: positive[i] says whether example i is in the
-// class. L2R_LR is liblinear's primal trust-region Newton solver, which uses no random numbers,
-// so equal input gives equal weights.
-Column trainBinary(const std::vector<feature_node *> &rows, const std::vector<char> &positive,
-                   int featureCount, double c)
+struct Setting {
+    FeatureWeighting weighting;
+    std::size_t cIndex;
+};
+
+// Out-of-fold accuracy of decision values (n x columns).
+double oofAccuracy(const std::vector<double> &dec, int columns, const QList<Example> &examples,
+                   const QStringList &classes, bool multiLabel)
 {
-    Column col;
-    col.weights.assign(static_cast<std::size_t>(featureCount), 0.0f);
-    const auto n = static_cast<int>(rows.size());
-    const int positives = static_cast<int>(std::count(positive.begin(), positive.end(), 1));
-    if (positives == 0 || positives == n) {
-        // Every example agrees: a constant model with Laplace-smoothed probability.
-        const double p = (positives + 0.5) / (n + 1.0);
-        col.bias = static_cast<float>(std::log(p / (1.0 - p)));
-        return col;
+    const auto k = static_cast<std::size_t>(columns);
+    int correct = 0;
+    for (qsizetype i = 0; i < examples.size(); ++i) {
+        const double *d = dec.data() + static_cast<std::size_t>(i) * k;
+        const QStringList &truth = examples[i].labels;
+        if (multiLabel) {
+            bool ok = true;
+            for (std::size_t c = 0; c < k && ok; ++c)
+                ok = (d[c] > 0.0) == truth.contains(classes[static_cast<qsizetype>(c)]);
+            correct += ok;
+        } else if (k == 1) {
+            correct += classes[d[0] > 0.0 ? 1 : 0] == truth.first();
+        } else {
+            const auto best = static_cast<qsizetype>(std::max_element(d, d + k) - d);
+            correct += classes[best] == truth.first();
+        }
     }
-    std::vector<double> y(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        y[i] = positive[i] ? 1.0 : -1.0;
-    problem prob{};
-    prob.l = n;
-    prob.n = featureCount + 1; // + bias feature
-    prob.y = y.data();
-    prob.x = const_cast<feature_node **>(rows.data());
-    prob.bias = 1.0;
-    parameter param{};
-    param.solver_type = L2R_LR;
-    param.eps = 0.01;
-    param.C = c;
-    param.p = 0.1;
-    ::model *m = ::train(&prob, &param);
-    const double sign = (m->label[0] == 1) ? 1.0 : -1.0;
-    for (int j = 0; j < featureCount; ++j)
-        col.weights[static_cast<std::size_t>(j)] = static_cast<float>(sign * m->w[j]);
-    col.bias = static_cast<float>(sign * m->w[featureCount] * m->bias);
-    free_and_destroy_model(&m);
-    return col;
+    return examples.isEmpty() ? 0.0 : static_cast<double>(correct) / examples.size();
 }
 
 } // namespace
@@ -223,14 +285,17 @@ TextClassifier::TextClassifier(std::unique_ptr<Impl> impl) : d(std::move(impl)) 
 TextClassifier::~TextClassifier() = default;
 
 std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example> &examples,
-                                                           const TrainOptions &options, QString *error)
+                                                           const TrainOptions &options, QString *error,
+                                                           const QStringList &unlabeled,
+                                                           const TrainProgress &progress)
 {
     if (examples.isEmpty()) {
         setError(error, QStringLiteral("There are no examples to train on."));
         return nullptr;
     }
-    if (!(options.c > 0.0) || !std::isfinite(options.c)) {
-        setError(error, QStringLiteral("The regularisation constant C must be a positive number (got %1).")
+    if (!(options.c >= 0.0) || !std::isfinite(options.c)) {
+        setError(error, QStringLiteral("The regularisation constant C must be a positive number, or 0 to "
+                                       "choose it by cross-validation (got %1).")
                             .arg(options.c));
         return nullptr;
     }
@@ -244,6 +309,11 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                             .arg(FeatureHasher::kMinHashBits)
                             .arg(FeatureHasher::kMaxHashBits)
                             .arg(options.hashBits));
+        return nullptr;
+    }
+    if (options.folds < 2 || options.folds > 20) {
+        setError(error, QStringLiteral("The cross-validation folds must be between 2 and 20 (got %1).")
+                            .arg(options.folds));
         return nullptr;
     }
     QStringList classes;
@@ -274,70 +344,386 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                                   .arg(classes.first()));
         return nullptr;
     }
+    auto cancelled = [error] {
+        setError(error, QStringLiteral("Training was cancelled."));
+        return nullptr;
+    };
 
     auto impl = std::make_unique<Impl>();
     impl->classes = classes;
     impl->options = options;
-    impl->hasher = FeatureHasher(options.hashBits);
+    impl->hasher = FeatureHasher(options.hashBits, options.charGrams);
+    const bool oneColumn = !options.multiLabel && classes.size() == 2;
+    impl->columns = oneColumn ? 1 : static_cast<int>(classes.size());
+    const int k = impl->columns;
+    const auto n = static_cast<std::size_t>(examples.size());
+
+    // Cross-validation plan: settings x folds x columns solver paths.
+    const bool tuneC = options.c == 0.0;
+    std::vector<double> cs;
+    if (tuneC)
+        cs.assign(std::begin(kCGrid), std::end(kCGrid));
+    else
+        cs = {options.c};
+    std::vector<FeatureWeighting> weightings;
+    if (options.weighting == FeatureWeighting::Auto || options.weighting == FeatureWeighting::Mixed)
+        weightings = {FeatureWeighting::Plain, FeatureWeighting::NaiveBayes};
+    else
+        weightings = {options.weighting};
+    const int folds = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options.folds), n / 2));
+    const bool crossValidate = folds >= 2 && n >= 6;
+    const int cvSteps = crossValidate ? folds * k * static_cast<int>(weightings.size() * cs.size() + 1) : 0;
+    ProgressMeter meter(progress, 2 + cvSteps + k);
+    if (!meter.start())
+        return cancelled();
 
     // Tokenise and count in parallel; blockingMapped keeps the input order.
     const FeatureHasher hasher = impl->hasher;
     const std::vector<TermCounts> counts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
         examples, [hasher](const Example &e) { return hasher.countText(e.text); });
-    impl->tfidf = TfidfModel::fit(counts, options.hashBits);
-    const auto featureCount = static_cast<int>(impl->tfidf.size());
-
-    // liblinear rows: features (1-based columns), then the bias feature, then the terminator.
-    std::vector<SparseRow> rows = impl->tfidf.transformAll(counts, options.hashBits);
-    std::size_t nodes = 0;
-    for (const SparseRow &r : rows)
-        nodes += r.size() + 2;
-    std::vector<feature_node> space(nodes);
-    std::vector<feature_node *> x(rows.size());
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        x[i] = &space[at];
-        for (const auto &[col, value] : rows[i])
-            space[at++] = feature_node{static_cast<int>(col) + 1, value};
-        space[at++] = feature_node{featureCount + 1, 1.0};
-        space[at++] = feature_node{-1, 0.0};
+    std::vector<TermCounts> unlabeledCounts;
+    if (!unlabeled.isEmpty())
+        unlabeledCounts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
+            unlabeled, [hasher](const QString &t) { return hasher.countText(t); });
+    meter.step();
+    if (meter.cancelled())
+        return cancelled();
+    const std::uint32_t minDf = counts.size() + unlabeledCounts.size() >= 1000 ? 2 : 1;
+    impl->tfidf = TfidfModel::fit(counts, unlabeledCounts, hasher.rangeBits(), minDf);
+    impl->tfidf.setBlockBits(hasher.hashBits());
+    const std::size_t featureCount = impl->tfidf.size();
+    // Self-training (single-label, few labels): the unlabelled rows follow the labelled ones.
+    const bool selfTrain = options.selfTraining && !options.multiLabel && !unlabeledCounts.empty()
+        && n < kSelfTrainingMaxLabels;
+    std::vector<SparseRow> allRowsTfidf = impl->tfidf.transformAll(counts, hasher.rangeBits());
+    if (selfTrain) {
+        std::vector<SparseRow> more = impl->tfidf.transformAll(unlabeledCounts, hasher.rangeBits());
+        allRowsTfidf.insert(allRowsTfidf.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     }
-    rows.clear();
+    unlabeledCounts.clear();
+    const CsrMatrix x = toCsr(allRowsTfidf, featureCount);
+    allRowsTfidf.clear();
+    const std::size_t totalRows = x.rows();
+    meter.step();
 
-    const bool oneColumn = !options.multiLabel && classes.size() == 2;
-    impl->columns = oneColumn ? 1 : static_cast<int>(classes.size());
-    std::vector<int> columnIds(static_cast<std::size_t>(impl->columns));
-    std::iota(columnIds.begin(), columnIds.end(), 0);
-    quietLiblinear();
-    const std::vector<Column> trained = QtConcurrent::blockingMapped<std::vector<Column>>(
-        columnIds, [&](int column) {
-            // A single column learns "second class vs first"; otherwise one class vs the rest.
-            const QString &cls = classes[oneColumn ? 1 : column];
-            std::vector<char> positive(examples.size());
-            for (qsizetype i = 0; i < examples.size(); ++i)
-                positive[static_cast<std::size_t>(i)] = examples[i].labels.contains(cls) ? 1 : 0;
-            return trainBinary(x, positive, featureCount, options.c);
+    // Targets of each column: a single column learns "second class vs first"; otherwise one
+    // class vs the rest.
+    std::vector<std::vector<char>> targets(static_cast<std::size_t>(k), std::vector<char>(totalRows, 0));
+    for (int c = 0; c < k; ++c) {
+        const QString &cls = classes[oneColumn ? 1 : c];
+        for (std::size_t i = 0; i < n; ++i)
+            targets[static_cast<std::size_t>(c)][i] = examples[static_cast<qsizetype>(i)].labels.contains(cls) ? 1 : 0;
+    }
+
+    Setting chosen{weightings.front(), tuneC ? std::size_t(2) : std::size_t(0)};
+    if (!tuneC)
+        chosen.cIndex = 0;
+    else
+        chosen.cIndex = static_cast<std::size_t>(std::find(cs.begin(), cs.end(), kDefaultC) - cs.begin());
+    if (options.weighting != FeatureWeighting::Auto)
+        chosen.weighting = options.weighting;
+    double cvAccuracy = -1.0;
+    std::vector<double> chosenOof;
+    // The cross-validation runs on all examples, or on a stratified sample of them when the
+    // feature matrix is large (kCvWorkBudget), to bound its time.
+    std::vector<std::uint32_t> cvIndex;
+    QList<Example> cvExamples;
+    const std::size_t cvWork = x.value.size() * static_cast<std::size_t>(k); // non-zeros x columns
+    if (cvWork > kCvWorkBudget && n >= 2000) {
+        const int parts = static_cast<int>((cvWork + kCvWorkBudget - 1) / kCvWorkBudget);
+        const std::vector<int> part = assignFolds(examples, parts, kFoldSeed + 1);
+        for (std::size_t i = 0; i < n; ++i)
+            if (part[i] == 0)
+                cvIndex.push_back(static_cast<std::uint32_t>(i));
+    } else {
+        cvIndex.resize(n);
+        std::iota(cvIndex.begin(), cvIndex.end(), 0u);
+    }
+    std::size_t m = cvIndex.size();
+    for (std::uint32_t i : cvIndex)
+        cvExamples.append(examples[static_cast<qsizetype>(i)]);
+    std::vector<std::vector<char>> cvTargets(static_cast<std::size_t>(k), std::vector<char>(m, 0));
+    for (std::size_t c = 0; c < static_cast<std::size_t>(k); ++c)
+        for (std::size_t j = 0; j < m; ++j)
+            cvTargets[c][j] = targets[c][cvIndex[j]];
+    using Oof = std::vector<std::vector<std::vector<double>>>; // [weighting][c] -> rows x k
+    // Out-of-fold decision values over the examples index[] for every weighting and C.
+    auto crossValidateOn = [&](const std::vector<std::uint32_t> &index, const std::vector<FeatureWeighting> &ws,
+                               const std::vector<double> &grid) {
+        const std::size_t rows = index.size();
+        QList<Example> subset;
+        for (std::uint32_t i : index)
+            subset.append(examples[static_cast<qsizetype>(i)]);
+        const std::vector<int> foldOf = assignFolds(subset, folds, kFoldSeed);
+        Oof oof(ws.size(), std::vector<std::vector<double>>(grid.size(), std::vector<double>(rows * static_cast<std::size_t>(k), 0.0)));
+        struct Task {
+            int fold;
+            int column;
+            std::size_t weighting;
+        };
+        std::vector<Task> tasks;
+        for (int f = 0; f < folds; ++f)
+            for (std::size_t w = 0; w < ws.size(); ++w)
+                for (int c = 0; c < k; ++c)
+                    tasks.push_back({f, c, w});
+        QtConcurrent::blockingMap(tasks, [&](const Task &t) {
+            std::vector<std::uint32_t> trainRows, testRows;
+            std::vector<char> positive;
+            const std::vector<char> &y = targets[static_cast<std::size_t>(t.column)];
+            for (std::size_t j = 0; j < rows; ++j) {
+                if (foldOf[j] == t.fold) {
+                    testRows.push_back(static_cast<std::uint32_t>(j));
+                } else {
+                    trainRows.push_back(index[j]);
+                    positive.push_back(y[index[j]]);
+                }
+            }
+            std::vector<float> scale;
+            if (ws[t.weighting] == FeatureWeighting::NaiveBayes)
+                scale = nbRatios(x, trainRows, positive);
+            DualSvm svm(x, std::move(trainRows), std::move(positive), scale.empty() ? nullptr : scale.data(),
+                        kSolverSeed + static_cast<std::uint64_t>(t.fold * 7919 + t.column));
+            for (std::size_t ci = 0; ci < grid.size(); ++ci) {
+                if (!svm.solve(grid[ci], meter.flag(), kCvEps))
+                    return;
+                std::vector<double> &out = oof[t.weighting][ci];
+                for (std::uint32_t j : testRows)
+                    out[static_cast<std::size_t>(j) * static_cast<std::size_t>(k) + static_cast<std::size_t>(t.column)] =
+                        svm.decision(index[j]);
+                meter.step();
+            }
         });
-
-    impl->weights.assign(static_cast<std::size_t>(featureCount) * impl->columns, 0.0f);
-    impl->bias.resize(static_cast<std::size_t>(impl->columns));
-    for (int c = 0; c < impl->columns; ++c) {
-        const Column &col = trained[static_cast<std::size_t>(c)];
-        impl->bias[static_cast<std::size_t>(c)] = col.bias;
-        for (int f = 0; f < featureCount; ++f)
-            impl->weights[static_cast<std::size_t>(f) * impl->columns + c] = col.weights[static_cast<std::size_t>(f)];
+        return oof;
+    };
+    if (crossValidate) {
+        Oof oof = crossValidateOn(cvIndex, weightings, cs);
+        if (meter.cancelled())
+            return cancelled();
+        // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
+        // each weighting at each C, then the plain+NB average at each C.
+        const bool mixable = weightings.size() == 2;
+        if (mixable) {
+            oof.emplace_back(cs.size());
+            for (std::size_t ci = 0; ci < cs.size(); ++ci) {
+                oof[2][ci].resize(oof[0][ci].size());
+                for (std::size_t j = 0; j < oof[0][ci].size(); ++j)
+                    oof[2][ci][j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
+            }
+        }
+        std::vector<FeatureWeighting> candidates = weightings;
+        if (mixable)
+            candidates.push_back(FeatureWeighting::Mixed);
+        for (std::size_t w = 0; w < candidates.size(); ++w) {
+            if (options.weighting == FeatureWeighting::Mixed && candidates[w] != FeatureWeighting::Mixed)
+                continue;
+            for (std::size_t ci = 0; ci < cs.size(); ++ci) {
+                const double acc = oofAccuracy(oof[w][ci], k, cvExamples, classes, options.multiLabel);
+                if (acc > cvAccuracy) {
+                    cvAccuracy = acc;
+                    chosen = {candidates[w], ci};
+                }
+            }
+        }
+        const auto wIndex = static_cast<std::size_t>(std::find(candidates.begin(), candidates.end(), chosen.weighting) - candidates.begin());
+        chosenOof = std::move(oof[wIndex][chosen.cIndex]);
+        if (m < n) {
+            // Selected on a sample: the calibration needs out-of-fold values of models trained on
+            // as much data as the final one will see, so cross-validate the chosen setting on all.
+            cvIndex.resize(n);
+            std::iota(cvIndex.begin(), cvIndex.end(), 0u);
+            cvExamples = examples;
+            cvTargets = targets;
+            m = n;
+            if (chosen.weighting == FeatureWeighting::Mixed) {
+                Oof both = crossValidateOn(cvIndex, weightings, {cs[chosen.cIndex]});
+                chosenOof = both[0][0];
+                for (std::size_t j = 0; j < chosenOof.size(); ++j)
+                    chosenOof[j] = 0.5 * (both[0][0][j] + both[1][0][j]);
+            } else {
+                chosenOof = std::move(crossValidateOn(cvIndex, {chosen.weighting}, {cs[chosen.cIndex]})[0][0]);
+            }
+            if (meter.cancelled())
+                return cancelled();
+        }
     }
+    const double c = cs[chosen.cIndex];
+
+    // Calibration on the out-of-fold decision values (fixed defaults without CV).
+    impl->calA.assign(static_cast<std::size_t>(k), 1.0);
+    impl->calB.assign(static_cast<std::size_t>(k), 0.0);
+    if (options.multiLabel || k == 1) {
+        impl->calibration = options.multiLabel ? Calibration::PlattPerClass : Calibration::Platt;
+        if (crossValidate) {
+            for (int col = 0; col < k; ++col) {
+                std::vector<double> dc(m);
+                for (std::size_t j = 0; j < m; ++j)
+                    dc[j] = chosenOof[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)];
+                PlattScale s = fitPlatt(dc, cvTargets[static_cast<std::size_t>(col)]);
+                if (m < kPlattBiasMinExamples && !options.multiLabel) {
+                    // Few examples: a fitted bias would move the decision threshold on noise;
+                    // fit only the scale (sigmoid(a d) = softmax(a [-d/2, d/2])).
+                    std::vector<double> pairs;
+                    std::vector<int> truth;
+                    for (std::size_t j = 0; j < m; ++j) {
+                        pairs.insert(pairs.end(), {-dc[j] / 2.0, dc[j] / 2.0});
+                        truth.push_back(cvTargets[static_cast<std::size_t>(col)][j] ? 1 : 0);
+                    }
+                    s = {fitTemperature(pairs, 2, truth), 0.0};
+                }
+                impl->calA[static_cast<std::size_t>(col)] = s.a;
+                impl->calB[static_cast<std::size_t>(col)] = s.b;
+            }
+        } else {
+            impl->calA.assign(static_cast<std::size_t>(k), 2.0);
+        }
+    } else {
+        impl->calibration = Calibration::Temperature;
+        impl->calA.assign(1, 3.0);
+        impl->calB.clear();
+        if (crossValidate) {
+            std::vector<int> truth(m);
+            for (std::size_t j = 0; j < m; ++j)
+                truth[j] = static_cast<int>(classes.indexOf(cvExamples[static_cast<qsizetype>(j)].labels.first()));
+            impl->calA[0] = fitTemperature(chosenOof, static_cast<std::size_t>(k), truth);
+        }
+    }
+
+    // The final model on all examples (plus pseudo-labelled ones when self-training).
+    std::vector<int> columnIds(static_cast<std::size_t>(k));
+    std::iota(columnIds.begin(), columnIds.end(), 0);
+    std::vector<std::uint32_t> trainRows(n);
+    std::iota(trainRows.begin(), trainRows.end(), 0u);
+    impl->weights.assign(featureCount * static_cast<std::size_t>(k), 0.0f);
+    impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
+    impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
+    auto trainFinal = [&] {
+        QtConcurrent::blockingMap(columnIds, [&](int col) {
+            std::vector<char> y;
+            y.reserve(trainRows.size());
+            for (std::uint32_t r : trainRows)
+                y.push_back(targets[static_cast<std::size_t>(col)][r]);
+            // Raw-feature weights of the plain and/or the NB-weighted SVM (Mixed: their average).
+            std::vector<double> raw(featureCount, 0.0);
+            double bias = 0.0;
+            const bool mixed = chosen.weighting == FeatureWeighting::Mixed;
+            for (FeatureWeighting part : {FeatureWeighting::Plain, FeatureWeighting::NaiveBayes}) {
+                if (!mixed && part != chosen.weighting)
+                    continue;
+                const double share = mixed ? 0.5 : 1.0;
+                std::vector<float> scale;
+                if (part == FeatureWeighting::NaiveBayes)
+                    scale = nbRatios(x, trainRows, y);
+                DualSvm svm(x, trainRows, y, scale.empty() ? nullptr : scale.data(),
+                            kSolverSeed + static_cast<std::uint64_t>(col));
+                if (!svm.solve(c, meter.flag()))
+                    return;
+                for (std::size_t j = 0; j < featureCount; ++j)
+                    raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
+                bias += share * svm.bias();
+            }
+            // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
+            double maxAbs = 0.0;
+            for (double w : raw)
+                maxAbs = std::max(maxAbs, std::fabs(w));
+            const float step = maxAbs > 0.0 ? static_cast<float>(maxAbs / 32767.0) : 1.0f;
+            impl->steps[static_cast<std::size_t>(col)] = step;
+            for (std::size_t j = 0; j < featureCount; ++j) {
+                const double q = std::clamp(std::round(raw[j] / step), -32767.0, 32767.0);
+                impl->weights[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)] = static_cast<float>(q) * step;
+            }
+            impl->bias[static_cast<std::size_t>(col)] = static_cast<float>(bias);
+        });
+    };
+    trainFinal();
+    for (int round = 0; selfTrain && round < kSelfTrainingRounds && !meter.cancelled(); ++round) {
+        // Label the unlabelled rows with the current model and add the most confident ones, per
+        // class in proportion to the labelled class counts, then retrain.
+        const std::size_t u = totalRows - n;
+        std::vector<int> label(u);
+        std::vector<double> margin(u);
+        for (std::size_t r = 0; r < u; ++r) {
+            std::vector<double> dec(impl->bias.begin(), impl->bias.end());
+            for (std::size_t e = x.start[n + r]; e < x.start[n + r + 1]; ++e) {
+                const float *w = impl->weights.data() + static_cast<std::size_t>(x.column[e]) * static_cast<std::size_t>(k);
+                for (int col = 0; col < k; ++col)
+                    dec[static_cast<std::size_t>(col)] += double(x.value[e]) * w[col];
+            }
+            if (k == 1) {
+                label[r] = dec[0] > 0.0 ? 1 : 0;
+                margin[r] = std::fabs(dec[0]);
+            } else {
+                std::vector<double> sorted = dec;
+                std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<>());
+                label[r] = static_cast<int>(std::max_element(dec.begin(), dec.end()) - dec.begin());
+                margin[r] = sorted[0] - sorted[1];
+            }
+        }
+        const std::size_t budget = std::min(u, n * static_cast<std::size_t>(kSelfTrainingFactor) * static_cast<std::size_t>(round + 1));
+        std::vector<std::uint32_t> picked;
+        for (qsizetype cls = 0; cls < classes.size(); ++cls) {
+            std::size_t labelled = 0;
+            for (std::size_t i = 0; i < n; ++i)
+                labelled += examples[static_cast<qsizetype>(i)].labels.first() == classes[cls];
+            const std::size_t quota = budget * labelled / n;
+            const int want = k == 1 ? static_cast<int>(cls) : static_cast<int>(cls);
+            std::vector<std::uint32_t> candidates;
+            for (std::size_t r = 0; r < u; ++r)
+                if (label[r] == want)
+                    candidates.push_back(static_cast<std::uint32_t>(r));
+            const std::size_t take = std::min(quota, candidates.size());
+            std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(take), candidates.end(),
+                              [&](std::uint32_t a, std::uint32_t b) { return margin[a] > margin[b] || (margin[a] == margin[b] && a < b); });
+            for (std::size_t t = 0; t < take; ++t) {
+                const std::uint32_t row = static_cast<std::uint32_t>(n) + candidates[t];
+                picked.push_back(row);
+                for (int col = 0; col < k; ++col)
+                    targets[static_cast<std::size_t>(col)][row] = (k == 1 ? cls == 1 : col == cls) ? 1 : 0;
+            }
+        }
+        std::sort(picked.begin(), picked.end());
+        trainRows.resize(n);
+        trainRows.insert(trainRows.end(), picked.begin(), picked.end());
+        trainFinal();
+    }
+    for (int col = 0; col < k; ++col)
+        meter.step();
+    if (meter.cancelled())
+        return cancelled();
+
+    if (!meter.finish())
+        return cancelled();
+    impl->options.c = c;
+    impl->options.weighting = chosen.weighting;
+    impl->options.folds = crossValidate ? folds : options.folds;
+    impl->selection.formatVersion = static_cast<int>(ModelFile::kFormatVersion);
+    impl->selection.c = c;
+    impl->selection.weighting = chosen.weighting;
+    impl->selection.folds = crossValidate ? folds : 0;
+    impl->selection.cvAccuracy = cvAccuracy;
     return std::shared_ptr<const TextClassifier>(new TextClassifier(std::move(impl)));
 }
 
 Prediction TextClassifier::predict(const QString &text) const
 {
     const int k = d->columns;
-    std::vector<double> decision(static_cast<std::size_t>(k), 0.0);
+    const auto ks = static_cast<std::size_t>(k);
+    thread_local std::vector<double> decision, block;
+    decision.assign(ks, 0.0);
+    block.assign(ks, 0.0);
     const TermCounts counts = d->hasher.countText(text);
     const auto &buckets = d->tfidf.buckets();
     const auto &idf = d->tfidf.idf();
+    const int blockBits = d->tfidf.blockBits();
     double norm = 0.0;
+    std::uint64_t currentBlock = 0;
+    auto closeBlock = [&] {
+        const double inv = norm > 0.0 ? 1.0 / std::sqrt(norm) : 0.0;
+        for (std::size_t c = 0; c < ks; ++c) {
+            decision[c] += block[c] * inv;
+            block[c] = 0.0;
+        }
+        norm = 0.0;
+    };
     auto from = buckets.begin();
     for (const auto &[bucket, n] : counts) {
         from = std::lower_bound(from, buckets.end(), bucket);
@@ -345,33 +731,60 @@ Prediction TextClassifier::predict(const QString &text) const
             break;
         if (*from != bucket)
             continue;
+        const std::uint64_t b = std::uint64_t(bucket) >> blockBits;
+        if (b != currentBlock) {
+            closeBlock();
+            currentBlock = b;
+        }
         const auto col = static_cast<std::size_t>(from - buckets.begin());
         const double v = sublinearTf(n) * idf[col];
         norm += v * v;
-        const float *w = d->weights.data() + col * static_cast<std::size_t>(k);
-        for (int c = 0; c < k; ++c)
-            decision[static_cast<std::size_t>(c)] += v * w[c];
+        const float *w = d->weights.data() + col * ks;
+        for (std::size_t c = 0; c < ks; ++c)
+            block[c] += v * w[c];
     }
-    const double inv = norm > 0.0 ? 1.0 / std::sqrt(norm) : 0.0;
-    for (int c = 0; c < k; ++c)
-        decision[static_cast<std::size_t>(c)] = decision[static_cast<std::size_t>(c)] * inv + d->bias[static_cast<std::size_t>(c)];
+    closeBlock();
+    for (std::size_t c = 0; c < ks; ++c)
+        decision[c] += d->bias[c];
 
     Prediction p;
     const auto classCount = static_cast<std::size_t>(d->classes.size());
     p.scores.resize(classCount);
-    if (k == 1) {
-        const double p1 = sigmoid(decision[0]);
+    switch (d->calibration) {
+    case Calibration::Legacy:
+        if (k == 1) {
+            const double p1 = sigmoid(decision[0]);
+            p.scores[0] = {d->classes[0], 1.0 - p1};
+            p.scores[1] = {d->classes[1], p1};
+        } else {
+            double sum = 0.0;
+            for (std::size_t c = 0; c < classCount; ++c) {
+                p.scores[c] = {d->classes[static_cast<qsizetype>(c)], sigmoid(decision[c])};
+                sum += p.scores[c].probability;
+            }
+            if (!d->options.multiLabel && sum > 0.0) // one-vs-rest probabilities, normalised as liblinear does
+                for (auto &s : p.scores)
+                    s.probability /= sum;
+        }
+        break;
+    case Calibration::Platt: {
+        const double p1 = sigmoid(d->calA[0] * decision[0] + d->calB[0]);
         p.scores[0] = {d->classes[0], 1.0 - p1};
         p.scores[1] = {d->classes[1], p1};
-    } else {
-        double sum = 0.0;
-        for (std::size_t c = 0; c < classCount; ++c) {
-            p.scores[c] = {d->classes[static_cast<qsizetype>(c)], sigmoid(decision[c])};
-            sum += p.scores[c].probability;
-        }
-        if (!d->options.multiLabel && sum > 0.0) // one-vs-rest probabilities, normalised as liblinear does
-            for (auto &s : p.scores)
-                s.probability /= sum;
+        break;
+    }
+    case Calibration::Temperature: {
+        thread_local std::vector<double> prob;
+        prob.resize(ks);
+        softmaxScaled(decision.data(), ks, d->calA[0], prob.data());
+        for (std::size_t c = 0; c < classCount; ++c)
+            p.scores[c] = {d->classes[static_cast<qsizetype>(c)], prob[c]};
+        break;
+    }
+    case Calibration::PlattPerClass:
+        for (std::size_t c = 0; c < classCount; ++c)
+            p.scores[c] = {d->classes[static_cast<qsizetype>(c)], sigmoid(d->calA[c] * decision[c] + d->calB[c])};
+        break;
     }
     std::stable_sort(p.scores.begin(), p.scores.end(),
                      [](const ClassScore &a, const ClassScore &b) { return a.probability > b.probability; });
@@ -406,6 +819,30 @@ TrainOptions TextClassifier::options() const
     return d->options;
 }
 
+ModelSelection TextClassifier::selection() const
+{
+    ModelSelection s = d->selection;
+    switch (d->calibration) {
+    case Calibration::Legacy:
+        s.calibration = QStringLiteral("none (format 1)");
+        break;
+    case Calibration::Platt:
+        s.calibration = QStringLiteral("platt");
+        s.calibrationParameters = {d->calA[0], d->calB[0]};
+        break;
+    case Calibration::Temperature:
+        s.calibration = QStringLiteral("temperature");
+        s.calibrationParameters = {d->calA[0]};
+        break;
+    case Calibration::PlattPerClass:
+        s.calibration = QStringLiteral("platt-per-class");
+        for (std::size_t c = 0; c < d->calA.size(); ++c)
+            s.calibrationParameters.insert(s.calibrationParameters.end(), {d->calA[c], d->calB[c]});
+        break;
+    }
+    return s;
+}
+
 int TextClassifier::trainingExamples() const
 {
     return static_cast<int>(d->tfidf.documentCount());
@@ -416,19 +853,54 @@ qsizetype TextClassifier::featureCount() const
     return static_cast<qsizetype>(d->tfidf.size());
 }
 
-// Payload layout (big-endian), format version 1:
-//   "TXTC", u8 multiLabel, f64 threshold, f64 c, u32 hashBits, u32 documents,
-//   u32 classCount, classCount x (u32 length, UTF-8), u32 columns, u32 features,
-//   features x varint bucket delta, features x varint df, columns x f32 bias,
-//   features x columns x f32 weights.
+// Payload layout (big-endian), format version 2:
+//   "TXC2", u8 multiLabel, f64 threshold, f64 c, u32 hashBits, u8 charGrams, u8 weighting
+//   (1 plain, 2 nb, 3 mixed), u32 folds, f64 cvAccuracy, u32 documents, u32 classCount,
+//   classCount x (u32 length, UTF-8), u32 columns, u32 features, features x varint bucket delta,
+//   features x varint df, u8 calibration, u32 parameters, parameters x f64 (calA then calB),
+//   columns x f32 bias, columns x f32 weight step, features x columns x i16 quantised weight.
+// Format 1 ("TXTC", see fromPayloadV1) is read, never written.
 QByteArray TextClassifier::payload() const
 {
     Writer w;
-    w.raw(kPayloadKind, 4);
+    if (d->calibration == Calibration::Legacy) {
+        // A loaded format-1 model is written back as format 1, unchanged.
+        w.raw(kPayloadKindV1, 4);
+        w.u8(d->options.multiLabel ? 1 : 0);
+        w.f64(d->options.threshold);
+        w.f64(d->options.c);
+        w.u32(static_cast<quint32>(d->options.hashBits));
+        w.u32(d->tfidf.documentCount());
+        w.u32(static_cast<quint32>(d->classes.size()));
+        for (const QString &c : d->classes)
+            w.bytes(c.toUtf8());
+        w.u32(static_cast<quint32>(d->columns));
+        const auto &buckets = d->tfidf.buckets();
+        w.u32(static_cast<quint32>(buckets.size()));
+        std::uint32_t previous = 0;
+        for (std::uint32_t b : buckets) {
+            w.varint(b - previous);
+            previous = b;
+        }
+        for (std::uint32_t df : d->tfidf.documentFrequency())
+            w.varint(df);
+        for (float b : d->bias)
+            w.f32(b);
+        for (float x : d->weights)
+            w.f32(x);
+        return w.take();
+    }
+    w.raw(kPayloadKindV2, 4);
     w.u8(d->options.multiLabel ? 1 : 0);
     w.f64(d->options.threshold);
     w.f64(d->options.c);
     w.u32(static_cast<quint32>(d->options.hashBits));
+    w.u8(d->hasher.charGrams() ? 1 : 0);
+    w.u8(d->selection.weighting == FeatureWeighting::NaiveBayes ? 2
+         : d->selection.weighting == FeatureWeighting::Mixed    ? 3
+                                                                : 1);
+    w.u32(static_cast<quint32>(d->selection.folds));
+    w.f64(d->selection.cvAccuracy);
     w.u32(d->tfidf.documentCount());
     w.u32(static_cast<quint32>(d->classes.size()));
     for (const QString &c : d->classes)
@@ -443,36 +915,78 @@ QByteArray TextClassifier::payload() const
     }
     for (std::uint32_t df : d->tfidf.documentFrequency())
         w.varint(df);
+    w.u8(static_cast<quint8>(d->calibration));
+    w.u32(static_cast<quint32>(d->calA.size() + d->calB.size()));
+    for (double a : d->calA)
+        w.f64(a);
+    for (double b : d->calB)
+        w.f64(b);
     for (float b : d->bias)
         w.f32(b);
-    for (float x : d->weights)
-        w.f32(x);
+    const auto k = static_cast<std::size_t>(d->columns);
+    for (float step : d->steps)
+        w.f32(step);
+    QByteArray q(static_cast<qsizetype>(d->weights.size() * 2), Qt::Uninitialized);
+    for (std::size_t j = 0; j < d->weights.size(); ++j) {
+        const double v = std::round(double(d->weights[j]) / d->steps[j % k]);
+        const auto i = static_cast<qint16>(std::clamp(v, -32767.0, 32767.0));
+        qToBigEndian<qint16>(i, q.data() + 2 * j);
+    }
+    w.raw(q.constData(), q.size());
     return w.take();
 }
 
-std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArray &payload, QString *error)
+// Format 1 payload ("TXTC"): as format 2 without charGrams..cvAccuracy, the calibration and the
+// quantisation: columns x f32 bias, then features x columns x f32 weights.
+std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArray &payload, quint32 version,
+                                                                 QString *error)
 {
     auto fail = [error](const QString &why) -> std::shared_ptr<const TextClassifier> {
         setError(error, why);
         return nullptr;
     };
     Reader r(payload);
-    if (r.raw(4) != QByteArray(kPayloadKind, 4))
-        return fail(QStringLiteral("it holds a different kind of model, not a text classifier"));
+    const QByteArray kind = r.raw(4);
+    if (kind != QByteArray(version == 1 ? kPayloadKindV1 : kPayloadKindV2, 4))
+        return fail(kind == QByteArray(kPayloadKindV1, 4) || kind == QByteArray(kPayloadKindV2, 4)
+                        ? QStringLiteral("its contents do not match its format version %1").arg(version)
+                        : QStringLiteral("it holds a different kind of model, not a text classifier"));
+    const bool v2 = version >= 2;
     auto impl = std::make_unique<Impl>();
     const quint8 multi = r.u8();
     impl->options.multiLabel = multi == 1;
     impl->options.threshold = r.f64();
     impl->options.c = r.f64();
     impl->options.hashBits = static_cast<int>(r.u32());
+    quint8 chars = 0, weighting = 1;
+    quint32 folds = 0;
+    double cvAccuracy = -1.0;
+    if (v2) {
+        chars = r.u8();
+        weighting = r.u8();
+        folds = r.u32();
+        cvAccuracy = r.f64();
+    }
     const quint32 documents = r.u32();
     const quint32 classCount = r.u32();
     if (!r.ok() || multi > 1 || !(impl->options.threshold > 0.0 && impl->options.threshold < 1.0)
         || !(impl->options.c > 0.0) || impl->options.hashBits < FeatureHasher::kMinHashBits
         || impl->options.hashBits > FeatureHasher::kMaxHashBits || classCount < 2
-        || classCount > static_cast<quint32>(r.remaining()))
+        || classCount > static_cast<quint32>(r.remaining()) || chars > 1 || weighting < 1 || weighting > 3
+        || folds > 20 || !(cvAccuracy >= -1.0 && cvAccuracy <= 1.0))
         return fail(QStringLiteral("its settings are damaged"));
-    impl->hasher = FeatureHasher(impl->options.hashBits);
+    impl->hasher = FeatureHasher(impl->options.hashBits, chars == 1);
+    impl->options.charGrams = chars == 1;
+    impl->options.weighting = weighting == 2 ? FeatureWeighting::NaiveBayes
+        : weighting == 3                     ? FeatureWeighting::Mixed
+                                             : FeatureWeighting::Plain;
+    impl->selection.formatVersion = static_cast<int>(version);
+    impl->selection.c = impl->options.c;
+    impl->selection.weighting = impl->options.weighting;
+    impl->selection.folds = static_cast<int>(folds);
+    impl->selection.cvAccuracy = cvAccuracy;
+    if (folds >= 2)
+        impl->options.folds = static_cast<int>(folds);
     for (quint32 i = 0; i < classCount && r.ok(); ++i)
         impl->classes.append(QString::fromUtf8(r.bytes()));
     impl->columns = static_cast<int>(r.u32());
@@ -489,7 +1003,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
         bucket += r.varint();
         buckets[i] = static_cast<std::uint32_t>(bucket);
     }
-    if (bucket >= (quint64(1) << impl->options.hashBits) && features > 0)
+    if (bucket >= (quint64(1) << impl->hasher.rangeBits()) && features > 0)
         return fail(QStringLiteral("its vocabulary is damaged"));
     for (quint32 i = 0; i < features && r.ok(); ++i)
         df[i] = r.varint();
@@ -500,16 +1014,52 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
     if (!tfidf)
         return fail(QStringLiteral("its vocabulary is damaged (%1)").arg(why));
     impl->tfidf = std::move(*tfidf);
+    impl->tfidf.setBlockBits(v2 ? impl->hasher.hashBits() : 32);
+    const auto k = static_cast<std::size_t>(impl->columns);
     const quint64 weightCount = quint64(features) * static_cast<quint64>(impl->columns);
-    if (static_cast<quint64>(r.remaining()) != (weightCount + static_cast<quint64>(impl->columns)) * 4)
-        return fail(QStringLiteral("its weights have the wrong size"));
-    impl->bias.resize(static_cast<std::size_t>(impl->columns));
-    for (float &b : impl->bias)
-        b = r.f32();
+    impl->bias.resize(k);
     impl->weights.resize(weightCount);
-    for (float &x : impl->weights)
-        x = r.f32();
-    const auto finite = [](float v) { return std::isfinite(v); };
+    const auto finite = [](double v) { return std::isfinite(v); };
+    if (!v2) {
+        impl->calibration = Calibration::Legacy;
+        if (static_cast<quint64>(r.remaining()) != (weightCount + static_cast<quint64>(impl->columns)) * 4)
+            return fail(QStringLiteral("its weights have the wrong size"));
+        for (float &b : impl->bias)
+            b = r.f32();
+        for (float &x : impl->weights)
+            x = r.f32();
+    } else {
+        const quint8 calibration = r.u8();
+        const quint32 parameters = r.u32();
+        const bool multiClass = !impl->options.multiLabel && k > 1;
+        const quint8 expectedKind = static_cast<quint8>(impl->options.multiLabel ? Calibration::PlattPerClass
+                                                        : multiClass        ? Calibration::Temperature
+                                                                            : Calibration::Platt);
+        if (!r.ok() || calibration != expectedKind || parameters != (multiClass ? 1u : 2u * k))
+            return fail(QStringLiteral("its calibration is damaged"));
+        impl->calibration = static_cast<Calibration>(calibration);
+        impl->calA.resize(multiClass ? 1 : k);
+        impl->calB.resize(multiClass ? 0 : k);
+        for (double &a : impl->calA)
+            a = r.f64();
+        for (double &b : impl->calB)
+            b = r.f64();
+        if (!r.ok() || !std::all_of(impl->calA.begin(), impl->calA.end(), finite)
+            || !std::all_of(impl->calB.begin(), impl->calB.end(), finite) || (multiClass && !(impl->calA[0] > 0.0)))
+            return fail(QStringLiteral("its calibration is damaged"));
+        if (static_cast<quint64>(r.remaining()) != weightCount * 2 + static_cast<quint64>(impl->columns) * 8)
+            return fail(QStringLiteral("its weights have the wrong size"));
+        for (float &b : impl->bias)
+            b = r.f32();
+        impl->steps.resize(k);
+        for (float &s : impl->steps)
+            s = r.f32();
+        if (!std::all_of(impl->steps.begin(), impl->steps.end(), [](float s) { return std::isfinite(s) && s > 0.0f; }))
+            return fail(QStringLiteral("its weights are damaged"));
+        const QByteArray q = r.raw(static_cast<qsizetype>(weightCount * 2));
+        for (std::size_t j = 0; j < weightCount && r.ok(); ++j)
+            impl->weights[j] = static_cast<float>(qFromBigEndian<qint16>(q.constData() + 2 * j)) * impl->steps[j % k];
+    }
     if (!r.ok() || !r.atEnd() || !std::all_of(impl->bias.begin(), impl->bias.end(), finite)
         || !std::all_of(impl->weights.begin(), impl->weights.end(), finite))
         return fail(QStringLiteral("its weights are damaged"));
@@ -518,18 +1068,19 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
 
 QByteArray TextClassifier::toBytes() const
 {
-    return ModelFile::encode(payload());
+    return ModelFile::encode(payload(), static_cast<quint32>(d->selection.formatVersion));
 }
 
 std::shared_ptr<const TextClassifier> TextClassifier::fromBytes(const QByteArray &bytes, QString *error)
 {
     QString why;
-    const auto p = ModelFile::decode(bytes, &why);
+    quint32 version = 0;
+    const auto p = ModelFile::decode(bytes, &why, &version);
     if (!p) {
         setError(error, QStringLiteral("The model is refused: %1.").arg(why));
         return nullptr;
     }
-    auto model = fromPayload(*p, &why);
+    auto model = fromPayload(*p, version, &why);
     if (!model)
         setError(error, QStringLiteral("The model is refused: %1.").arg(why));
     return model;
@@ -537,16 +1088,17 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromBytes(const QByteArray
 
 bool TextClassifier::save(const QString &path, QString *error) const
 {
-    return ModelFile::write(path, payload(), error);
+    return ModelFile::write(path, payload(), error, static_cast<quint32>(d->selection.formatVersion));
 }
 
 std::shared_ptr<const TextClassifier> TextClassifier::load(const QString &path, QString *error)
 {
-    const auto p = ModelFile::read(path, error);
+    quint32 version = 0;
+    const auto p = ModelFile::read(path, error, &version);
     if (!p)
         return nullptr;
     QString why;
-    auto model = fromPayload(*p, &why);
+    auto model = fromPayload(*p, version, &why);
     if (!model)
         setError(error, QStringLiteral("The model file %1 is refused: %2.").arg(path, why));
     return model;

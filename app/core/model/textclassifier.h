@@ -1,13 +1,20 @@
 #pragma once
-// The built-in text classifier: hashed word uni+bigram TF-IDF features and liblinear
-// L2-regularised logistic regression. An instance is immutable once trained or loaded, so
-// one instance can serve many threads at once and be swapped whole (std::shared_ptr).
+// The built-in text classifier. Features: hashed word uni+bigrams plus character n-grams
+// (char_wb 2-4 for Latin-script words, plain 1-3 for CJK), sublinear TF-IDF, each block
+// l2-normalised (features.h); optionally NB-weighted (NBSVM). Learner: one-vs-rest L2-loss linear
+// SVMs (linearsolver.h). C and the weighting are chosen by stratified cross-validation on the
+// training set; the out-of-fold decision values also fit the calibration (Platt or temperature
+// scaling, calibration.h), so scores are probabilities. Unlabelled texts may be passed for the
+// document frequencies. Model files of format 1 (word features + logistic regression) still load.
+// An instance is immutable once trained or loaded, so one instance can serve many threads at
+// once and be swapped whole (std::shared_ptr). train() uses the global thread pool.
 // Called by the prediction service (backend), the trainer (loop) and `loopdeck model`.
 #include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,12 +25,37 @@ struct Example {
     QStringList labels; // one label for single choice; any number for multiple choice
 };
 
+// How features are weighted before the SVM: plain TF-IDF, TF-IDF x NB log-count ratio (NBSVM),
+// or Mixed: the average of the plain and the NB model (still one linear model).
+enum class FeatureWeighting { Auto, Plain, NaiveBayes, Mixed };
+
 struct TrainOptions {
     bool multiLabel = false;   // one-vs-rest with a threshold instead of a single arg-max
     double threshold = 0.5;    // multi-label decision threshold on each class probability
-    double c = 10.0;           // inverse regularisation strength
-    int hashBits = 20;         // feature space = 2^hashBits buckets
+    double c = 0.0;            // inverse regularisation strength; 0 = choose by cross-validation
+    int hashBits = 20;         // each feature block = 2^hashBits buckets
+    bool charGrams = true;     // add the character n-gram block
+    FeatureWeighting weighting = FeatureWeighting::Auto; // Auto = choose by cross-validation
+    int folds = 3;             // internal cross-validation folds (selection and calibration)
+    // With unlabelled texts and fewer than 1000 single-label examples: self-training (two rounds
+    // adding the most confident unlabelled texts, class-balanced, as pseudo-labelled examples).
+    bool selfTraining = true;
 };
+
+// What training chose and measured (stored in the model file).
+struct ModelSelection {
+    int formatVersion = 2;     // of the model file this model was loaded from / will be saved as
+    double c = 0.0;            // chosen C
+    FeatureWeighting weighting = FeatureWeighting::Plain;
+    int folds = 0;             // internal CV folds used (0: too little data, defaults used)
+    double cvAccuracy = -1.0;  // out-of-fold accuracy of the chosen setting (-1: no CV)
+    QString calibration;       // "platt", "temperature", "platt-per-class" or "none (format 1)"
+    std::vector<double> calibrationParameters; // a, b (Platt) / a (temperature) / a_c, b_c ...
+};
+
+// Called during training with the share done (0..1); returning false cancels training.
+// Invoked from worker threads, never concurrently.
+using TrainProgress = std::function<bool(double progress)>;
 
 struct ClassScore {
     QString label;
@@ -40,9 +72,13 @@ class TextClassifier final
 {
 public:
     // Trains a model. Returns nullptr and sets *error when the data cannot make a model
-    // (no examples, fewer than two classes, ...). Deterministic for equal input.
+    // (no examples, fewer than two classes, ...) or when progress returned false (cancelled).
+    // unlabeled: texts of unlabelled tasks; they count for the document frequencies.
+    // Deterministic for equal input.
     static std::shared_ptr<const TextClassifier> train(const QList<Example> &examples,
-                                                       const TrainOptions &options, QString *error);
+                                                       const TrainOptions &options, QString *error,
+                                                       const QStringList &unlabeled = {},
+                                                       const TrainProgress &progress = {});
 
     // Loads a model file written by save(). A corrupt, truncated or foreign file is refused
     // with a clear message in *error and nullptr; never half-loaded.
@@ -58,8 +94,11 @@ public:
     bool isMultiLabel() const;
 
     // --- helpers beyond the core API ---
-    // The options the model was trained with (threshold is used by predict()).
+    // The options the model was trained with (threshold is used by predict()); c and weighting
+    // are the chosen values.
     TrainOptions options() const;
+    // What cross-validation chose and how the scores are calibrated.
+    ModelSelection selection() const;
     // Number of training examples and of distinct hashed features the model knows.
     int trainingExamples() const;
     qsizetype featureCount() const;
@@ -75,7 +114,8 @@ public:
 private:
     struct Impl;
     explicit TextClassifier(std::unique_ptr<Impl> impl);
-    static std::shared_ptr<const TextClassifier> fromPayload(const QByteArray &payload, QString *error);
+    static std::shared_ptr<const TextClassifier> fromPayload(const QByteArray &payload, quint32 version,
+                                                             QString *error);
     QByteArray payload() const;
 
     std::unique_ptr<const Impl> d;
