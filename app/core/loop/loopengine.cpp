@@ -501,6 +501,9 @@ void LoopEngine::startRun(qint64 projectId, Trigger trigger)
             return r;
         }
         TrainingInput input;
+        if (const auto unlabeled = store->unlabeledTasks(projectId, spec.dataKey); unlabeled)
+            for (const store::UnlabeledTask &t : unlabeled.value())
+                input.unlabeledTexts << t.text;
         input.examples = data->examples;
         input.choices = spec.choices;
         input.multiple = spec.multiple;

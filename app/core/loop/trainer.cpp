@@ -99,7 +99,13 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
             (fold[std::size_t(i)] == f ? testSet : trainSet).append(examples[i]);
         if (testSet.isEmpty())
             continue;
-        const auto m = model::TextClassifier::train(trainSet, options, &why);
+        const double base = double(f) / (foldsToRun + 1);
+        const auto m = model::TextClassifier::train(trainSet, options, &why, input.unlabeledTexts, [&](double p) {
+            progress(base + p / (foldsToRun + 1));
+            return !cancelled();
+        });
+        if (cancelled())
+            return Result<TrainingOutput>::failure(kCancelled);
         if (!m)
             return Result<TrainingOutput>::failure(
                 QStringLiteral("Evaluation fold %1 of %2 cannot be trained: %3").arg(f + 1).arg(kFolds).arg(why));
@@ -112,7 +118,13 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     if (cancelled())
         return Result<TrainingOutput>::failure(kCancelled);
 
-    auto final = model::TextClassifier::train(examples, options, &why);
+    const double base = double(foldsToRun) / (foldsToRun + 1);
+    auto final = model::TextClassifier::train(examples, options, &why, input.unlabeledTexts, [&](double p) {
+        progress(base + p / (foldsToRun + 1));
+        return !cancelled();
+    });
+    if (cancelled())
+        return Result<TrainingOutput>::failure(kCancelled);
     if (!final)
         return Result<TrainingOutput>::failure(QStringLiteral("The model cannot be trained: %1").arg(why));
     if (cancelled())
@@ -129,6 +141,12 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
                        kfold ? QStringLiteral("stratified %1-fold cross-validation").arg(kFolds)
                              : QStringLiteral("stratified %1 % holdout").arg(int(kHoldoutFraction * 100)));
     out.metrics.insert(QStringLiteral("duration_ms"), out.durationMs);
+    out.metrics.insert(QStringLiteral("unlabeled_texts"), int(input.unlabeledTexts.size()));
+    const model::ModelSelection chosen = out.classifier->selection();
+    out.metrics.insert(QStringLiteral("model"),
+                       QJsonObject{{QStringLiteral("c"), chosen.c},
+                                   {QStringLiteral("cv_accuracy"), chosen.cvAccuracy},
+                                   {QStringLiteral("calibration"), chosen.calibration}});
     progress(1.0);
     return out;
 }

@@ -23,7 +23,7 @@ struct TrainingInput {
     QList<model::Example> examples;
     QStringList choices;        // the label config's choices, in order (empty = from the data)
     bool multiple = false;      // choice="multiple"
-    QStringList unlabeledTexts; // texts of unlabeled tasks (document frequencies; optional)
+    QStringList unlabeledTexts; // texts of unlabeled tasks (document frequencies, self-training)
 };
 
 struct TrainingOutput {
