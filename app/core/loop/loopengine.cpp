@@ -1,5 +1,6 @@
 #include "core/loop/loopengine.h"
 
+#include "core/backend/backendapi.h"
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/predictionservice.h"
@@ -1126,15 +1127,39 @@ void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
                               if (hooksError.isError())
                                   return;
                               const json hooks = json::parse(hooksAnswer.begin(), hooksAnswer.end(), nullptr, false);
+                              // With a webhook secret the hook must carry it (Label Studio's own
+                              // webhook carries no credentials): add it to the headers.
+                              const std::string secret = m_server->config().webhookSecret.toStdString();
+                              const std::string secretHeader = backend::BackendApi::kWebhookSecretHeader;
                               if (hooks.is_array())
-                                  for (const json &h : hooks)
-                                      if (h.is_object() && h.value("is_active", true)
-                                          && QUrl(QString::fromStdString(h.value("url", std::string())))
-                                                  .toString(QUrl::StripTrailingSlash)
-                                              == hookUrl) {
+                                  for (const json &h : hooks) {
+                                      if (!h.is_object() || !h.value("is_active", true)
+                                          || QUrl(QString::fromStdString(h.value("url", std::string())))
+                                                     .toString(QUrl::StripTrailingSlash)
+                                              != hookUrl)
+                                          continue;
+                                      const json headers = h.value("headers", json::object());
+                                      if (secret.empty()
+                                          || (headers.is_object() && headers.value(secretHeader, std::string()) == secret)) {
                                           setState(hookUrl, QStringLiteral("ok"), QString());
                                           return;
                                       }
+                                      json patched = headers.is_object() ? headers : json::object();
+                                      patched[secretHeader] = secret;
+                                      m_client->sendRaw("PATCH", QStringLiteral("/api/webhooks/%1/").arg(h.value("id", 0)), {},
+                                                        QByteArray::fromStdString(json{{"headers", patched}}.dump()),
+                                                        [=](const QByteArray &, const labelstudio::LsError &patchError) {
+                                                            setState(hookUrl,
+                                                                     patchError.isError() ? QStringLiteral("missing")
+                                                                                          : QStringLiteral("ok"),
+                                                                     patchError.isError()
+                                                                         ? QStringLiteral("The webhook to %1 lacks the secret header "
+                                                                                          "and Label Studio refused to add it (%2).")
+                                                                               .arg(hookUrl, patchError.message())
+                                                                         : QString());
+                                                        });
+                                      return;
+                                  }
                               // Label Studio may still be making it (registration): look again
                               // before making one. It refuses loopback and private addresses
                               // unless SSRF protection is off; then we make it ourselves.
@@ -1142,11 +1167,13 @@ void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
                                   QTimer::singleShot(5000, this, [this, projectId] { checkWebhook(projectId, true); });
                                   return;
                               }
-                              const json create = {{"project", projectId},
-                                                   {"url", hookUrl.toStdString()},
-                                                   {"send_payload", true},
-                                                   {"send_for_all_actions", true},
-                                                   {"is_active", true}};
+                              json create = {{"project", projectId},
+                                             {"url", hookUrl.toStdString()},
+                                             {"send_payload", true},
+                                             {"send_for_all_actions", true},
+                                             {"is_active", true}};
+                              if (!secret.empty())
+                                  create["headers"] = json{{secretHeader, secret}};
                               m_client->sendRaw(
                                   "POST", QStringLiteral("/api/webhooks/"), {}, QByteArray::fromStdString(create.dump()),
                                   [=, this](const QByteArray &, const labelstudio::LsError &createError) {
