@@ -68,7 +68,8 @@ def load_spam(data_dir):
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     mem = next((int(l.split()[1]) // 1024 // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
-    return f"{cpu}, {os.cpu_count()} cores, {mem} GiB, Debian 12"
+    load = os.getloadavg()[0]
+    return f"{cpu}, {os.cpu_count()} cores, {mem} GiB, Debian 12; 1-minute load average {load:.1f} at the end of the run (other jobs share the machine)"
 
 
 class Loopdeck:
