@@ -397,6 +397,9 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     // Screenshots: the notification (banner: offscreen has no tray) and the model page.
     QVERIFY(!m_window->notifier()->usesTray());
     QVERIFY(m_window->notificationBanner()->isVisible());
+    QSignalSpy refreshed(m_window.get(), &gui::MainWindow::refreshed); // current counts in the picture
+    m_window->refreshNow();
+    QVERIFY(refreshed.wait(30000));
     m_window->tabs()->setCurrentIndex(0);
     saveShot(m_window.get(), QStringLiteral("notification-banner.png"));
     m_window->tabs()->setCurrentWidget(page());
