@@ -1201,6 +1201,10 @@ Label Studio gets its predictions from %2 from now on.</source>
         <source>stratified %1 % holdout</source>
         <translation>分层 %1% 留出验证</translation>
     </message>
+    <message>
+        <source>Training cancelled; the active version keeps serving.</source>
+        <translation>训练已取消；当前版本继续提供服务。</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::NotificationBanner</name>

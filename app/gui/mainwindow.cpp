@@ -134,6 +134,12 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     m_notifier->watch(m_engine.get(), [this](qint64 id) { return projectTitle(id); });
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
+    connect(m_notifier, &Notifier::showWindowRequested, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+        m_tabs->setCurrentWidget(m_modelPage);
+    });
 
     applySettings();
     reloadProfiles(m_profiles->lastUsed());

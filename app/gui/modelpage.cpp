@@ -33,6 +33,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <utility>
+
 namespace loopdeck::gui {
 
 namespace {
@@ -161,14 +163,17 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
         connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
         connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](qint64 id, int, bool, double, double) {
             if (id == m_projectId)
-                m_trainRequested = false;
+                m_trainRequested = m_cancelRequested = false;
             mine(id);
         });
         connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](qint64 id, const QString &error) {
             if (id != m_projectId)
                 return;
             m_trainRequested = false;
-            showMessage(tr("Training failed: %1").arg(error), true);
+            if (std::exchange(m_cancelRequested, false))
+                showMessage(tr("Training cancelled; the active version keeps serving."), false);
+            else
+                showMessage(tr("Training failed: %1").arg(error), true);
             mine(id);
         });
     }
@@ -315,6 +320,7 @@ void ModelPage::setProject(qint64 projectId, const QString &title)
     m_title = title;
     if (changed) {
         m_trainRequested = false;
+        m_cancelRequested = false;
         m_userSelected = false;
         m_versions->clear();
         m_confusion->clear();
@@ -372,6 +378,9 @@ void ModelPage::refreshStatus()
                 color = kBusy;
             } else {
                 m_state = enabled ? QStringLiteral("idle") : QStringLiteral("off");
+                // A cancelled run ends without a signal of its own: its end is this.
+                if (std::exchange(m_cancelRequested, false))
+                    showMessage(tr("Training cancelled; the active version keeps serving."), false);
                 stateText = enabled ? tr("Idle") : tr("Off — trains only when you press “Train now”");
                 color = enabled ? kIdle : kOff;
                 if (m_trainRequested)
@@ -571,7 +580,9 @@ void ModelPage::cancelRun()
 {
     if (!m_engine || m_projectId <= 0)
         return;
-    if (m_engine->cancel(m_projectId))
+    const backend::LoopReply reply = m_engine->cancel(QString::number(m_projectId));
+    m_cancelRequested = reply.error == backend::LoopReply::Error::None;
+    if (m_cancelRequested)
         showMessage(tr("Cancelling the training run…"), false);
     else
         showMessage(tr("No training run is in progress."), true);

@@ -112,6 +112,7 @@ private:
     QJsonObject m_status;
     Confirm m_confirm;
     bool m_trainRequested = false;
+    bool m_cancelRequested = false;
     bool m_userSelected = false;          // the operator chose the selected version
     bool m_selectingAutomatically = false;
 

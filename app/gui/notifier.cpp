@@ -83,6 +83,11 @@ Notifier::Notifier(QSettings *settings, NotificationBanner *banner, QObject *par
         m_tray = new QSystemTrayIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")), this);
         m_tray->setToolTip(tr("LoopDeck"));
         m_tray->setVisible(isEnabled());
+        connect(m_tray, &QSystemTrayIcon::messageClicked, this, &Notifier::showWindowRequested);
+        connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
+            if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
+                Q_EMIT showWindowRequested();
+        });
     }
 }
 

@@ -71,6 +71,8 @@ public:
 
 Q_SIGNALS:
     void notified(const QString &title, const QString &message);
+    // The tray icon or one of its messages was clicked: the window should come to the front.
+    void showWindowRequested();
 
 private:
     QString nameOf(qint64 projectId) const;

@@ -2,7 +2,7 @@
 // annotations posted through Label Studio's API reach the window's backend as webhooks and
 // train real versions; the model page lists them with the same metrics as GET /versions, the
 // chart has one point per version, "Train now" adds a version and is disabled (with a reason)
-// meanwhile, "Roll back" / "Activate" switch the version /setup reports (after a confirmation
+// meanwhile, "Cancel" stops a run of 3000 examples, "Roll back" / "Activate" switch the version /setup reports (after a confirmation
 // naming both versions), the CSV has one row per version, the schedule editor saves at once,
 // and the dashboard columns, webhook list and notifications follow. Every test function makes
 // its own project. Saves screenshots of the model page (English and Chinese) and of a
@@ -132,6 +132,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void versionsMatchBackendAfterRealTraining();
     void trainNowAddsVersionWhileButtonDisabled();
+    void cancelStopsARunningTraining();
     void rollBackAndActivateSwitchSetupVersion();
     void csvHasOneRowPerVersion();
     void scheduleEditorSavesAtOnce();
@@ -396,6 +397,9 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     // Screenshots: the notification (banner: offscreen has no tray) and the model page.
     QVERIFY(!m_window->notifier()->usesTray());
     QVERIFY(m_window->notificationBanner()->isVisible());
+    QSignalSpy refreshed(m_window.get(), &gui::MainWindow::refreshed); // current counts in the picture
+    m_window->refreshNow();
+    QVERIFY(refreshed.wait(30000));
     m_window->tabs()->setCurrentIndex(0);
     saveShot(m_window.get(), QStringLiteral("notification-banner.png"));
     m_window->tabs()->setCurrentWidget(page());
@@ -451,6 +455,64 @@ void TestModelPage::trainNowAddsVersionWhileButtonDisabled()
     QCOMPARE(page()->chart()->accuracySeries()->count(), 2);
     QCOMPARE(page()->chart()->examplesSet()->count(), 2);
     QVERIFY(!page()->cancelButton()->isEnabled());
+}
+
+void TestModelPage::cancelStopsARunningTraining()
+{
+    // A project big enough that a run takes seconds: 3000 annotated tasks, imported with their
+    // annotations in one request; the loop reads them by reconcile. No automatic training.
+    QStringList labels;
+    const QStringList words = {QStringLiteral("great"), QStringLiteral("lovely"), QStringLiteral("awful"), QStringLiteral("broken"),
+                               QStringLiteral("okay"), QStringLiteral("fine"), QStringLiteral("late"), QStringLiteral("average"),
+                               QStringLiteral("happy"), QStringLiteral("terrible"), QStringLiteral("excellent"), QStringLiteral("usual")};
+    const QStringList classes = {QStringLiteral("Positive"), QStringLiteral("Negative"), QStringLiteral("Neutral")};
+    QJsonArray tasks;
+    for (int i = 0; i < 3000; ++i) {
+        QStringList text;
+        for (int k = 0; k < 30; ++k)
+            text << words[(i * 7 + k * k * 13 + k) % words.size()];
+        text << QStringLiteral("order %1").arg(i);
+        const QJsonObject result{{QStringLiteral("from_name"), QStringLiteral("sentiment")},
+                                 {QStringLiteral("to_name"), QStringLiteral("text")},
+                                 {QStringLiteral("type"), QStringLiteral("choices")},
+                                 {QStringLiteral("value"), QJsonObject{{QStringLiteral("choices"), QJsonArray{classes[(i * 5 + i / 7) % 3]}}}}};
+        tasks.append(QJsonObject{{QStringLiteral("data"), QJsonObject{{QStringLiteral("text"), text.join(QLatin1Char(' '))}}},
+                                 {QStringLiteral("annotations"), QJsonArray{QJsonObject{{QStringLiteral("result"), QJsonArray{result}}}}}});
+    }
+    auto [project, e1] = syncWait<labelstudio::Project>([&](auto cb) {
+        m_client.createProject(QStringLiteral("Cancel %1").arg(QRandomGenerator::global()->bounded(100000, 999999)),
+                               testing::sentimentConfig(), cb);
+    });
+    QVERIFY2(!e1.isError(), qPrintable(e1.message()));
+    auto [imported, e2] = syncWait<ImportResult>(
+        [&](auto cb) { m_client.importTasks(project.id, QJsonDocument(tasks).toJson(QJsonDocument::Compact), cb); });
+    QVERIFY2(!e2.isError(), qPrintable(e2.message()));
+    loop::LoopSettings s = m_window->engine()->defaults();
+    s.trainEvery = 0;
+    s.onStartTraining = false;
+    QVERIFY(m_window->engine()->setSettings(project.id, s).ok());
+    m_window->refreshNow();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->selectProject(project.id), 30000);
+    m_window->tabs()->setCurrentWidget(page());
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->engine()->status(QString::number(project.id)).body.value(QStringLiteral("usable_examples")).toInt(),
+                              3000, 180000);
+    QTRY_VERIFY_WITH_TIMEOUT(page()->trainButton()->isEnabled(), 10000);
+    QVERIFY(!page()->cancelButton()->isEnabled());
+
+    QTest::mouseClick(page()->trainButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(page()->state(), QStringLiteral("training"), 30000);
+    QVERIFY(page()->cancelButton()->isEnabled());
+    QVERIFY(!page()->trainButton()->isEnabled());
+    QVERIFY(page()->stateText().startsWith(QStringLiteral("Training (Manual)")));
+    QTest::mouseClick(page()->cancelButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(page()->state(), QStringLiteral("idle"), 60000);
+    QTRY_VERIFY2_WITH_TIMEOUT(page()->messageText().contains(QStringLiteral("cancelled")), qPrintable(page()->messageText() + QLatin1Char('\n') + page()->logText()), 10000);
+    QCOMPARE(versionCount(project.id), 0); // nothing was kept from the cancelled run
+    QCOMPARE(page()->versionsModel()->rowCount(), 0);
+    QVERIFY2(page()->logText().contains(QStringLiteral("cancel_requested")), qPrintable(page()->logText()));
+    QVERIFY(page()->trainButton()->isEnabled());
+    QVERIFY(!page()->cancelButton()->isEnabled());
+    m_window->notificationBanner()->hide();
 }
 
 void TestModelPage::rollBackAndActivateSwitchSetupVersion()
