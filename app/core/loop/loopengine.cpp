@@ -398,8 +398,13 @@ QString LoopEngine::ingestWebhook(const backend::WebhookEvent &event)
     const auto applied = m_store->apply(*id, changes.value(), reader);
     if (!applied)
         return applied.error();
-    if (!changes->labelConfig.isEmpty())
+    if (!changes->labelConfig.isEmpty()) {
+        // A changed label config (PROJECT_UPDATED, or any event that carries the project) is
+        // in force for serving and for the next training at once.
+        if (changes->labelConfig != m_service->labelConfigXml(QString::number(*id)))
+            m_service->setLabelConfig(QString::number(*id), changes->labelConfig);
         (void)m_store->setLabelConfig(*id, changes->labelConfig);
+    }
     const bool startTraining = changes->startTraining;
     const int changed = applied.value();
     const QString action = changes->action;
