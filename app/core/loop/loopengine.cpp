@@ -662,12 +662,41 @@ bool LoopEngine::cancel(qint64 projectId)
 
 // ---- operator actions (any thread) -------------------------------------------------------
 
-LoopReply LoopEngine::cancel(const QString &projectId)
+std::optional<qint64> LoopEngine::projectIdOrFailure(const QString &projectId, LoopReply *failure)
 {
     const auto id = parseProjectId(projectId);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+        *failure = LoopReply::fail(LoopReply::Error::BadRequest,
+                                   QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+    return id;
+}
+
+LoopReply LoopEngine::unknownProject(qint64 projectId)
+{
+    return LoopReply::fail(LoopReply::Error::UnknownProject,
+                           QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
+                               .arg(projectId));
+}
+
+std::optional<qint64> LoopEngine::servedProject(const QString &projectId, LoopReply *failure) const
+{
+    const auto id = projectIdOrFailure(projectId, failure);
+    if (!id)
+        return std::nullopt;
+    std::lock_guard lock(m_mutex);
+    if (!m_projects.contains(*id)) {
+        *failure = unknownProject(*id);
+        return std::nullopt;
+    }
+    return id;
+}
+
+LoopReply LoopEngine::cancel(const QString &projectId)
+{
+    LoopReply failure;
+    const auto id = projectIdOrFailure(projectId, &failure);
+    if (!id)
+        return failure;
     if (!cancel(*id))
         return LoopReply::fail(LoopReply::Error::NotPossible, QStringLiteral("No training run of project %1 is in progress.").arg(*id));
     log(*id, QStringLiteral("cancel_requested"));
@@ -676,17 +705,10 @@ LoopReply LoopEngine::cancel(const QString &projectId)
 
 LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &changes)
 {
-    const auto id = parseProjectId(projectId);
+    LoopReply failure;
+    const auto id = servedProject(projectId, &failure);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
-    {
-        std::lock_guard lock(m_mutex);
-        if (!m_projects.contains(*id))
-            return LoopReply::fail(LoopReply::Error::UnknownProject,
-                                   QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
-                                       .arg(*id));
-    }
+        return failure;
     LoopSettings next;
     QString why;
     if (!LoopSettings::fromJson(changes, settings(*id), &next, &why))
@@ -705,17 +727,15 @@ LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &cha
 
 LoopReply LoopEngine::train(const QString &projectId)
 {
-    const auto id = parseProjectId(projectId);
+    LoopReply failure;
+    const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+        return failure;
     TrainingScheduler::Outcome outcome;
     {
         std::lock_guard lock(m_mutex);
         if (!m_projects.contains(*id))
-            return LoopReply::fail(LoopReply::Error::UnknownProject,
-                                   QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
-                                       .arg(*id));
+            return unknownProject(*id);
         outcome = projectLocked(*id).scheduler.request(Trigger::Manual);
     }
     QString state;
@@ -736,10 +756,10 @@ LoopReply LoopEngine::train(const QString &projectId)
 
 LoopReply LoopEngine::activate(const QString &projectId, int version)
 {
-    const auto id = parseProjectId(projectId);
+    LoopReply failure;
+    const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+        return failure;
     const QString pid = QString::number(*id);
     if (!m_registry->version(pid, version))
         return LoopReply::fail(LoopReply::Error::UnknownVersion, QStringLiteral("Project %1 has no model version %2.").arg(pid).arg(version));
@@ -755,10 +775,10 @@ LoopReply LoopEngine::activate(const QString &projectId, int version)
 
 LoopReply LoopEngine::rollback(const QString &projectId)
 {
-    const auto id = parseProjectId(projectId);
+    LoopReply failure;
+    const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+        return failure;
     const QString pid = QString::number(*id);
     const QHash<QString, int> active = m_registry->activeVersions(pid);
     if (active.isEmpty())
@@ -835,17 +855,10 @@ QJsonArray LoopEngine::versionDetails(const QString &projectId) const
 
 LoopReply LoopEngine::status(const QString &projectId) const
 {
-    const auto id = parseProjectId(projectId);
+    LoopReply failure;
+    const auto id = servedProject(projectId, &failure);
     if (!id)
-        return LoopReply::fail(LoopReply::Error::BadRequest,
-                               QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
-    {
-        std::lock_guard lock(m_mutex);
-        if (!m_projects.contains(*id))
-            return LoopReply::fail(LoopReply::Error::UnknownProject,
-                                   QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
-                                       .arg(*id));
-    }
+        return failure;
     const auto row = m_store->project(*id);
     if (!row)
         return LoopReply::fail(LoopReply::Error::Failed, row.error());

@@ -149,6 +149,10 @@ private:
     double accuracyOf(qint64 projectId, int version) const;
     int activeVersion(qint64 projectId) const;
     static std::optional<qint64> parseProjectId(const QString &projectId);
+    // For the operator actions: the id, or the reply that says why not (bad id, not served).
+    static std::optional<qint64> projectIdOrFailure(const QString &projectId, backend::LoopReply *failure);
+    static backend::LoopReply unknownProject(qint64 projectId);
+    std::optional<qint64> servedProject(const QString &projectId, backend::LoopReply *failure) const;
 
     QString m_dataDir;
     LoopSettings m_defaults;

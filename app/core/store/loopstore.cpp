@@ -22,6 +22,11 @@ using nlohmann::json;
 
 namespace {
 
+// A project's row with everything at its start value.
+const auto kInsertProject = QStringLiteral(
+    "INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings, schedule, last_full_sync,"
+    " last_sync, sync_watermark, last_error, label_config) VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')");
+
 QString sqlError(const QString &what, const QSqlError &e)
 {
     return QStringLiteral("%1: %2").arg(what, e.text());
@@ -199,9 +204,7 @@ Result<bool> LoopStore::ensureProject(qint64 projectId)
             return {};
         q.finish();
         if (!run(q,
-                 QStringLiteral("INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings,"
-                                " schedule, last_full_sync, last_sync, sync_watermark, last_error, label_config)"
-                                " VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')"),
+                 kInsertProject,
                  {projectId}, &error, QStringLiteral("Cannot add the loop project")))
             return Status::failure(error);
         created = true;
@@ -254,9 +257,7 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
         } else {
             q.finish();
             if (!run(q,
-                     QStringLiteral("INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings,"
-                                    " schedule, last_full_sync, last_sync, sync_watermark, last_error, label_config)"
-                                    " VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')"),
+                     kInsertProject,
                      {projectId}, &error, QStringLiteral("Cannot add the loop project")))
                 return Status::failure(error);
         }
