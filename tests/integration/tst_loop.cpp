@@ -196,6 +196,14 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(hooks[0].value("url", std::string())).endsWith(QLatin1String("/webhook")));
 
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("project")).toString(), QString::number(m_project), 20000);
+        // Every new version activates here: this test is about the loop's plumbing; the
+        // activation policy (whose outcome on a few dozen examples depends on the evaluation
+        // split) is tested in tst_loopengine. Also shows that /loop/settings takes effect.
+        const Http configured = call("POST", backend(QStringLiteral("/loop/settings"), QStringLiteral("project=%1").arg(m_project)),
+                                     QByteArrayLiteral("{\"activation_margin\": 1.0}"));
+        QCOMPARE(configured.status, 200);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            status().value(QStringLiteral("settings")).toObject().value(QStringLiteral("activation_margin")).toDouble(), 1.0, 5000);
         // After its first reconcile the loop has checked that webhook and found it.
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("webhook")).toObject().value(QStringLiteral("state")).toString(),
                                   QStringLiteral("ok"), 30000);
