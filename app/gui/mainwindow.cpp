@@ -524,6 +524,7 @@ bool MainWindow::fillProfiles(const QString &select)
     m_editAction->setEnabled(!all.isEmpty());
     m_removeAction->setEnabled(!all.isEmpty());
     m_connections->setEnabled(!all.isEmpty());
+    updateFirstRun();
     if (all.isEmpty()) {
         m_connections->setPlaceholderText(tr("No connection yet"));
         m_connections->setCurrentIndex(-1);
@@ -537,7 +538,6 @@ bool MainWindow::fillProfiles(const QString &select)
 void MainWindow::reloadProfiles(const QString &select)
 {
     fillProfiles(select);
-    updateFirstRun();
     if (m_demo)
         return; // the demo's session-only connection stays until the demo stops
     connectProfile(m_connections->currentText());

@@ -66,6 +66,17 @@ private Q_SLOTS:
         QVERIFY(!window->demoSession());
     }
 
+    void firstRunScreenGoesOnceAConnectionIsSaved()
+    {
+        auto window = makeWindow(QStringLiteral("connect"));
+        QVERIFY(window->firstRunPanel()->isVisible());
+        settings::ConnectionProfile profile;
+        profile.name = QStringLiteral("Somewhere");
+        profile.url = QUrl(QStringLiteral("http://127.0.0.1:9"));
+        window->applyConnection(profile, QStringLiteral("0123456789abcdef0123456789abcdef01234567"));
+        QVERIFY(!window->firstRunPanel()->isVisible());
+    }
+
     void demoTrainsAVersionAndStopsWhatItStarted()
     {
         qputenv("LOOPDECK_LABEL_STUDIO", QByteArrayLiteral(LOOPDECK_LABEL_STUDIO_BIN));
