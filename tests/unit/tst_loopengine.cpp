@@ -553,6 +553,19 @@ void TestLoopEngine::webhookBadInputAndIdempotency()
     QVERIFY(tasksDeleted == 200 || tasksDeleted == 201);
     QCOMPARE(status().value(QStringLiteral("annotations")).toInt(), 2);
     QCOMPARE(status().value(QStringLiteral("tasks")).toInt(), 4);
+
+    // A label config changed in Label Studio (PROJECT_UPDATED) is in force at once: serving
+    // and the next training use it (here: a third choice).
+    QString changed = kConfig;
+    changed.replace(QStringLiteral("</Choices>"), QStringLiteral("<Choice value=\"Mixed\"/></Choices>"));
+    QVERIFY(changed != kConfig);
+    const Reply updated = send("POST", QStringLiteral("/webhook"),
+                               QJsonDocument(QJsonObject{{QStringLiteral("action"), QStringLiteral("PROJECT_UPDATED")},
+                                                         {QStringLiteral("project"),
+                                                          QJsonObject{{QStringLiteral("id"), 1}, {QStringLiteral("label_config"), changed}}}})
+                                   .toJson());
+    QVERIFY2(updated.status == 200 || updated.status == 201, updated.body.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->predictionService()->labelConfigXml(QStringLiteral("1")), changed, kTimeout);
 }
 
 void TestLoopEngine::operatorRoutesBadInput()
