@@ -380,6 +380,16 @@ QString BackendPanel::lastWebhookText() const
     return item ? QStringLiteral("%1 %2 %3").arg(item->text(1), item->text(2), item->text(3)) : QString();
 }
 
+QStringList BackendPanel::webhookTexts() const
+{
+    QStringList out;
+    for (int i = 0; i < m_webhooks->topLevelItemCount(); ++i) {
+        const QTreeWidgetItem *item = m_webhooks->topLevelItem(i);
+        out << QStringLiteral("%1 %2 %3").arg(item->text(1), item->text(2), item->text(3));
+    }
+    return out;
+}
+
 // --- server ----------------------------------------------------------------------------------
 
 bool BackendPanel::startServer()

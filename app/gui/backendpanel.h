@@ -66,6 +66,8 @@ public:
     int webhookRowCount() const;
     // The newest webhook row as "ACTION project task" (empty when none); tests.
     QString lastWebhookText() const;
+    // Every listed webhook as "ACTION PROJECT TASK", newest first.
+    QStringList webhookTexts() const;
     qint64 requestCount() const;
 
 public Q_SLOTS:
