@@ -863,13 +863,9 @@ qsizetype TextClassifier::featureCount() const
 QByteArray TextClassifier::payload() const
 {
     Writer w;
-    if (d->calibration == Calibration::Legacy) {
-        // A loaded format-1 model is written back as format 1, unchanged.
-        w.raw(kPayloadKindV1, 4);
-        w.u8(d->options.multiLabel ? 1 : 0);
-        w.f64(d->options.threshold);
-        w.f64(d->options.c);
-        w.u32(static_cast<quint32>(d->options.hashBits));
+    // Document count, classes, columns, hashed buckets and document frequencies: the same
+    // layout in both formats.
+    const auto writeTables = [&] {
         w.u32(d->tfidf.documentCount());
         w.u32(static_cast<quint32>(d->classes.size()));
         for (const QString &c : d->classes)
@@ -884,6 +880,15 @@ QByteArray TextClassifier::payload() const
         }
         for (std::uint32_t df : d->tfidf.documentFrequency())
             w.varint(df);
+    };
+    if (d->calibration == Calibration::Legacy) {
+        // A loaded format-1 model is written back as format 1, unchanged.
+        w.raw(kPayloadKindV1, 4);
+        w.u8(d->options.multiLabel ? 1 : 0);
+        w.f64(d->options.threshold);
+        w.f64(d->options.c);
+        w.u32(static_cast<quint32>(d->options.hashBits));
+        writeTables();
         for (float b : d->bias)
             w.f32(b);
         for (float x : d->weights)
@@ -901,20 +906,7 @@ QByteArray TextClassifier::payload() const
                                                                 : 1);
     w.u32(static_cast<quint32>(d->selection.folds));
     w.f64(d->selection.cvAccuracy);
-    w.u32(d->tfidf.documentCount());
-    w.u32(static_cast<quint32>(d->classes.size()));
-    for (const QString &c : d->classes)
-        w.bytes(c.toUtf8());
-    w.u32(static_cast<quint32>(d->columns));
-    const auto &buckets = d->tfidf.buckets();
-    w.u32(static_cast<quint32>(buckets.size()));
-    std::uint32_t previous = 0;
-    for (std::uint32_t b : buckets) {
-        w.varint(b - previous);
-        previous = b;
-    }
-    for (std::uint32_t df : d->tfidf.documentFrequency())
-        w.varint(df);
+    writeTables();
     w.u8(static_cast<quint8>(d->calibration));
     w.u32(static_cast<quint32>(d->calA.size() + d->calB.size()));
     for (double a : d->calA)
