@@ -51,33 +51,14 @@
 using namespace loopdeck;
 using namespace loopdeck::labelstudio;
 using loopdeck::gui::DashboardSession;
+using loopdeck::testing::Http;
+using loopdeck::testing::call;
 
 namespace {
 
 constexpr int kTasks = 90;
 constexpr int kThreshold = 20;
 
-struct Http {
-    int status = 0;
-    QJsonObject json;
-};
-
-Http call(const QByteArray &verb, const QUrl &url, const QByteArray &body = {})
-{
-    QNetworkAccessManager nam;
-    QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    request.setTransferTimeout(20000);
-    QNetworkReply *reply = nam.sendCustomRequest(request, verb, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    loop.exec();
-    Http h;
-    h.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    h.json = QJsonDocument::fromJson(reply->readAll()).object();
-    reply->deleteLater();
-    return h;
-}
 
 // Three classes with overlapping words and a little label noise, so the classifier has
 // something to learn and still errs (a confusion matrix worth looking at).

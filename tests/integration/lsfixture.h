@@ -6,7 +6,12 @@
 #include "labelstudio/syncwait.h"
 
 #include <QFile>
+#include <QEventLoop>
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QTest>
 #include <QUrl>
 
@@ -103,6 +108,31 @@ inline SeededProject seedProject(labelstudio::LabelStudioClient &client, const Q
             return fail(e3);
     }
     return out;
+}
+
+// One HTTP call to LoopDeck's backend (JSON in, JSON out), waited for in a local event loop.
+struct Http {
+    int status = 0; // 0 = no answer
+    QJsonObject json;
+    QByteArray body;
+};
+
+inline Http call(const QByteArray &verb, const QUrl &url, const QByteArray &body = {})
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    request.setTransferTimeout(20000);
+    QNetworkReply *reply = nam.sendCustomRequest(request, verb, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    Http h;
+    h.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    h.body = reply->readAll();
+    h.json = QJsonDocument::fromJson(h.body).object();
+    reply->deleteLater();
+    return h;
 }
 
 } // namespace loopdeck::testing

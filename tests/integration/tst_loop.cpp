@@ -22,6 +22,8 @@
 using namespace loopdeck;
 using namespace loopdeck::labelstudio;
 using loopdeck::testing::LsFixture;
+using loopdeck::testing::Http;
+using loopdeck::testing::call;
 
 namespace {
 
@@ -52,29 +54,6 @@ quint16 freePort()
     return probe.serverPort();
 }
 
-struct Http {
-    int status = 0;
-    QJsonObject json;
-    QByteArray body;
-};
-
-Http call(const QByteArray &verb, const QUrl &url, const QByteArray &body = {})
-{
-    QNetworkAccessManager nam;
-    QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    request.setTransferTimeout(20000);
-    QNetworkReply *reply = nam.sendCustomRequest(request, verb, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    loop.exec();
-    Http h;
-    h.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    h.body = reply->readAll();
-    h.json = QJsonDocument::fromJson(h.body).object();
-    reply->deleteLater();
-    return h;
-}
 
 nlohmann::json lsCall(LabelStudioClient &client, const QByteArray &verb, const QString &path, const QUrlQuery &query = {},
                       const QByteArray &body = {})
