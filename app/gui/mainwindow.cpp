@@ -1,5 +1,7 @@
 #include "gui/mainwindow.h"
 
+#include "core/backend/projectkey.h"
+
 #include "core/demo/demosession.h"
 
 #include "core/loop/loopengine.h"
@@ -128,10 +130,10 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(m_engine.get(), &loop::LoopEngine::statusChanged, this, &MainWindow::queueLoopSummary);
     connect(m_engine.get(), &loop::LoopEngine::versionsChanged, this, &MainWindow::queueLoopSummary);
     connect(m_engine.get(), &loop::LoopEngine::projectAdded, this, &MainWindow::queueLoopSummary);
-    for (const qint64 id : m_engine->projects())
+    for (const QString &id : m_engine->projects())
         queueLoopSummary(id);
     m_notifier = new Notifier(m_settings, m_banner, this);
-    m_notifier->watch(m_engine.get(), [this](qint64 id) { return projectTitle(id); });
+    m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
     connect(m_notifier, &Notifier::showWindowRequested, this, [this] {
@@ -804,7 +806,7 @@ void MainWindow::showCurrentProject()
         if (m_backend)
             m_backend->setProject(nullptr);
         if (m_modelPage)
-            m_modelPage->setProject(0, QString());
+            m_modelPage->setProject(QString(), QString());
         return;
     }
     QList<store::ProgressPoint> history;
@@ -817,20 +819,34 @@ void MainWindow::showCurrentProject()
     m_detail->showProject(*project, history);
     if (m_backend)
         m_backend->setProject(project);
-    if (m_modelPage && m_modelPage->projectId() != project->id)
-        m_modelPage->setProject(project->id, project->title);
+    if (m_modelPage && m_modelPage->projectKey() != keyOf(*project))
+        m_modelPage->setProject(keyOf(*project), project->title);
 }
 
 // --- loop ------------------------------------------------------------------------------------
 
-QString MainWindow::projectTitle(qint64 projectId) const
+QString MainWindow::keyOf(const labelstudio::Project &project)
 {
-    const int row = m_model ? m_model->rowOf(int(projectId)) : -1;
+    return project.createdAt.isValid() ? backend::projectkey::make(project.id, project.createdAt.toSecsSinceEpoch())
+                                       : QString::number(project.id);
+}
+
+const labelstudio::Project *MainWindow::dashboardProject(const QString &projectKey) const
+{
+    const int row = m_model ? m_model->rowOf(int(backend::projectkey::lsId(projectKey))) : -1;
     const labelstudio::Project *p = m_model ? m_model->projectAt(row) : nullptr;
+    if (!p || (backend::projectkey::hasCreated(projectKey) && keyOf(*p) != projectKey))
+        return nullptr;
+    return p;
+}
+
+QString MainWindow::projectTitle(const QString &projectKey) const
+{
+    const labelstudio::Project *p = dashboardProject(projectKey);
     return p ? p->title : QString();
 }
 
-void MainWindow::queueLoopSummary(qint64 projectId)
+void MainWindow::queueLoopSummary(const QString &projectId)
 {
     m_pendingSummaries.insert(projectId);
     if (!m_summaryTimer->isActive())
@@ -839,21 +855,24 @@ void MainWindow::queueLoopSummary(qint64 projectId)
 
 void MainWindow::updateLoopSummaries()
 {
-    const QSet<qint64> pending = std::exchange(m_pendingSummaries, {});
-    for (const qint64 id : pending) {
+    const QSet<QString> pending = std::exchange(m_pendingSummaries, {});
+    for (const QString &id : pending) {
+        const labelstudio::Project *shown = dashboardProject(id);
+        if (!shown)
+            continue; // another server's project
         LoopSummary summary;
-        const backend::LoopReply status = m_engine->status(QString::number(id));
+        const backend::LoopReply status = m_engine->status(id);
         if (status.error == backend::LoopReply::Error::None) {
             const QString state = status.body.value(QStringLiteral("state")).toString();
             summary.state = state == u"idle" && !status.body.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("off") : state;
             summary.activeVersion = status.body.value(QStringLiteral("active_version")).toString();
-            for (const QJsonValue &v : m_engine->versionDetails(QString::number(id))) {
+            for (const QJsonValue &v : m_engine->versionDetails(id)) {
                 const QJsonObject o = v.toObject();
                 if (o.value(QStringLiteral("active")).toBool())
                     summary.accuracy = o.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
             }
         }
-        m_model->setLoopSummary(int(id), summary);
+        m_model->setLoopSummary(int(shown->id), summary);
     }
 }
 

@@ -119,9 +119,13 @@ private:
     void updateFilterCount();
     void showCurrentProject();
     void setStateIndicator(const QColor &color);
-    void queueLoopSummary(qint64 projectId);
+    void queueLoopSummary(const QString &projectKey);
     void updateLoopSummaries();
-    QString projectTitle(qint64 projectId) const;
+    QString projectTitle(const QString &projectKey) const;
+    // The dashboard row of a loop project: its Label Studio id and creation time must both
+    // match (another server's project with the same id is not this one); nullptr when none.
+    const labelstudio::Project *dashboardProject(const QString &projectKey) const;
+    static QString keyOf(const labelstudio::Project &project);
 
     std::unique_ptr<QSettings> m_ownSettings;
     QSettings *m_settings;
@@ -169,7 +173,7 @@ private:
     NotificationBanner *m_banner = nullptr;
     Notifier *m_notifier = nullptr;
     QTimer *m_summaryTimer = nullptr;
-    QSet<qint64> m_pendingSummaries;
+    QSet<QString> m_pendingSummaries;
     QLabel *m_refreshStatus = nullptr;
     QLabel *m_intervalStatus = nullptr;
 };

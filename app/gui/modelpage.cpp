@@ -1,5 +1,7 @@
 #include "gui/modelpage.h"
 
+#include "core/backend/projectkey.h"
+
 #include "core/loop/loopengine.h"
 
 #include "gui/accuracychart.h"
@@ -154,19 +156,19 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
     m_tick->setInterval(500);
     connect(m_tick, &QTimer::timeout, this, &ModelPage::refreshStatus);
     if (m_engine) {
-        auto mine = [this](qint64 id) {
-            if (id == m_projectId && m_projectId > 0 && !m_coalesce->isActive())
+        auto mine = [this](const QString &id) {
+            if (id == m_projectId && !m_projectId.isEmpty() && !m_coalesce->isActive())
                 m_coalesce->start();
         };
         connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
         connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
         connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
-        connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](qint64 id, int, bool, double, double) {
+        connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](const QString &id, int, bool, double, double) {
             if (id == m_projectId)
                 m_trainRequested = m_cancelRequested = false;
             mine(id);
         });
-        connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](qint64 id, const QString &error) {
+        connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](const QString &id, const QString &error) {
             if (id != m_projectId)
                 return;
             m_trainRequested = false;
@@ -177,7 +179,7 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
             mine(id);
         });
     }
-    setProject(0, QString());
+    setProject(QString(), QString());
 }
 
 ModelPage::~ModelPage() = default;
@@ -313,7 +315,7 @@ QWidget *ModelPage::buildEvaluationTab()
     return page;
 }
 
-void ModelPage::setProject(qint64 projectId, const QString &title)
+void ModelPage::setProject(const QString &projectId, const QString &title)
 {
     const bool changed = projectId != m_projectId;
     m_projectId = projectId;
@@ -327,10 +329,10 @@ void ModelPage::setProject(qint64 projectId, const QString &title)
         m_classes->clear();
         m_messageLabel->clear();
         m_schedule->setMessage(QString(), false);
-        if (m_engine && projectId > 0)
+        if (m_engine && !projectId.isEmpty())
             m_schedule->setSettings(m_engine->settings(projectId));
     }
-    m_heading->setText(projectId > 0 ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(projectId) : title)
+    m_heading->setText(!projectId.isEmpty() ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(backend::projectkey::lsId(projectId)) : title)
                                      : tr("Select a project on the Projects tab"));
     refresh();
 }
@@ -347,12 +349,12 @@ void ModelPage::refreshStatus()
     m_status = {};
     QString stateText;
     QColor color = kOff;
-    if (!m_engine || m_projectId <= 0) {
+    if (!m_engine || m_projectId.isEmpty()) {
         m_state.clear();
         stateText = tr("No project selected");
         reason = tr("Select a project first.");
     } else {
-        const backend::LoopReply reply = m_engine->status(QString::number(m_projectId));
+        const backend::LoopReply reply = m_engine->status(m_projectId);
         if (reply.error != backend::LoopReply::Error::None) {
             m_state.clear();
             stateText = tr("Not in the loop");
@@ -450,7 +452,7 @@ void ModelPage::refreshStatus()
 
 void ModelPage::refreshVersions()
 {
-    const QJsonArray details = (m_engine && m_projectId > 0) ? m_engine->versionDetails(QString::number(m_projectId)) : QJsonArray();
+    const QJsonArray details = (m_engine && !m_projectId.isEmpty()) ? m_engine->versionDetails(m_projectId) : QJsonArray();
     m_versions->setVersions(details);
     m_chart->setVersions(details);
     if ((!m_userSelected || !m_table->selectionModel()->currentIndex().isValid()) && m_versions->rowCount() > 0) {
@@ -489,7 +491,7 @@ void ModelPage::showSelectedEvaluation()
     if (v.isEmpty()) {
         m_confusion->clear();
         m_classes->clear();
-        m_evaluationLabel->setText(m_projectId > 0 ? tr("No version yet: the first one trains when enough annotations arrive, "
+        m_evaluationLabel->setText(!m_projectId.isEmpty() ? tr("No version yet: the first one trains when enough annotations arrive, "
                                                          "or press “Train now”.")
                                                    : QString());
         return;
@@ -560,10 +562,10 @@ void ModelPage::showMessage(const QString &text, bool error)
 
 void ModelPage::trainNow()
 {
-    if (!m_engine || m_projectId <= 0)
+    if (!m_engine || m_projectId.isEmpty())
         return;
     m_trainRequested = true;
-    const backend::LoopReply reply = m_engine->train(QString::number(m_projectId));
+    const backend::LoopReply reply = m_engine->train(m_projectId);
     if (reply.error != backend::LoopReply::Error::None) {
         m_trainRequested = false;
         showMessage(reply.message, true);
@@ -578,9 +580,9 @@ void ModelPage::trainNow()
 
 void ModelPage::cancelRun()
 {
-    if (!m_engine || m_projectId <= 0)
+    if (!m_engine || m_projectId.isEmpty())
         return;
-    const backend::LoopReply reply = m_engine->cancel(QString::number(m_projectId));
+    const backend::LoopReply reply = m_engine->cancel(m_projectId);
     m_cancelRequested = reply.error == backend::LoopReply::Error::None;
     if (m_cancelRequested)
         showMessage(tr("Cancelling the training run…"), false);
@@ -599,7 +601,7 @@ void ModelPage::activateSelected()
                  tr("Make %1 the active version in place of %2?\n\nLabel Studio gets its predictions from %1 from now on.")
                      .arg(versionWithAccuracy(version), versionWithAccuracy(active))))
         return;
-    const backend::LoopReply reply = m_engine->activate(QString::number(m_projectId), version);
+    const backend::LoopReply reply = m_engine->activate(m_projectId, version);
     if (reply.error != backend::LoopReply::Error::None)
         showMessage(reply.message, true);
     else
@@ -616,7 +618,7 @@ void ModelPage::rollBack()
     if (!confirm(tr("Roll back"), tr("Roll back from %1 to %2?\n\nLabel Studio gets its predictions from %2 from now on.")
                                       .arg(versionWithAccuracy(active), versionWithAccuracy(target))))
         return;
-    const backend::LoopReply reply = m_engine->rollback(QString::number(m_projectId));
+    const backend::LoopReply reply = m_engine->rollback(m_projectId);
     if (reply.error != backend::LoopReply::Error::None)
         showMessage(reply.message, true);
     else
@@ -626,12 +628,12 @@ void ModelPage::rollBack()
 
 Status ModelPage::exportCsv(const QString &path) const
 {
-    if (!m_engine || m_projectId <= 0)
+    if (!m_engine || m_projectId.isEmpty())
         return Status::failure(tr("No project selected."));
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return Status::failure(tr("Cannot write %1: %2").arg(path, file.errorString()));
-    file.write(VersionsModel::toCsv(m_engine->versionDetails(QString::number(m_projectId))));
+    file.write(VersionsModel::toCsv(m_engine->versionDetails(m_projectId)));
     if (!file.commit())
         return Status::failure(tr("Cannot write %1: %2").arg(path, file.errorString()));
     return {};
@@ -639,7 +641,7 @@ Status ModelPage::exportCsv(const QString &path) const
 
 void ModelPage::exportCsvInteractive()
 {
-    const QString suggested = QStringLiteral("loopdeck-project-%1-versions.csv").arg(m_projectId);
+    const QString suggested = QStringLiteral("loopdeck-project-%1-versions.csv").arg(QString(m_projectId).replace(QLatin1Char('.'), QLatin1Char('-')));
     const QString path = QFileDialog::getSaveFileName(this, tr("Export metrics history"), suggested, tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
@@ -651,7 +653,7 @@ void ModelPage::exportCsvInteractive()
 
 void ModelPage::saveSchedule()
 {
-    if (!m_engine || m_projectId <= 0)
+    if (!m_engine || m_projectId.isEmpty())
         return;
     if (const Status s = m_engine->setSettings(m_projectId, m_schedule->settings()); !s)
         m_schedule->setMessage(tr("Not saved: %1").arg(s.error()), true);

@@ -49,8 +49,8 @@ public:
     ~ModelPage() override;
 
     // The project to show (0: none). The title is only for the heading.
-    void setProject(qint64 projectId, const QString &title);
-    qint64 projectId() const { return m_projectId; }
+    void setProject(const QString &projectKey, const QString &title); // key: core/backend/projectkey.h
+    QString projectKey() const { return m_projectId; }
     void setConfirm(Confirm confirm) { m_confirm = std::move(confirm); }
 
     // Selects a version in the table (and shows its evaluation); false if not listed.
@@ -106,7 +106,7 @@ private:
     QString versionWithAccuracy(int version) const;
 
     QPointer<loop::LoopEngine> m_engine;
-    qint64 m_projectId = 0;
+    QString m_projectId; // the project key ("3.1700000000"), empty = none
     QString m_title;
     QString m_state;
     QJsonObject m_status;

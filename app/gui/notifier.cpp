@@ -1,5 +1,7 @@
 #include "gui/notifier.h"
 
+#include "core/backend/projectkey.h"
+
 #include "core/backend/backendserver.h"
 #include "core/loop/loopengine.h"
 
@@ -112,10 +114,10 @@ QString Notifier::accuracyText(double accuracy)
     return accuracy < 0 ? QStringLiteral("—") : QLocale().toString(accuracy, 'f', 3);
 }
 
-QString Notifier::nameOf(qint64 projectId) const
+QString Notifier::nameOf(const QString &projectId) const
 {
     const QString name = m_projectName ? m_projectName(projectId) : QString();
-    return name.isEmpty() ? tr("Project %1").arg(projectId) : name;
+    return name.isEmpty() ? tr("Project %1").arg(backend::projectkey::lsId(projectId)) : name;
 }
 
 void Notifier::notify(const QString &title, const QString &message, bool error)
@@ -136,7 +138,7 @@ void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
 {
     m_projectName = std::move(projectName);
     connect(engine, &loop::LoopEngine::trainingFinished, this,
-            [this](qint64 project, int version, bool activated, double previous, double accuracy) {
+            [this](const QString &project, int version, bool activated, double previous, double accuracy) {
                 const QString change = tr("v%1: %2 → %3").arg(version).arg(accuracyText(previous), accuracyText(accuracy));
                 if (activated)
                     notify(tr("%1: new model version").arg(nameOf(project)), change);
@@ -145,11 +147,11 @@ void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
                            tr("%1 — worse than the active version by more than the margin; the active one keeps serving.")
                                .arg(change));
             });
-    connect(engine, &loop::LoopEngine::trainingFailed, this, [this](qint64 project, const QString &error) {
+    connect(engine, &loop::LoopEngine::trainingFailed, this, [this](const QString &project, const QString &error) {
         notify(tr("%1: training failed").arg(nameOf(project)), error, true);
     });
-    connect(engine, &loop::LoopEngine::projectAdded, this, [this](qint64 project) { m_firstSync.insert(project); });
-    connect(engine, &loop::LoopEngine::reconciled, this, [this](qint64 project, int recovered) {
+    connect(engine, &loop::LoopEngine::projectAdded, this, [this](const QString &project) { m_firstSync.insert(project); });
+    connect(engine, &loop::LoopEngine::reconciled, this, [this](const QString &project, int recovered) {
         if (m_firstSync.remove(project))
             return;
         if (recovered > 0)

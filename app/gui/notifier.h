@@ -48,7 +48,7 @@ class Notifier final : public QObject
     Q_DISABLE_COPY_MOVE(Notifier)
 
 public:
-    using ProjectName = std::function<QString(qint64 projectId)>;
+    using ProjectName = std::function<QString(const QString &projectKey)>;
 
     // `settings` and `banner` are not owned and must outlive the notifier.
     Notifier(QSettings *settings, NotificationBanner *banner, QObject *parent = nullptr);
@@ -75,7 +75,7 @@ Q_SIGNALS:
     void showWindowRequested();
 
 private:
-    QString nameOf(qint64 projectId) const;
+    QString nameOf(const QString &projectKey) const;
 
     QSettings *m_settings;
     NotificationBanner *m_banner;
@@ -86,7 +86,7 @@ private:
     int m_count = 0;
     // Projects the loop took on while the window runs: their first reconcile is the initial
     // import of existing annotations, not a recovery, and is not announced.
-    QSet<qint64> m_firstSync;
+    QSet<QString> m_firstSync;
 };
 
 } // namespace loopdeck::gui

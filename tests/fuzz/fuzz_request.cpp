@@ -65,7 +65,7 @@ struct Backend {
             config.allowedOrigins = {QStringLiteral("http://localhost:8080")};
         }
         ApiHooks hooks;
-        hooks.webhookSink = [](const WebhookEvent &e) { return e.action == u"FAIL_SINK" ? QStringLiteral("disk full") : QString(); };
+        hooks.webhookSink = [](const WebhookEvent &e) { return e.action == u"FAIL_SINK" ? WebhookOutcome::storeFailed(QStringLiteral("disk full")) : WebhookOutcome::stored(); };
         api = std::make_unique<BackendApi>(service, metrics, config, hooks, 1);
     }
 };

@@ -125,6 +125,7 @@ private Q_SLOTS:
 private:
     struct Project {
         int id = 0;
+        QString key; // the loop's project key
         QList<int> tasks;
         QStringList labels;
         int annotated = 0;
@@ -138,7 +139,7 @@ private:
     bool annotate(Project &p, int count);
     int versionCount(int projectId) const;
     QJsonArray backendVersions(int projectId) const;
-    QString setupVersion(int projectId) const;
+    QString setupVersion(const QString &projectKey) const;
     QUrl backendUrl(const QString &path, const QString &query = {}) const;
     gui::ModelPage *page() const { return m_window->modelPage(); }
 
@@ -214,10 +215,10 @@ int TestModelPage::versionCount(int projectId) const
     return int(m_window->engine()->versionDetails(QString::number(projectId)).size());
 }
 
-QString TestModelPage::setupVersion(int projectId) const
+QString TestModelPage::setupVersion(const QString &projectKey) const
 {
     const Http setup = call("POST", backendUrl(QStringLiteral("/setup")),
-                            QJsonDocument(QJsonObject{{QStringLiteral("project"), QStringLiteral("%1.1").arg(projectId)},
+                            QJsonDocument(QJsonObject{{QStringLiteral("project"), projectKey},
                                                       {QStringLiteral("schema"), testing::sentimentConfig()}})
                                 .toJson());
     return setup.status == 200 ? setup.json.value(QStringLiteral("model_version")).toString() : QString();
@@ -259,7 +260,7 @@ TestModelPage::Project TestModelPage::makeProject(const QString &title, int anno
     // activation policy (tst_loopengine covers that), whose outcome on a few dozen examples
     // depends on the evaluation split.
     s.activationMargin = 1.0;
-    if (const Status saved = m_window->engine()->setSettings(id, s); !saved) {
+    if (const Status saved = m_window->engine()->setSettings(testing::keyOf(seeded.project), s); !saved) {
         qWarning("settings: %s", qPrintable(saved.error()));
         return p;
     }
@@ -303,6 +304,7 @@ TestModelPage::Project TestModelPage::makeProject(const QString &title, int anno
     if (!QTest::qWaitFor(idle, 60000))
         return p;
     p.id = id;
+    p.key = testing::keyOf(seeded.project);
     return p;
 }
 
@@ -312,7 +314,7 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     Project p = makeProject(QStringLiteral("Model page feedback"), kThreshold + 4, 1);
     QVERIFY(p.id > 0);
     m_window->tabs()->setCurrentWidget(page());
-    QCOMPARE(page()->projectId(), qint64(p.id));
+    QCOMPARE(page()->projectKey(), p.key);
     const QJsonArray details = backendVersions(p.id);
     QCOMPARE(details.size(), 1);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), int(details.size()), 10000);
@@ -373,7 +375,7 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     QVERIFY(m_window->backendPanel()->webhookRowCount() >= kThreshold);
     // The newest row may be the PROJECT_UPDATED that LoopDeck's own prediction refresh causes.
     const QStringList hooks = m_window->backendPanel()->webhookTexts();
-    const QString annotationRow = QStringLiteral("ANNOTATION_CREATED %1 ").arg(p.id);
+    const QString annotationRow = QStringLiteral("ANNOTATION_CREATED %1 ").arg(p.key);
     QVERIFY2(std::any_of(hooks.cbegin(), hooks.cend(), [&](const QString &h) { return h.startsWith(annotationRow); }),
              qPrintable(hooks.join(QLatin1Char('\n'))));
     QVERIFY(notified.count() >= 1);
@@ -478,7 +480,7 @@ void TestModelPage::cancelStopsARunningTraining()
     loop::LoopSettings s = m_window->engine()->defaults();
     s.trainEvery = 0;
     s.onStartTraining = false;
-    QVERIFY(m_window->engine()->setSettings(project.id, s).ok());
+    QVERIFY(m_window->engine()->setSettings(testing::keyOf(project), s).ok());
     m_window->refreshNow();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->selectProject(project.id), 30000);
     m_window->tabs()->setCurrentWidget(page());
@@ -510,7 +512,7 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
     m_window->tabs()->setCurrentWidget(page());
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 2, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 2, 10000);
-    QCOMPARE(setupVersion(p.id), QStringLiteral("loopdeck-v2"));
+    QCOMPARE(setupVersion(p.key), QStringLiteral("loopdeck-v2"));
     const QJsonArray details = backendVersions(p.id);
     const QString acc1 = QLocale().toString(gui::versionAccuracy(details[0].toObject()), 'f', 3);
     const QString acc2 = QLocale().toString(gui::versionAccuracy(details[1].toObject()), 'f', 3);
@@ -526,7 +528,7 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
     QVERIFY2(asked.contains(QStringLiteral("v2 (accuracy %1)").arg(acc2)) && asked.contains(QStringLiteral("v1 (accuracy %1)").arg(acc1)),
              qPrintable(asked));
     QTest::qWait(300);
-    QCOMPARE(setupVersion(p.id), QStringLiteral("loopdeck-v2"));
+    QCOMPARE(setupVersion(p.key), QStringLiteral("loopdeck-v2"));
 
     // Accepted: /setup reports v1.
     page()->setConfirm([&](const QString &, const QString &text) {
@@ -534,7 +536,7 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
         return true;
     });
     QTest::mouseClick(page()->rollbackButton(), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.id), QStringLiteral("loopdeck-v1"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.key), QStringLiteral("loopdeck-v1"), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 1, 10000);
     QVERIFY(!page()->rollbackButton()->isEnabled()); // nothing older than v1
 
@@ -544,7 +546,7 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
     QTest::mouseClick(page()->activateButton(), Qt::LeftButton);
     QVERIFY2(asked.startsWith(QStringLiteral("Make v2 (accuracy %1) the active version in place of v1 (accuracy %2)").arg(acc2, acc1)),
              qPrintable(asked));
-    QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.id), QStringLiteral("loopdeck-v2"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.key), QStringLiteral("loopdeck-v2"), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 2, 10000);
     QVERIFY(!page()->activateButton()->isEnabled()); // the selected one is active now
     page()->setConfirm([](const QString &, const QString &) { return true; });
@@ -583,7 +585,7 @@ void TestModelPage::scheduleEditorSavesAtOnce()
     const auto seeded = testing::seedProject(m_client, QStringLiteral("Schedule %1").arg(QRandomGenerator::global()->bounded(100000, 999999)),
                                              {QStringLiteral("fine")}, {}, testing::sentimentConfig());
     QVERIFY(seeded.project.id > 0);
-    m_window->engine()->addProject(seeded.project.id);
+    m_window->engine()->addProject(testing::keyOf(seeded.project));
     m_window->refreshNow();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->selectProject(seeded.project.id), 30000);
     m_window->tabs()->setCurrentWidget(page());
@@ -593,8 +595,8 @@ void TestModelPage::scheduleEditorSavesAtOnce()
     Q_EMIT editor->everySpin()->editingFinished();
     editor->uncertaintyBox()->setChecked(true);
     editor->intervalBox()->setChecked(true);
-    QCOMPARE(m_window->engine()->settings(seeded.project.id).trainEvery, 7);
-    QVERIFY(m_window->engine()->settings(seeded.project.id).uncertaintySampling);
+    QCOMPARE(m_window->engine()->settings(testing::keyOf(seeded.project)).trainEvery, 7);
+    QVERIFY(m_window->engine()->settings(testing::keyOf(seeded.project)).uncertaintySampling);
     const QJsonObject settings = call("GET", backendUrl(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(seeded.project.id)))
                                      .json.value(QStringLiteral("settings"))
                                      .toObject();
@@ -603,7 +605,7 @@ void TestModelPage::scheduleEditorSavesAtOnce()
     QVERIFY(editor->message().startsWith(QStringLiteral("Saved")));
     // Off: "every N" unchecked stores 0.
     editor->everyBox()->setChecked(false);
-    QCOMPARE(m_window->engine()->settings(seeded.project.id).trainEvery, 0);
+    QCOMPARE(m_window->engine()->settings(testing::keyOf(seeded.project)).trainEvery, 0);
 }
 
 void TestModelPage::notificationsCanBeTurnedOff()
@@ -640,12 +642,12 @@ void TestModelPage::missedAnnotationsAreRecoveredAndAnnounced()
     p.tasks = seeded.taskIds;
     p.annotated = 3;
     const auto annotations = [&] {
-        return m_window->engine()->status(QString::number(p.id)).body.value(QStringLiteral("annotations")).toInt();
+        return m_window->engine()->status(p.key).body.value(QStringLiteral("annotations")).toInt();
     };
     QSignalSpy notified(m_window->notifier(), &gui::Notifier::notified);
-    m_window->engine()->addProject(p.id);
+    m_window->engine()->addProject(p.key);
     QTRY_COMPARE_WITH_TIMEOUT(annotations(), 3, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_window->engine()->status(QString::number(p.id)).body.value(QStringLiteral("last_reconcile")).isNull(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->engine()->status(p.key).body.value(QStringLiteral("last_reconcile")).isNull(), 10000);
     QApplication::processEvents();
     for (const QList<QVariant> &n : std::as_const(notified))
         QVERIFY2(!n.at(0).toString().contains(QStringLiteral("recovered")), qPrintable(n.at(1).toString()));
@@ -653,7 +655,7 @@ void TestModelPage::missedAnnotationsAreRecoveredAndAnnounced()
     QVERIFY(annotate(p, 4));
     QTest::qWait(500);
     QCOMPARE(annotations(), 3);
-    m_window->engine()->reconcileNow(p.id, false); // what the periodic reconcile does
+    m_window->engine()->reconcileNow(p.key, false); // what the periodic reconcile does
     QTRY_COMPARE_WITH_TIMEOUT(annotations(), 7, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty() && notified.last().at(0).toString().contains(QStringLiteral("recovered")), 10000);
     QVERIFY2(notified.last().at(0).toString().endsWith(QStringLiteral("missed annotations recovered")),

@@ -56,6 +56,13 @@ struct LsFixture {
 
 // A text-classification project with `texts` imported and, for the first labels.size() tasks,
 // one annotation each choosing labels[i] (an empty label makes a skipped annotation).
+// The loop's key of a Label Studio project: "<id>.<created_at>", as Label Studio names it to a
+// backend (core/backend/projectkey.h).
+inline QString keyOf(const labelstudio::Project &project)
+{
+    return QString::number(project.id) + QLatin1Char('.') + QString::number(project.createdAt.toSecsSinceEpoch());
+}
+
 struct SeededProject {
     labelstudio::Project project;
     QList<int> taskIds;

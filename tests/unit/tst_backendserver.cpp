@@ -332,7 +332,7 @@ void TestBackendServer::setupStoresConfigAndReportsVersion()
                          R"({"project": "7.1700000000", "schema": ")" + kSentimentConfig + R"(", "extra_params": null})");
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
-    QVERIFY(m_service->labelConfigXml(QStringLiteral("7")).contains(QLatin1String("sentiment")));
+    QVERIFY(m_service->labelConfigXml(QStringLiteral("7.1700000000")).contains(QLatin1String("sentiment")));
 
     const Reply image = send("POST", QStringLiteral("/setup"),
                              R"({"project": "8.1", "schema": "<View><Image name=\"i\" value=\"$image\"/></View>"})");
@@ -391,7 +391,8 @@ void TestBackendServer::webhookAnswersAndSignals()
     QTRY_COMPARE(spy.count(), 2);
     const auto first = spy.at(0).at(0).value<WebhookEvent>();
     QCOMPARE(first.action, QStringLiteral("ANNOTATION_UPDATED"));
-    QCOMPARE(first.projectId, QStringLiteral("7"));
+    // A bare id is the one known project with that id (7 was set up as "7.1700000000").
+    QCOMPARE(first.projectId, QStringLiteral("7.1700000000"));
     QVERIFY(first.payload.contains("\"annotation\""));
     QCOMPARE(spy.at(1).at(0).value<WebhookEvent>().action, QStringLiteral("PROJECT_UPDATED"));
 }
@@ -725,7 +726,7 @@ void TestBackendServer::severalThreadsServeConcurrently()
     };
     auto barrier = std::make_shared<Barrier>();
     BackendServer held(m_service);
-    held.setWebhookSink([barrier](const WebhookEvent &) -> QString {
+    held.setWebhookSink([barrier](const WebhookEvent &) -> loopdeck::backend::WebhookOutcome {
         std::unique_lock lock(barrier->mutex);
         barrier->inside.insert(QThread::currentThread());
         ++barrier->entered;
@@ -786,7 +787,7 @@ void TestBackendServer::crossSiteRequestsChangeNothing()
     QFETCH(QByteArray, contentType);
     QFETCH(QByteArray, origin);
     QFETCH(int, status);
-    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7"));
+    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7.1700000000"));
     QVERIFY(configBefore.contains(QLatin1String("sentiment")));
     QSignalSpy webhooks(m_server.get(), &BackendServer::webhookReceived);
     QSignalSpy setups(m_server.get(), &BackendServer::projectSetup);
@@ -804,7 +805,7 @@ void TestBackendServer::crossSiteRequestsChangeNothing()
     QVERIFY2(statusOf(answer) == status, answer.constData());
     QVERIFY2(!answer.toLower().contains("access-control-allow"), answer.constData());
     QTest::qWait(50);
-    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7")), configBefore);
+    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7.1700000000")), configBefore);
     QCOMPARE(webhooks.count(), 0);
     QCOMPARE(setups.count(), 0);
     QCOMPARE(m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble(), predictionsBefore);
@@ -966,9 +967,9 @@ void TestBackendServer::deepJsonIs413()
 {
     QFETCH(QString, path);
     QFETCH(QByteArray, body);
-    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7"));
+    const QString configBefore = m_service->labelConfigXml(QStringLiteral("7.1700000000"));
     verifyError(send("POST", path, body), 413, "levels deep");
-    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7")), configBefore);
+    QCOMPARE(m_service->labelConfigXml(QStringLiteral("7.1700000000")), configBefore);
     QCOMPARE(send("GET", QStringLiteral("/health")).status, 200);
     // Just under the limit is served normally.
     const QByteArray fine = R"({"action": "X", "p": )" + QByteArray(62, '[') + QByteArray(62, ']') + "}";
@@ -995,7 +996,7 @@ void TestBackendServer::allocationFailureIs503AndServerLives()
 {
     BackendServer server(m_service);
     int calls = 0;
-    server.setWebhookSink([&calls](const WebhookEvent &) -> QString {
+    server.setWebhookSink([&calls](const WebhookEvent &) -> loopdeck::backend::WebhookOutcome {
         if (++calls == 1)
             throw std::bad_alloc();
         return {};

@@ -61,6 +61,9 @@ QString sentence(std::mt19937 &rng, bool positive)
     return words.join(QLatin1Char(' '));
 }
 
+// Label Studio's name of the test project: id 1, created at 1764064800 (what /setup sends).
+const QString kKey = QStringLiteral("1.1764064800");
+
 QString lsTime(int second)
 {
     return QDateTime(QDate(2026, 11, 25), QTime(10, 0), Qt::UTC).addSecs(second).toString(Qt::ISODateWithMs).replace(
@@ -268,7 +271,7 @@ void TestLoopEngine::thresholdTrainsByItself()
     QSignalSpy changed(m_engine.get(), &LoopEngine::statusChanged);
 
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v0"));
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
 
     postAnnotations(1, 19, 1);
     QTRY_VERIFY_WITH_TIMEOUT(changed.count() >= 19, kTimeout); // every webhook's follow-up ran
@@ -282,7 +285,7 @@ void TestLoopEngine::thresholdTrainsByItself()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
     QCOMPARE(started.count(), 1);
     QCOMPARE(started.at(0).at(1).toString(), QStringLiteral("threshold"));
-    QCOMPARE(finished.at(0).at(0).toLongLong(), 1);
+    QCOMPARE(finished.at(0).at(0).toString(), kKey);
     QCOMPARE(finished.at(0).at(1).toInt(), 1);
     QCOMPARE(finished.at(0).at(2).toBool(), true);
 
@@ -348,7 +351,7 @@ void TestLoopEngine::activationPolicyActivateRollback()
     startEngine(s);
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v0"));
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
 
     postAnnotations(1, 40, 1);
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
@@ -372,7 +375,7 @@ void TestLoopEngine::activationPolicyActivateRollback()
     QCOMPARE(d.size(), 2);
     QCOMPARE(d.at(0).toObject().value(QStringLiteral("active")).toBool(), true);
     QCOMPARE(d.at(1).toObject().value(QStringLiteral("active")).toBool(), false);
-    const auto runs = m_engine->store()->runs(1, 10);
+    const auto runs = m_engine->store()->runs(kKey, 10);
     QVERIFY(runs);
     QCOMPARE(runs->constLast().outcome, QStringLiteral("kept"));
 
@@ -400,7 +403,7 @@ void TestLoopEngine::activationPolicyActivateRollback()
     // A margin of 1 accepts anything: the next noisy version is activated.
     LoopSettings loose = s;
     loose.activationMargin = 1.0;
-    QVERIFY(m_engine->setSettings(1, loose));
+    QVERIFY(m_engine->setSettings(kKey, loose));
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, kTimeout);
     QCOMPARE(finished.at(2).at(2).toBool(), true);
@@ -423,7 +426,7 @@ void TestLoopEngine::retentionNeverDeletesActive()
     startEngine(s);
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     setupProject();
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
     postAnnotations(1, 40, 1);
     for (int i = 1; i <= 4; ++i) {
         QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
@@ -434,11 +437,11 @@ void TestLoopEngine::retentionNeverDeletesActive()
     QCOMPARE(d.size(), 2);
     QCOMPARE(d.at(0).toObject().value(QStringLiteral("version")).toInt(), 3);
     QCOMPARE(d.at(1).toObject().value(QStringLiteral("version")).toInt(), 4);
-    const QDir models(m_dir->filePath(QStringLiteral("models/1")));
+    const QDir models(m_dir->filePath(QStringLiteral("models/1.1764064800")));
     QVERIFY(!models.exists(QStringLiteral("v1.ldm")));
     QVERIFY(!models.exists(QStringLiteral("v2.ldm")));
     QVERIFY(models.exists(QStringLiteral("v4.ldm")));
-    QCOMPARE(m_engine->store()->versions(1)->size(), 2);
+    QCOMPARE(m_engine->store()->versions(kKey)->size(), 2);
 
     // v4 is active; two noisy versions are kept inactive: v4 (active) and v6 (newest) stay.
     postAnnotations(1, 40, 99, true, "ANNOTATION_UPDATED", 60);
@@ -470,9 +473,9 @@ void TestLoopEngine::cancelKeepsActiveServing()
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     QSignalSpy failed(m_engine.get(), &LoopEngine::trainingFailed);
     setupProject();
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
     postAnnotations(1, 30, 1);
-    QCOMPARE(m_engine->cancel(1), false); // nothing runs
+    QCOMPARE(m_engine->cancelRun(kKey), false); // nothing runs
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
@@ -480,13 +483,13 @@ void TestLoopEngine::cancelKeepsActiveServing()
     // The next run is cancelled the moment it starts (before the worker reads a single fold).
     bool cancelled = false;
     const auto connection = connect(m_engine.get(), &LoopEngine::trainingStarted, this,
-                                    [&](qint64 project, const QString &) { cancelled = m_engine->cancel(project); }, Qt::DirectConnection);
+                                    [&](const QString &project, const QString &) { cancelled = m_engine->cancelRun(project); }, Qt::DirectConnection);
     postAnnotations(31, 10, 1);
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->store()->runs(1, 10)->size() == 2, kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->store()->runs(kKey, 10)->size() == 2, kTimeout);
     disconnect(connection);
     QVERIFY(cancelled);
-    QCOMPARE(m_engine->store()->runs(1, 10)->constLast().outcome, QStringLiteral("cancelled"));
+    QCOMPARE(m_engine->store()->runs(kKey, 10)->constLast().outcome, QStringLiteral("cancelled"));
     QCOMPARE(finished.count(), 1);
     QCOMPARE(failed.count(), 0);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
@@ -509,7 +512,7 @@ void TestLoopEngine::webhookBadInputAndIdempotency()
     s.refreshPredictions = false;
     startEngine(s);
     setupProject();
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
     postAnnotations(1, 5, 1);
     QCOMPARE(status().value(QStringLiteral("new_since_training")).toInt(), 5);
     // Label Studio resends (or a proxy duplicates) the same events: nothing changes.
@@ -565,7 +568,7 @@ void TestLoopEngine::webhookBadInputAndIdempotency()
                                                           QJsonObject{{QStringLiteral("id"), 1}, {QStringLiteral("label_config"), changed}}}})
                                    .toJson());
     QVERIFY2(updated.status == 200 || updated.status == 201, updated.body.constData());
-    QTRY_COMPARE_WITH_TIMEOUT(m_engine->predictionService()->labelConfigXml(QStringLiteral("1")), changed, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->predictionService()->labelConfigXml(kKey), changed, kTimeout);
 }
 
 void TestLoopEngine::operatorRoutesBadInput()
@@ -595,7 +598,7 @@ void TestLoopEngine::operatorRoutesBadInput()
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     QSignalSpy failed(m_engine.get(), &LoopEngine::trainingFailed);
     setupProject();
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
     QCOMPARE(status().value(QStringLiteral("state")).toString(), QStringLiteral("idle"));
     // "Train now" with no annotations fails with a sentence; nothing is activated.
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
@@ -623,7 +626,7 @@ void TestLoopEngine::predictFromOneWholeModelWhileSwapping()
     s.refreshPredictions = false;
     startEngine(s);
     setupProject();
-    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(1), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
 
     // Three kinds of models that answer the probe texts differently: normal, labels swapped,
     // and one trained on few examples (other scores).
@@ -641,7 +644,7 @@ void TestLoopEngine::predictFromOneWholeModelWhileSwapping()
     }
     const std::vector<std::shared_ptr<const TextClassifier>> kinds = {trainModel(normal), trainModel(swapped), trainModel(few)};
     auto service = m_engine->predictionService();
-    const QString pid = QStringLiteral("1");
+    const QString pid = kKey;
     loopdeck::backend::NewModelVersion meta;
     meta.target = QStringLiteral("sentiment");
     meta.metrics = QJsonObject{{QStringLiteral("accuracy"), 0.9}};

@@ -30,7 +30,7 @@ using loopdeck::store::TrainingData;
 
 namespace {
 
-constexpr qint64 kProject = 3;
+const QString kProject = QStringLiteral("3.1764064800");
 const qint64 kT0 = QDateTime(QDate(2026, 11, 25), QTime(10, 0), Qt::UTC).toMSecsSinceEpoch();
 
 std::string resultOf(const QStringList &labels, const char *fromName = "sentiment")
@@ -466,11 +466,13 @@ void TestLoopStore::removeMissing()
     QCOMPARE(removed.value(), 2);
     QCOMPARE(m_store->counts(kProject)->tasks, 3);
     QCOMPARE(m_store->counts(kProject)->annotations, 3);
-    // Another project is not touched.
-    QVERIFY(m_store->apply(kProject + 1, webhook({taskOf(1, QStringLiteral("other"), {ann(1, 1, {QStringLiteral("Positive")})})})));
+    // Another server's project 3 (another creation time) is not touched.
+    const QString other = QStringLiteral("3.1764065999");
+    QVERIFY(m_store->apply(other, webhook({taskOf(1, QStringLiteral("other"), {ann(1, 1, {QStringLiteral("Positive")})})})));
     QCOMPARE(m_store->removeMissing(kProject, {}, QDateTime::currentMSecsSinceEpoch() + 1000).value(), 3);
-    QCOMPARE(m_store->counts(kProject + 1)->annotations, 1);
-    QCOMPARE(m_store->projects().value(), (QList<qint64>{kProject, kProject + 1}));
+    QCOMPARE(m_store->counts(other)->annotations, 1);
+    QCOMPARE(m_store->counts(other)->tasks, 1);
+    QCOMPARE(m_store->projects().value(), (QStringList{kProject, other}));
 }
 
 void TestLoopStore::pendingAcrossTraining()
@@ -555,7 +557,7 @@ void TestLoopStore::projectRowRoundTrip()
 {
     openStore();
     QVERIFY(!m_store->project(kProject)); // unknown project: a sentence
-    QVERIFY(m_store->project(kProject).error().contains(QString::number(kProject)));
+    QVERIFY(m_store->project(kProject).error().contains(kProject));
     QCOMPARE(m_store->ensureProject(kProject).value(), true);
     QCOMPARE(m_store->ensureProject(kProject).value(), false);
     QVERIFY(m_store->setSettings(kProject, R"({"train_every":5})"));

@@ -103,10 +103,12 @@ private Q_SLOTS:
 
 void TestPredictionService::projectIdIsThePartBeforeTheFirstDot()
 {
-    QCOMPARE(PredictionService::projectIdOf(QStringLiteral("3.1700000000")), QStringLiteral("3"));
-    QCOMPARE(PredictionService::projectIdOf(QStringLiteral("12")), QStringLiteral("12"));
-    QCOMPARE(PredictionService::projectIdOf(QStringLiteral("1.2.3")), QStringLiteral("1"));
+    // The key is Label Studio's whole name of the project: two servers' project 3 differ.
+    QCOMPARE(PredictionService::projectIdOf(QStringLiteral("3.1700000000")), QStringLiteral("3.1700000000"));
+    QCOMPARE(PredictionService::projectIdOf(QStringLiteral(" 12 ")), QStringLiteral("12"));
+    QCOMPARE(PredictionService::projectIdOf(QStringLiteral("1.2.3")), QStringLiteral("1.2"));
     QCOMPARE(PredictionService::projectIdOf(QString()), QString());
+    QVERIFY(PredictionService::projectIdOf(QStringLiteral("3.1700000000")) != PredictionService::projectIdOf(QStringLiteral("3.1700000500")));
     QCOMPARE(PredictionService::versionName(3), QStringLiteral("loopdeck-v3"));
 }
 

@@ -250,15 +250,15 @@ void TestScheduler::coalescing()
     QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::StartTraining));
     QCOMPARE(sch.request(Trigger::StartTraining), Outcome::Coalesced);
     QCOMPARE(sch.request(Trigger::Threshold), Outcome::Coalesced);
-    // A manual request upgrades the queued automatic one (it will not wait for the cooldown).
+    // Both explicit: a manual request joins the queued Start training (neither waits).
     QCOMPARE(sch.request(Trigger::Manual), Outcome::Coalesced);
-    QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::Manual));
+    QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::StartTraining));
     QCOMPARE(sch.request(Trigger::Manual), Outcome::Coalesced);
     QCOMPARE(sch.poll(100), std::nullopt); // still running
     m_now = m_now.addSecs(3);
     sch.runFinished();
-    // Exactly one queued run follows, at once (manual), then nothing more.
-    QCOMPARE(sch.poll(0), std::optional<Trigger>(Trigger::Manual));
+    // Exactly one queued run follows, at once (explicit), then nothing more.
+    QCOMPARE(sch.poll(0), std::optional<Trigger>(Trigger::StartTraining));
     QCOMPARE(sch.queued(), std::nullopt);
     sch.runStarted(Trigger::Manual);
     m_now = m_now.addSecs(3);
@@ -277,14 +277,19 @@ void TestScheduler::cooldownDefersAutomaticNotManual()
     const QDateTime finished = m_now;
     sch.runFinished();
 
-    QCOMPARE(sch.request(Trigger::StartTraining), Outcome::Deferred);
-    QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::StartTraining));
+    QCOMPARE(sch.request(Trigger::Interval), Outcome::Deferred);
+    QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::Interval));
     QCOMPARE(sch.queuedDueAt(), finished.addSecs(120));
+    QCOMPARE(sch.request(Trigger::Interval), Outcome::Coalesced);
+    // Start training is a person's request: it upgrades the queued run, which no longer waits.
     QCOMPARE(sch.request(Trigger::StartTraining), Outcome::Coalesced);
-    m_now = finished.addSecs(119);
-    QCOMPARE(sch.poll(0), std::nullopt);
-    m_now = finished.addSecs(120);
+    QCOMPARE(sch.queued(), std::optional<Trigger>(Trigger::StartTraining));
+    m_now = finished.addSecs(1);
     QCOMPARE(sch.poll(0), std::optional<Trigger>(Trigger::StartTraining));
+    sch.runStarted(Trigger::StartTraining);
+    m_now = m_now.addSecs(10);
+    sch.runFinished();
+    QCOMPARE(sch.request(Trigger::StartTraining), Outcome::Start); // in the cooldown, at once
 
     // Manual right after a run: not deferred.
     sch.runStarted(Trigger::StartTraining);
@@ -295,7 +300,7 @@ void TestScheduler::cooldownDefersAutomaticNotManual()
     m_now = m_now.addSecs(1);
     sch.runFinished();
     // A deferred automatic request becomes due at once when the operator asks.
-    QCOMPARE(sch.request(Trigger::StartTraining), Outcome::Deferred);
+    QCOMPARE(sch.request(Trigger::Threshold), Outcome::Deferred);
     QCOMPARE(sch.request(Trigger::Manual), Outcome::Coalesced);
     QCOMPARE(sch.poll(0), std::optional<Trigger>(Trigger::Manual));
 }
@@ -351,7 +356,7 @@ void TestScheduler::stateRoundTrip()
     QCOMPARE(after.nextScheduledRun(), m_now.addSecs(3600)); // what a fresh start would say
     after.restoreState(saved);
     QCOMPARE(after.nextScheduledRun(), nextBefore);
-    QCOMPARE(after.request(Trigger::StartTraining), Outcome::Deferred);
+    QCOMPARE(after.request(Trigger::Interval), Outcome::Deferred);
     QCOMPARE(after.queuedDueAt(), finished.addSecs(600));
     QCOMPARE(after.saveState().value(QStringLiteral("last_interval")), saved.value(QStringLiteral("last_interval")));
     QCOMPARE(after.saveState().value(QStringLiteral("last_finished")), saved.value(QStringLiteral("last_finished")));

@@ -1,5 +1,7 @@
 #include "core/backend/backendapi.h"
 
+#include "core/backend/projectkey.h"
+
 #include "core/backend/loopcontrol.h"
 #include "core/backend/predictionservice.h"
 #include "core/backend/servermetrics.h"
@@ -437,6 +439,14 @@ ApiResponse BackendApi::health() const
     return respond(200, dumpJson(body));
 }
 
+QString BackendApi::resolved(const QString &projectId) const
+{
+    // A full key needs no lookup (the hot path of /predict); a bare id may name a known key.
+    if (projectId.isEmpty() || projectId.contains(QLatin1Char('.')))
+        return projectId;
+    return m_hooks.loop ? m_hooks.loop->resolveProject(projectId) : m_service->resolve(projectId);
+}
+
 ApiResponse BackendApi::setup(const ApiRequest &request) const
 {
     ApiResponse failure;
@@ -448,6 +458,7 @@ ApiResponse BackendApi::setup(const ApiRequest &request) const
         || !readOptionalString(*body, "hostname", &hostname, &failure)
         || !readOptionalString(*body, "access_token", &accessToken, &failure))
         return failure;
+    projectId = resolved(projectId);
     // access_token is deliberately not kept or logged.
     const SetupOutcome outcome = m_service->setup(projectId, schema);
     if (m_hooks.setupDone)
@@ -469,6 +480,7 @@ ApiResponse BackendApi::predict(const ApiRequest &request) const
     QString projectId, labelConfig;
     if (!readProject(*body, &projectId, &failure, false) || !readOptionalString(*body, "label_config", &labelConfig, &failure))
         return failure;
+    projectId = resolved(projectId);
     const auto params = body->find("params");
     if (params != body->end() && !params->is_null() && !params->is_object())
         return error(400, QStringLiteral("\"params\" must be an object, not %1.").arg(QLatin1String(jsonTypeName(*params))));
@@ -517,6 +529,13 @@ ApiResponse BackendApi::webhook(const ApiRequest &request) const
         if (project->is_object()) {
             if (const auto id = project->find("id"); id != project->end())
                 event.projectId = idOf(*id);
+            // Label Studio's name of the project, "<id>.<created_at>" (projectkey.h): what
+            // tells this server's project apart from another server's with the same id.
+            if (const auto created = project->find("created_at");
+                created != project->end() && created->is_string() && projectkey::lsId(event.projectId) > 0
+                && !projectkey::hasCreated(event.projectId))
+                if (const auto seconds = projectkey::unixSecondsOf(QString::fromStdString(created->get<std::string>())))
+                    event.projectId = projectkey::make(projectkey::lsId(event.projectId), *seconds);
             if (const auto lc = project->find("label_config"); lc != project->end() && lc->is_string())
                 labelConfig = QString::fromStdString(lc->get<std::string>());
         } else {
@@ -534,13 +553,16 @@ ApiResponse BackendApi::webhook(const ApiRequest &request) const
     if (!event.projectId.isEmpty() && !ModelRegistry::isValidProjectId(event.projectId))
         event.projectId.clear();
 
+    event.projectId = resolved(event.projectId);
     const bool known = kTrainingEvents.count(action->get<std::string>()) > 0;
     if (known && !event.projectId.isEmpty() && !labelConfig.isEmpty())
         m_service->setup(event.projectId, labelConfig); // keep the label config current
     if (m_hooks.webhookSink) {
-        const QString problem = m_hooks.webhookSink(event);
-        if (!problem.isEmpty())
-            return error(500, QStringLiteral("The %1 event could not be stored: %2").arg(event.action, problem));
+        const WebhookOutcome outcome = m_hooks.webhookSink(event);
+        if (outcome.kind == WebhookOutcome::Kind::BadEvent)
+            return error(400, QStringLiteral("The %1 event cannot be used: %2").arg(event.action, outcome.message));
+        if (outcome.kind == WebhookOutcome::Kind::StoreFailed)
+            return error(500, QStringLiteral("The %1 event could not be stored: %2").arg(event.action, outcome.message));
     }
     if (m_hooks.webhookReceived)
         m_hooks.webhookReceived(event);
@@ -553,7 +575,7 @@ ApiResponse BackendApi::versions(const ApiRequest &request) const
 {
     const QString raw = request.query.queryItemValue(QStringLiteral("project"), QUrl::FullyDecoded);
     if (!raw.isEmpty()) {
-        const QString projectId = PredictionService::projectIdOf(raw);
+        const QString projectId = resolved(PredictionService::projectIdOf(raw));
         if (!ModelRegistry::isValidProjectId(projectId))
             return error(400, QStringLiteral("The project \"%1\" is not a project id like \"3\" or \"3.1700000000\".").arg(raw.left(80)));
         QJsonObject answer{{QStringLiteral("versions"), QJsonArray::fromStringList(m_service->versionNames(projectId))},

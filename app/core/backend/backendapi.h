@@ -65,7 +65,7 @@ struct ApiResponse {
 struct ApiHooks {
     // Called on the server thread for every valid webhook before it is answered. Return an
     // empty string when the event is safely kept, or a sentence saying why not (-> 500).
-    std::function<QString(const WebhookEvent &)> webhookSink;
+    std::function<WebhookOutcome(const WebhookEvent &)> webhookSink;
     // Called on the server thread after a valid webhook / setup (queue to the GUI from there).
     std::function<void(const WebhookEvent &)> webhookReceived;
     std::function<void(const QString &projectId, const QString &hostname, const SetupOutcome &)> setupDone;
@@ -103,6 +103,8 @@ public:
     static QJsonObject metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads);
 
 private:
+    // A bare project id as the loop's key for it (LoopControl::resolveProject).
+    QString resolved(const QString &projectId) const;
     ApiResponse route(Route route, const ApiRequest &request) const;
     ApiResponse guarded(Route route, const ApiRequest &request) const;
     ApiResponse health() const;

@@ -51,7 +51,7 @@ void BackendServer::setLoopControl(std::shared_ptr<LoopControl> loop)
     m_loop = std::move(loop);
 }
 
-void BackendServer::setWebhookSink(std::function<QString(const WebhookEvent &)> sink)
+void BackendServer::setWebhookSink(std::function<WebhookOutcome(const WebhookEvent &)> sink)
 {
     m_webhookSink = std::move(sink);
 }

@@ -61,7 +61,7 @@ public:
     // Optional: called on a server thread for every valid webhook before it is answered, so
     // the store can keep annotations in a transaction first. Return "" when kept, else why not.
     // Must be thread-safe and fast (Label Studio waits 1 s). Set before start().
-    void setWebhookSink(std::function<QString(const WebhookEvent &)> sink);
+    void setWebhookSink(std::function<WebhookOutcome(const WebhookEvent &)> sink);
     // Optional: the loop behind /loop/* and the "details" of /versions. Set before start().
     void setLoopControl(std::shared_ptr<LoopControl> loop);
 
@@ -97,7 +97,7 @@ private:
 
     std::shared_ptr<PredictionService> m_service;
     std::shared_ptr<ServerMetrics> m_metrics;
-    std::function<QString(const WebhookEvent &)> m_webhookSink;
+    std::function<WebhookOutcome(const WebhookEvent &)> m_webhookSink;
     std::shared_ptr<LoopControl> m_loop;
     ServerConfig m_config;
     State m_state = State::Stopped;

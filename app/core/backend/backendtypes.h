@@ -49,6 +49,17 @@ struct WebhookEvent {
     QByteArray payload; // the body exactly as Label Studio sent it
 };
 
+// What the loop made of a webhook, for the answer: stored (2xx), a malformed event (400, the
+// sender's mistake: nothing was stored) or a store failure (500: ours, Label Studio may retry).
+struct WebhookOutcome {
+    enum class Kind { Stored, BadEvent, StoreFailed };
+    Kind kind = Kind::Stored;
+    QString message;
+    static WebhookOutcome stored() { return {}; }
+    static WebhookOutcome badEvent(const QString &why) { return {Kind::BadEvent, why}; }
+    static WebhookOutcome storeFailed(const QString &why) { return {Kind::StoreFailed, why}; }
+};
+
 } // namespace loopdeck::backend
 
 Q_DECLARE_METATYPE(loopdeck::backend::RequestRecord)

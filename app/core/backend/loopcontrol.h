@@ -41,6 +41,9 @@ public:
     virtual LoopReply configure(const QString &projectId, const QJsonObject &changes) = 0;
     // One object per version (oldest first) for GET /versions "details".
     virtual QJsonArray versionDetails(const QString &projectId) const = 0;
+    // A bare project id ("3", from a client that sends no creation time) as the project's key
+    // ("3.1700000000", projectkey.h) when exactly one known project has that id; else unchanged.
+    virtual QString resolveProject(const QString &projectId) const { return projectId; }
 };
 
 } // namespace loopdeck::backend

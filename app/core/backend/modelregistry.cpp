@@ -80,9 +80,32 @@ QString ModelRegistry::projectDir(const QString &projectId) const
     return m_dataDir + QStringLiteral("/models/") + projectId;
 }
 
+bool ModelRegistry::renameProject(const QString &from, const QString &to, QString *error)
+{
+    if (!isValidProjectId(from) || !isValidProjectId(to)) {
+        *error = QStringLiteral("\"%1\" or \"%2\" is not a project id.").arg(from, to);
+        return false;
+    }
+    std::lock_guard lock(m_mutex);
+    const QString source = projectDir(from);
+    const QString target = projectDir(to);
+    if (!QFileInfo::exists(source))
+        return true;
+    if (QFileInfo::exists(target)) {
+        *error = QStringLiteral("%1 exists already; the versions in %2 stay where they are.")
+                     .arg(QDir::toNativeSeparators(target), QDir::toNativeSeparators(source));
+        return false;
+    }
+    if (!QDir().rename(source, target)) {
+        *error = QStringLiteral("Cannot rename %1 to %2.").arg(QDir::toNativeSeparators(source), QDir::toNativeSeparators(target));
+        return false;
+    }
+    return true;
+}
+
 bool ModelRegistry::isValidProjectId(const QString &projectId)
 {
-    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_-]{1,64}(\\.[0-9]{1,20})?$"));
     return re.match(projectId).hasMatch();
 }
 

@@ -52,6 +52,11 @@ public:
     QString dataDir() const { return m_dataDir; }
     QString projectDir(const QString &projectId) const;
 
+    // Moves a project's versions to a new id (a bare "3" from before project keys to its key
+    // "3.1700000000"). False + *error when `to` exists or the folder cannot be renamed; true
+    // when `from` has nothing to move.
+    bool renameProject(const QString &from, const QString &to, QString *error);
+
     // A project id is used as a folder name: letters, digits, '-' and '_' only, 1..64 chars.
     static bool isValidProjectId(const QString &projectId);
     static QString versionName(int version); // "loopdeck-v<N>"

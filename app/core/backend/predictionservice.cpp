@@ -1,5 +1,8 @@
 #include "core/backend/predictionservice.h"
 
+#include "core/backend/projectkey.h"
+#include "core/model/choice.h"
+
 #include "core/backend/jsontypename.h"
 #include "core/labelconfig/labelconfig.h"
 #include "core/model/textclassifier.h"
@@ -103,8 +106,23 @@ PredictionService::~PredictionService() = default;
 
 QString PredictionService::projectIdOf(const QString &project)
 {
-    const qsizetype dot = project.indexOf(QLatin1Char('.'));
-    return (dot < 0 ? project : project.left(dot)).trimmed();
+    return projectkey::normalise(project);
+}
+
+QString PredictionService::resolve(const QString &projectId) const
+{
+    if (projectId.isEmpty() || projectkey::hasCreated(projectId))
+        return projectId;
+    const qint64 id = projectkey::lsId(projectId);
+    std::shared_lock lock(m_mutex);
+    QString only;
+    for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+        if (projectkey::hasCreated(it.key()) && projectkey::lsId(it.key()) == id) {
+            if (!only.isEmpty())
+                return projectId; // several servers' project: the bare id stays itself
+            only = it.key();
+        }
+    return only.isEmpty() ? projectId : only;
 }
 
 QString PredictionService::versionName(int version)
@@ -115,14 +133,22 @@ QString PredictionService::versionName(int version)
 PredictionService::StatePtr PredictionService::state(const QString &projectId) const
 {
     std::shared_lock lock(m_mutex);
-    return m_projects.value(projectId);
+    if (const auto it = m_projects.constFind(projectId); it != m_projects.constEnd())
+        return *it;
+    // A key with no state of its own ("3.1700000000") serves what was set up for its bare id
+    // ("3": `serve --model 3=FILE`, a registry from before project keys).
+    if (projectkey::hasCreated(projectId))
+        return m_projects.value(QString::number(projectkey::lsId(projectId)));
+    return {};
 }
 
 template<typename Change>
 PredictionService::StatePtr PredictionService::update(const QString &projectId, Change &&change)
 {
     std::unique_lock lock(m_mutex);
-    const StatePtr old = m_projects.value(projectId);
+    StatePtr old = m_projects.value(projectId);
+    if (!old && projectkey::hasCreated(projectId)) // starts from its bare id's state, see state()
+        old = m_projects.value(QString::number(projectkey::lsId(projectId)));
     auto next = old ? std::make_shared<ProjectState>(*old) : std::make_shared<ProjectState>();
     change(*next);
     next->compile();
@@ -247,35 +273,11 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
                 return out;
             }
             const model::Prediction p = t.model->predict(QString::fromStdString(value->get_ref<const std::string &>()));
+            const model::Choice choice = model::chooseLabels(p, t.choices, t.multiple);
             json chosen = json::array();
-            double score = 0.0;
-            if (!t.multiple) {
-                // The top class, or the best class the label config still allows.
-                for (const model::ClassScore &cs : p.scores) {
-                    if (t.choices.isEmpty() || t.choices.contains(cs.label)) {
-                        chosen.push_back(cs.label.toStdString());
-                        score = cs.probability;
-                        break;
-                    }
-                }
-                if (chosen.empty() && !p.labels.isEmpty()
-                    && (t.choices.isEmpty() || t.choices.contains(p.labels.front()))) {
-                    chosen.push_back(p.labels.front().toStdString());
-                    score = p.score;
-                }
-            } else {
-                double sum = 0.0;
-                for (const QString &label : p.labels) {
-                    if (!t.choices.isEmpty() && !t.choices.contains(label))
-                        continue;
-                    chosen.push_back(label.toStdString());
-                    for (const model::ClassScore &cs : p.scores)
-                        if (cs.label == label)
-                            sum += cs.probability;
-                }
-                if (!chosen.empty())
-                    score = sum / double(chosen.size());
-            }
+            for (const QString &label : choice.labels)
+                chosen.push_back(label.toStdString());
+            const double score = choice.score;
             if (chosen.empty())
                 continue;
             regions.push_back(json{{"from_name", t.fromName},

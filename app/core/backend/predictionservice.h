@@ -54,9 +54,13 @@ public:
 
     std::shared_ptr<ModelRegistry> registry() const { return m_registry; }
 
-    // "3.1700000000" -> "3" (the part before the first dot); also accepts a bare id.
+    // The project key (projectkey.h): "3.1700000000" stays (Label Studio's own name of the
+    // project, which tells two servers' project 3 apart), a bare id "3" stays.
     static QString projectIdOf(const QString &project);
     static QString versionName(int version); // "loopdeck-v<N>"
+    // A bare id ("3") as the one project key with that id this service knows ("3.1700000000"),
+    // else unchanged. A key stays as it is.
+    QString resolve(const QString &projectId) const;
 
     // ---- HTTP handlers -----------------------------------------------------------------
     // Stores the project's label config (a null xml keeps the current one).

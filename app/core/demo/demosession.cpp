@@ -240,7 +240,7 @@ void DemoSession::startBackend()
     settings.minExamples = std::min(settings.minExamples, m_options.trainEvery);
     settings.cooldownSeconds = 5;
     settings.uncertaintySampling = true;
-    if (const Status s = m_engine->setSettings(m_project, settings); !s) {
+    if (const Status s = m_engine->setSettings(QString::number(m_project), settings); !s) {
         fail(s.error());
         return;
     }

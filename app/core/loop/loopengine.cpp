@@ -3,15 +3,21 @@
 #include "core/backend/backendapi.h"
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
+#include "core/backend/projectkey.h"
 #include "core/backend/predictionservice.h"
 #include "core/labelconfig/labelconfig.h"
 #include "core/labelstudio/labelstudioclient.h"
 #include "core/loop/lspayload.h"
+#include "core/loop/policy.h"
+#include "core/model/choice.h"
 #include "core/loop/trainer.h"
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
 
 #include <QFutureWatcher>
+#include <QHostAddress>
+#include <QHostInfo>
+#include <QNetworkInterface>
 #include <QJsonDocument>
 #include <QTimer>
 #include <QUrlQuery>
@@ -29,6 +35,9 @@ using nlohmann::json;
 namespace {
 
 constexpr int kSyncPageSize = 500;
+// A restart's id diff fetches up to this many differing tasks one by one; more are read in one
+// fields=all pass.
+constexpr int kDiffFetchLimit = 300;
 constexpr int kRefreshBatch = 500;
 constexpr int kRunLogLines = 40;
 // Judged annotations before live acceptance stands in for a version's accuracy.
@@ -86,9 +95,17 @@ struct LoopEngine::Project {
     QStringList runLog;
     // "usable examples" for /loop/status, recomputed when the change counter moves
     qint64 cachedSeq = -1;
+    bool recounting = false;  // a worker is recounting usable examples
+    // versionDetails(): the registry's versions (metadata files), read again only after a
+    // version was added, activated, rolled back or deleted
+    std::optional<QList<backend::ModelVersionInfo>> versionsCache;
     int usable = 0;
     int droppedLabels = 0;
     int droppedExamples = 0;
+    // failures: automatic runs back off while the cause lasts
+    int failures = 0;             // failed runs in a row
+    QDateTime backoffUntil;       // no automatic run before this
+    QString lastCause;            // policy::failureCause of the last failure (notified once)
     // reconcile
     bool syncing = false;
     QDateTime lastReconcile;
@@ -106,15 +123,22 @@ struct LoopEngine::Project {
     QString webhookWarning;
 };
 
-struct LoopEngine::RefreshJob {
-    qint64 projectId = 0;
-    int version = 0;
-    std::vector<QByteArray> batches;
-    std::vector<int> batchSizes;
-    std::size_t next = 0;
-    int sent = 0;
-    int created = 0;
+// One reconcile of one project: a keyset listing (full) or a watermark listing (incremental).
+struct LoopEngine::SyncJob {
+    QString projectId;
+    quint64 generation = 0;  // m_clientGeneration when it started
+    bool full = false;
+    bool diffOnly = false;   // full, listing ids and counts only (fields=task_only)
+    qint64 afterId = 0;      // keyset: the highest task id seen so far
+    int page = 1;            // incremental: page number
+    QString watermark;
+    QDateTime started;
+    QSet<qint64> seen;
+    QList<qint64> changed;   // diffOnly: tasks whose counts or time differ from the store's
+    std::shared_ptr<QHash<qint64, store::TaskSignature>> signatures;
+    int recovered = 0;
 };
+
 
 LoopEngine::LoopEngine(QObject *parent)
     : QObject(parent)
@@ -137,15 +161,83 @@ LoopEngine::~LoopEngine()
     const auto watchers = findChildren<QFutureWatcherBase *>();
     for (QFutureWatcherBase *w : watchers)
         w->waitForFinished();
+    m_workers.waitForDone();
 }
 
-std::optional<qint64> LoopEngine::parseProjectId(const QString &projectId)
+qint64 LoopEngine::lsId(const QString &key)
 {
-    bool ok = false;
-    const qint64 id = backend::PredictionService::projectIdOf(projectId).toLongLong(&ok);
-    if (!ok || id <= 0)
+    return backend::projectkey::lsId(key);
+}
+
+std::optional<QString> LoopEngine::resolve(const QString &project, QString *why) const
+{
+    const QString key = backend::projectkey::normalise(project);
+    if (key.isEmpty() || lsId(key) <= 0) {
+        if (why)
+            *why = QStringLiteral("\"%1\" is not a project like \"3\" or \"3.1700000000\".").arg(project.left(40));
         return std::nullopt;
-    return id;
+    }
+    if (backend::projectkey::hasCreated(key))
+        return key;
+    // A bare id: the one project with that id, preferring the connected server's.
+    const qint64 id = lsId(key);
+    std::lock_guard lock(m_mutex);
+    if (const auto it = m_serverKeys.constFind(id); it != m_serverKeys.constEnd() && m_projects.contains(*it))
+        return *it;
+    QStringList matches;
+    for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+        if (lsId(it.key()) == id)
+            matches << it.key();
+    if (matches.size() > 1) {
+        matches.sort();
+        if (why)
+            *why = QStringLiteral("Several Label Studio servers have a project %1 (%2); name one by its key.")
+                       .arg(id)
+                       .arg(matches.join(QStringLiteral(", ")));
+        return std::nullopt;
+    }
+    return matches.isEmpty() ? key : matches.constFirst();
+}
+
+QString LoopEngine::keyOnServer(qint64 lsProjectId) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_serverKeys.value(lsProjectId);
+}
+
+QUrl LoopEngine::labelStudioUrl() const
+{
+    return m_client ? m_client->baseUrl() : QUrl();
+}
+
+void LoopEngine::adoptLegacy(const QString &key)
+{
+    if (!backend::projectkey::hasCreated(key))
+        return;
+    const QString bare = QString::number(lsId(key));
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_projects.contains(bare) || m_projects.contains(key))
+            return;
+        // A bare-id project is adopted only when no other key of that id exists (then it is
+        // unclear which server the old rows came from, and they stay as they are).
+        for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+            if (it.key() != bare && lsId(it.key()) == lsId(key))
+                return;
+    }
+    const auto moved = m_store->renameProject(bare, key);
+    if (!moved || !moved.value())
+        return;
+    QString why;
+    m_registry->renameProject(bare, key, &why);
+    QStringList warnings;
+    m_service->loadActiveFromRegistry(&warnings);
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto p = m_projects.take(bare))
+            m_projects.insert(key, p);
+    }
+    log(key, QStringLiteral("adopted"), QStringLiteral("from=%1%2").arg(bare, why.isEmpty() ? QString() : QStringLiteral(" warning=\"%1\"").arg(why)));
 }
 
 Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
@@ -168,31 +260,58 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
     m_server->setLoopControl(std::shared_ptr<backend::LoopControl>(this, [](backend::LoopControl *) {}));
     connect(m_server, &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &) {
-                if (const auto id = parseProjectId(projectId)) {
+                if (const auto id = resolve(projectId)) {
+                    adoptLegacy(*id);
                     addProject(*id);
-                    const QString xml = m_service->labelConfigXml(QString::number(*id));
+                    const QString xml = m_service->labelConfigXml(*id);
                     if (!xml.isEmpty())
                         (void)m_store->setLabelConfig(*id, xml);
                 }
             });
 
     if (const auto ids = m_store->projects(); ids) {
-        for (qint64 id : ids.value()) {
+        for (const QString &id : ids.value()) {
             if (const auto row = m_store->project(id); row && !row->labelConfig.isEmpty()
-                && m_service->labelConfigXml(QString::number(id)).isEmpty())
-                m_service->setLabelConfig(QString::number(id), row->labelConfig);
+                && m_service->labelConfigXml(id).isEmpty())
+                m_service->setLabelConfig(id, row->labelConfig);
             ensureProject(id);
         }
     } else {
         return Status::failure(ids.error());
     }
 
+    m_refresher = new PredictionRefresher(this);
+    m_refresher->setStillWanted([this](const PredictionRefresher::Job &job) { return activeVersion(job.projectKey) == job.version; });
+    connect(m_refresher, &PredictionRefresher::progress, this, [this](const QString &key, int version, int sent, int created) {
+        {
+            std::lock_guard lock(m_mutex);
+            Project &p = projectLocked(key);
+            if (p.refreshVersion != version)
+                return;
+            p.refreshSent = sent;
+            p.refreshCreated = created;
+        }
+        Q_EMIT statusChanged(key);
+    });
+    connect(m_refresher, &PredictionRefresher::batchStored, this,
+            [this](const QString &key, int version, const QList<QPair<qint64, QStringList>> &predictions) {
+                if (const Status s = m_store->recordServed(key, version, predictions); !s)
+                    log(key, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(s.error()));
+            });
+    connect(m_refresher, &PredictionRefresher::finished, this, &LoopEngine::onRefreshFinished);
+    // Connected first, so the cache is gone before any view asks for the new versions.
+    connect(this, &LoopEngine::versionsChanged, this, [this](const QString &key) {
+        std::lock_guard lock(m_mutex);
+        if (const auto it = m_projects.constFind(key); it != m_projects.constEnd())
+            (*it)->versionsCache.reset();
+    });
+
     m_pollTimer = new QTimer(this);
     m_pollTimer->setInterval(1000);
     connect(m_pollTimer, &QTimer::timeout, this, &LoopEngine::pollAll);
     m_pollTimer->start();
     m_syncTimer = new QTimer(this);
-    connect(m_syncTimer, &QTimer::timeout, this, [this] { reconcileNow(0, false); });
+    connect(m_syncTimer, &QTimer::timeout, this, [this] { reconcileNow(QString(), false); });
     setSyncIntervalMinutes(m_syncMinutes);
     return {};
 }
@@ -215,14 +334,40 @@ void LoopEngine::setSyncIntervalMinutes(int minutes)
 
 void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
 {
+    // Answers still on their way belong to the previous server: they are dropped, and no
+    // project stays "syncing" waiting for them.
+    ++m_clientGeneration;
+    m_discovering = false;
+    QStringList keys;
+    {
+        std::lock_guard lock(m_mutex);
+        m_serverKeys.clear();
+        m_serverKeysKnown = false;
+        for (auto it = m_projects.begin(); it != m_projects.end(); ++it) {
+            (*it)->syncing = false;
+            (*it)->syncError.clear();
+            if ((*it)->refreshState == QLatin1String("running")) {
+                (*it)->refreshState = QStringLiteral("failed");
+                (*it)->refreshError = QStringLiteral("The connection to Label Studio changed before the refresh finished.");
+            }
+            keys << it.key();
+        }
+    }
+    if (m_refresher)
+        m_refresher->cancelAll();
     if (url.isEmpty()) {
         delete m_client;
-        return;
+    } else {
+        if (!m_client)
+            m_client = new labelstudio::LabelStudioClient(this);
+        m_client->setServer(url, token);
+        if (m_refresher)
+            m_refresher->setClient(m_client);
+        m_discovering = true;
+        discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
     }
-    if (!m_client)
-        m_client = new labelstudio::LabelStudioClient(this);
-    m_client->setServer(url, token);
-    reconcileNow(0, true);
+    for (const QString &key : std::as_const(keys))
+        Q_EMIT statusChanged(key);
 }
 
 bool LoopEngine::hasLabelStudio() const
@@ -244,7 +389,7 @@ void LoopEngine::stopServer()
 
 // ---- projects --------------------------------------------------------------------------
 
-LoopEngine::Project &LoopEngine::projectLocked(qint64 projectId) const
+LoopEngine::Project &LoopEngine::projectLocked(const QString &projectId) const
 {
     auto it = m_projects.find(projectId);
     if (it == m_projects.end())
@@ -252,15 +397,15 @@ LoopEngine::Project &LoopEngine::projectLocked(qint64 projectId) const
     return **it;
 }
 
-QList<qint64> LoopEngine::projects() const
+QStringList LoopEngine::projects() const
 {
     std::lock_guard lock(m_mutex);
-    QList<qint64> ids = m_projects.keys();
+    QStringList ids = m_projects.keys();
     std::sort(ids.begin(), ids.end());
     return ids;
 }
 
-void LoopEngine::ensureProject(qint64 projectId)
+void LoopEngine::ensureProject(const QString &projectId)
 {
     {
         std::lock_guard lock(m_mutex);
@@ -286,19 +431,19 @@ void LoopEngine::ensureProject(qint64 projectId)
         syncProject(projectId, true);
 }
 
-void LoopEngine::addProject(qint64 projectId)
+void LoopEngine::addProject(const QString &projectId)
 {
     ensureProject(projectId);
 }
 
-LoopSettings LoopEngine::settings(qint64 projectId) const
+LoopSettings LoopEngine::settings(const QString &projectId) const
 {
     std::lock_guard lock(m_mutex);
     const auto it = m_projects.find(projectId);
     return it == m_projects.end() ? m_defaults : (*it)->settings;
 }
 
-Status LoopEngine::setSettings(qint64 projectId, const LoopSettings &settings)
+Status LoopEngine::setSettings(const QString &projectId, const LoopSettings &settings)
 {
     ensureProject(projectId);
     const QByteArray json = QJsonDocument(settings.toJson()).toJson(QJsonDocument::Compact);
@@ -317,7 +462,7 @@ Status LoopEngine::setSettings(qint64 projectId, const LoopSettings &settings)
     return {};
 }
 
-void LoopEngine::saveSchedule(qint64 projectId)
+void LoopEngine::saveSchedule(const QString &projectId)
 {
     QJsonObject state;
     {
@@ -327,7 +472,7 @@ void LoopEngine::saveSchedule(qint64 projectId)
     (void)m_store->setSchedule(projectId, QJsonDocument(state).toJson(QJsonDocument::Compact));
 }
 
-void LoopEngine::log(qint64 projectId, const QString &event, const QString &details)
+void LoopEngine::log(const QString &projectId, const QString &event, const QString &details)
 {
     QString line = QStringLiteral("loop project=%1 event=%2").arg(projectId).arg(event);
     if (!details.isEmpty())
@@ -344,9 +489,9 @@ void LoopEngine::log(qint64 projectId, const QString &event, const QString &deta
     Q_EMIT logLine(line);
 }
 
-std::optional<store::TargetSpec> LoopEngine::targetOf(qint64 projectId, QString *why) const
+std::optional<store::TargetSpec> LoopEngine::targetOf(const QString &projectId, QString *why) const
 {
-    const QString xml = m_service->labelConfigXml(QString::number(projectId));
+    const QString xml = m_service->labelConfigXml(projectId);
     if (xml.isEmpty()) {
         *why = QStringLiteral("Label Studio has not sent project %1's label config yet (it does when it calls /setup).")
                    .arg(projectId);
@@ -361,16 +506,16 @@ std::optional<store::TargetSpec> LoopEngine::targetOf(qint64 projectId, QString 
     return store::TargetSpec{t.fromName, t.dataKey, t.choices, t.multiple};
 }
 
-int LoopEngine::activeVersion(qint64 projectId) const
+int LoopEngine::activeVersion(const QString &projectId) const
 {
-    return m_service->activeVersion(QString::number(projectId));
+    return m_service->activeVersion(projectId);
 }
 
-double LoopEngine::accuracyOf(qint64 projectId, int version) const
+double LoopEngine::accuracyOf(const QString &projectId, int version) const
 {
     if (version <= 0)
         return -1.0;
-    const auto info = m_registry->version(QString::number(projectId), version);
+    const auto info = m_registry->version(projectId, version);
     if (!info || !info->metrics.contains(QStringLiteral("accuracy")))
         return -1.0;
     return info->metrics.value(QStringLiteral("accuracy")).toDouble(-1.0);
@@ -378,16 +523,20 @@ double LoopEngine::accuracyOf(qint64 projectId, int version) const
 
 // ---- webhooks (HTTP threads) -------------------------------------------------------------
 
-QString LoopEngine::ingestWebhook(const backend::WebhookEvent &event)
+backend::WebhookOutcome LoopEngine::ingestWebhook(const backend::WebhookEvent &event)
 {
-    const auto id = parseProjectId(event.projectId);
+    if (event.projectId.isEmpty())
+        return backend::WebhookOutcome::stored(); // not attributable to a project (an organisation-level event): reconcile covers it
+    QString why;
+    const auto id = resolve(event.projectId, &why);
     if (!id)
-        return {}; // not attributable to a project (an organisation-level event): reconcile covers it
+        return backend::WebhookOutcome::badEvent(why);
+    adoptLegacy(*id);
     const auto changes = parseWebhook(event.payload);
     if (!changes)
-        return changes.error();
+        return backend::WebhookOutcome::badEvent(changes.error());
     QString fromName;
-    if (const QString xml = m_service->labelConfigXml(QString::number(*id)); !xml.isEmpty()) {
+    if (const QString xml = m_service->labelConfigXml(*id); !xml.isEmpty()) {
         const labelconfig::LabelConfig config = labelconfig::parse(xml);
         if (config.isServable())
             fromName = config.targets.constFirst().fromName;
@@ -397,14 +546,16 @@ QString LoopEngine::ingestWebhook(const backend::WebhookEvent &event)
         reader = [name = fromName.toStdString()](const std::string &result) { return labelsIn(result, name); };
     const auto applied = m_store->apply(*id, changes.value(), reader);
     if (!applied)
-        return applied.error();
+        return backend::WebhookOutcome::storeFailed(applied.error());
     if (!changes->labelConfig.isEmpty()) {
         // A changed label config (PROJECT_UPDATED, or any event that carries the project) is
         // in force for serving and for the next training at once.
-        if (changes->labelConfig != m_service->labelConfigXml(QString::number(*id)))
-            m_service->setLabelConfig(QString::number(*id), changes->labelConfig);
+        if (changes->labelConfig != m_service->labelConfigXml(*id))
+            m_service->setLabelConfig(*id, changes->labelConfig);
         (void)m_store->setLabelConfig(*id, changes->labelConfig);
     }
+    if (policy::isAnnotatorEvent(event.action) && m_refresher)
+        m_refresher->annotatorActivity(); // the prediction refresh makes way
     const bool startTraining = changes->startTraining;
     const int changed = applied.value();
     const QString action = changes->action;
@@ -431,19 +582,19 @@ QString LoopEngine::ingestWebhook(const backend::WebhookEvent &event)
             Q_EMIT statusChanged(id);
         },
         Qt::QueuedConnection);
-    return {};
+    return backend::WebhookOutcome::stored();
 }
 
 // ---- scheduling and training -------------------------------------------------------------
 
 void LoopEngine::pollAll()
 {
-    const QList<qint64> ids = projects();
-    for (qint64 id : ids)
+    const QStringList ids = projects();
+    for (const QString &id : ids)
         pollProject(id);
 }
 
-void LoopEngine::pollProject(qint64 projectId)
+void LoopEngine::pollProject(const QString &projectId)
 {
     const auto pending = m_store->pendingChanges(projectId);
     if (!pending)
@@ -453,13 +604,19 @@ void LoopEngine::pollProject(qint64 projectId)
         std::lock_guard lock(m_mutex);
         if (!m_projects.contains(projectId))
             return;
-        trigger = projectLocked(projectId).scheduler.poll(pending.value());
+        Project &p = projectLocked(projectId);
+        // A failing project waits (1 min doubling to 1 h) before its next automatic run; an
+        // explicit request queued meanwhile still runs.
+        const std::optional<Trigger> queued = p.scheduler.queued();
+        if (p.backoffUntil.isValid() && m_clock() < p.backoffUntil && !(queued && TrainingScheduler::isExplicit(*queued)))
+            return;
+        trigger = p.scheduler.poll(pending.value());
     }
     if (trigger)
         startRun(projectId, *trigger);
 }
 
-void LoopEngine::startRun(qint64 projectId, Trigger trigger)
+void LoopEngine::startRun(const QString &projectId, Trigger trigger)
 {
     QString why;
     const auto target = targetOf(projectId, &why);
@@ -518,7 +675,7 @@ void LoopEngine::startRun(qint64 projectId, Trigger trigger)
     }));
 }
 
-void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
+void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                            const Result<TrainingOutput> &result, const QString &targetName, int droppedLabels)
 {
     LoopSettings settings;
@@ -534,7 +691,7 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
     run.trigger = triggerName(trigger);
     run.started = started;
     run.finished = m_clock();
-    const QString pid = QString::number(projectId);
+    const QString pid = projectId;
     QString error;
     if (Trainer::isCancelled(result)) {
         run.outcome = QStringLiteral("cancelled");
@@ -572,7 +729,7 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
                 basis = QStringLiteral("live acceptance");
             }
             const double after = metrics.value(QStringLiteral("accuracy")).toDouble();
-            bool activated = previous <= 0 || before < 0 || after >= before - settings.activationMargin;
+            bool activated = policy::shouldActivate({previous, before, after, settings.activationMargin});
             run.version = info->version;
             if (activated && !m_service->activate(pid, info->version, &why)) {
                 activated = false;
@@ -599,10 +756,18 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
                     .arg(previous > 0 ? QStringLiteral("v%1:%2:%3").arg(previous).arg(before, 0, 'f', 4).arg(basis.left(4))
                                       : QStringLiteral("none")));
             pruneVersions(projectId, settings.keepVersions);
+            bool recovered = false;
             {
                 std::lock_guard lock(m_mutex);
-                projectLocked(projectId).lastError.clear();
+                Project &p = projectLocked(projectId);
+                recovered = p.failures > 0;
+                p.lastError.clear();
+                p.failures = 0;
+                p.backoffUntil = QDateTime();
+                p.lastCause.clear();
             }
+            if (recovered)
+                log(projectId, QStringLiteral("recovered"));
             (void)m_store->setLastError(projectId, QString());
             Q_EMIT versionsChanged(projectId);
             Q_EMIT trainingFinished(projectId, info->version, activated, before, after);
@@ -613,22 +778,33 @@ void LoopEngine::finishRun(qint64 projectId, Trigger trigger, const QDateTime &s
     if (!error.isEmpty()) {
         run.outcome = QStringLiteral("failed");
         run.message = error;
+        bool newCause = false;
+        int wait = 0;
         {
             std::lock_guard lock(m_mutex);
-            projectLocked(projectId).lastError = error;
+            Project &p = projectLocked(projectId);
+            p.lastError = error;
+            ++p.failures;
+            wait = policy::failureBackoffSeconds(p.failures);
+            p.backoffUntil = m_clock().addSecs(wait);
+            const QString cause = policy::failureCause(error);
+            newCause = cause != p.lastCause;
+            p.lastCause = cause;
         }
         (void)m_store->setLastError(projectId, error);
-        log(projectId, QStringLiteral("training_failed"), QStringLiteral("error=\"%1\"").arg(error));
-        Q_EMIT trainingFailed(projectId, error);
+        log(projectId, QStringLiteral("training_failed"),
+            QStringLiteral("error=\"%1\" next_automatic_run_in_s=%2").arg(error).arg(wait));
+        if (newCause) // one notification per cause, not one per retry
+            Q_EMIT trainingFailed(projectId, error);
     }
     (void)m_store->recordRun(projectId, run);
     Q_EMIT statusChanged(projectId);
     QTimer::singleShot(0, this, [this, projectId] { pollProject(projectId); }); // a queued run
 }
 
-void LoopEngine::pruneVersions(qint64 projectId, int keep)
+void LoopEngine::pruneVersions(const QString &projectId, int keep)
 {
-    const QString pid = QString::number(projectId);
+    const QString pid = projectId;
     const QList<backend::ModelVersionInfo> all = m_registry->versions(pid);
     const QHash<QString, int> active = m_registry->activeVersions(pid);
     int excess = int(all.size()) - keep;
@@ -650,7 +826,7 @@ void LoopEngine::pruneVersions(qint64 projectId, int keep)
     }
 }
 
-bool LoopEngine::cancel(qint64 projectId)
+bool LoopEngine::cancelRun(const QString &projectId)
 {
     std::lock_guard lock(m_mutex);
     const auto it = m_projects.find(projectId);
@@ -662,23 +838,23 @@ bool LoopEngine::cancel(qint64 projectId)
 
 // ---- operator actions (any thread) -------------------------------------------------------
 
-std::optional<qint64> LoopEngine::projectIdOrFailure(const QString &projectId, LoopReply *failure)
+std::optional<QString> LoopEngine::projectIdOrFailure(const QString &projectId, LoopReply *failure) const
 {
-    const auto id = parseProjectId(projectId);
+    QString why;
+    const auto id = resolve(projectId, &why);
     if (!id)
-        *failure = LoopReply::fail(LoopReply::Error::BadRequest,
-                                   QStringLiteral("\"%1\" is not a project id like \"3\".").arg(projectId.left(40)));
+        *failure = LoopReply::fail(LoopReply::Error::BadRequest, why);
     return id;
 }
 
-LoopReply LoopEngine::unknownProject(qint64 projectId)
+LoopReply LoopEngine::unknownProject(const QString &projectId)
 {
     return LoopReply::fail(LoopReply::Error::UnknownProject,
                            QStringLiteral("The loop does not serve project %1 yet; register the backend in the project first.")
                                .arg(projectId));
 }
 
-std::optional<qint64> LoopEngine::servedProject(const QString &projectId, LoopReply *failure) const
+std::optional<QString> LoopEngine::servedProject(const QString &projectId, LoopReply *failure) const
 {
     const auto id = projectIdOrFailure(projectId, failure);
     if (!id)
@@ -697,10 +873,10 @@ LoopReply LoopEngine::cancel(const QString &projectId)
     const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
         return failure;
-    if (!cancel(*id))
+    if (!cancelRun(*id))
         return LoopReply::fail(LoopReply::Error::NotPossible, QStringLiteral("No training run of project %1 is in progress.").arg(*id));
     log(*id, QStringLiteral("cancel_requested"));
-    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), QString::number(*id)}, {QStringLiteral("cancel"), QStringLiteral("requested")}});
+    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), *id}, {QStringLiteral("cancel"), QStringLiteral("requested")}});
 }
 
 LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &changes)
@@ -722,7 +898,7 @@ LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &cha
                 log(id, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(s.error()));
         },
         Qt::QueuedConnection);
-    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), QString::number(*id)}, {QStringLiteral("settings"), next.toJson()}});
+    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), *id}, {QStringLiteral("settings"), next.toJson()}});
 }
 
 LoopReply LoopEngine::train(const QString &projectId)
@@ -751,7 +927,7 @@ LoopReply LoopEngine::train(const QString &projectId)
         return LoopReply::fail(LoopReply::Error::NotPossible, QStringLiteral("Training is switched off for this project."));
     }
     QMetaObject::invokeMethod(this, [this, id = *id] { Q_EMIT statusChanged(id); }, Qt::QueuedConnection);
-    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), QString::number(*id)}, {QStringLiteral("train"), state}});
+    return LoopReply::ok(QJsonObject{{QStringLiteral("project"), *id}, {QStringLiteral("train"), state}});
 }
 
 LoopReply LoopEngine::activate(const QString &projectId, int version)
@@ -760,7 +936,7 @@ LoopReply LoopEngine::activate(const QString &projectId, int version)
     const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
         return failure;
-    const QString pid = QString::number(*id);
+    const QString pid = *id;
     if (!m_registry->version(pid, version))
         return LoopReply::fail(LoopReply::Error::UnknownVersion, QStringLiteral("Project %1 has no model version %2.").arg(pid).arg(version));
     QString why;
@@ -779,7 +955,7 @@ LoopReply LoopEngine::rollback(const QString &projectId)
     const auto id = projectIdOrFailure(projectId, &failure);
     if (!id)
         return failure;
-    const QString pid = QString::number(*id);
+    const QString pid = *id;
     const QHash<QString, int> active = m_registry->activeVersions(pid);
     if (active.isEmpty())
         return LoopReply::fail(LoopReply::Error::NotPossible, QStringLiteral("Project %1 has no active model to roll back.").arg(pid));
@@ -795,7 +971,7 @@ LoopReply LoopEngine::rollback(const QString &projectId)
                                      {QStringLiteral("version"), version}});
 }
 
-void LoopEngine::afterActivation(qint64 projectId, int version, const QString &how)
+void LoopEngine::afterActivation(const QString &projectId, int version, const QString &how)
 {
     if (how != QLatin1String("trained"))
         log(projectId, how, QStringLiteral("version=%1").arg(version));
@@ -808,12 +984,25 @@ void LoopEngine::afterActivation(qint64 projectId, int version, const QString &h
 QJsonArray LoopEngine::versionDetails(const QString &projectId) const
 {
     QJsonArray out;
-    const auto id = parseProjectId(projectId);
+    const auto id = resolve(projectId);
     if (!id)
         return out;
-    const QString pid = QString::number(*id);
-    const QList<backend::ModelVersionInfo> all = m_registry->versions(pid);
-    const QHash<QString, int> active = m_registry->activeVersions(pid);
+    const QString pid = *id;
+    QList<backend::ModelVersionInfo> all;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_projects.constFind(pid);
+        if (it != m_projects.constEnd() && (*it)->versionsCache)
+            all = *(*it)->versionsCache;
+    }
+    if (all.isEmpty()) {
+        all = m_registry->versions(pid);
+        std::lock_guard lock(m_mutex);
+        const auto it = m_projects.constFind(pid);
+        if (it != m_projects.constEnd())
+            (*it)->versionsCache = all;
+    }
+    const QHash<QString, int> active = m_service->activeTargets(pid); // in memory: what serves now
     QHash<int, store::VersionRecord> records;
     if (const auto r = m_store->versions(*id); r)
         for (const store::VersionRecord &v : r.value())
@@ -864,29 +1053,46 @@ LoopReply LoopEngine::status(const QString &projectId) const
         return LoopReply::fail(LoopReply::Error::Failed, row.error());
     const auto counts = m_store->counts(*id);
     const auto pending = m_store->pendingChanges(*id);
-    // Usable examples: recomputed only when the store changed.
+    // Usable examples: reading them means reading every annotation, so it never happens here
+    // (this may be the GUI thread): a worker recounts when the store changed, and the answer
+    // carries the last count until then (statusChanged follows).
     bool stale = false;
     {
         std::lock_guard lock(m_mutex);
-        stale = projectLocked(*id).cachedSeq != row->changeSeq;
+        Project &p = projectLocked(*id);
+        stale = p.cachedSeq != row->changeSeq && !p.recounting;
+        if (stale)
+            p.recounting = true;
     }
     if (stale) {
-        QString why;
-        if (const auto target = targetOf(*id, &why)) {
-            if (const auto data = m_store->trainingData(*id, *target); data) {
-                std::lock_guard lock(m_mutex);
-                Project &p = projectLocked(*id);
-                p.cachedSeq = row->changeSeq;
-                p.usable = int(data->examples.size());
-                p.droppedLabels = data->droppedLabels;
-                p.droppedExamples = data->droppedExamples;
+        const QString key = *id;
+        const qint64 seq = row->changeSeq;
+        // status() is a read, but the recount it starts is the engine's own work.
+        LoopEngine *self = const_cast<LoopEngine *>(this);
+        (void)QtConcurrent::run(&self->m_workers, [self, key, seq] {
+            QString why;
+            std::optional<store::TrainingData> counted;
+            if (const auto target = self->targetOf(key, &why))
+                if (auto data = self->m_store->trainingData(key, *target); data)
+                    counted = std::move(data).value();
+            {
+                std::lock_guard lock(self->m_mutex);
+                Project &p = self->projectLocked(key);
+                p.recounting = false;
+                p.cachedSeq = seq;
+                if (counted) {
+                    p.usable = int(counted->examples.size());
+                    p.droppedLabels = counted->droppedLabels;
+                    p.droppedExamples = counted->droppedExamples;
+                }
             }
-        }
+            QMetaObject::invokeMethod(self, [self, key] { Q_EMIT self->statusChanged(key); }, Qt::QueuedConnection);
+        });
     }
     const int active = activeVersion(*id);
     std::lock_guard lock(m_mutex);
     const Project &p = projectLocked(*id);
-    QJsonObject body{{QStringLiteral("project"), QString::number(*id)},
+    QJsonObject body{{QStringLiteral("project"), *id},
                      {QStringLiteral("enabled"), p.settings.enabled},
                      {QStringLiteral("usable_examples"), p.usable},
                      {QStringLiteral("dropped_labels"), p.droppedLabels},
@@ -902,6 +1108,9 @@ LoopReply LoopEngine::status(const QString &projectId) const
                      {QStringLiteral("last_full_reconcile"), isoOrNull(row->lastFullSync)},
                      {QStringLiteral("reconcile_error"), p.syncError.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(p.syncError)},
                      {QStringLiteral("last_error"), p.lastError.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(p.lastError)},
+                     {QStringLiteral("failures_in_a_row"), p.failures},
+                     {QStringLiteral("backoff_until"),
+                      p.backoffUntil.isValid() && p.backoffUntil > m_clock() ? isoOrNull(p.backoffUntil) : QJsonValue(QJsonValue::Null)},
                      {QStringLiteral("settings"), p.settings.toJson()},
                      {QStringLiteral("log"), QJsonArray::fromStringList(p.runLog)}};
     if (p.control) {
@@ -937,7 +1146,7 @@ LoopReply LoopEngine::status(const QString &projectId) const
 
 // ---- prediction refresh --------------------------------------------------------------------
 
-void LoopEngine::refreshPredictions(qint64 projectId, int version)
+void LoopEngine::refreshPredictions(const QString &projectId, int version)
 {
     QString why;
     const auto target = targetOf(projectId, &why);
@@ -945,7 +1154,12 @@ void LoopEngine::refreshPredictions(qint64 projectId, int version)
         log(projectId, QStringLiteral("refresh_skipped"), QStringLiteral("reason=\"%1\"").arg(why));
         return;
     }
-    const QString xml = m_service->labelConfigXml(QString::number(projectId));
+    if (!onConnectedServer(projectId)) {
+        log(projectId, QStringLiteral("refresh_skipped"),
+            QStringLiteral("reason=\"the connected Label Studio is not this project's server\""));
+        return;
+    }
+    const QString xml = m_service->labelConfigXml(projectId);
     const labelconfig::LabelConfig config = labelconfig::parse(xml);
     const labelconfig::ClassificationTarget t = config.targets.constFirst();
     {
@@ -956,160 +1170,117 @@ void LoopEngine::refreshPredictions(qint64 projectId, int version)
         p.refreshSent = p.refreshCreated = 0;
         p.refreshError.clear();
     }
+    Q_EMIT statusChanged(projectId);
     store::LoopStore *store = m_store.get();
     auto registry = m_registry;
-    auto *watcher = new QFutureWatcher<std::shared_ptr<RefreshJob>>(this);
-    connect(watcher, &QFutureWatcher<std::shared_ptr<RefreshJob>>::finished, this, [this, watcher, projectId] {
-        auto job = watcher->result();
+    const int batchSize = m_refresher->options().batchSize;
+    const bool uncertainty = settings(projectId).uncertaintySampling;
+    using Job = PredictionRefresher::Job;
+    auto *watcher = new QFutureWatcher<Result<std::shared_ptr<Job>>>(this);
+    connect(watcher, &QFutureWatcher<Result<std::shared_ptr<Job>>>::finished, this, [this, watcher, projectId, version] {
+        const Result<std::shared_ptr<Job>> job = watcher->result();
         watcher->deleteLater();
-        if (!job->batches.empty() || job->sent == 0)
-            sendRefreshBatch(job);
+        if (!job) {
+            onRefreshFinished(projectId, version, QStringLiteral("failed"), 0, 0, job.error());
+            return;
+        }
+        m_refresher->start(job.value());
     });
-    watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> std::shared_ptr<RefreshJob> {
-        auto job = std::make_shared<RefreshJob>();
-        job->projectId = projectId;
-        job->version = version;
+    watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> Result<std::shared_ptr<Job>> {
         QString error;
-        const auto classifier = registry->load(QString::number(projectId), version, &error);
+        const auto classifier = registry->load(projectId, version, &error);
+        if (!classifier)
+            return Result<std::shared_ptr<Job>>::failure(
+                QStringLiteral("Version %1 could not be loaded for the refresh: %2").arg(version).arg(error));
         const auto tasks = store->unlabeledTasks(projectId, t.dataKey);
-        if (!classifier || !tasks)
-            return job;
-        const std::string versionName = backend::ModelRegistry::versionName(version).toStdString();
-        QList<QPair<qint64, QStringList>> served;
-        json batch = json::array();
-        const auto flush = [&] {
-            if (batch.empty())
-                return;
-            const std::string s = batch.dump(-1, ' ', false, json::error_handler_t::replace);
-            job->batches.emplace_back(s.data(), qsizetype(s.size()));
-            job->batchSizes.push_back(int(batch.size()));
-            batch = json::array();
-        };
+        if (!tasks)
+            return Result<std::shared_ptr<Job>>::failure(tasks.error());
+        auto job = std::make_shared<Job>();
+        job->projectKey = projectId;
+        job->lsProjectId = lsId(projectId);
+        job->version = version;
+        job->versionName = backend::ModelRegistry::versionName(version);
+        job->uncertaintySampling = uncertainty;
+        const std::string versionName = job->versionName.toStdString();
+        std::vector<QByteArray> bodies;
+        QList<QPair<qint64, QStringList>> labels;
         for (const store::UnlabeledTask &task : tasks.value()) {
-            const model::Prediction p = classifier->predict(task.text);
-            QStringList chosen;
-            double score = 0.0;
-            if (!t.multiple) {
-                for (const model::ClassScore &cs : p.scores)
-                    if (t.choices.isEmpty() || t.choices.contains(cs.label)) {
-                        chosen << cs.label;
-                        score = cs.probability;
-                        break;
-                    }
-            } else {
-                for (const QString &l : p.labels)
-                    if (t.choices.isEmpty() || t.choices.contains(l))
-                        chosen << l;
-                score = chosen.isEmpty() ? 0.0 : p.score;
-            }
-            if (chosen.isEmpty())
+            const model::Choice choice = model::chooseLabels(classifier->predict(task.text), t.choices, t.multiple);
+            if (choice.labels.isEmpty())
                 continue;
             json choices = json::array();
-            for (const QString &c : std::as_const(chosen))
+            for (const QString &c : choice.labels)
                 choices.push_back(c.toStdString());
-            batch.push_back(json{{"task", task.taskId},
-                                 {"model_version", versionName},
-                                 {"score", score},
-                                 {"result", json::array({json{{"from_name", t.fromName.toStdString()},
-                                                              {"to_name", t.toName.toStdString()},
-                                                              {"type", "choices"},
-                                                              {"value", json{{"choices", choices}}}}})}});
-            served.append({task.taskId, chosen});
-            if (int(batch.size()) >= kRefreshBatch)
-                flush();
+            const std::string one = json{{"task", task.taskId},
+                                         {"model_version", versionName},
+                                         {"score", choice.score},
+                                         {"result", json::array({json{{"from_name", t.fromName.toStdString()},
+                                                                      {"to_name", t.toName.toStdString()},
+                                                                      {"type", "choices"},
+                                                                      {"value", json{{"choices", choices}}}}})}}
+                                        .dump(-1, ' ', false, json::error_handler_t::replace);
+            bodies.emplace_back(one.data(), qsizetype(one.size()));
+            labels.append({task.taskId, choice.labels});
         }
-        flush();
-        (void)store->recordServed(projectId, version, served);
+        job->batches = PredictionRefresher::makeBatches(bodies, labels, batchSize);
         return job;
     }));
 }
 
-void LoopEngine::sendRefreshBatch(std::shared_ptr<RefreshJob> job)
+void LoopEngine::onRefreshFinished(const QString &projectId, int version, const QString &state, int sent, int created,
+                                   const QString &error)
 {
-    const qint64 projectId = job->projectId;
-    const auto fail = [this, projectId](const QString &error) {
-        {
-            std::lock_guard lock(m_mutex);
-            Project &p = projectLocked(projectId);
-            p.refreshState = QStringLiteral("failed");
-            p.refreshError = error;
-        }
-        log(projectId, QStringLiteral("refresh_failed"), QStringLiteral("error=\"%1\"").arg(error));
-        Q_EMIT statusChanged(projectId);
-    };
-    if (!m_client) {
-        fail(QStringLiteral("LoopDeck is not connected to Label Studio."));
-        return;
+    {
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(projectId);
+        if (p.refreshVersion != version)
+            return; // an older refresh
+        p.refreshState = state;
+        p.refreshSent = sent;
+        p.refreshCreated = created;
+        p.refreshError = error;
     }
-    if (activeVersion(projectId) != job->version) {
-        log(projectId, QStringLiteral("refresh_superseded"), QStringLiteral("version=%1").arg(job->version));
-        return; // a newer version took over; its own refresh runs
+    if (state == QLatin1String("done") || state == QLatin1String("incomplete")) {
+        log(projectId, QStringLiteral("predictions_refreshed"),
+            QStringLiteral("version=%1 sent=%2 created=%3 state=%4").arg(version).arg(sent).arg(created).arg(state));
+        Q_EMIT predictionsRefreshed(projectId, version, created, sent);
+    } else if (state == QLatin1String("superseded")) {
+        log(projectId, QStringLiteral("refresh_superseded"), QStringLiteral("version=%1").arg(version));
+    } else {
+        log(projectId, QStringLiteral("refresh_failed"), QStringLiteral("version=%1 error=\"%2\"").arg(version).arg(error));
     }
-    if (job->next < job->batches.size()) {
-        const QByteArray body = job->batches[job->next];
-        const int size = job->batchSizes[job->next];
-        m_client->sendRaw("POST", QStringLiteral("/api/projects/%1/import/predictions").arg(projectId), {}, body,
-                          [this, job, size, fail](const QByteArray &answer, const labelstudio::LsError &error) {
-                              if (error.isError()) {
-                                  fail(error.message());
-                                  return;
-                              }
-                              const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                              const int created = doc.is_object() && doc.contains("created") && doc["created"].is_number_integer()
-                                  ? doc["created"].get<int>()
-                                  : 0;
-                              job->sent += size;
-                              job->created += created;
-                              {
-                                  std::lock_guard lock(m_mutex);
-                                  Project &p = projectLocked(job->projectId);
-                                  p.refreshSent = job->sent;
-                                  p.refreshCreated = job->created;
-                              }
-                              ++job->next;
-                              sendRefreshBatch(job);
-                          });
-        return;
-    }
-    // All predictions are in: make the project show this version (and sort by uncertainty).
-    QJsonObject patch{{QStringLiteral("model_version"), backend::ModelRegistry::versionName(job->version)}};
-    if (settings(projectId).uncertaintySampling)
-        patch.insert(QStringLiteral("sampling"), QStringLiteral("Uncertainty sampling"));
-    m_client->sendRaw("PATCH", QStringLiteral("/api/projects/%1/").arg(projectId), {},
-                      QJsonDocument(patch).toJson(QJsonDocument::Compact),
-                      [this, job, fail](const QByteArray &, const labelstudio::LsError &error) {
-                          if (error.isError()) {
-                              fail(QStringLiteral("Predictions were imported but the project's model version could not be set: %1")
-                                       .arg(error.message()));
-                              return;
-                          }
-                          const bool lost = job->created != job->sent;
-                          {
-                              std::lock_guard lock(m_mutex);
-                              Project &p = projectLocked(job->projectId);
-                              p.refreshState = QStringLiteral("done");
-                              if (lost)
-                                  p.refreshError = QStringLiteral("Label Studio stored %1 of %2 predictions; it drops the ones that "
-                                                                  "do not fit the label config.")
-                                                       .arg(job->created)
-                                                       .arg(job->sent);
-                          }
-                          log(job->projectId, QStringLiteral("predictions_refreshed"),
-                              QStringLiteral("version=%1 sent=%2 created=%3").arg(job->version).arg(job->sent).arg(job->created));
-                          Q_EMIT predictionsRefreshed(job->projectId, job->version, job->created, job->sent);
-                          Q_EMIT statusChanged(job->projectId);
-                      });
+    Q_EMIT statusChanged(projectId);
 }
 
 // ---- reconcile -----------------------------------------------------------------------------
 
-void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
+// Whether a backend URL registered in Label Studio is this server: same port and a host that is
+// this machine (loopback, the listening address, the host name or an address of an interface).
+// Another host with the same port is not us, and must not get our webhook secret.
+bool LoopEngine::isThisBackend(const QUrl &url, quint16 port) const
+{
+    if (url.port(url.scheme() == QLatin1String("https") ? 443 : 80) != port)
+        return false;
+    const QString host = url.host().toLower();
+    if (host == QLatin1String("localhost") || host == QHostInfo::localHostName().toLower()
+        || (m_server && host == m_server->config().host.toLower()))
+        return true;
+    const QHostAddress address(host);
+    if (address.isNull())
+        return false;
+    if (address.isLoopback())
+        return true;
+    const QList<QHostAddress> mine = QNetworkInterface::allAddresses();
+    return std::any_of(mine.cbegin(), mine.cend(), [&](const QHostAddress &a) { return a.isEqual(address); });
+}
+
+void LoopEngine::checkWebhook(const QString &projectId, bool createWhenMissing)
 {
     if (!m_client || !m_server || !m_server->isListening())
         return;
     const quint16 port = m_server->port();
     QUrlQuery byProject;
-    byProject.addQueryItem(QStringLiteral("project"), QString::number(projectId));
+    byProject.addQueryItem(QStringLiteral("project"), QString::number(lsId(projectId)));
     const auto setState = [this, projectId](const QString &url, const QString &state, const QString &warning) {
         {
             std::lock_guard lock(m_mutex);
@@ -1134,7 +1305,7 @@ void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
             for (const json &b : list)
                 if (b.is_object() && b.contains("url") && b["url"].is_string()) {
                     const QUrl u(QString::fromStdString(b["url"].get<std::string>()));
-                    if (u.port() == port)
+                    if (isThisBackend(u, port))
                         backendUrl = u.toString(QUrl::StripTrailingSlash);
                 }
         if (backendUrl.isEmpty())
@@ -1185,7 +1356,7 @@ void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
                                   QTimer::singleShot(5000, this, [this, projectId] { checkWebhook(projectId, true); });
                                   return;
                               }
-                              json create = {{"project", projectId},
+                              json create = {{"project", lsId(projectId)},
                                              {"url", hookUrl.toStdString()},
                                              {"send_payload", true},
                                              {"send_for_all_actions", true},
@@ -1211,19 +1382,110 @@ void LoopEngine::checkWebhook(qint64 projectId, bool createWhenMissing)
     });
 }
 
-void LoopEngine::reconcileNow(qint64 projectId, bool full)
+void LoopEngine::reconcileNow(const QString &projectId, bool full)
 {
     if (!hasLabelStudio())
         return;
-    const QList<qint64> ids = projectId > 0 ? QList<qint64>{projectId} : projects();
-    for (qint64 id : ids)
+    const QStringList ids = !projectId.isEmpty() ? QStringList{projectId} : projects();
+    for (const QString &id : ids)
         syncProject(id, full);
 }
 
-void LoopEngine::syncProject(qint64 projectId, bool full)
+// The connected server's projects (id -> key): which of the loop's projects live there.
+void LoopEngine::discoverProjects(int page, std::shared_ptr<QHash<qint64, QString>> found)
 {
     if (!m_client)
         return;
+    const quint64 generation = m_clientGeneration;
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("page"), QString::number(page));
+    query.addQueryItem(QStringLiteral("page_size"), QStringLiteral("100"));
+    m_client->sendRaw("GET", QStringLiteral("/api/projects/"), query, {},
+                      [this, page, found, generation](const QByteArray &answer, const labelstudio::LsError &error) {
+                          if (generation != m_clientGeneration)
+                              return; // answered for a server we no longer talk to
+                          if (error.isError()) {
+                              m_discovering = false;
+                              const QStringList keys = projects();
+                              for (const QString &key : keys) {
+                                  {
+                                      std::lock_guard lock(m_mutex);
+                                      projectLocked(key).syncError = error.message();
+                                  }
+                                  Q_EMIT statusChanged(key);
+                              }
+                              Q_EMIT logLine(QStringLiteral("loop event=discover_failed error=\"%1\"").arg(error.message()));
+                              return;
+                          }
+                          const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
+                          const json *list = doc.is_object() && doc.contains("results") && doc["results"].is_array() ? &doc["results"]
+                                             : doc.is_array()                                                   ? &doc
+                                                                                                                : nullptr;
+                          if (list)
+                              for (const json &p : *list) {
+                                  if (!p.is_object() || !p.contains("id") || !p["id"].is_number_integer())
+                                      continue;
+                                  const qint64 id = p["id"].get<qint64>();
+                                  const auto created = p.contains("created_at") && p["created_at"].is_string()
+                                      ? backend::projectkey::unixSecondsOf(QString::fromStdString(p["created_at"].get<std::string>()))
+                                      : std::nullopt;
+                                  if (created)
+                                      found->insert(id, backend::projectkey::make(id, *created));
+                              }
+                          const bool more = doc.is_object() && doc.contains("next") && doc["next"].is_string() && list && !list->empty();
+                          if (more) {
+                              discoverProjects(page + 1, found);
+                              return;
+                          }
+                          {
+                              std::lock_guard lock(m_mutex);
+                              m_serverKeys = *found;
+                              m_serverKeysKnown = true;
+                          }
+                          m_discovering = false;
+                          for (const QString &key : std::as_const(*found))
+                              adoptLegacy(key);
+                          // Every project of the loop that lives on this server is reconciled.
+                          const QStringList keys = projects();
+                          for (const QString &key : keys) {
+                              bool here = false;
+                              {
+                                  std::lock_guard lock(m_mutex);
+                                  here = m_serverKeys.value(lsId(key)) == key;
+                                  if (!here)
+                                      projectLocked(key).syncError.clear();
+                              }
+                              if (here)
+                                  syncProject(key, true);
+                              else
+                                  Q_EMIT statusChanged(key);
+                          }
+                      });
+}
+
+bool LoopEngine::onConnectedServer(const QString &projectId)
+{
+    bool known = false;
+    bool here = false;
+    {
+        std::lock_guard lock(m_mutex);
+        known = m_serverKeysKnown;
+        here = m_serverKeys.value(lsId(projectId)) == projectId;
+    }
+    if (here)
+        return true;
+    // A project this server may have made since we listed them: list again (one at a time).
+    if (known && !m_discovering && hasLabelStudio()) {
+        m_discovering = true;
+        discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
+    }
+    return false;
+}
+
+void LoopEngine::syncProject(const QString &projectId, bool full)
+{
+    if (!m_client || !onConnectedServer(projectId))
+        return; // another server's project, or the list of this server's projects is on its way
     {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
@@ -1231,145 +1493,250 @@ void LoopEngine::syncProject(qint64 projectId, bool full)
             return;
         p.syncing = true;
     }
-    QString watermark;
+    auto job = std::make_shared<SyncJob>();
+    job->projectId = projectId;
+    job->generation = m_clientGeneration;
+    job->full = full;
     if (const auto row = m_store->project(projectId); row) {
-        watermark = row->syncWatermark;
+        job->watermark = row->syncWatermark;
         if (!row->lastFullSync.isValid())
-            full = true;
+            job->full = true;
     }
-    if (full)
-        watermark.clear();
-    const QDateTime started = QDateTime::currentDateTimeUtc(); // real time: compared with seen_at
+    if (job->full) {
+        job->watermark.clear();
+        // A store that already holds the project lists ids and counts only (fields=task_only,
+        // about 4x faster) and fetches the tasks that differ; a first sync reads everything.
+        if (const auto counts = m_store->counts(projectId); counts && counts->tasks > 0)
+            job->diffOnly = true;
+    }
+    job->started = QDateTime::currentDateTimeUtc(); // real time: compared with seen_at
     // The label config first: the loop can train before Label Studio calls /setup again.
-    m_client->sendRaw("GET", QStringLiteral("/api/projects/%1/").arg(projectId), {}, {},
-                      [this, projectId, full, watermark, started](const QByteArray &answer, const labelstudio::LsError &error) {
+    m_client->sendRaw("GET", QStringLiteral("/api/projects/%1/").arg(lsId(projectId)), {}, {},
+                      [this, job](const QByteArray &answer, const labelstudio::LsError &error) {
+                          if (job->generation != m_clientGeneration)
+                              return;
                           if (!error.isError()) {
                               const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
                               if (doc.is_object() && doc.contains("label_config") && doc["label_config"].is_string()) {
                                   const QString xml = QString::fromStdString(doc["label_config"].get<std::string>());
-                                  if (xml != m_service->labelConfigXml(QString::number(projectId))) {
-                                      m_service->setLabelConfig(QString::number(projectId), xml);
-                                      (void)m_store->setLabelConfig(projectId, xml);
+                                  if (xml != m_service->labelConfigXml(job->projectId)) {
+                                      m_service->setLabelConfig(job->projectId, xml);
+                                      (void)m_store->setLabelConfig(job->projectId, xml);
                                   }
                               }
                           }
-                          syncPage(projectId, full, 1, watermark, std::make_shared<QSet<qint64>>(), 0, started);
+                          syncPage(job);
                       });
 }
 
-void LoopEngine::syncPage(qint64 projectId, bool full, int page, QString watermark, std::shared_ptr<QSet<qint64>> seen,
-                          int recovered, QDateTime started)
+void LoopEngine::finishSync(const std::shared_ptr<SyncJob> &job, const QString &error)
 {
-    QUrlQuery query;
-    query.addQueryItem(QStringLiteral("project"), QString::number(projectId));
-    query.addQueryItem(QStringLiteral("fields"), QStringLiteral("all"));
-    query.addQueryItem(QStringLiteral("page_size"), QString::number(kSyncPageSize));
-    query.addQueryItem(QStringLiteral("page"), QString::number(page));
-    query.addQueryItem(QStringLiteral("resolve_uri"), QStringLiteral("false"));
-    const QString since = watermark;
-    if (!full && !since.isEmpty()) {
-        const json filter = {
-            {"filters",
-             {{"conjunction", "or"},
-              {"items",
-               json::array({json{{"filter", "filter:tasks:updated_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since.toStdString()}},
-                            json{{"filter", "filter:tasks:completed_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since.toStdString()}}})}}}};
-        query.addQueryItem(QStringLiteral("query"), QString::fromStdString(filter.dump()));
-    }
-    const auto finish = [this, projectId](const QString &error, bool full, const QString &watermark, int recovered, const QDateTime &when) {
-        {
-            std::lock_guard lock(m_mutex);
-            Project &p = projectLocked(projectId);
-            p.syncing = false;
-            p.syncError = error;
-            if (error.isEmpty()) {
-                p.lastReconcile = when;
-                p.lastRecovered = recovered;
-            }
-        }
+    const QString projectId = job->projectId;
+    {
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(projectId);
+        p.syncing = false;
+        p.syncError = error;
         if (error.isEmpty()) {
-            (void)m_store->setSyncState(projectId, when, full, watermark);
-            log(projectId, QStringLiteral("reconciled"),
-                QStringLiteral("mode=%1 changed=%2").arg(full ? QStringLiteral("full") : QStringLiteral("incremental")).arg(recovered));
-            Q_EMIT reconciled(projectId, recovered);
-            pollProject(projectId);
-            checkWebhook(projectId);
-        } else {
-            log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\"").arg(error));
+            p.lastReconcile = job->started;
+            p.lastRecovered = job->recovered;
         }
-        Q_EMIT statusChanged(projectId);
-    };
+    }
+    if (error.isEmpty()) {
+        // An incremental watermark re-reads the last two minutes next time: a task changed while
+        // this listing was under way may have moved between its pages.
+        QString watermark = job->watermark;
+        if (!job->full && !watermark.isEmpty()) {
+            const qint64 ms = parseLsTime(watermark.toStdString());
+            if (ms > 0)
+                watermark = QDateTime::fromMSecsSinceEpoch(ms - 120000, Qt::UTC).toString(Qt::ISODateWithMs);
+        }
+        (void)m_store->setSyncState(projectId, job->started, job->full, watermark);
+        log(projectId, QStringLiteral("reconciled"),
+            QStringLiteral("mode=%1 changed=%2")
+                .arg(job->full ? (job->diffOnly ? QStringLiteral("full_diff") : QStringLiteral("full")) : QStringLiteral("incremental"))
+                .arg(job->recovered));
+        Q_EMIT reconciled(projectId, job->recovered);
+        pollProject(projectId);
+        checkWebhook(projectId);
+    } else {
+        log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\"").arg(error));
+    }
+    Q_EMIT statusChanged(projectId);
+}
+
+store::LabelReader LoopEngine::labelReader(const QString &projectId) const
+{
+    QString why;
+    if (const auto target = targetOf(projectId, &why))
+        return [name = target->fromName.toStdString()](const std::string &r) { return labelsIn(r, name); };
+    return {};
+}
+
+void LoopEngine::syncPage(std::shared_ptr<SyncJob> job)
+{
+    const QString projectId = job->projectId;
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("project"), QString::number(lsId(projectId)));
+    query.addQueryItem(QStringLiteral("fields"), job->diffOnly ? QStringLiteral("task_only") : QStringLiteral("all"));
+    query.addQueryItem(QStringLiteral("page_size"), QString::number(kSyncPageSize));
+    query.addQueryItem(QStringLiteral("resolve_uri"), QStringLiteral("false"));
+    if (job->full) {
+        // Keyset listing: ids above the last one seen, in id order. Tasks deleted or created while
+        // the listing runs cannot shift a live task out of it (page numbers would).
+        const json filter = {{"filters",
+                              {{"conjunction", "and"},
+                               {"items", json::array({json{{"filter", "filter:tasks:id"}, {"operator", "greater"},
+                                                           {"type", "Number"}, {"value", job->afterId}}})}}},
+                             {"ordering", json::array({"tasks:id"})}};
+        query.addQueryItem(QStringLiteral("page"), QStringLiteral("1"));
+        query.addQueryItem(QStringLiteral("query"), QString::fromStdString(filter.dump()));
+    } else {
+        query.addQueryItem(QStringLiteral("page"), QString::number(job->page));
+        if (!job->watermark.isEmpty()) {
+            const std::string since = job->watermark.toStdString();
+            const json filter = {
+                {"filters",
+                 {{"conjunction", "or"},
+                  {"items",
+                   json::array({json{{"filter", "filter:tasks:updated_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since}},
+                                json{{"filter", "filter:tasks:completed_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since}}})}}},
+                {"ordering", json::array({"tasks:id"})}};
+            query.addQueryItem(QStringLiteral("query"), QString::fromStdString(filter.dump()));
+        }
+    }
     const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
     m_client->sendRaw(
         "GET", QStringLiteral("/api/tasks/"), query, {},
-        [=, this](const QByteArray &answer, const labelstudio::LsError &error) mutable {
+        [this, job, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
+            if (job->generation != m_clientGeneration)
+                return;
             // Past the last page Label Studio answers 404 "Invalid page".
-            if (error.isError() && !(error.kind == labelstudio::LsError::Kind::NotFound && page > 1)) {
-                finish(error.message(), full, watermark, recovered, started);
+            if (error.isError() && !(error.kind == labelstudio::LsError::Kind::NotFound && !job->full && job->page > 1)) {
+                finishSync(job, error.message());
                 return;
             }
             int count = 0;
-            qint64 total = -1;
             if (!error.isError()) {
                 const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                const json *tasks = nullptr;
-                if (doc.is_object() && doc.contains("tasks") && doc["tasks"].is_array())
-                    tasks = &doc["tasks"];
-                else if (doc.is_array())
-                    tasks = &doc;
+                const json *tasks = doc.is_object() && doc.contains("tasks") && doc["tasks"].is_array() ? &doc["tasks"]
+                                    : doc.is_array()                                                  ? &doc
+                                                                                                      : nullptr;
                 if (!tasks) {
-                    finish(QStringLiteral("Label Studio's task list has no \"tasks\" list."), full, watermark, recovered, started);
+                    finishSync(job, QStringLiteral("Label Studio's task list has no \"tasks\" list."));
                     return;
                 }
-                if (doc.is_object() && doc.contains("total") && doc["total"].is_number_integer())
-                    total = doc["total"].get<qint64>();
+                count = int(tasks->size());
+                if (job->diffOnly && !job->signatures)
+                    if (const auto sigs = m_store->taskSignatures(job->projectId); sigs)
+                        job->signatures = std::make_shared<QHash<qint64, store::TaskSignature>>(sigs.value());
                 store::ChangeSet changes;
                 changes.snapshotAtMs = requestedAt;
-                QString maxTime = watermark;
                 for (const json &t : *tasks) {
-                    auto task = parseTask(t);
-                    if (!task)
+                    const qint64 id = t.is_object() && t.contains("id") && t["id"].is_number_integer() ? t["id"].get<qint64>() : 0;
+                    if (id <= 0)
                         continue;
-                    seen->insert(task->id);
+                    job->seen.insert(id);
+                    job->afterId = std::max(job->afterId, id);
                     for (const char *key : {"updated_at", "completed_at"})
                         if (t.contains(key) && t[key].is_string()) {
                             const QString v = QString::fromStdString(t[key].get<std::string>());
-                            if (v > maxTime)
-                                maxTime = v;
+                            if (v > job->watermark)
+                                job->watermark = v;
                         }
-                    changes.tasks.push_back(std::move(task).value());
+                    if (job->diffOnly) {
+                        // Fetch the task when its annotation counts or its time differ from ours.
+                        const store::TaskSignature mine = job->signatures ? job->signatures->value(id) : store::TaskSignature{};
+                        const qint64 total = t.value("total_annotations", qint64(-1));
+                        const qint64 cancelled = t.value("cancelled_annotations", qint64(-1));
+                        const qint64 updated = t.contains("updated_at") && t["updated_at"].is_string()
+                            ? parseLsTime(t["updated_at"].get<std::string>())
+                            : 0;
+                        if (!mine.known || total != mine.annotations || cancelled != mine.cancelled || updated > mine.updatedAtMs)
+                            job->changed << id;
+                        continue;
+                    }
+                    if (auto task = parseTask(t))
+                        changes.tasks.push_back(std::move(task).value());
                 }
-                count = int(tasks->size());
-                watermark = maxTime;
-                QString fromName;
-                QString why;
-                if (const auto target = targetOf(projectId, &why))
-                    fromName = target->fromName;
-                store::LabelReader reader;
-                if (!fromName.isEmpty())
-                    reader = [name = fromName.toStdString()](const std::string &r) { return labelsIn(r, name); };
-                const auto applied = m_store->apply(projectId, changes, reader);
-                if (!applied) {
-                    finish(applied.error(), full, watermark, recovered, started);
-                    return;
+                if (!changes.tasks.empty()) {
+                    const auto applied = m_store->apply(job->projectId, changes, labelReader(job->projectId));
+                    if (!applied) {
+                        finishSync(job, applied.error());
+                        return;
+                    }
+                    job->recovered += applied.value();
                 }
-                recovered += applied.value();
             }
-            const bool more = count == kSyncPageSize && (total < 0 || qint64(page) * kSyncPageSize < total);
-            if (more) {
-                syncPage(projectId, full, page + 1, watermark, seen, recovered, started);
+            if (count == kSyncPageSize) {
+                ++job->page;
+                syncPage(job);
                 return;
             }
-            if (full) {
-                const auto removed = m_store->removeMissing(projectId, *seen, started.toMSecsSinceEpoch());
-                if (!removed) {
-                    finish(removed.error(), full, watermark, recovered, started);
+            if (job->diffOnly && !job->changed.isEmpty()) {
+                if (job->changed.size() > kDiffFetchLimit) {
+                    // Many differ: one pass that reads everything is cheaper than a GET each.
+                    job->diffOnly = false;
+                    job->afterId = 0;
+                    job->page = 1;
+                    job->changed.clear();
+                    syncPage(job);
                     return;
                 }
-                recovered += removed.value();
+                fetchChangedTask(job);
+                return;
             }
-            finish(QString(), full, watermark, recovered, started);
+            if (job->full) {
+                const auto removed = m_store->removeMissing(job->projectId, job->seen, job->started.toMSecsSinceEpoch());
+                if (!removed) {
+                    finishSync(job, removed.error());
+                    return;
+                }
+                job->recovered += removed.value();
+            }
+            finishSync(job, QString());
         });
+}
+
+void LoopEngine::fetchChangedTask(std::shared_ptr<SyncJob> job)
+{
+    if (job->changed.isEmpty()) {
+        job->diffOnly = false; // the listing is complete: deletions next
+        const auto removed = m_store->removeMissing(job->projectId, job->seen, job->started.toMSecsSinceEpoch());
+        if (!removed) {
+            finishSync(job, removed.error());
+            return;
+        }
+        job->recovered += removed.value();
+        finishSync(job, QString());
+        return;
+    }
+    const qint64 id = job->changed.takeFirst();
+    const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
+    m_client->sendRaw("GET", QStringLiteral("/api/tasks/%1/").arg(id), {}, {},
+                      [this, job, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
+                          if (job->generation != m_clientGeneration)
+                              return;
+                          if (error.isError() && error.kind != labelstudio::LsError::Kind::NotFound) {
+                              finishSync(job, error.message());
+                              return;
+                          }
+                          if (!error.isError()) { // a 404: deleted since the listing; removeMissing sees to it
+                              const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
+                              if (auto task = parseTask(doc)) {
+                                  store::ChangeSet changes;
+                                  changes.snapshotAtMs = requestedAt;
+                                  changes.tasks.push_back(std::move(task).value());
+                                  const auto applied = m_store->apply(job->projectId, changes, labelReader(job->projectId));
+                                  if (!applied) {
+                                      finishSync(job, applied.error());
+                                      return;
+                                  }
+                                  job->recovered += applied.value();
+                              }
+                          }
+                          fetchChangedTask(job);
+                      });
 }
 
 } // namespace loopdeck::loop

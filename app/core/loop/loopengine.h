@@ -19,6 +19,7 @@
 #include "core/backend/backendtypes.h"
 #include "core/backend/loopcontrol.h"
 #include "core/loop/loopsettings.h"
+#include "core/loop/predictionrefresher.h"
 #include "core/loop/scheduler.h"
 #include "core/result.h"
 
@@ -46,10 +47,7 @@ class PredictionService;
 namespace loopdeck::labelstudio {
 class LabelStudioClient;
 }
-namespace loopdeck::store {
-class LoopStore;
-struct TargetSpec;
-} // namespace loopdeck::store
+#include "core/store/loopstore.h"
 
 namespace loopdeck::loop {
 
@@ -86,13 +84,24 @@ public:
     void stopServer();
 
     // ---- projects -------------------------------------------------------------------------
-    QList<qint64> projects() const;
+    // A project is Label Studio's key "<id>.<created_at>" (core/backend/projectkey.h), so two
+    // servers' project 1 are two projects here. projects() lists the keys.
+    QStringList projects() const;
+    // What a client named: a full key stays; a bare id ("3") becomes the one known key with
+    // that id (nullopt + *why when several servers have a project 3; the bare id itself when
+    // none is known yet).
+    std::optional<QString> resolve(const QString &project, QString *why = nullptr) const;
+    // The key of Label Studio project `lsProjectId` on the connected server ("" when that server
+    // has no such project the loop knows).
+    QString keyOnServer(qint64 lsProjectId) const;
+    // The connected Label Studio's URL ("" when none).
+    QUrl labelStudioUrl() const;
     // Adds a project to the loop (what /setup and a webhook do by themselves).
-    void addProject(qint64 projectId);
-    LoopSettings settings(qint64 projectId) const;
+    void addProject(const QString &projectId);
+    LoopSettings settings(const QString &projectId) const;
     LoopSettings defaults() const { return m_defaults; }
     // Saves the project's settings in the store; takes effect at once.
-    Status setSettings(qint64 projectId, const LoopSettings &settings);
+    Status setSettings(const QString &projectId, const LoopSettings &settings);
 
     // ---- operator actions (any thread) ----------------------------------------------------
     backend::LoopReply status(const QString &projectId) const override;
@@ -101,58 +110,70 @@ public:
     backend::LoopReply rollback(const QString &projectId) override;
     QJsonArray versionDetails(const QString &projectId) const override;
     backend::LoopReply cancel(const QString &projectId) override;
+    QString resolveProject(const QString &projectId) const override { return resolve(projectId).value_or(projectId); }
     backend::LoopReply configure(const QString &projectId, const QJsonObject &changes) override;
     // Cancels the run in progress (the active version keeps serving). False when none runs.
-    bool cancel(qint64 projectId);
+    bool cancelRun(const QString &projectId);
     // Starts a sync now (full or incremental) for one project or, with 0, every project.
-    void reconcileNow(qint64 projectId = 0, bool full = true);
+    void reconcileNow(const QString &projectId = {}, bool full = true);
 
-    // The webhook sink the server calls before it answers (HTTP thread): "" when stored.
-    QString ingestWebhook(const backend::WebhookEvent &event);
+    // The webhook sink the server calls before it answers (HTTP thread).
+    backend::WebhookOutcome ingestWebhook(const backend::WebhookEvent &event);
 
 Q_SIGNALS:
-    void projectAdded(qint64 projectId);
-    void statusChanged(qint64 projectId);     // state, progress, counts or settings changed
-    void versionsChanged(qint64 projectId);   // a version was added, activated, rolled back or deleted
-    void trainingStarted(qint64 projectId, const QString &trigger);
+    void projectAdded(const QString &projectId);
+    void statusChanged(const QString &projectId);     // state, progress, counts or settings changed
+    void versionsChanged(const QString &projectId);   // a version was added, activated, rolled back or deleted
+    void trainingStarted(const QString &projectId, const QString &trigger);
     // A run produced `version`; `activated` says whether it serves now. Accuracies are -1 when unknown.
-    void trainingFinished(qint64 projectId, int version, bool activated, double previousAccuracy, double accuracy);
-    void trainingFailed(qint64 projectId, const QString &error);
-    void reconciled(qint64 projectId, int recoveredAnnotations);
-    void predictionsRefreshed(qint64 projectId, int version, int created, int sent);
+    void trainingFinished(const QString &projectId, int version, bool activated, double previousAccuracy, double accuracy);
+    void trainingFailed(const QString &projectId, const QString &error);
+    void reconciled(const QString &projectId, int recoveredAnnotations);
+    void predictionsRefreshed(const QString &projectId, int version, int created, int sent);
     // One greppable line per event ("loop project=3 event=trained version=4 accuracy=0.912 ...").
     void logLine(const QString &line);
 
 private:
     struct Project;
-    struct RefreshJob;
 
-    Project &projectLocked(qint64 projectId) const;
-    void ensureProject(qint64 projectId);
+    Project &projectLocked(const QString &projectId) const;
+    void ensureProject(const QString &projectId);
     void pollAll();
-    void pollProject(qint64 projectId);
-    void startRun(qint64 projectId, Trigger trigger);
-    void finishRun(qint64 projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
+    void pollProject(const QString &projectId);
+    void startRun(const QString &projectId, Trigger trigger);
+    void finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                    const Result<TrainingOutput> &result, const QString &targetName, int droppedLabels);
-    void pruneVersions(qint64 projectId, int keep);
-    void refreshPredictions(qint64 projectId, int version);
-    void sendRefreshBatch(std::shared_ptr<RefreshJob> job);
-    void syncProject(qint64 projectId, bool full);
-    void syncPage(qint64 projectId, bool full, int page, QString watermark, std::shared_ptr<QSet<qint64>> seen,
-                  int recovered, QDateTime started);
-    void afterActivation(qint64 projectId, int version, const QString &how);
+    void pruneVersions(const QString &projectId, int keep);
+    void refreshPredictions(const QString &projectId, int version);
+    void afterActivation(const QString &projectId, int version, const QString &how);
+    void onRefreshFinished(const QString &projectId, int version, const QString &state, int sent, int created,
+                           const QString &error);
+    struct SyncJob;
+    void syncProject(const QString &projectId, bool full);
+    void syncPage(std::shared_ptr<SyncJob> job);
+    void fetchChangedTask(std::shared_ptr<SyncJob> job);
+    void finishSync(const std::shared_ptr<SyncJob> &job, const QString &error);
+    void discoverProjects(int page, std::shared_ptr<QHash<qint64, QString>> found);
+    // True when the project lives on the connected server (else it is another server's).
+    bool onConnectedServer(const QString &projectId);
+    store::LabelReader labelReader(const QString &projectId) const;
     // Looks for the project webhook to this backend; when it is missing twice 5 s apart, makes it.
-    void checkWebhook(qint64 projectId, bool createWhenMissing = false);
-    void saveSchedule(qint64 projectId);
-    void log(qint64 projectId, const QString &event, const QString &details = {});
-    std::optional<store::TargetSpec> targetOf(qint64 projectId, QString *why) const;
-    double accuracyOf(qint64 projectId, int version) const;
-    int activeVersion(qint64 projectId) const;
-    static std::optional<qint64> parseProjectId(const QString &projectId);
-    // For the operator actions: the id, or the reply that says why not (bad id, not served).
-    static std::optional<qint64> projectIdOrFailure(const QString &projectId, backend::LoopReply *failure);
-    static backend::LoopReply unknownProject(qint64 projectId);
-    std::optional<qint64> servedProject(const QString &projectId, backend::LoopReply *failure) const;
+    void checkWebhook(const QString &projectId, bool createWhenMissing = false);
+    bool isThisBackend(const QUrl &url, quint16 port) const;
+    void saveSchedule(const QString &projectId);
+    void log(const QString &projectId, const QString &event, const QString &details = {});
+    std::optional<store::TargetSpec> targetOf(const QString &projectId, QString *why) const;
+    double accuracyOf(const QString &projectId, int version) const;
+    int activeVersion(const QString &projectId) const;
+    // For the operator actions: the key, or the reply that says why not (bad id, ambiguous
+    // bare id, not served).
+    std::optional<QString> projectIdOrFailure(const QString &projectId, backend::LoopReply *failure) const;
+    static backend::LoopReply unknownProject(const QString &projectId);
+    std::optional<QString> servedProject(const QString &projectId, backend::LoopReply *failure) const;
+    // Gives a project stored under a bare id (a store from before project keys) its full key.
+    void adoptLegacy(const QString &key);
+    // Label Studio's project id of a key (for its REST paths).
+    static qint64 lsId(const QString &key);
 
     QString m_dataDir;
     LoopSettings m_defaults;
@@ -163,6 +184,14 @@ private:
     std::shared_ptr<backend::PredictionService> m_service;
     backend::BackendServer *m_server = nullptr;
     QPointer<labelstudio::LabelStudioClient> m_client;
+    PredictionRefresher *m_refresher = nullptr;
+    // The connected server's projects: Label Studio id -> key, learnt from /api/projects/
+    // (guarded by m_mutex). Reconcile and refresh act only on keys in here, so a project of
+    // another server is never reconciled against (or fed predictions from) this one.
+    QHash<qint64, QString> m_serverKeys;
+    bool m_serverKeysKnown = false;
+    bool m_discovering = false;     // a listing of the server's projects is under way
+    quint64 m_clientGeneration = 0; // bumped by setLabelStudio: answers for an older server are dropped
     QTimer *m_pollTimer = nullptr;
     QTimer *m_syncTimer = nullptr;
 
@@ -170,7 +199,7 @@ private:
     // the global pool never waits behind them.
     QThreadPool m_workers;
     mutable std::mutex m_mutex; // guards m_projects
-    mutable QHash<qint64, std::shared_ptr<Project>> m_projects;
+    mutable QHash<QString, std::shared_ptr<Project>> m_projects;
 };
 
 } // namespace loopdeck::loop

@@ -59,6 +59,11 @@ bool TrainingScheduler::coolingDown(const QDateTime &at) const
     return end.isValid() && at < end;
 }
 
+bool TrainingScheduler::isExplicit(Trigger trigger)
+{
+    return trigger == Trigger::Manual || trigger == Trigger::StartTraining;
+}
+
 TrainingScheduler::Outcome TrainingScheduler::request(Trigger trigger)
 {
     if (trigger != Trigger::Manual && !m_settings.enabled)
@@ -66,10 +71,13 @@ TrainingScheduler::Outcome TrainingScheduler::request(Trigger trigger)
     if (trigger == Trigger::StartTraining && !m_settings.onStartTraining)
         return Outcome::Disabled;
     const QDateTime t = now();
+    // An operator's request (Train now, POST /loop/train, Label Studio's Start training) runs at
+    // once; the cooldown only spaces out automatic triggers.
+    const bool asked = isExplicit(trigger);
     if (m_queued) {
-        // A manual request upgrades a queued automatic one: it no longer waits for the cooldown.
-        if (trigger == Trigger::Manual && *m_queued != Trigger::Manual) {
-            m_queued = Trigger::Manual;
+        // An explicit request upgrades a queued automatic one: it no longer waits for the cooldown.
+        if (asked && !isExplicit(*m_queued)) {
+            m_queued = trigger;
             m_queuedDue = t;
         }
         return Outcome::Coalesced;
@@ -79,7 +87,7 @@ TrainingScheduler::Outcome TrainingScheduler::request(Trigger trigger)
         m_queuedDue = t;
         return Outcome::Queued;
     }
-    if (trigger != Trigger::Manual && coolingDown(t)) {
+    if (!asked && coolingDown(t)) {
         m_queued = trigger;
         m_queuedDue = cooldownEnd();
         return Outcome::Deferred;
@@ -94,7 +102,7 @@ std::optional<Trigger> TrainingScheduler::poll(qint64 pendingChanges)
     const QDateTime t = now();
     if (m_queued) {
         QDateTime due = m_queuedDue;
-        if (*m_queued != Trigger::Manual && coolingDown(t))
+        if (!isExplicit(*m_queued) && coolingDown(t))
             due = std::max(due, cooldownEnd());
         if (t >= due) {
             const Trigger q = *m_queued;

@@ -43,6 +43,8 @@ public:
     const LoopSettings &settings() const { return m_settings; }
 
     // An explicit request (start_training, manual; also used for threshold by the engine).
+    // Manual and StartTraining: asked for by a person, so never held back by the cooldown.
+    static bool isExplicit(Trigger trigger);
     Outcome request(Trigger trigger);
     // What is due now, given the changes since the last training. At most one trigger; the
     // caller starts the run and calls runStarted().

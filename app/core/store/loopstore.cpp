@@ -24,8 +24,12 @@ namespace {
 
 // A project's row with everything at its start value.
 const auto kInsertProject = QStringLiteral(
-    "INSERT INTO loop_project (project_id, change_seq, trained_seq, deleted_since, settings, schedule, last_full_sync,"
+    "INSERT INTO loop_project (project_key, change_seq, trained_seq, deleted_since, settings, schedule, last_full_sync,"
     " last_sync, sync_watermark, last_error, label_config) VALUES (?, 0, 0, 0, '{}', '{}', 0, 0, '', '', '')");
+
+// Every table with a project_key column.
+constexpr const char *kProjectTables[] = {"loop_project", "ls_task", "ls_annotation", "loop_version", "loop_run",
+                                          "served_prediction", "prediction_acceptance", "ls_tombstone"};
 
 QString sqlError(const QString &what, const QSqlError &e)
 {
@@ -178,26 +182,51 @@ Status LoopStore::write(const std::function<Status(QSqlDatabase &)> &work)
     return {};
 }
 
-Result<QList<qint64>> LoopStore::projects() const
+Result<QStringList> LoopStore::projects() const
 {
     QSqlQuery q(connection());
     QString error;
-    if (!run(q, QStringLiteral("SELECT project_id FROM loop_project ORDER BY project_id"), {}, &error,
+    if (!run(q, QStringLiteral("SELECT project_key FROM loop_project ORDER BY project_key"), {}, &error,
              QStringLiteral("Cannot list the loop's projects")))
-        return Result<QList<qint64>>::failure(error);
-    QList<qint64> out;
+        return Result<QStringList>::failure(error);
+    QStringList out;
     while (q.next())
-        out << q.value(0).toLongLong();
+        out << q.value(0).toString();
     return out;
 }
 
-Result<bool> LoopStore::ensureProject(qint64 projectId)
+Result<bool> LoopStore::renameProject(const QString &from, const QString &to)
+{
+    bool moved = false;
+    const Status s = write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT (SELECT COUNT(*) FROM loop_project WHERE project_key = ?),"
+                                   " (SELECT COUNT(*) FROM loop_project WHERE project_key = ?)"),
+                 {from, to}, &error, QStringLiteral("Cannot read the loop projects")))
+            return Status::failure(error);
+        if (!q.next() || q.value(0).toInt() == 0 || q.value(1).toInt() != 0)
+            return {};
+        q.finish();
+        for (const char *table : kProjectTables)
+            if (!run(q, QStringLiteral("UPDATE %1 SET project_key = ? WHERE project_key = ?").arg(QLatin1String(table)),
+                     {to, from}, &error, QStringLiteral("Cannot rename the project in %1").arg(QLatin1String(table))))
+                return Status::failure(error);
+        moved = true;
+        return {};
+    });
+    if (!s)
+        return Result<bool>::failure(s.error());
+    return moved;
+}
+
+Result<bool> LoopStore::ensureProject(const QString &projectId)
 {
     bool created = false;
     const Status s = write([&](QSqlDatabase &db) -> Status {
         QSqlQuery q(db);
         QString error;
-        if (!run(q, QStringLiteral("SELECT 1 FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+        if (!run(q, QStringLiteral("SELECT 1 FROM loop_project WHERE project_key = ?"), {projectId}, &error,
                  QStringLiteral("Cannot read the loop project")))
             return Status::failure(error);
         if (q.next())
@@ -215,13 +244,13 @@ Result<bool> LoopStore::ensureProject(qint64 projectId)
     return created;
 }
 
-Result<LoopProjectRow> LoopStore::project(qint64 projectId) const
+Result<LoopProjectRow> LoopStore::project(const QString &projectId) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
              QStringLiteral("SELECT change_seq, trained_seq, deleted_since, settings, schedule, last_full_sync, last_sync,"
-                            " sync_watermark, last_error, label_config FROM loop_project WHERE project_id = ?"),
+                            " sync_watermark, last_error, label_config FROM loop_project WHERE project_key = ?"),
              {projectId}, &error, QStringLiteral("Cannot read the loop project")))
         return Result<LoopProjectRow>::failure(error);
     if (!q.next())
@@ -241,14 +270,14 @@ Result<LoopProjectRow> LoopStore::project(qint64 projectId) const
     return row;
 }
 
-Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const LabelReader &reader)
+Result<int> LoopStore::apply(const QString &projectId, const ChangeSet &changes, const LabelReader &reader)
 {
     int changed = 0;
     const Status s = write([&](QSqlDatabase &db) -> Status {
         QString error;
         QSqlQuery q(db);
         // The project row (the change counter lives there).
-        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_key = ?"), {projectId}, &error,
                  QStringLiteral("Cannot read the loop project")))
             return Status::failure(error);
         qint64 seq = 0;
@@ -265,11 +294,38 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
         qint64 deleted = 0;
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
 
-        QSqlQuery read(db), upsert(db), acceptance(db), served(db);
+        QSqlQuery read(db), upsert(db), acceptance(db), served(db), tomb(db);
+        // A reconcile page requested before a delete that a webhook reported must not bring the
+        // object back (its tombstone is newer than the page).
+        const auto buried = [&](const char *kind, qint64 id, bool *out) -> Status {
+            *out = false;
+            if (changes.snapshotAtMs <= 0)
+                return {};
+            if (!run(tomb,
+                     QStringLiteral("SELECT 1 FROM ls_tombstone WHERE project_key = ? AND kind = ? AND object_id = ?"
+                                    " AND deleted_at >= ?"),
+                     {projectId, QLatin1String(kind), id, changes.snapshotAtMs}, &error,
+                     QStringLiteral("Cannot read tombstones")))
+                return Status::failure(error);
+            *out = tomb.next();
+            tomb.finish();
+            return {};
+        };
+        const auto bury = [&](const char *kind, qint64 id) -> Status {
+            if (!run(tomb,
+                     QStringLiteral("INSERT INTO ls_tombstone (project_key, kind, object_id, deleted_at) VALUES (?, ?, ?, ?)"
+                                    " ON CONFLICT (project_key, kind, object_id) DO UPDATE SET deleted_at = excluded.deleted_at"),
+                     {projectId, QLatin1String(kind), id, now}, &error, QStringLiteral("Cannot record a deletion")))
+                return Status::failure(error);
+            return {};
+        };
         const auto upsertAnnotation = [&](const AnnotationChange &a) -> Status {
+            bool dead = false;
+            if (Status st = buried("annotation", a.id, &dead); !st || dead)
+                return st;
             if (!run(read,
                      QStringLiteral("SELECT result, cancelled, ground_truth, updated_at, task_id FROM ls_annotation"
-                                    " WHERE project_id = ? AND annotation_id = ?"),
+                                    " WHERE project_key = ? AND annotation_id = ?"),
                      {projectId, a.id}, &error, QStringLiteral("Cannot read an annotation")))
                 return Status::failure(error);
             const QString result = QString::fromStdString(a.resultJson);
@@ -288,9 +344,9 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
             ++seq;
             ++changed;
             if (!run(upsert,
-                     QStringLiteral("INSERT INTO ls_annotation (project_id, annotation_id, task_id, result, cancelled,"
+                     QStringLiteral("INSERT INTO ls_annotation (project_key, annotation_id, task_id, result, cancelled,"
                                     " ground_truth, updated_at, change_seq, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                    " ON CONFLICT (project_id, annotation_id) DO UPDATE SET task_id = excluded.task_id,"
+                                    " ON CONFLICT (project_key, annotation_id) DO UPDATE SET task_id = excluded.task_id,"
                                     " result = excluded.result, cancelled = excluded.cancelled,"
                                     " ground_truth = excluded.ground_truth, updated_at = excluded.updated_at,"
                                     " change_seq = excluded.change_seq, seen_at = excluded.seen_at"),
@@ -300,7 +356,7 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
             // Live acceptance: the first time a person answers a task the model had predicted.
             if (isNew && !a.cancelled && reader) {
                 if (!run(served,
-                         QStringLiteral("SELECT version, labels FROM served_prediction WHERE project_id = ? AND task_id = ?"
+                         QStringLiteral("SELECT version, labels FROM served_prediction WHERE project_key = ? AND task_id = ?"
                                         " ORDER BY version DESC LIMIT 1"),
                          {projectId, a.taskId}, &error, QStringLiteral("Cannot read served predictions")))
                     return Status::failure(error);
@@ -309,8 +365,8 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
                     const bool accepted = served.value(1).toString() == labelsKey(reader(a.resultJson));
                     served.finish();
                     if (!run(acceptance,
-                             QStringLiteral("INSERT INTO prediction_acceptance (project_id, annotation_id, version, accepted)"
-                                            " VALUES (?, ?, ?, ?) ON CONFLICT (project_id, annotation_id) DO NOTHING"),
+                             QStringLiteral("INSERT INTO prediction_acceptance (project_key, annotation_id, version, accepted)"
+                                            " VALUES (?, ?, ?, ?) ON CONFLICT (project_key, annotation_id) DO NOTHING"),
                              {projectId, a.id, version, int(accepted)}, &error, QStringLiteral("Cannot store acceptance")))
                         return Status::failure(error);
                 }
@@ -321,9 +377,14 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
 
         QSqlQuery taskUpsert(db), listIds(db), del(db);
         for (const TaskChange &t : changes.tasks) {
+            bool dead = false;
+            if (Status st = buried("task", t.id, &dead); !st)
+                return st;
+            if (dead)
+                continue;
             if (!run(taskUpsert,
-                     QStringLiteral("INSERT INTO ls_task (project_id, task_id, data, updated_at, seen_at) VALUES (?, ?, ?, ?, ?)"
-                                    " ON CONFLICT (project_id, task_id) DO UPDATE SET data = excluded.data,"
+                     QStringLiteral("INSERT INTO ls_task (project_key, task_id, data, updated_at, seen_at) VALUES (?, ?, ?, ?, ?)"
+                                    " ON CONFLICT (project_key, task_id) DO UPDATE SET data = excluded.data,"
                                     " updated_at = excluded.updated_at, seen_at = excluded.seen_at"),
                      {projectId, t.id, QString::fromStdString(t.dataJson), t.updatedAtMs, now}, &error,
                      QStringLiteral("Cannot store a task")))
@@ -336,7 +397,7 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
             }
             if (t.annotationsComplete) {
                 if (!run(listIds,
-                         QStringLiteral("SELECT annotation_id FROM ls_annotation WHERE project_id = ? AND task_id = ?"
+                         QStringLiteral("SELECT annotation_id FROM ls_annotation WHERE project_key = ? AND task_id = ?"
                                         " AND seen_at < ?"),
                          {projectId, t.id, changes.snapshotAtMs > 0 ? changes.snapshotAtMs : now}, &error,
                          QStringLiteral("Cannot list a task's annotations")))
@@ -347,7 +408,7 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
                         gone << listIds.value(0).toLongLong();
                 listIds.finish();
                 for (qint64 id : gone) {
-                    if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND annotation_id = ?"),
+                    if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_key = ? AND annotation_id = ?"),
                              {projectId, id}, &error, QStringLiteral("Cannot delete an annotation")))
                         return Status::failure(error);
                     ++deleted;
@@ -358,24 +419,28 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
             if (Status st = upsertAnnotation(a); !st)
                 return st;
         for (qint64 id : changes.deletedAnnotations) {
-            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND annotation_id = ?"),
+            if (Status st = bury("annotation", id); !st)
+                return st;
+            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_key = ? AND annotation_id = ?"),
                      {projectId, id}, &error, QStringLiteral("Cannot delete an annotation")))
                 return Status::failure(error);
             deleted += del.numRowsAffected();
         }
         for (qint64 id : changes.deletedTasks) {
-            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_id = ? AND task_id = ?"), {projectId, id},
+            if (Status st = bury("task", id); !st)
+                return st;
+            if (!run(del, QStringLiteral("DELETE FROM ls_annotation WHERE project_key = ? AND task_id = ?"), {projectId, id},
                      &error, QStringLiteral("Cannot delete a task's annotations")))
                 return Status::failure(error);
             deleted += del.numRowsAffected();
-            if (!run(del, QStringLiteral("DELETE FROM ls_task WHERE project_id = ? AND task_id = ?"), {projectId, id},
+            if (!run(del, QStringLiteral("DELETE FROM ls_task WHERE project_key = ? AND task_id = ?"), {projectId, id},
                      &error, QStringLiteral("Cannot delete a task")))
                 return Status::failure(error);
         }
         if (deleted > 0)
             seq += 1;
         changed += int(deleted);
-        if (!run(q, QStringLiteral("UPDATE loop_project SET change_seq = ?, deleted_since = deleted_since + ? WHERE project_id = ?"),
+        if (!run(q, QStringLiteral("UPDATE loop_project SET change_seq = ?, deleted_since = deleted_since + ? WHERE project_key = ?"),
                  {seq, deleted, projectId}, &error, QStringLiteral("Cannot update the change counter")))
             return Status::failure(error);
         return {};
@@ -385,11 +450,11 @@ Result<int> LoopStore::apply(qint64 projectId, const ChangeSet &changes, const L
     return changed;
 }
 
-Result<int> LoopStore::removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs)
+Result<int> LoopStore::removeMissing(const QString &projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs)
 {
     QSqlQuery q(connection());
     QString error;
-    if (!run(q, QStringLiteral("SELECT task_id FROM ls_task WHERE project_id = ? AND seen_at < ?"), {projectId, listedSinceMs},
+    if (!run(q, QStringLiteral("SELECT task_id FROM ls_task WHERE project_key = ? AND seen_at < ?"), {projectId, listedSinceMs},
              &error, QStringLiteral("Cannot list stored tasks")))
         return Result<int>::failure(error);
     ChangeSet gone;
@@ -397,24 +462,29 @@ Result<int> LoopStore::removeMissing(qint64 projectId, const QSet<qint64> &liveT
         if (!liveTaskIds.contains(q.value(0).toLongLong()))
             gone.deletedTasks.push_back(q.value(0).toLongLong());
     q.finish();
+    // Tombstones only matter while a reconcile page older than them may be in flight: a day is plenty.
+    if (Status s = writeOne(QStringLiteral("DELETE FROM ls_tombstone WHERE project_key = ? AND deleted_at < ?"),
+                            {projectId, listedSinceMs - 24ll * 3600 * 1000}, QStringLiteral("Cannot prune tombstones"));
+        !s)
+        return Result<int>::failure(s.error());
     if (gone.deletedTasks.empty())
         return 0;
     return apply(projectId, gone);
 }
 
-Result<qint64> LoopStore::pendingChanges(qint64 projectId) const
+Result<qint64> LoopStore::pendingChanges(const QString &projectId) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT p.deleted_since + (SELECT COUNT(*) FROM ls_annotation a WHERE a.project_id = p.project_id"
-                            " AND a.change_seq > p.trained_seq) FROM loop_project p WHERE p.project_id = ?"),
+             QStringLiteral("SELECT p.deleted_since + (SELECT COUNT(*) FROM ls_annotation a WHERE a.project_key = p.project_key"
+                            " AND a.change_seq > p.trained_seq) FROM loop_project p WHERE p.project_key = ?"),
              {projectId}, &error, QStringLiteral("Cannot count new annotations")))
         return Result<qint64>::failure(error);
     return q.next() ? q.value(0).toLongLong() : 0;
 }
 
-Status LoopStore::markTrained(qint64 projectId, qint64 changeSeq)
+Status LoopStore::markTrained(const QString &projectId, qint64 changeSeq)
 {
     return write([&](QSqlDatabase &db) -> Status {
         QSqlQuery q(db);
@@ -424,21 +494,21 @@ Status LoopStore::markTrained(qint64 projectId, qint64 changeSeq)
         if (!run(q,
                  QStringLiteral("UPDATE loop_project SET trained_seq = ?,"
                                 " deleted_since = CASE WHEN change_seq = ? THEN 0 ELSE deleted_since END"
-                                " WHERE project_id = ?"),
+                                " WHERE project_key = ?"),
                  {changeSeq, changeSeq, projectId}, &error, QStringLiteral("Cannot record the training")))
             return Status::failure(error);
         return {};
     });
 }
 
-Result<TrainingData> LoopStore::trainingData(qint64 projectId, const TargetSpec &target) const
+Result<TrainingData> LoopStore::trainingData(const QString &projectId, const TargetSpec &target) const
 {
     QSqlDatabase db = connection();
     QString error;
     TrainingData out;
     {
         QSqlQuery q(db);
-        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_id = ?"), {projectId}, &error,
+        if (!run(q, QStringLiteral("SELECT change_seq FROM loop_project WHERE project_key = ?"), {projectId}, &error,
                  QStringLiteral("Cannot read the loop project")))
             return Result<TrainingData>::failure(error);
         if (q.next())
@@ -448,8 +518,8 @@ Result<TrainingData> LoopStore::trainingData(qint64 projectId, const TargetSpec 
     q.setForwardOnly(true);
     if (!run(q,
              QStringLiteral("SELECT a.task_id, a.result, a.cancelled, t.data FROM ls_annotation a"
-                            " LEFT JOIN ls_task t ON t.project_id = a.project_id AND t.task_id = a.task_id"
-                            " WHERE a.project_id = ?"
+                            " LEFT JOIN ls_task t ON t.project_key = a.project_key AND t.task_id = a.task_id"
+                            " WHERE a.project_key = ?"
                             " ORDER BY a.task_id, a.cancelled, a.ground_truth DESC, a.updated_at DESC, a.annotation_id DESC"),
              {projectId}, &error, QStringLiteral("Cannot read the training data")))
         return Result<TrainingData>::failure(error);
@@ -515,14 +585,14 @@ Result<TrainingData> LoopStore::trainingData(qint64 projectId, const TargetSpec 
     return out;
 }
 
-Result<QList<UnlabeledTask>> LoopStore::unlabeledTasks(qint64 projectId, const QString &dataKey) const
+Result<QList<UnlabeledTask>> LoopStore::unlabeledTasks(const QString &projectId, const QString &dataKey) const
 {
     QSqlQuery q(connection());
     q.setForwardOnly(true);
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT t.task_id, t.data FROM ls_task t WHERE t.project_id = ? AND NOT EXISTS"
-                            " (SELECT 1 FROM ls_annotation a WHERE a.project_id = t.project_id AND a.task_id = t.task_id"
+             QStringLiteral("SELECT t.task_id, t.data FROM ls_task t WHERE t.project_key = ? AND NOT EXISTS"
+                            " (SELECT 1 FROM ls_annotation a WHERE a.project_key = t.project_key AND a.task_id = t.task_id"
                             " AND a.cancelled = 0) ORDER BY t.task_id"),
              {projectId}, &error, QStringLiteral("Cannot read unlabeled tasks")))
         return Result<QList<UnlabeledTask>>::failure(error);
@@ -536,12 +606,12 @@ Result<QList<UnlabeledTask>> LoopStore::unlabeledTasks(qint64 projectId, const Q
     return out;
 }
 
-Result<QStringList> LoopStore::allTexts(qint64 projectId, const QString &dataKey) const
+Result<QStringList> LoopStore::allTexts(const QString &projectId, const QString &dataKey) const
 {
     QSqlQuery q(connection());
     q.setForwardOnly(true);
     QString error;
-    if (!run(q, QStringLiteral("SELECT data FROM ls_task WHERE project_id = ? ORDER BY task_id"), {projectId}, &error,
+    if (!run(q, QStringLiteral("SELECT data FROM ls_task WHERE project_key = ? ORDER BY task_id"), {projectId}, &error,
              QStringLiteral("Cannot read task texts")))
         return Result<QStringList>::failure(error);
     QStringList out;
@@ -554,14 +624,14 @@ Result<QStringList> LoopStore::allTexts(qint64 projectId, const QString &dataKey
     return out;
 }
 
-Result<StoreCounts> LoopStore::counts(qint64 projectId) const
+Result<StoreCounts> LoopStore::counts(const QString &projectId) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT (SELECT COUNT(*) FROM ls_task WHERE project_id = ?),"
-                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_id = ? AND cancelled = 0),"
-                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_id = ? AND cancelled = 1)"),
+             QStringLiteral("SELECT (SELECT COUNT(*) FROM ls_task WHERE project_key = ?),"
+                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_key = ? AND cancelled = 0),"
+                            " (SELECT COUNT(*) FROM ls_annotation WHERE project_key = ? AND cancelled = 1)"),
              {projectId, projectId, projectId}, &error, QStringLiteral("Cannot count the store")))
         return Result<StoreCounts>::failure(error);
     StoreCounts c;
@@ -571,6 +641,24 @@ Result<StoreCounts> LoopStore::counts(qint64 projectId) const
         c.cancelled = q.value(2).toLongLong();
     }
     return c;
+}
+
+Result<QHash<qint64, TaskSignature>> LoopStore::taskSignatures(const QString &projectId) const
+{
+    QSqlQuery q(connection());
+    q.setForwardOnly(true);
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT t.task_id, t.updated_at, COUNT(a.annotation_id), COALESCE(SUM(a.cancelled), 0)"
+                            " FROM ls_task t LEFT JOIN ls_annotation a ON a.project_key = t.project_key AND a.task_id = t.task_id"
+                            " WHERE t.project_key = ? GROUP BY t.task_id, t.updated_at"),
+             {projectId}, &error, QStringLiteral("Cannot read task signatures")))
+        return Result<QHash<qint64, TaskSignature>>::failure(error);
+    QHash<qint64, TaskSignature> out;
+    while (q.next())
+        out.insert(q.value(0).toLongLong(),
+                   TaskSignature{true, q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toLongLong()});
+    return out;
 }
 
 Status LoopStore::writeOne(const QString &sql, const QVariantList &values, const QString &what)
@@ -585,63 +673,63 @@ Status LoopStore::writeOne(const QString &sql, const QVariantList &values, const
 }
 
 
-Status LoopStore::setSettings(qint64 projectId, const QByteArray &json)
+Status LoopStore::setSettings(const QString &projectId, const QByteArray &json)
 {
     if (Result<bool> r = ensureProject(projectId); !r)
         return Status::failure(r.error());
-    return writeOne(QStringLiteral("UPDATE loop_project SET settings = ? WHERE project_id = ?"),
+    return writeOne(QStringLiteral("UPDATE loop_project SET settings = ? WHERE project_key = ?"),
                         {QString::fromUtf8(json), projectId}, QStringLiteral("Cannot save the loop settings"));
 }
 
-Status LoopStore::setSchedule(qint64 projectId, const QByteArray &json)
+Status LoopStore::setSchedule(const QString &projectId, const QByteArray &json)
 {
     if (Result<bool> r = ensureProject(projectId); !r)
         return Status::failure(r.error());
-    return writeOne(QStringLiteral("UPDATE loop_project SET schedule = ? WHERE project_id = ?"),
+    return writeOne(QStringLiteral("UPDATE loop_project SET schedule = ? WHERE project_key = ?"),
                         {QString::fromUtf8(json), projectId}, QStringLiteral("Cannot save the schedule"));
 }
 
-Status LoopStore::setSyncState(qint64 projectId, const QDateTime &when, bool full, const QString &watermark)
+Status LoopStore::setSyncState(const QString &projectId, const QDateTime &when, bool full, const QString &watermark)
 {
     const qint64 ms = when.toMSecsSinceEpoch();
     if (full)
         return writeOne(QStringLiteral("UPDATE loop_project SET last_sync = ?, last_full_sync = ?, sync_watermark = ?"
-                                       " WHERE project_id = ?"),
+                                       " WHERE project_key = ?"),
                         {ms, ms, watermark, projectId}, QStringLiteral("Cannot save the sync state"));
-    return writeOne(QStringLiteral("UPDATE loop_project SET last_sync = ?, sync_watermark = ? WHERE project_id = ?"),
+    return writeOne(QStringLiteral("UPDATE loop_project SET last_sync = ?, sync_watermark = ? WHERE project_key = ?"),
                     {ms, watermark, projectId}, QStringLiteral("Cannot save the sync state"));
 }
 
-Status LoopStore::setLastError(qint64 projectId, const QString &error)
+Status LoopStore::setLastError(const QString &projectId, const QString &error)
 {
-    return writeOne(QStringLiteral("UPDATE loop_project SET last_error = ? WHERE project_id = ?"),
+    return writeOne(QStringLiteral("UPDATE loop_project SET last_error = ? WHERE project_key = ?"),
                         {error, projectId}, QStringLiteral("Cannot save the loop error"));
 }
 
-Status LoopStore::setLabelConfig(qint64 projectId, const QString &xml)
+Status LoopStore::setLabelConfig(const QString &projectId, const QString &xml)
 {
     if (Result<bool> r = ensureProject(projectId); !r)
         return Status::failure(r.error());
-    return writeOne(QStringLiteral("UPDATE loop_project SET label_config = ? WHERE project_id = ?"), {xml, projectId},
+    return writeOne(QStringLiteral("UPDATE loop_project SET label_config = ? WHERE project_key = ?"), {xml, projectId},
                     QStringLiteral("Cannot save the label config"));
 }
 
-Status LoopStore::recordVersion(qint64 projectId, const VersionRecord &v)
+Status LoopStore::recordVersion(const QString &projectId, const VersionRecord &v)
 {
-    return writeOne(QStringLiteral("INSERT INTO loop_version (project_id, version, created, trigger_kind, examples, metrics)"
-                                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, version) DO UPDATE SET"
+    return writeOne(QStringLiteral("INSERT INTO loop_version (project_key, version, created, trigger_kind, examples, metrics)"
+                                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_key, version) DO UPDATE SET"
                                        " created = excluded.created, trigger_kind = excluded.trigger_kind,"
                                        " examples = excluded.examples, metrics = excluded.metrics"),
                         {projectId, v.version, v.created.toMSecsSinceEpoch(), v.trigger, v.examples, QString::fromUtf8(v.metrics)},
                         QStringLiteral("Cannot record the model version"));
 }
 
-Result<QList<VersionRecord>> LoopStore::versions(qint64 projectId) const
+Result<QList<VersionRecord>> LoopStore::versions(const QString &projectId) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT version, created, trigger_kind, examples, metrics FROM loop_version WHERE project_id = ?"
+             QStringLiteral("SELECT version, created, trigger_kind, examples, metrics FROM loop_version WHERE project_key = ?"
                             " ORDER BY version"),
              {projectId}, &error, QStringLiteral("Cannot read model versions")))
         return Result<QList<VersionRecord>>::failure(error);
@@ -658,39 +746,39 @@ Result<QList<VersionRecord>> LoopStore::versions(qint64 projectId) const
     return out;
 }
 
-Status LoopStore::forgetVersion(qint64 projectId, int version)
+Status LoopStore::forgetVersion(const QString &projectId, int version)
 {
     return write([&](QSqlDatabase &db) -> Status {
         QSqlQuery q(db);
         QString error;
-        for (const char *sql : {"DELETE FROM loop_version WHERE project_id = ? AND version = ?",
-                                "DELETE FROM served_prediction WHERE project_id = ? AND version = ?"})
+        for (const char *sql : {"DELETE FROM loop_version WHERE project_key = ? AND version = ?",
+                                "DELETE FROM served_prediction WHERE project_key = ? AND version = ?"})
             if (!run(q, QString::fromLatin1(sql), {projectId, version}, &error, QStringLiteral("Cannot forget a version")))
                 return Status::failure(error);
         return {};
     });
 }
 
-Result<int> LoopStore::recordRun(qint64 projectId, const RunRecord &r)
+Result<int> LoopStore::recordRun(const QString &projectId, const RunRecord &r)
 {
     int runNo = 0;
     const Status s = write([&](QSqlDatabase &db) -> Status {
         QSqlQuery q(db);
         QString error;
-        if (!run(q, QStringLiteral("SELECT COALESCE(MAX(run_no), 0) FROM loop_run WHERE project_id = ?"), {projectId}, &error,
+        if (!run(q, QStringLiteral("SELECT COALESCE(MAX(run_no), 0) FROM loop_run WHERE project_key = ?"), {projectId}, &error,
                  QStringLiteral("Cannot number the run")))
             return Status::failure(error);
         runNo = q.next() ? q.value(0).toInt() + 1 : 1;
         q.finish();
         if (!run(q,
-                 QStringLiteral("INSERT INTO loop_run (project_id, run_no, trigger_kind, started_at, finished_at, outcome,"
+                 QStringLiteral("INSERT INTO loop_run (project_key, run_no, trigger_kind, started_at, finished_at, outcome,"
                                 " version, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                  {projectId, runNo, r.trigger, r.started.toMSecsSinceEpoch(), r.finished.toMSecsSinceEpoch(), r.outcome,
                   r.version, r.message},
                  &error, QStringLiteral("Cannot record the run")))
             return Status::failure(error);
         // Keep the last 500 runs of a project.
-        if (!run(q, QStringLiteral("DELETE FROM loop_run WHERE project_id = ? AND run_no <= ?"), {projectId, runNo - 500},
+        if (!run(q, QStringLiteral("DELETE FROM loop_run WHERE project_key = ? AND run_no <= ?"), {projectId, runNo - 500},
                  &error, QStringLiteral("Cannot trim old runs")))
             return Status::failure(error);
         return {};
@@ -700,13 +788,13 @@ Result<int> LoopStore::recordRun(qint64 projectId, const RunRecord &r)
     return runNo;
 }
 
-Result<QList<RunRecord>> LoopStore::runs(qint64 projectId, int limit) const
+Result<QList<RunRecord>> LoopStore::runs(const QString &projectId, int limit) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
              QStringLiteral("SELECT run_no, trigger_kind, started_at, finished_at, outcome, version, message FROM loop_run"
-                            " WHERE project_id = ? ORDER BY run_no DESC LIMIT ?"),
+                            " WHERE project_key = ? ORDER BY run_no DESC LIMIT ?"),
              {projectId, limit}, &error, QStringLiteral("Cannot read training runs")))
         return Result<QList<RunRecord>>::failure(error);
     QList<RunRecord> out;
@@ -724,7 +812,7 @@ Result<QList<RunRecord>> LoopStore::runs(qint64 projectId, int limit) const
     return out;
 }
 
-Status LoopStore::recordServed(qint64 projectId, int version, const QList<QPair<qint64, QStringList>> &predictions)
+Status LoopStore::recordServed(const QString &projectId, int version, const QList<QPair<qint64, QStringList>> &predictions)
 {
     if (predictions.isEmpty())
         return {};
@@ -732,8 +820,8 @@ Status LoopStore::recordServed(qint64 projectId, int version, const QList<QPair<
     return write([&](QSqlDatabase &db) -> Status {
         QSqlQuery q(db);
         QString error;
-        if (!q.prepare(QStringLiteral("INSERT INTO served_prediction (project_id, task_id, version, labels, served_at)"
-                                      " VALUES (?, ?, ?, ?, ?) ON CONFLICT (project_id, task_id, version) DO UPDATE SET"
+        if (!q.prepare(QStringLiteral("INSERT INTO served_prediction (project_key, task_id, version, labels, served_at)"
+                                      " VALUES (?, ?, ?, ?, ?) ON CONFLICT (project_key, task_id, version) DO UPDATE SET"
                                       " labels = excluded.labels")))
             return Status::failure(sqlError(QStringLiteral("Cannot record predictions"), q.lastError()));
         for (const auto &[taskId, labels] : predictions) {
@@ -750,12 +838,12 @@ Status LoopStore::recordServed(qint64 projectId, int version, const QList<QPair<
     });
 }
 
-Result<QHash<int, Acceptance>> LoopStore::acceptance(qint64 projectId) const
+Result<QHash<int, Acceptance>> LoopStore::acceptance(const QString &projectId) const
 {
     QSqlQuery q(connection());
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT version, SUM(accepted), COUNT(*) FROM prediction_acceptance WHERE project_id = ?"
+             QStringLiteral("SELECT version, SUM(accepted), COUNT(*) FROM prediction_acceptance WHERE project_key = ?"
                             " GROUP BY version"),
              {projectId}, &error, QStringLiteral("Cannot read live acceptance")))
         return Result<QHash<int, Acceptance>>::failure(error);

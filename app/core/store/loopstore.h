@@ -60,7 +60,7 @@ struct UnlabeledTask {
 };
 
 struct LoopProjectRow {
-    qint64 projectId = 0;
+    QString projectId;        // the project key ("3.1700000000", projectkey.h)
     qint64 changeSeq = 0;
     qint64 trainedSeq = 0;
     qint64 deletedSince = 0;
@@ -97,6 +97,14 @@ struct Acceptance {
     double rate() const { return total > 0 ? double(accepted) / total : 0.0; }
 };
 
+// What the store knows of a task, to compare with Label Studio's task_only listing.
+struct TaskSignature {
+    bool known = false;
+    qint64 updatedAtMs = 0;
+    qint64 annotations = 0;   // all annotations, cancelled included (Label Studio's total_annotations)
+    qint64 cancelled = 0;
+};
+
 struct StoreCounts {
     qint64 tasks = 0;
     qint64 annotations = 0;   // not cancelled
@@ -121,46 +129,52 @@ public:
     bool isOpen() const;
     QString path() const { return m_path; }
 
-    Result<QList<qint64>> projects() const;
+    // Project keys ("3.1700000000", or a bare "3" from a store written before keys).
+    Result<QStringList> projects() const;
+    // Gives a project that was stored under a bare id ("3", before project keys) its full key
+    // ("3.1700000000"): every row moves over in one transaction. Does nothing when `from` is
+    // unknown or `to` already exists. Returns whether it moved.
+    Result<bool> renameProject(const QString &from, const QString &to);
     // Creates the project's row when missing; true when it was created (first seen).
-    Result<bool> ensureProject(qint64 projectId);
-    Result<LoopProjectRow> project(qint64 projectId) const;
+    Result<bool> ensureProject(const QString &projectId);
+    Result<LoopProjectRow> project(const QString &projectId) const;
 
     // Applies changes in one transaction. Returns how many annotations really changed
     // (inserted, changed, deleted); applying the same changes again returns 0. An older
     // copy of an annotation (updated_at before the stored one) changes nothing.
-    Result<int> apply(qint64 projectId, const ChangeSet &changes, const LabelReader &reader = {});
+    Result<int> apply(const QString &projectId, const ChangeSet &changes, const LabelReader &reader = {});
     // Reconcile: deletes the tasks (and their annotations) that Label Studio no longer lists,
     // among those LoopDeck heard of before the listing started (listedSinceMs, local clock).
-    Result<int> removeMissing(qint64 projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs);
+    Result<int> removeMissing(const QString &projectId, const QSet<qint64> &liveTaskIds, qint64 listedSinceMs);
 
     // Annotations new, changed or deleted since the last successful training.
-    Result<qint64> pendingChanges(qint64 projectId) const;
+    Result<qint64> pendingChanges(const QString &projectId) const;
     // After a training that read the data at `changeSeq`: those changes are no longer pending.
-    Status markTrained(qint64 projectId, qint64 changeSeq);
+    Status markTrained(const QString &projectId, qint64 changeSeq);
 
-    Result<TrainingData> trainingData(qint64 projectId, const TargetSpec &target) const;
-    Result<QList<UnlabeledTask>> unlabeledTasks(qint64 projectId, const QString &dataKey) const;
+    Result<TrainingData> trainingData(const QString &projectId, const TargetSpec &target) const;
+    Result<QList<UnlabeledTask>> unlabeledTasks(const QString &projectId, const QString &dataKey) const;
     // Every task's text (labelled or not), for document frequencies.
-    Result<QStringList> allTexts(qint64 projectId, const QString &dataKey) const;
-    Result<StoreCounts> counts(qint64 projectId) const;
+    Result<QStringList> allTexts(const QString &projectId, const QString &dataKey) const;
+    Result<StoreCounts> counts(const QString &projectId) const;
+    Result<QHash<qint64, TaskSignature>> taskSignatures(const QString &projectId) const;
 
-    Status setSettings(qint64 projectId, const QByteArray &json);
-    Status setSchedule(qint64 projectId, const QByteArray &json);
-    Status setSyncState(qint64 projectId, const QDateTime &when, bool full, const QString &watermark);
-    Status setLastError(qint64 projectId, const QString &error);
-    Status setLabelConfig(qint64 projectId, const QString &xml);
+    Status setSettings(const QString &projectId, const QByteArray &json);
+    Status setSchedule(const QString &projectId, const QByteArray &json);
+    Status setSyncState(const QString &projectId, const QDateTime &when, bool full, const QString &watermark);
+    Status setLastError(const QString &projectId, const QString &error);
+    Status setLabelConfig(const QString &projectId, const QString &xml);
 
-    Status recordVersion(qint64 projectId, const VersionRecord &version);
-    Result<QList<VersionRecord>> versions(qint64 projectId) const;
-    Status forgetVersion(qint64 projectId, int version);
+    Status recordVersion(const QString &projectId, const VersionRecord &version);
+    Result<QList<VersionRecord>> versions(const QString &projectId) const;
+    Status forgetVersion(const QString &projectId, int version);
     // Assigns the run number; returns it.
-    Result<int> recordRun(qint64 projectId, const RunRecord &run);
-    Result<QList<RunRecord>> runs(qint64 projectId, int limit) const;
+    Result<int> recordRun(const QString &projectId, const RunRecord &run);
+    Result<QList<RunRecord>> runs(const QString &projectId, int limit) const;
 
     // What `version` predicted for tasks (labels sorted), for live acceptance.
-    Status recordServed(qint64 projectId, int version, const QList<QPair<qint64, QStringList>> &predictions);
-    Result<QHash<int, Acceptance>> acceptance(qint64 projectId) const;
+    Status recordServed(const QString &projectId, int version, const QList<QPair<qint64, QStringList>> &predictions);
+    Result<QHash<int, Acceptance>> acceptance(const QString &projectId) const;
 
 private:
     QSqlDatabase connection() const;
