@@ -1828,6 +1828,10 @@ Label Studio gets its predictions from %2 from now on.</source>
         <source>no token</source>
         <translation>无令牌</translation>
     </message>
+    <message>
+        <source>The Label Studio server redirected LoopDeck to %1, which is another server (scheme, host or port). LoopDeck does not send the token there; if that is the right address, put it in the connection&apos;s URL.</source>
+        <translation>Label Studio 服务器将 LoopDeck 重定向到 %1，这是另一台服务器（协议、主机或端口不同）。LoopDeck 不会把令牌发送到那里；如果这是正确的地址，请把它填入连接的 URL。</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::settings::ConnectionProfiles</name>
