@@ -660,6 +660,14 @@
         <source>Another connection is already called “%1”.</source>
         <translation>已有名为“%1”的连接。</translation>
     </message>
+    <message>
+        <source>The server address changed: the token saved for %1 will be deleted, so that it is never sent to another server. Paste a token for the new server.</source>
+        <translation>服务器地址已更改：为 %1 保存的令牌将被删除，以免它被发送到其他服务器。请粘贴新服务器的令牌。</translation>
+    </message>
+    <message>
+        <source>Paste a token for the new server</source>
+        <translation>粘贴新服务器的令牌</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::DashboardSession</name>
