@@ -231,6 +231,12 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 const std::set<std::string> kTrainingEvents = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED",
                                                "ANNOTATION_DELETED", "ANNOTATIONS_DELETED", "START_TRAINING"};
+// Every event the loop applies (the training events, plus the task and project changes that
+// loop::parseWebhook turns into store changes): answered 201 {"status": "ok"}. Any other action
+// (the loop ignores it) is answered 200 {"status": "Unknown event"}.
+const std::set<std::string> kAppliedEvents = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED",
+                                              "ANNOTATION_DELETED", "ANNOTATIONS_DELETED", "START_TRAINING",
+                                              "TASKS_CREATED", "TASKS_DELETED", "PROJECT_UPDATED"};
 
 } // namespace
 
@@ -544,7 +550,7 @@ ApiResponse BackendApi::webhook(const ApiRequest &request) const
     }
     if (m_hooks.webhookReceived)
         m_hooks.webhookReceived(event);
-    if (known)
+    if (kAppliedEvents.count(action->get<std::string>()) > 0)
         return respond(201, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}}));
     return respond(200, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("Unknown event")}}));
 }
