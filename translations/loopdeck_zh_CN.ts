@@ -660,6 +660,14 @@
         <source>Another connection is already called “%1”.</source>
         <translation>已有名为“%1”的连接。</translation>
     </message>
+    <message>
+        <source>The server address changed: the token saved for %1 will be deleted, so that it is never sent to another server. Paste a token for the new server.</source>
+        <translation>服务器地址已更改：为 %1 保存的令牌将被删除，以免它被发送到其他服务器。请粘贴新服务器的令牌。</translation>
+    </message>
+    <message>
+        <source>Paste a token for the new server</source>
+        <translation>粘贴新服务器的令牌</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::DashboardSession</name>
@@ -1827,6 +1835,10 @@ Label Studio gets its predictions from %2 from now on.</source>
     <message>
         <source>no token</source>
         <translation>无令牌</translation>
+    </message>
+    <message>
+        <source>The Label Studio server redirected LoopDeck to %1, which is another server (scheme, host or port). LoopDeck does not send the token there; if that is the right address, put it in the connection&apos;s URL.</source>
+        <translation>Label Studio 服务器将 LoopDeck 重定向到 %1，这是另一台服务器（协议、主机或端口不同）。LoopDeck 不会把令牌发送到那里；如果这是正确的地址，请把它填入连接的 URL。</translation>
     </message>
 </context>
 <context>

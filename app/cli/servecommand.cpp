@@ -117,6 +117,12 @@ int runServe(const QStringList &args)
         QStringLiteral("Name of the environment variable holding a shared secret that webhooks may send in the "
                        "X-LoopDeck-Webhook-Secret header instead of Basic auth (without Basic auth it is required)."),
         QStringLiteral("VAR"));
+    const QCommandLineOption allowedHostOption(
+        QStringLiteral("allowed-host"),
+        QStringLiteral("Also answer requests addressed to NAME (the Host header), e.g. host.docker.internal when Label Studio "
+                       "runs in Docker. IP addresses, localhost and this machine's name are always answered; other names get "
+                       "421 (protection against DNS rebinding). Repeatable."),
+        QStringLiteral("NAME"));
     const QCommandLineOption forceOption(QStringLiteral("force-insecure-bind"),
                                          QStringLiteral("Allow a non-loopback address without Basic auth (trusted networks only)."));
     const QCommandLineOption maxBodyOption(QStringLiteral("max-body-mb"),
@@ -157,9 +163,10 @@ int runServe(const QStringList &args)
     const QCommandLineOption noLoopOption(QStringLiteral("no-loop"),
                                           QStringLiteral("Serve predictions only: never train by itself (operator routes still work)."));
     const QList<QCommandLineOption> options = {hostOption, portOption, dataDirOption, userOption, passwordEnvOption,
-                                               webhookSecretEnvOption, forceOption, maxBodyOption, threadsOption, modelOption,
-                                               labelConfigOption, logLevelOption, labelStudioOption, profileOption,
-                                               trainEveryOption, trainIntervalOption, trainDailyOption, noLoopOption};
+                                               webhookSecretEnvOption, allowedHostOption, forceOption, maxBodyOption,
+                                               threadsOption, modelOption, labelConfigOption, logLevelOption,
+                                               labelStudioOption, profileOption, trainEveryOption, trainIntervalOption,
+                                               trainDailyOption, noLoopOption};
     parser.addOptions(options);
     const QCommandLineOption configOption(
         QStringLiteral("config"),
@@ -229,6 +236,15 @@ int runServe(const QStringList &args)
         return 2;
     }
     config.forceInsecureBind = parser.isSet(forceOption);
+    for (const QString &name : parser.values(allowedHostOption)) {
+        const QString host = name.trimmed();
+        if (host.isEmpty() || host.contains(QLatin1Char(':')) || host.contains(QLatin1Char('/')) || host.contains(QLatin1Char(' '))) {
+            err << "loopdeck serve: --allowed-host wants a host name like host.docker.internal (no scheme or port), not '"
+                << name << "'\n";
+            return 2;
+        }
+        config.allowedHosts << host;
+    }
     config.dataDir = parser.isSet(dataDirOption) ? parser.value(dataDirOption) : defaultDataDir();
     if (parser.isSet(userOption)) {
         config.basicAuthUser = parser.value(userOption);

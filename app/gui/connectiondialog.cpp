@@ -61,6 +61,7 @@ void ConnectionDialog::setProfile(const settings::ConnectionProfile &profile, bo
 {
     setWindowTitle(tr("Edit connection"));
     m_originalName = profile.name;
+    m_originalUrl = profile.url;
     m_hasToken = hasToken;
     m_ui->nameEdit->setText(profile.name);
     m_ui->urlEdit->setText(profile.url.toString());
@@ -89,6 +90,14 @@ settings::ConnectionProfile ConnectionDialog::profile() const
 QString ConnectionDialog::token() const
 {
     return m_ui->tokenEdit->text().trimmed();
+}
+
+bool ConnectionDialog::serverChanged() const
+{
+    if (m_originalUrl.isEmpty())
+        return false;
+    const QUrl url = QUrl::fromUserInput(m_ui->urlEdit->text().trimmed());
+    return settings::ConnectionProfiles::validateUrl(url).isEmpty() && !settings::ConnectionProfiles::sameOrigin(m_originalUrl, url);
 }
 
 QString ConnectionDialog::tokenHint() const
@@ -122,12 +131,22 @@ void ConnectionDialog::updateHints()
     m_ui->urlHint->setText(urlProblem);
     m_ui->urlHint->setVisible(!urlProblem.isEmpty());
 
+    // A saved token is kept only while the connection stays on the same server.
+    const bool moved = m_hasToken && serverChanged();
+    const bool keepsToken = m_hasToken && !moved;
     QString tokenText;
-    if (token.isEmpty())
-        tokenText = m_hasToken ? tr("The saved token is kept.") : tr("A token is needed to read projects.");
+    if (token.isEmpty() && moved)
+        tokenText = tr("The server address changed: the token saved for %1 will be deleted, so that it is never sent to "
+                       "another server. Paste a token for the new server.")
+                        .arg(m_originalUrl.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo)
+                                 .toString());
+    else if (token.isEmpty())
+        tokenText = keepsToken ? tr("The saved token is kept.") : tr("A token is needed to read projects.");
     else
         tokenText = tokenKindHint(labelstudio::detectTokenKind(token));
     m_ui->tokenHint->setText(tokenText);
+    if (m_hasToken)
+        m_ui->tokenEdit->setPlaceholderText(moved ? tr("Paste a token for the new server") : tr("Leave empty to keep the saved token"));
 
     QString nameProblem;
     if (name.isEmpty())
@@ -138,7 +157,7 @@ void ConnectionDialog::updateHints()
     m_ui->nameHint->setVisible(!nameProblem.isEmpty());
 
     if (QPushButton *save = m_ui->buttonBox->button(QDialogButtonBox::Save))
-        save->setEnabled(urlProblem.isEmpty() && nameProblem.isEmpty() && (m_hasToken || !token.isEmpty()));
+        save->setEnabled(urlProblem.isEmpty() && nameProblem.isEmpty() && (keepsToken || !token.isEmpty()));
 }
 
 void ConnectionDialog::accept()

@@ -2,6 +2,9 @@
 // "Add connection" / "Edit connection" dialog (ui/connectiondialog.ui): name, server URL and
 // token (a password field), with a live hint saying which kind of token was pasted and whether
 // the URL can be a server address. The token itself is handed to TokenStore by MainWindow.
+// When an edit points the connection at another server (origin), the dialog says that the saved
+// token will be deleted and asks for a token for the new server.
+// GUI thread only.
 #include "settings/connectionprofile.h"
 
 #include <QDialog>
@@ -31,6 +34,8 @@ public:
 
     settings::ConnectionProfile profile() const;
     QString token() const; // empty: keep the stored token (when editing)
+    // Editing, and the URL now names another origin than the saved one: the saved token goes.
+    bool serverChanged() const;
 
     // For tests: the current hint texts.
     QString tokenHint() const;
@@ -44,6 +49,7 @@ private:
     std::unique_ptr<Ui::ConnectionDialog> m_ui;
     QStringList m_takenNames;
     QString m_originalName;
+    QUrl m_originalUrl;
     bool m_hasToken = false;
 };
 

@@ -601,7 +601,8 @@ void MainWindow::applyConnection(const settings::ConnectionProfile &profileIn, c
         profile.tokenKind = existing->tokenKind;
     else if (!token.isEmpty())
         profile.tokenKind = labelstudio::detectTokenKind(token);
-    m_profiles->save(profile);
+    // Moved to another server: the old server's token is deleted (a new one is written below).
+    m_profiles->saveEdited(profile, *m_tokens);
     m_profiles->setLastUsed(profile.name);
     if (token.isEmpty()) {
         reloadProfiles(profile.name);
@@ -650,10 +651,12 @@ void MainWindow::editConnection()
         // Renamed: move the token to the new name (or take the new one), drop the old entry.
         const QString oldName = profile->name;
         // No server given: an environment token is never moved into the keychain.
-        m_tokens->read(oldName, QUrl(), [this, edited, token, oldName](const QString &oldToken, Source, const QString &) {
+        // A token is moved only while the server stays the same.
+        const bool sameServer = settings::ConnectionProfiles::sameOrigin(profile->url, edited.url);
+        m_tokens->read(oldName, QUrl(), [this, edited, token, oldName, sameServer](const QString &oldToken, Source, const QString &) {
             m_profiles->remove(oldName);
             m_tokens->remove(oldName);
-            applyConnection(edited, token.isEmpty() ? oldToken : token);
+            applyConnection(edited, token.isEmpty() && sameServer ? oldToken : token);
         });
         return;
     }

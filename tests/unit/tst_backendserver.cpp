@@ -2,12 +2,14 @@
 // QNetworkAccessManager (and a raw socket where QNAM cannot send the request). Covers every
 // route, the ml-backend conformance bodies, every kind of bad input, Basic auth, the bind
 // policy and a busy port.
+#include "core/backend/backendapi.h"
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/predictionservice.h"
 #include "core/model/textclassifier.h"
 
 #include <QEventLoop>
+#include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -113,6 +115,12 @@ private Q_SLOTS:
     void connectionCap();
     void setupReportsTheVersionPredictTags();
     void noSurvivingChoiceGetsNoPrediction();
+    void webhookEventsTheLoopAppliesAreOk_data();
+    void webhookEventsTheLoopAppliesAreOk();
+    void foreignHostRefusedOnEveryRoute_data();
+    void foreignHostRefusedOnEveryRoute();
+    void ownHostsAreServed_data();
+    void ownHostsAreServed();
 
 private:
     // Sends raw bytes on a new connection and returns everything the server answers until it
@@ -386,8 +394,8 @@ void TestBackendServer::webhookAnswersAndSignals()
     QCOMPARE(r.status, 201);
     QCOMPARE(r.json.value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
     r = send("POST", QStringLiteral("/webhook"), R"({"action": "PROJECT_UPDATED", "project": {"id": 7}})");
-    QCOMPARE(r.status, 200);
-    QCOMPARE(r.json, (QJsonObject{{QStringLiteral("status"), QStringLiteral("Unknown event")}}));
+    QCOMPARE(r.status, 201);
+    QCOMPARE(r.json, (QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}}));
     QTRY_COMPARE(spy.count(), 2);
     const auto first = spy.at(0).at(0).value<WebhookEvent>();
     QCOMPARE(first.action, QStringLiteral("ANNOTATION_UPDATED"));
@@ -559,7 +567,7 @@ void TestBackendServer::declaredHugeBodyIs413BeforeUpload()
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, m_port);
     QVERIFY(socket.waitForConnected(5000));
-    socket.write("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{\"tasks\": [");
+    socket.write("POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{\"tasks\": [");
     QByteArray answer;
     QElapsedTimer timer;
     timer.start();
@@ -819,7 +827,7 @@ void TestBackendServer::allowedOriginIsServed()
     config.allowedOrigins = {QStringLiteral("http://localhost:8080")};
     QVERIFY(server.start(config));
     const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";
-    const QByteArray head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+    const QByteArray head = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                             + QByteArray::number(body.size()) + "\r\n";
     QCOMPARE(statusOf(raw(server.port(), head + "Origin: http://localhost:8080\r\n\r\n" + body)), 200);
     QCOMPARE(statusOf(raw(server.port(), head + "Origin: http://localhost:8081\r\n\r\n" + body)), 403);
@@ -831,11 +839,11 @@ void TestBackendServer::optionsGrantsNoCors()
     // A preflight for a JSON POST from a page: no Access-Control-Allow-* ever, so the browser
     // never sends the real request.
     for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/health"}) {
-        const QByteArray withOrigin = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"
+        const QByteArray withOrigin = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n"
                                                   "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n\r\n");
         QVERIFY2(statusOf(withOrigin) == 403, withOrigin.constData());
         QVERIFY2(!withOrigin.toLower().contains("access-control-"), withOrigin.constData());
-        const QByteArray plain = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        const QByteArray plain = raw(m_port, "OPTIONS " + QByteArray(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         QVERIFY2(statusOf(plain) >= 400, plain.constData());
         QVERIFY2(!plain.toLower().contains("access-control-"), plain.constData());
     }
@@ -844,7 +852,7 @@ void TestBackendServer::optionsGrantsNoCors()
 void TestBackendServer::chunkedIs411AndCannotSmuggle()
 {
     QSignalSpy webhooks(m_server.get(), &BackendServer::webhookReceived);
-    const QByteArray chunked = raw(m_port, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    const QByteArray chunked = raw(m_port, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                            "Transfer-Encoding: chunked\r\n\r\n"
                                            "12\r\n{\"action\":\"X\"}\r\n\r\n0\r\n\r\n");
     QVERIFY2(statusOf(chunked) == 411, chunked.constData());
@@ -853,9 +861,9 @@ void TestBackendServer::chunkedIs411AndCannotSmuggle()
     // second request on the same connection: both are framed exactly once, by Content-Length.
     const QByteArray first = "{\"action\": \"A\", \"note\": \"\r\n0\r\n\r\nPOST /webhook HTTP/1.1\r\n\"}";
     const QByteArray second = R"({"action": "B"})";
-    const QByteArray bytes = "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+    const QByteArray bytes = "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                              + QByteArray::number(first.size()) + "\r\n\r\n" + first
-                             + "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                             + "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                              + QByteArray::number(second.size()) + "\r\n\r\n" + second;
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, m_port);
@@ -885,7 +893,7 @@ void TestBackendServer::unauthenticatedRefusedBeforeBody()
     QVERIFY(guarded.start(config));
     // 900 KB declared, none sent: the 401 must come from the headers alone, for every route.
     for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/metrics", "/nowhere"}) {
-        const QByteArray answer = raw(guarded.port(), "POST " + QByteArray(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        const QByteArray answer = raw(guarded.port(), "POST " + QByteArray(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                                       "Content-Length: 900000\r\n\r\n{",
                                       3000);
         QVERIFY2(statusOf(answer) == 401, answer.constData());
@@ -893,7 +901,7 @@ void TestBackendServer::unauthenticatedRefusedBeforeBody()
     }
     const QByteArray auth = "Authorization: Basic " + QByteArray("ls:pw").toBase64() + "\r\n";
     const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";
-    QCOMPARE(statusOf(raw(guarded.port(), "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth
+    QCOMPARE(statusOf(raw(guarded.port(), "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth
                                              + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body)),
              200);
     guarded.stop();
@@ -903,7 +911,7 @@ void TestBackendServer::webhookSecret()
 {
     const QByteArray event = R"({"action": "ANNOTATION_CREATED", "project": {"id": 7}})";
     const auto post = [&](quint16 port, const QByteArray &extra) {
-        return statusOf(raw(port, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra
+        return statusOf(raw(port, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extra
                                       + "Content-Length: " + QByteArray::number(event.size()) + "\r\n\r\n" + event));
     };
     const QByteArray right = "X-LoopDeck-Webhook-Secret: hook-s3cret\r\n";
@@ -937,7 +945,7 @@ void TestBackendServer::webhookSecret()
         QCOMPARE(post(server.port(), right), 201);
         QCOMPARE(post(server.port(), basic), 201);
         const QByteArray setup = R"({"project": "7", "schema": "<View></View>"})";
-        QCOMPARE(statusOf(raw(server.port(), "POST /setup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + right
+        QCOMPARE(statusOf(raw(server.port(), "POST /setup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + right
                                                  + "Content-Length: " + QByteArray::number(setup.size()) + "\r\n\r\n" + setup)),
                  401); // the webhook secret opens /webhook only
         server.stop();
@@ -1025,12 +1033,12 @@ void TestBackendServer::connectionCap()
         QVERIFY(s->waitForConnected(5000));
     }
     QTest::qWait(300); // the server has accepted both
-    const QByteArray refused = raw(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    const QByteArray refused = raw(server.port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QVERIFY2(statusOf(refused) == 503, refused.constData());
     a.disconnectFromHost();
     b.disconnectFromHost();
     QTest::qWait(300);
-    QCOMPARE(statusOf(raw(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+    QCOMPARE(statusOf(raw(server.port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 200);
     server.stop();
 }
 
@@ -1075,6 +1083,123 @@ void TestBackendServer::noSurvivingChoiceGetsNoPrediction()
     QCOMPARE(r.json.value(QStringLiteral("results")).toArray(), (QJsonArray{QJsonArray{}, QJsonArray{}}));
     QTest::qWait(50);
     QCOMPARE(m_server->metricsJson().value(QStringLiteral("predictions_total")).toDouble(), before);
+}
+
+void TestBackendServer::webhookEventsTheLoopAppliesAreOk_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("answer");
+    const QString ok = QStringLiteral("ok");
+    QTest::newRow("TASKS_CREATED") << QByteArray(R"({"action": "TASKS_CREATED", "project": {"id": 7}, "tasks": [{"id": 5, "data": {"text": "x"}}]})") << 201 << ok;
+    QTest::newRow("TASKS_DELETED") << QByteArray(R"({"action": "TASKS_DELETED", "project": {"id": 7}, "tasks": [{"id": 5}]})") << 201 << ok;
+    QTest::newRow("PROJECT_UPDATED") << QByteArray(R"({"action": "PROJECT_UPDATED", "project": {"id": 7}})") << 201 << ok;
+    QTest::newRow("ANNOTATIONS_DELETED") << QByteArray(R"({"action": "ANNOTATIONS_DELETED", "project": {"id": 7}, "annotations": [{"id": 9}]})") << 201 << ok;
+    QTest::newRow("ANNOTATION_CREATED") << QByteArray(R"({"action": "ANNOTATION_CREATED", "project": {"id": 7}})") << 201 << ok;
+    QTest::newRow("START_TRAINING") << QByteArray(R"({"action": "START_TRAINING", "project": {"id": 7}})") << 201 << ok;
+    // The loop really ignores these: "Unknown event", as Label Studio's own ML backends answer.
+    QTest::newRow("PROJECT_CREATED") << QByteArray(R"({"action": "PROJECT_CREATED", "project": {"id": 7}})") << 200 << QStringLiteral("Unknown event");
+    QTest::newRow("LABEL_LINK_CREATED") << QByteArray(R"({"action": "LABEL_LINK_CREATED", "project": {"id": 7}})") << 200 << QStringLiteral("Unknown event");
+}
+
+void TestBackendServer::webhookEventsTheLoopAppliesAreOk()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(QString, answer);
+    const Reply r = send("POST", QStringLiteral("/webhook"), body);
+    QVERIFY2(r.status == status, r.body.constData());
+    QCOMPARE(r.json, (QJsonObject{{QStringLiteral("status"), answer}}));
+}
+
+void TestBackendServer::foreignHostRefusedOnEveryRoute_data()
+{
+    QTest::addColumn<QByteArray>("host");
+    QTest::newRow("other name") << QByteArray("evil.example");
+    QTest::newRow("other name with our port") << QByteArray("evil.example:%PORT%");
+    QTest::newRow("rebinding name") << QByteArray("rebind.test:%PORT%");
+    QTest::newRow("localhost as a subdomain") << QByteArray("localhost.evil.example");
+    QTest::newRow("IP as a subdomain") << QByteArray("127.0.0.1.evil.example:%PORT%");
+    QTest::newRow("allowed name as a subdomain") << QByteArray("ls-backend.internal.evil.example");
+    QTest::newRow("user info") << QByteArray("evil.example@127.0.0.1");
+    QTest::newRow("empty") << QByteArray("");
+}
+
+void TestBackendServer::foreignHostRefusedOnEveryRoute()
+{
+    QFETCH(QByteArray, host);
+    BackendServer server(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.allowedHosts = {QStringLiteral("ls-backend.internal")};
+    QVERIFY(server.start(config));
+    host.replace("%PORT%", QByteArray::number(server.port()));
+    QSignalSpy webhooks(&server, &BackendServer::webhookReceived);
+    QSignalSpy setups(&server, &BackendServer::projectSetup);
+    QStringList paths;
+    for (const auto &spec : loopdeck::backend::allRoutes())
+        paths << QLatin1String(spec.method) + QLatin1Char(' ') + QLatin1String(spec.path);
+    paths << QStringLiteral("GET /nowhere");
+    for (const QString &route : paths) {
+        const QByteArray method = route.section(u' ', 0, 0).toLatin1();
+        const QByteArray path = route.section(u' ', 1).toLatin1();
+        // A large body is declared and not sent: the refusal must come from the headers alone.
+        QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: " + host + "\r\n";
+        if (method == "POST")
+            request += "Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n{";
+        else
+            request += "\r\n";
+        const QByteArray answer = raw(server.port(), request, 3000);
+        QVERIFY2(statusOf(answer) == 421, (route + QStringLiteral(": ") + QString::fromLatin1(answer)).toUtf8().constData());
+        const QJsonObject error = QJsonDocument::fromJson(answer.mid(answer.indexOf("\r\n\r\n") + 4)).object();
+        const QString sentence = error.value(QStringLiteral("error")).toString();
+        QVERIFY2(sentence.contains(QLatin1String("--allowed-host")), qPrintable(sentence));
+        if (!host.isEmpty())
+            QVERIFY2(sentence.contains(QString::fromLatin1(host.left(host.indexOf(':') < 0 ? host.size() : host.indexOf(':')))),
+                     qPrintable(sentence));
+    }
+    QTest::qWait(50);
+    QCOMPARE(webhooks.count(), 0);
+    QCOMPARE(setups.count(), 0);
+    server.stop();
+}
+
+void TestBackendServer::ownHostsAreServed_data()
+{
+    QTest::addColumn<QByteArray>("host"); // "-" = no Host header (HTTP/1.0)
+    QTest::newRow("IPv4 with port") << QByteArray("127.0.0.1:%PORT%");
+    QTest::newRow("IPv4") << QByteArray("127.0.0.1");
+    QTest::newRow("another IPv4") << QByteArray("192.168.1.20:%PORT%");
+    QTest::newRow("IPv6") << QByteArray("[::1]:%PORT%");
+    QTest::newRow("localhost") << QByteArray("localhost");
+    QTest::newRow("LOCALHOST with port") << QByteArray("LOCALHOST:%PORT%");
+    QTest::newRow("allowed name") << QByteArray("ls-backend.internal:%PORT%");
+    QTest::newRow("allowed name, other case") << QByteArray("LS-Backend.Internal");
+    QTest::newRow("this machine") << QHostInfo::localHostName().toUtf8();
+    QTest::newRow("no Host header") << QByteArray("-");
+}
+
+void TestBackendServer::ownHostsAreServed()
+{
+    QFETCH(QByteArray, host);
+    BackendServer server(m_service);
+    ServerConfig config;
+    config.port = 0;
+    config.allowedHosts = {QStringLiteral("ls-backend.internal")};
+    QVERIFY(server.start(config));
+    host.replace("%PORT%", QByteArray::number(server.port()));
+    const QByteArray hostLine = host == "-" ? QByteArray() : "Host: " + host + "\r\n";
+    const QByteArray version = host == "-" ? "HTTP/1.0" : "HTTP/1.1";
+    for (const char *path : {"/health", "/versions", "/metrics"}) {
+        const QByteArray answer = raw(server.port(), "GET " + QByteArray(path) + ' ' + version + "\r\n" + hostLine + "\r\n");
+        QVERIFY2(statusOf(answer) == 200, answer.constData());
+    }
+    const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";
+    const QByteArray predict = raw(server.port(), "POST /predict " + version + "\r\n" + hostLine
+                                                      + "Content-Type: application/json\r\nContent-Length: "
+                                                      + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    QVERIFY2(statusOf(predict) == 200, predict.constData());
+    server.stop();
 }
 
 QTEST_GUILESS_MAIN(TestBackendServer)

@@ -1,5 +1,7 @@
-// Connection profiles: saved without the token, replaced by name, URLs checked.
+// Connection profiles: saved without the token, replaced by name, URLs checked; an edit that
+// moves a profile to another server deletes the token it had.
 #include "settings/connectionprofile.h"
+#include "settings/tokenstore.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -12,7 +14,71 @@ class TestConnectionProfiles final : public QObject
 {
     Q_OBJECT
 
+    // The token TokenStore has for `profile` (session-only store: answers at once).
+    static QString storedToken(TokenStore &tokens, const QString &profile, const QUrl &server)
+    {
+        QString found = QStringLiteral("<no answer>");
+        tokens.read(profile, server, [&](const QString &token, TokenStore::Source, const QString &) { found = token; });
+        return found;
+    }
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        qputenv("LOOPDECK_NO_KEYCHAIN", "1"); // never touch the developer's keychain
+        qunsetenv("LOOPDECK_TOKEN");
+        qunsetenv("LOOPDECK_URL");
+    }
+
+    void editToAnotherServerDeletesTheToken_data()
+    {
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("after");
+        QTest::addColumn<bool>("dropped");
+        const QString local = QStringLiteral("http://localhost:8080");
+        QTest::newRow("other host") << local << QStringLiteral("http://evil.example:8080") << true;
+        QTest::newRow("other port") << local << QStringLiteral("http://localhost:8081") << true;
+        QTest::newRow("other scheme") << local << QStringLiteral("https://localhost:8080") << true;
+        QTest::newRow("IP for the name") << local << QStringLiteral("http://127.0.0.1:8080") << true;
+        QTest::newRow("same server, other path") << local << QStringLiteral("http://localhost:8080/label-studio") << false;
+        QTest::newRow("same server, host in capitals") << local << QStringLiteral("http://LOCALHOST:8080/") << false;
+        QTest::newRow("default port written out") << QStringLiteral("https://ls.example.org")
+                                                  << QStringLiteral("https://ls.example.org:443") << false;
+    }
+
+    void editToAnotherServerDeletesTheToken()
+    {
+        QFETCH(QString, before);
+        QFETCH(QString, after);
+        QFETCH(bool, dropped);
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("loopdeck.ini")), QSettings::IniFormat);
+        ConnectionProfiles profiles(&settings);
+        TokenStore tokens;
+        const QString name = QStringLiteral("lab");
+        profiles.save({name, QUrl(before), TokenKind::Legacy});
+        tokens.write(name, QStringLiteral("old-server-token"), [](bool, const QString &) {});
+        QCOMPARE(storedToken(tokens, name, QUrl(before)), QStringLiteral("old-server-token"));
+
+        QCOMPARE(ConnectionProfiles::sameOrigin(QUrl(before), QUrl(after)), !dropped);
+        QCOMPARE(profiles.saveEdited({name, QUrl(after), TokenKind::Legacy}, tokens), dropped);
+        QCOMPARE(profiles.find(name)->url, QUrl(after));
+        QCOMPARE(storedToken(tokens, name, QUrl(after)), dropped ? QString() : QStringLiteral("old-server-token"));
+        QCOMPARE(profiles.find(name)->tokenKind, dropped ? TokenKind::Unknown : TokenKind::Legacy);
+    }
+
+    void newProfileKeepsOtherTokens()
+    {
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("loopdeck.ini")), QSettings::IniFormat);
+        ConnectionProfiles profiles(&settings);
+        TokenStore tokens;
+        profiles.save({QStringLiteral("a"), QUrl(QStringLiteral("http://a.example")), TokenKind::Legacy});
+        tokens.write(QStringLiteral("a"), QStringLiteral("token-a"), [](bool, const QString &) {});
+        QVERIFY(!profiles.saveEdited({QStringLiteral("b"), QUrl(QStringLiteral("http://b.example")), TokenKind::Legacy}, tokens));
+        QCOMPARE(storedToken(tokens, QStringLiteral("a"), QUrl(QStringLiteral("http://a.example"))), QStringLiteral("token-a"));
+    }
+
     void saveReplaceRemove()
     {
         QTemporaryDir dir;

@@ -1,13 +1,15 @@
 // `loopdeck serve --config FILE` and its shutdown, with the real binary: every option has a key
 // in the file's [serve] section, the command line wins over the file, unknown keys and bad
 // values are refused with a sentence and exit status 2, and SIGTERM stops the server cleanly
-// (exit status 0, the store left readable).
+// (exit status 0, the store left readable). The allowed-host key (like --allowed-host) adds
+// host names the backend answers to.
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,6 +23,20 @@ QString writeIni(const QTemporaryDir &dir, const QString &name, const QByteArray
         qFatal("cannot write %s", qPrintable(path));
     f.write(text);
     return path;
+}
+
+// GET /health with this Host header; the status code, or 0 without an answer.
+int healthStatusFor(quint16 port, const QByteArray &host)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return 0;
+    socket.write("GET /health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    QByteArray answer;
+    while (answer.size() < 12 && socket.waitForReadyRead(5000))
+        answer += socket.readAll();
+    return answer.mid(9, 3).toInt();
 }
 
 quint16 freePort()
@@ -60,6 +76,8 @@ private Q_SLOTS:
         QTest::newRow("other section") << QByteArray("[server]\nport = 9\n") << QStringLiteral("unknown section [server]");
         QTest::newRow("bad port value") << QByteArray("[serve]\nport = many\n") << QStringLiteral("--port must be a number");
         QTest::newRow("bad daily time") << QByteArray("[serve]\ntrain-daily = 25:99\n") << QStringLiteral("--train-daily wants a time");
+        QTest::newRow("allowed host with a port") << QByteArray("[serve]\nallowed-host = \"lab.example:9090\"\n")
+                                                  << QStringLiteral("--allowed-host wants a host name");
     }
     void refusesUnknownKeysAndBadValues()
     {
@@ -76,6 +94,31 @@ private Q_SLOTS:
         QString err;
         QCOMPARE(runToEnd({QStringLiteral("serve"), QStringLiteral("--config"), m_dir.filePath(QStringLiteral("none.ini"))}, &err), 2);
         QVERIFY2(err.contains(QLatin1String("does not exist")), qPrintable(err));
+    }
+
+    void allowedHostsFromTheFileAndTheCommandLine()
+    {
+        const quint16 port = freePort();
+        const QString path = writeIni(m_dir, QStringLiteral("hosts.ini"),
+                                      QStringLiteral("[serve]\nport = %1\ndata-dir = %2\nallowed-host = lab.example, ls.internal\n")
+                                          .arg(port)
+                                          .arg(m_dir.filePath(QStringLiteral("hosts-data")))
+                                          .toUtf8());
+        QProcess p;
+        p.start(QStringLiteral(LOOPDECK_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), path,
+                                                  QStringLiteral("--allowed-host"), QStringLiteral("cli.example")});
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += QString::fromUtf8(p.readAllStandardError())).contains(QLatin1String("listening on")), 20000);
+        const QByteArray portText = QByteArray::number(port);
+        QCOMPARE(healthStatusFor(port, "lab.example:" + portText), 200);
+        QCOMPARE(healthStatusFor(port, "ls.internal"), 200);
+        QCOMPARE(healthStatusFor(port, "cli.example:" + portText), 200);
+        QCOMPARE(healthStatusFor(port, "127.0.0.1:" + portText), 200);
+        QCOMPARE(healthStatusFor(port, "evil.example:" + portText), 421);
+        p.terminate();
+        QVERIFY(p.waitForFinished(20000));
+        QCOMPARE(p.exitCode(), 0);
     }
 
     void fileOptionsApplyCommandLineWinsAndSigtermStopsCleanly()

@@ -6,6 +6,7 @@
 #include "core/backend/predictionservice.h"
 #include "core/backend/servermetrics.h"
 
+#include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -233,6 +234,59 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 const std::set<std::string> kTrainingEvents = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED",
                                                "ANNOTATION_DELETED", "ANNOTATIONS_DELETED", "START_TRAINING"};
+// Every event the loop applies (the training events, plus the task and project changes that
+// loop::parseWebhook turns into store changes): answered 201 {"status": "ok"}. Any other action
+// (the loop ignores it) is answered 200 {"status": "Unknown event"}.
+const std::set<std::string> kAppliedEvents = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED",
+                                              "ANNOTATION_DELETED", "ANNOTATIONS_DELETED", "START_TRAINING",
+                                              "TASKS_CREATED", "TASKS_DELETED", "PROJECT_UPDATED"};
+
+// The host name of a Host header value ("Example.org:9090" -> "example.org", "[::1]:9090" ->
+// "[::1]"), lower-case and without a trailing dot; empty when the value is not a host[:port]
+// (a name of other characters than letters, digits, '.', '-' and '_' included).
+QString hostOf(const QByteArray &value)
+{
+    const QString text = QString::fromLatin1(value.trimmed()).toLower();
+    QString host = text;
+    QString port;
+    if (text.startsWith(QLatin1Char('['))) {
+        const qsizetype close = text.indexOf(QLatin1Char(']'));
+        if (close < 0)
+            return {};
+        host = text.left(close + 1);
+        const QString rest = text.mid(close + 1);
+        if (!rest.isEmpty()) {
+            if (!rest.startsWith(QLatin1Char(':')))
+                return {};
+            port = rest.mid(1);
+        }
+    } else if (const qsizetype colon = text.indexOf(QLatin1Char(':')); colon >= 0) {
+        host = text.left(colon);
+        port = text.mid(colon + 1);
+    }
+    for (const QChar c : std::as_const(port))
+        if (!c.isDigit())
+            return {};
+    if (host.endsWith(QLatin1Char('.')))
+        host.chop(1);
+    if (!host.startsWith(QLatin1Char('[')))
+        for (const QChar c : std::as_const(host))
+            if (!(c.isDigit() || (c >= u'a' && c <= u'z') || c == u'.' || c == u'-' || c == u'_'))
+                return {};
+    return host;
+}
+
+// An IP literal: dotted IPv4 digits, or IPv6 in brackets. A name made of digits and dots cannot
+// be registered, so a rebinding page never has one.
+bool isIpLiteral(const QString &host)
+{
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        return QHostAddress(host.mid(1, host.size() - 2)).protocol() == QAbstractSocket::IPv6Protocol;
+    for (const QChar c : host)
+        if (!c.isDigit() && c != QLatin1Char('.'))
+            return false;
+    return QHostAddress(host).protocol() == QAbstractSocket::IPv4Protocol;
+}
 
 } // namespace
 
@@ -269,6 +323,28 @@ BackendApi::BackendApi(std::shared_ptr<PredictionService> service, std::shared_p
     , m_hooks(std::move(hooks))
     , m_threads(threads)
 {
+    // The names this backend answers to besides IP literals: localhost, this machine's names and
+    // the configured ones.
+    const auto add = [this](const QString &name) {
+        QString n = name.trimmed().toLower();
+        if (n.endsWith(QLatin1Char('.')))
+            n.chop(1);
+        if (!n.isEmpty() && !m_hostNames.contains(n))
+            m_hostNames << n;
+    };
+    add(QStringLiteral("localhost"));
+    const QString machine = QHostInfo::localHostName();
+    add(machine);
+    if (const QString domain = QHostInfo::localDomainName(); !machine.isEmpty() && !domain.isEmpty())
+        add(machine + QLatin1Char('.') + domain);
+    for (const QString &name : m_config.allowedHosts)
+        add(name);
+}
+
+bool BackendApi::isAllowedHost(const QByteArray &hostHeader) const
+{
+    const QString host = hostOf(hostHeader);
+    return !host.isEmpty() && (isIpLiteral(host) || m_hostNames.contains(host));
 }
 
 ApiResponse BackendApi::respond(int status, const QByteArray &body)
@@ -312,6 +388,18 @@ bool BackendApi::checkAuth(const QByteArray &authorization) const
 
 std::optional<ApiResponse> BackendApi::admit(const QByteArray &method, const QString &path, const HeaderList &headers) const
 {
+    // 0. DNS rebinding: a page whose name now resolves to this machine reaches us "same-origin"
+    //    (no Origin header, no CORS), but its Host header still carries its own name.
+    for (const auto &h : headers) {
+        if (h.first.compare("host", Qt::CaseInsensitive) != 0 || isAllowedHost(h.second))
+            continue;
+        const QString name = hostOf(h.second).left(100);
+        return error(421, QStringLiteral("This ML backend does not answer requests for the host name \"%1\" (it answers IP "
+                                         "addresses, localhost and this machine's name). If Label Studio reaches it under that "
+                                         "name, start it with --allowed-host %2.")
+                              .arg(name.isEmpty() ? QString::fromLatin1(h.second.left(100)) : name,
+                                   name.isEmpty() ? QStringLiteral("NAME") : name));
+    }
     // 1. Browsers: any request that says where it comes from must come from an allowed page.
     //    (A cross-site form or no-cors fetch always carries Origin on POST.)
     if (hasHeader(headers, "origin")) {
@@ -566,7 +654,7 @@ ApiResponse BackendApi::webhook(const ApiRequest &request) const
     }
     if (m_hooks.webhookReceived)
         m_hooks.webhookReceived(event);
-    if (known)
+    if (kAppliedEvents.count(action->get<std::string>()) > 0)
         return respond(201, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}}));
     return respond(200, dumpJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("Unknown event")}}));
 }

@@ -4,7 +4,8 @@
 // PredictionService, shape the answer the way Label Studio reads it. Every answer is JSON;
 // every failure is {"error": "<sentence>", "status": N}.
 // Every request first passes admit(), whatever its route (so routes added later inherit it):
-// an Origin not on the allow-list -> 403, missing/wrong Basic auth (or webhook secret) -> 401,
+// a Host header naming none of this backend's hosts (DNS rebinding) -> 421, an Origin not on
+// the allow-list -> 403, missing/wrong Basic auth (or webhook secret) -> 401,
 // a POST whose Content-Type is not application/json -> 415. HttpWorker also calls admit() as
 // soon as a request's headers arrive, before its body is read. Request JSON is parsed with a
 // nesting-depth and element-count limit (413), and an allocation failure answers 503.
@@ -98,6 +99,9 @@ public:
     static QString normalizePath(const QString &path);
 
     bool checkAuth(const QByteArray &authorization) const;
+    // True when a Host header value (port ignored) is an IP literal, localhost, this machine's
+    // name or one of ServerConfig::allowedHosts.
+    bool isAllowedHost(const QByteArray &hostHeader) const;
     const ServerConfig &config() const { return m_config; }
     // The GET /metrics document.
     static QJsonObject metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads);
@@ -119,6 +123,7 @@ private:
     std::shared_ptr<PredictionService> m_service;
     std::shared_ptr<ServerMetrics> m_metrics;
     ServerConfig m_config;
+    QStringList m_hostNames; // lower-case, without a trailing dot
     ApiHooks m_hooks;
     int m_threads = 1;
 };

@@ -22,6 +22,11 @@ struct ServerConfig {
     // Browsers: a request carrying an Origin header gets 403 unless the origin is listed here
     // exactly ("http://localhost:8080"). Label Studio's server-side calls send no Origin.
     QStringList allowedOrigins;
+    // DNS rebinding: a request is served only when its Host header (without the port) is an IP
+    // literal, "localhost", this machine's own name, or one of these names (case-insensitive),
+    // e.g. "host.docker.internal" when Label Studio runs in Docker. Others get 421. A request
+    // without a Host header (HTTP/1.0) is served.
+    QStringList allowedHosts;
     // When set, POST /webhook is also accepted with this value in the X-LoopDeck-Webhook-Secret
     // header (Label Studio's auto-created ML webhook cannot send Basic auth; its "headers" can).
     QString webhookSecret;

@@ -78,6 +78,7 @@ QByteArray reasonPhrase(int status)
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
@@ -101,8 +102,8 @@ void writeAndClose(QTcpSocket *socket, const ApiResponse &response)
 // Watches the bytes of one connection as they arrive (before QHttpServer reads them) with a
 // RequestFramer, and refuses a request from its headers alone: framing it cannot agree on
 // with QHttpServer (chunked, duplicate lengths, bare LF: 400/411), a declared body over the
-// limit (413), and whatever BackendApi::admit() refuses (Origin 403, auth 401, Content-Type
-// 415) - before any byte of the body is buffered.
+// limit (413), and whatever BackendApi::admit() refuses (Host 421, Origin 403, auth 401,
+// Content-Type 415) - before any byte of the body is buffered.
 class RequestGuard final : public QObject
 {
 public:
@@ -270,7 +271,7 @@ void HttpWorker::setUpRoutes()
         }
         QString key = QStringLiteral("unmatched");
         if (response.status != 404 && response.status != 405 && response.status != 401 && response.status != 403
-            && response.status != 415)
+            && response.status != 415 && response.status != 421)
             for (const RouteSpec &spec : allRoutes())
                 if (spec.route == routed)
                     key = routeKey(spec);

@@ -13,7 +13,11 @@ LabelStudioClient::LabelStudioClient(QObject *parent)
     : QObject(parent)
     , m_nam(new QNetworkAccessManager(this))
 {
-    m_nam->setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
+    // Redirects are followed only within the server's origin (same scheme, host and port):
+    // QNetworkAccessManager resends every header of the request on a redirect, Authorization
+    // included, and a PAT travels in the body of the refresh. A redirect to another origin ends
+    // the request with LsError::Kind::Redirected, naming where the server pointed.
+    m_nam->setRedirectPolicy(QNetworkRequest::SameOriginRedirectPolicy);
 }
 
 LabelStudioClient::~LabelStudioClient()
@@ -103,6 +107,18 @@ void LabelStudioClient::dispatch(Pending request)
             request.retriedAfterRefresh = true;
             m_auth.clearAccessToken();
             enqueue(std::move(request));
+            return;
+        }
+        if (netError == QNetworkReply::InsecureRedirectError) {
+            LsError error;
+            error.kind = LsError::Kind::Redirected;
+            error.httpStatus = status;
+            error.detail = reply->errorString();
+            QUrl target = reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
+            if (target.isEmpty())
+                target = QUrl::fromEncoded(reply->rawHeader("Location"));
+            error.url = request.url.resolved(target).toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+            request.done({}, error);
             return;
         }
         LsError error = classifyFailure(netError, status, body, reply->errorString(), false);

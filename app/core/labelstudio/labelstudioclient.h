@@ -3,7 +3,9 @@
 // each call takes a callback that runs later on this object's thread (and never after the
 // client is destroyed). Handles both token kinds (see TokenAuth): a Personal Access Token is
 // exchanged for a Bearer access token, refreshed shortly before expiry and once on a 401,
-// with a single refresh in flight while other requests wait for it.
+// with a single refresh in flight while other requests wait for it. Redirects are followed only
+// within the server's origin; one to another scheme, host or port is refused (Redirected), so
+// the token never leaves for another server.
 // Used by the dashboard, the ML backend panel, `loopdeck projects` and the integration tests.
 #include "labelstudio/lserror.h"
 #include "labelstudio/lstypes.h"

@@ -21,13 +21,14 @@ struct LsError {
         ServerError,          // 5xx
         BadResponse,          // the body is not the JSON we expect (field named)
         Cancelled,            // the request was aborted (shutdown, new server)
+        Redirected,           // a redirect to another origin, not followed (url: where it pointed)
     };
 
     Kind kind = Kind::None;
     int httpStatus = 0;
     QString detail;  // what the server or the network layer said, verbatim
     QString field;   // for BadResponse: the JSON path that was missing or of the wrong type
-    QString url;     // the request's URL (never carries the token)
+    QString url;     // the request's URL (never carries the token); for Redirected, the redirect target
 
     bool isError() const { return kind != Kind::None; }
     // True for errors that say "the server is not there" rather than "the server said no".

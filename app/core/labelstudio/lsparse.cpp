@@ -369,6 +369,7 @@ QString LsError::kindName() const
     case Kind::ServerError: return QStringLiteral("server_error");
     case Kind::BadResponse: return QStringLiteral("bad_response");
     case Kind::Cancelled: return QStringLiteral("cancelled");
+    case Kind::Redirected: return QStringLiteral("redirected");
     }
     return QStringLiteral("unknown");
 }
@@ -416,6 +417,10 @@ QString LsError::message() const
                                : tr("Label Studio sent an answer LoopDeck cannot read: field \"%1\" %2.").arg(field, detail);
     case Kind::Cancelled:
         return tr("The request was cancelled.");
+    case Kind::Redirected:
+        return tr("The Label Studio server redirected LoopDeck to %1, which is another server (scheme, host or port). "
+                  "LoopDeck does not send the token there; if that is the right address, put it in the connection's URL.")
+            .arg(url);
     }
     return {};
 }

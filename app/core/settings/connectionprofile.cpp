@@ -1,4 +1,5 @@
 #include "settings/connectionprofile.h"
+#include "settings/tokenstore.h"
 
 #include <QCoreApplication>
 
@@ -84,6 +85,19 @@ void ConnectionProfiles::save(const ConnectionProfile &profile)
     writeAll(list);
 }
 
+bool ConnectionProfiles::saveEdited(const ConnectionProfile &profile, TokenStore &tokens)
+{
+    const auto before = find(profile.name);
+    const bool moved = before && !sameOrigin(before->url, profile.url);
+    ConnectionProfile saved = profile;
+    if (moved) {
+        tokens.remove(profile.name);
+        saved.tokenKind = labelstudio::TokenKind::Unknown;
+    }
+    save(saved);
+    return moved;
+}
+
 void ConnectionProfiles::remove(const QString &name)
 {
     QList<ConnectionProfile> list = all();
@@ -128,6 +142,15 @@ QString ConnectionProfiles::validateUrl(const QUrl &url)
     if (!url.userInfo().isEmpty())
         return tr("Do not put a user name or password in the address; use the token field.");
     return {};
+}
+
+bool ConnectionProfiles::sameOrigin(const QUrl &a, const QUrl &b)
+{
+    if (!a.isValid() || !b.isValid() || a.host().isEmpty())
+        return false;
+    const auto port = [](const QUrl &u) { return u.port(u.scheme().compare(u"https", Qt::CaseInsensitive) == 0 ? 443 : 80); };
+    return a.scheme().compare(b.scheme(), Qt::CaseInsensitive) == 0 && a.host().compare(b.host(), Qt::CaseInsensitive) == 0
+        && port(a) == port(b);
 }
 
 } // namespace loopdeck::settings
