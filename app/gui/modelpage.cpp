@@ -153,30 +153,7 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
     connect(m_coalesce, &QTimer::timeout, this, &ModelPage::refresh);
     m_tick->setInterval(500);
     connect(m_tick, &QTimer::timeout, this, &ModelPage::refreshStatus);
-    if (m_engine) {
-        auto mine = [this](qint64 id) {
-            if (id == m_projectId && m_projectId > 0 && !m_coalesce->isActive())
-                m_coalesce->start();
-        };
-        connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
-        connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
-        connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
-        connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](qint64 id, int, bool, double, double) {
-            if (id == m_projectId)
-                m_trainRequested = m_cancelRequested = false;
-            mine(id);
-        });
-        connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](qint64 id, const QString &error) {
-            if (id != m_projectId)
-                return;
-            m_trainRequested = false;
-            if (std::exchange(m_cancelRequested, false))
-                showMessage(tr("Training cancelled; the active version keeps serving."), false);
-            else
-                showMessage(tr("Training failed: %1").arg(error), true);
-            mine(id);
-        });
-    }
+    connectEngine();
     setProject(0, QString());
 }
 
@@ -333,6 +310,46 @@ void ModelPage::setProject(qint64 projectId, const QString &title)
     m_heading->setText(projectId > 0 ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(projectId) : title)
                                      : tr("Select a project on the Projects tab"));
     refresh();
+}
+
+void ModelPage::setEngine(loop::LoopEngine *engine)
+{
+    if (m_engine == engine)
+        return;
+    if (m_engine)
+        m_engine->disconnect(this);
+    m_engine = engine;
+    connectEngine();
+    const qint64 project = std::exchange(m_projectId, 0);
+    setProject(project, m_title); // the same project id means another project in another engine
+}
+
+void ModelPage::connectEngine()
+{
+    if (!m_engine)
+        return;
+    auto mine = [this](qint64 id) {
+        if (id == m_projectId && m_projectId > 0 && !m_coalesce->isActive())
+            m_coalesce->start();
+    };
+    connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
+    connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
+    connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
+    connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](qint64 id, int, bool, double, double) {
+        if (id == m_projectId)
+            m_trainRequested = m_cancelRequested = false;
+        mine(id);
+    });
+    connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](qint64 id, const QString &error) {
+        if (id != m_projectId)
+            return;
+        m_trainRequested = false;
+        if (std::exchange(m_cancelRequested, false))
+            showMessage(tr("Training cancelled; the active version keeps serving."), false);
+        else
+            showMessage(tr("Training failed: %1").arg(error), true);
+        mine(id);
+    });
 }
 
 void ModelPage::refresh()
