@@ -126,10 +126,6 @@
         <translation>闭环未在运行。</translation>
     </message>
     <message>
-        <source>Starting the backend and connecting it to the project…</source>
-        <translation>正在启动后端并将其连接到项目…</translation>
-    </message>
-    <message>
         <source>Cannot start the backend: %1</source>
         <translation>无法启动后端:%1</translation>
     </message>
@@ -148,6 +144,10 @@
     <message>
         <source>The demo stopped; its Label Studio and data are gone.</source>
         <translation>演示已停止;其 Label Studio 和数据均已删除。</translation>
+    </message>
+    <message>
+        <source>Starting the demo&apos;s own backend and connecting it to the project (its data is in %1 until the demo stops)…</source>
+        <translation>正在启动演示自己的后端并将其连接到项目(演示停止前,其数据保存在 %1)…</translation>
     </message>
 </context>
 <context>
@@ -941,6 +941,22 @@
     <message>
         <source>The demo stopped; its Label Studio and data are gone.</source>
         <translation>演示已停止;其 Label Studio 和数据均已删除。</translation>
+    </message>
+    <message>
+        <source>Loop</source>
+        <translation>闭环</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;The loop cannot open its data folder&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Folder:&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reason:&lt;/b&gt; %2&lt;/p&gt;&lt;p&gt;Without it the built-in ML backend, training and the model history are off; the Projects tab still works, and so does the demo.&lt;/p&gt;&lt;p&gt;&lt;b&gt;What to do:&lt;/b&gt; choose another data directory in &lt;i&gt;Settings…&lt;/i&gt; (the loop starts there at once), or make this folder writable, or move a damaged &lt;tt&gt;loopdeck.sqlite3&lt;/tt&gt; out of it and restart LoopDeck. A store written by a newer LoopDeck needs that version.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;闭环无法打开其数据文件夹&lt;/h3&gt;&lt;p&gt;&lt;b&gt;文件夹:&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;&lt;b&gt;原因:&lt;/b&gt; %2&lt;/p&gt;&lt;p&gt;没有它,内置机器学习后端、训练和模型历史均不可用;“项目”标签页仍可使用,演示也可以运行。&lt;/p&gt;&lt;p&gt;&lt;b&gt;怎么办:&lt;/b&gt;在&lt;i&gt;设置…&lt;/i&gt;中选择另一个数据目录(闭环会立即在那里启动),或让此文件夹可写,或将损坏的 &lt;tt&gt;loopdeck.sqlite3&lt;/tt&gt; 移出此文件夹后重启 LoopDeck。由更新版本的 LoopDeck 写入的存储需要使用该版本。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Open Settings…</source>
+        <translation>打开设置…</translation>
+    </message>
+    <message>
+        <source>The demo runs a backend of its own; this tab is for yours once the demo stops.</source>
+        <translation>演示运行着自己的后端;演示停止后,此标签页用于您自己的后端。</translation>
     </message>
 </context>
 <context>

@@ -11,7 +11,6 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QTemporaryDir>
 #include <QTextStream>
 
 namespace loopdeck::cli {
@@ -58,17 +57,8 @@ int runDemo(const QStringList &args)
     }
 
     const auto now = [] { return QDateTime::currentDateTime().toString(Qt::ISODateWithMs); };
-    QTemporaryDir data(QDir::tempPath() + QStringLiteral("/loopdeck-demo-data-XXXXXX"));
-    loop::LoopEngine engine;
-    QObject::connect(&engine, &loop::LoopEngine::logLine, &engine, [&](const QString &line) {
-        err << now() << ' ' << line << '\n';
-        err.flush();
-    });
-    if (const Status opened = engine.open(data.path(), loop::LoopSettings()); !opened) {
-        err << "loopdeck demo: " << opened.error() << '\n';
-        return 1;
-    }
-    demo::DemoSession session(&engine);
+    // The session makes its own loop engine in its temporary folder (start() creates it).
+    demo::DemoSession session;
     int status = 0;
     QObject::connect(&session, &demo::DemoSession::stageChanged, &session,
                      [&](demo::DemoSession::Stage, const QString &message) {
@@ -76,9 +66,10 @@ int runDemo(const QStringList &args)
                          err.flush();
                      });
     QObject::connect(&session, &demo::DemoSession::labelStudioReady, &session, [&](const QUrl &url, const QString &, int project) {
+        const quint16 port = session.engine()->server()->port();
         err << now() << " demo Label Studio: " << url.toString() << "/projects/" << project
-            << " (user demo@loopdeck.local, password LoopDeck-demo-1); backend: http://127.0.0.1:" << engine.server()->port()
-            << "; loop status: loopdeck loop status --backend http://127.0.0.1:" << engine.server()->port() << " --project "
+            << " (user demo@loopdeck.local, password LoopDeck-demo-1); backend: http://127.0.0.1:" << port
+            << "; loop status: loopdeck loop status --backend http://127.0.0.1:" << port << " --project "
             << project << '\n';
         err.flush();
     });
@@ -88,6 +79,11 @@ int runDemo(const QStringList &args)
     });
     const TerminationSignals signalHandlers;
     session.start(options);
+    if (loop::LoopEngine *engine = session.engine())
+        QObject::connect(engine, &loop::LoopEngine::logLine, &session, [&](const QString &line) {
+            err << now() << ' ' << line << '\n';
+            err.flush();
+        });
     const int loopStatus = QCoreApplication::exec();
     err << now() << " demo stopping\n";
     session.stop();

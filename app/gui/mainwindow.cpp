@@ -21,6 +21,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -93,10 +94,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
     , m_tokens(new settings::TokenStore(this))
     , m_session(new DashboardSession(this))
-    , m_engine(std::make_unique<loop::LoopEngine>())
 {
-    if (const Status opened = m_engine->open(m_appSettings->dataDir(), loop::LoopSettings()); !opened)
-        qWarning("LoopDeck: the loop cannot open its store: %s", qUtf8Printable(opened.error()));
+    openLoop();
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("LoopDeck"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
@@ -121,26 +120,23 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(m_session, &DashboardSession::storeProblem, this,
             [this](const QString &message) { statusBar()->showMessage(message, 15000); });
 
-    // The loop columns of the dashboard follow the engine (coalesced: a burst of webhooks
-    // makes one update per project).
+    // The loop columns of the dashboard follow the shown engine (showEngine).
     m_summaryTimer = new QTimer(this);
     m_summaryTimer->setSingleShot(true);
     m_summaryTimer->setInterval(150);
     connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateLoopSummaries);
-    connect(m_engine.get(), &loop::LoopEngine::statusChanged, this, &MainWindow::queueLoopSummary);
-    connect(m_engine.get(), &loop::LoopEngine::versionsChanged, this, &MainWindow::queueLoopSummary);
-    connect(m_engine.get(), &loop::LoopEngine::projectAdded, this, &MainWindow::queueLoopSummary);
-    for (const QString &id : m_engine->projects())
-        queueLoopSummary(id);
     m_notifier = new Notifier(m_settings, m_banner, this);
-    m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
+    if (m_engine)
+        m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
+    showEngine(m_engine.get());
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
     connect(m_notifier, &Notifier::showWindowRequested, this, [this] {
         showNormal();
         raise();
         activateWindow();
-        m_tabs->setCurrentWidget(m_modelPage);
+        if (shownEngine())
+            m_tabs->setCurrentWidget(m_modelPage);
     });
 
     applySettings();
@@ -208,6 +204,7 @@ void MainWindow::buildActions()
     connection->addAction(m_refreshAction);
     connection->addSeparator();
     m_demoAction = connection->addAction(tr("Try the &demo"));
+    m_demoAction->setObjectName(QStringLiteral("demoAction"));
     m_demoAction->setToolTip(tr("Start a local Label Studio with a sample project and watch the loop train"));
     connect(m_demoAction, &QAction::triggered, this, [this] { m_demo ? stopDemo() : startDemo(); });
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -257,8 +254,7 @@ void MainWindow::buildUi()
     m_tabs->addTab(buildProjectsPage(), QIcon(QStringLiteral(":/icons/projects.svg")), tr("Projects"));
     m_modelPage = new ModelPage(m_engine.get(), m_tabs);
     m_tabs->addTab(m_modelPage, QIcon(QStringLiteral(":/icons/model.svg")), tr("Model"));
-    m_backend = new BackendPanel(m_session, m_appSettings.get(), m_engine.get(), m_tabs);
-    m_tabs->addTab(m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
+    buildLoopTabs();
     layout->addWidget(m_tabs, 1);
     setCentralWidget(central);
 
@@ -266,6 +262,110 @@ void MainWindow::buildUi()
     m_intervalStatus = new QLabel(statusBar());
     statusBar()->addWidget(m_refreshStatus, 1);
     statusBar()->addPermanentWidget(m_intervalStatus);
+}
+
+bool MainWindow::openLoop()
+{
+    const QString dir = m_appSettings->dataDir();
+    auto engine = std::make_unique<loop::LoopEngine>();
+    if (const Status opened = engine->open(dir, loop::LoopSettings()); !opened) {
+        m_loopError = opened.error();
+        m_loopErrorDir = dir;
+        qWarning("LoopDeck: the loop cannot open its store: %s", qUtf8Printable(m_loopError));
+        return false;
+    }
+    m_loopError.clear();
+    m_loopErrorDir.clear();
+    m_engine = std::move(engine);
+    return true;
+}
+
+// The tab after the model page: the ML backend of the user's loop, or (when its store could not
+// be opened) the page that says why, shown first.
+void MainWindow::buildLoopTabs()
+{
+    const int index = m_tabs->indexOf(m_modelPage) + 1;
+    if (m_engine) {
+        delete m_loopErrorPage; // removes its tab
+        m_loopErrorPage = nullptr;
+        m_loopErrorText = nullptr;
+        m_backend = new BackendPanel(m_session, m_appSettings.get(), m_engine.get(), m_tabs);
+        m_tabs->insertTab(index, m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
+        return;
+    }
+    if (!m_loopErrorPage) {
+        m_tabs->insertTab(index, buildLoopErrorPage(), QIcon(QStringLiteral(":/icons/backend.svg")), tr("Loop"));
+        m_tabs->setCurrentWidget(m_loopErrorPage);
+    }
+    m_loopErrorText->setText(
+        tr("<h3>The loop cannot open its data folder</h3>"
+           "<p><b>Folder:</b> %1</p><p><b>Reason:</b> %2</p>"
+           "<p>Without it the built-in ML backend, training and the model history are off; the Projects tab "
+           "still works, and so does the demo.</p>"
+           "<p><b>What to do:</b> choose another data directory in <i>Settings…</i> (the loop starts there at once), "
+           "or make this folder writable, or move a damaged <tt>loopdeck.sqlite3</tt> out of it and restart "
+           "LoopDeck. A store written by a newer LoopDeck needs that version.</p>")
+            .arg(QDir::toNativeSeparators(m_loopErrorDir).toHtmlEscaped(), m_loopError.toHtmlEscaped()));
+}
+
+QWidget *MainWindow::buildLoopErrorPage()
+{
+    m_loopErrorPage = new QWidget(m_tabs);
+    m_loopErrorPage->setObjectName(QStringLiteral("loopErrorPage"));
+    auto *layout = new QVBoxLayout(m_loopErrorPage);
+    layout->setContentsMargins(24, 20, 24, 20);
+    m_loopErrorText = new QLabel(m_loopErrorPage);
+    m_loopErrorText->setObjectName(QStringLiteral("loopErrorText"));
+    m_loopErrorText->setWordWrap(true);
+    m_loopErrorText->setTextFormat(Qt::RichText);
+    m_loopErrorText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *settingsButton = new QPushButton(QIcon(QStringLiteral(":/icons/settings.svg")), tr("Open Settings…"), m_loopErrorPage);
+    settingsButton->setObjectName(QStringLiteral("loopErrorSettingsButton"));
+    connect(settingsButton, &QPushButton::clicked, this, &MainWindow::openSettings);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(settingsButton);
+    buttons->addStretch(1);
+    layout->addWidget(m_loopErrorText);
+    layout->addLayout(buttons);
+    layout->addStretch(1);
+    return m_loopErrorPage;
+}
+
+loop::LoopEngine *MainWindow::shownEngine() const
+{
+    return m_shownEngine.data();
+}
+
+// The model page and the dashboard's loop columns follow `engine` (the user's or the demo's).
+void MainWindow::showEngine(loop::LoopEngine *engine)
+{
+    if (m_shownEngine)
+        m_shownEngine->disconnect(this);
+    m_shownEngine = engine;
+    m_pendingSummaries.clear();
+    m_model->clearLoopSummaries();
+    if (engine) {
+        // Coalesced: a burst of webhooks makes one update per project.
+        connect(engine, &loop::LoopEngine::statusChanged, this, &MainWindow::queueLoopSummary);
+        connect(engine, &loop::LoopEngine::versionsChanged, this, &MainWindow::queueLoopSummary);
+        connect(engine, &loop::LoopEngine::projectAdded, this, &MainWindow::queueLoopSummary);
+        for (const QString &id : engine->projects())
+            queueLoopSummary(id);
+    }
+    m_modelPage->setEngine(engine);
+    updateLoopTabs();
+}
+
+void MainWindow::updateLoopTabs()
+{
+    m_tabs->setTabEnabled(m_tabs->indexOf(m_modelPage), shownEngine() != nullptr);
+    if (m_backend) {
+        // The backend tab configures the user's server; the demo runs its own.
+        const int index = m_tabs->indexOf(m_backend);
+        m_tabs->setTabEnabled(index, !m_demo);
+        m_tabs->setTabToolTip(index, m_demo ? tr("The demo runs a backend of its own; this tab is for yours once the demo stops.")
+                                            : QString());
+    }
 }
 
 QWidget *MainWindow::buildStatusStrip()
@@ -397,6 +497,20 @@ QWidget *MainWindow::buildProjectsPage()
 
 void MainWindow::applySettings()
 {
+    if (!m_engine && m_appSettings->dataDir() != m_loopErrorDir) {
+        // Another data directory after the loop could not open its store: try there now.
+        const bool opened = openLoop();
+        buildLoopTabs();
+        if (opened) {
+            m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
+            if (m_demo) {
+                updateLoopTabs(); // the demo's engine stays shown until it stops
+            } else {
+                showEngine(m_engine.get());
+                connectProfile(currentConnection());
+            }
+        }
+    }
     m_session->setRefreshInterval(m_appSettings->refreshIntervalSeconds());
     m_intervalStatus->setText(tr("Auto-refresh every %1 s").arg(m_appSettings->refreshIntervalSeconds()));
     QString error;
@@ -470,7 +584,9 @@ void MainWindow::startDemo()
 {
     if (m_demo)
         return;
-    m_demo = new demo::DemoSession(m_engine.get(), this);
+    // The demo brings its own loop engine, backend and data folder; the user's engine, store,
+    // settings and Label Studio connection stay as they are.
+    m_demo = new demo::DemoSession(this);
     m_demoProject = 0;
     m_firstRunMessage->clear();
     m_demoAction->setText(tr("Stop the &demo"));
@@ -478,39 +594,56 @@ void MainWindow::startDemo()
         statusBar()->showMessage(tr("Demo: %1").arg(message));
     });
     connect(m_demo, &demo::DemoSession::labelStudioReady, this, [this](const QUrl &url, const QString &token, int project) {
-        // A session-only connection: nothing is saved, the token never reaches the keychain.
+        // A session-only connection: nothing is saved, the token never reaches the keychain, and
+        // the demo's progress history goes to its own folder.
         m_demoProject = project;
         m_notConfiguredReason.clear();
         m_tokenSource = settings::TokenStore::Source::Session;
+        QString error;
+        if (!m_session->setDataDir(QDir(m_demo->dataDir()).filePath(QStringLiteral("dashboard")), &error))
+            statusBar()->showMessage(error, 15000);
         m_session->setServer(url, token);
         m_session->setRefreshInterval(5); // the demo moves fast; Settings' interval is back after it
         updateStatus();
         updateFirstRun();
     });
     connect(m_demo, &demo::DemoSession::failed, this, [this](const QString &message) {
+        endDemo();
         m_firstRunMessage->setText(tr("<span style=\"color:#c62828\">The demo could not start: %1</span>").arg(message.toHtmlEscaped()));
         statusBar()->showMessage(tr("Demo: %1").arg(message));
-        m_demo->deleteLater();
-        m_demo = nullptr;
-        m_demoAction->setText(tr("Try the &demo"));
         m_firstRun->setVisible(true);
     });
     updateFirstRun();
     m_demo->start();
+    if (m_demo && m_demo->engine()) {
+        m_notifier->watch(m_demo->engine(), [this](const QString &id) { return projectTitle(id); });
+        showEngine(m_demo->engine());
+    }
 }
 
 void MainWindow::stopDemo()
 {
     if (!m_demo)
         return;
+    endDemo();
+    statusBar()->showMessage(tr("The demo stopped; its Label Studio and data are gone."), 10000);
+}
+
+// Stops the demo and gives the window back to the user's loop and connection.
+void MainWindow::endDemo()
+{
+    showEngine(m_engine.get()); // first: the demo's engine goes with the demo
     m_demo->stop();
     m_demo->deleteLater();
     m_demo = nullptr;
     m_demoProject = 0;
     m_demoAction->setText(tr("Try the &demo"));
-    statusBar()->showMessage(tr("The demo stopped; its Label Studio and data are gone."), 10000);
-    applySettings();
-    reloadProfiles(m_profiles->lastUsed());
+    updateProjects({}, QDateTime::currentDateTime()); // the demo's projects are gone with it
+    updateLoopTabs();
+    applySettings(); // the refresh interval and the user's progress store
+    // Back to the user's connection. Only the dashboard: the user's loop kept its Label Studio.
+    fillProfiles(m_profiles->lastUsed());
+    connectProfile(m_connections->currentText(), false);
     updateFirstRun();
 }
 
@@ -559,7 +692,7 @@ void MainWindow::selectConnection(const QString &name)
     connectProfile(name);
 }
 
-void MainWindow::connectProfile(const QString &name)
+void MainWindow::connectProfile(const QString &name, bool engineToo)
 {
     const quint64 generation = ++m_connectGeneration;
     const auto profile = m_profiles->find(name);
@@ -567,21 +700,25 @@ void MainWindow::connectProfile(const QString &name)
         m_notConfiguredReason = tr("No connection yet — choose “Add connection…” to connect to a Label Studio server.");
         m_tokenSource = Source::None;
         m_session->setServer(QUrl(), QString());
-        m_engine->setLabelStudio(QUrl(), QString());
-        m_backend->setProject(nullptr);
+        if (m_engine && engineToo)
+            m_engine->setLabelStudio(QUrl(), QString());
+        if (m_backend)
+            m_backend->setProject(nullptr);
         updateStatus();
         return;
     }
     m_profiles->setLastUsed(name);
-    m_tokens->read(name, profile->url, [this, generation, p = *profile](const QString &token, Source source, const QString &warning) {
-        if (generation != m_connectGeneration)
-            return;
-        m_tokenWarning = warning;
-        connectWithToken(p, token, source);
-    });
+    m_tokens->read(name, profile->url,
+                   [this, generation, engineToo, p = *profile](const QString &token, Source source, const QString &warning) {
+                       if (generation != m_connectGeneration)
+                           return;
+                       m_tokenWarning = warning;
+                       connectWithToken(p, token, source, engineToo);
+                   });
 }
 
-void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, const QString &token, Source source)
+void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, const QString &token, Source source,
+                                  bool engineToo)
 {
     m_tokenSource = token.isEmpty() ? Source::None : source;
     if (token.isEmpty())
@@ -589,7 +726,8 @@ void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, co
     else
         m_notConfiguredReason.clear();
     m_session->setServer(profile.url, token);
-    m_engine->setLabelStudio(profile.url, token);
+    if (m_engine && engineToo)
+        m_engine->setLabelStudio(profile.url, token);
     updateStatus();
 }
 
@@ -859,17 +997,20 @@ void MainWindow::queueLoopSummary(const QString &projectId)
 void MainWindow::updateLoopSummaries()
 {
     const QSet<QString> pending = std::exchange(m_pendingSummaries, {});
+    loop::LoopEngine *engine = shownEngine();
+    if (!engine)
+        return;
     for (const QString &id : pending) {
         const labelstudio::Project *shown = dashboardProject(id);
         if (!shown)
             continue; // another server's project
         LoopSummary summary;
-        const backend::LoopReply status = m_engine->status(id);
+        const backend::LoopReply status = engine->status(id);
         if (status.error == backend::LoopReply::Error::None) {
             const QString state = status.body.value(QStringLiteral("state")).toString();
             summary.state = state == u"idle" && !status.body.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("off") : state;
             summary.activeVersion = status.body.value(QStringLiteral("active_version")).toString();
-            for (const QJsonValue &v : m_engine->versionDetails(id)) {
+            for (const QJsonValue &v : engine->versionDetails(id)) {
                 const QJsonObject o = v.toObject();
                 if (o.value(QStringLiteral("active")).toBool())
                     summary.accuracy = o.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);

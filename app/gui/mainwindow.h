@@ -5,11 +5,15 @@
 // banner above the tabs (and the tray, where there is one) reports what the loop did. Owns the DashboardSession that polls Label Studio, the saved
 // connection profiles and the token store. Created by gui::run() and by the GUI tests, which
 // pass their own QSettings and drive it through the public methods below.
+// Owns the user's LoopEngine; when its store cannot be opened, a "Loop" page says what failed
+// and what to do instead of the ML backend tab, and the dashboard works without the loop. While
+// the demo runs, the model page and the dashboard's loop columns show the demo's own engine.
 #include "gui/dashboardsession.h"
 #include "settings/connectionprofile.h"
 #include "settings/tokenstore.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 
 #include <memory>
@@ -63,7 +67,13 @@ public:
     void applySettings();
 
     DashboardSession *session() const { return m_session; }
+    // The user's loop (null when its store could not be opened: see loopErrorPage()).
     loop::LoopEngine *engine() const { return m_engine.get(); }
+    // The loop the model page and the dashboard show: the demo's while it runs, else engine().
+    loop::LoopEngine *shownEngine() const;
+    // The page that says why the user's loop is not running (null while it runs).
+    QWidget *loopErrorPage() const { return m_loopErrorPage; }
+    QString loopError() const { return m_loopError; }
     ProjectsModel *projectsModel() const { return m_model; }
     QSortFilterProxyModel *projectsProxy() const { return m_proxy; }
     QTableView *projectsTable() const { return m_table; }
@@ -105,15 +115,22 @@ protected:
 private:
     void buildActions();
     void buildUi();
+    bool openLoop();
+    void buildLoopTabs();
+    QWidget *buildLoopErrorPage();
+    void showEngine(loop::LoopEngine *engine);
+    void updateLoopTabs();
     QWidget *buildStatusStrip();
     QWidget *buildProjectsPage();
     QWidget *buildFirstRunPanel(QWidget *parent);
     void updateFirstRun();
+    void endDemo();
     bool fillProfiles(const QString &select); // without connecting
     void reloadProfiles(const QString &select);
-    void connectProfile(const QString &name);
+    // `engineToo` false: only the dashboard (after the demo, the loop kept its Label Studio).
+    void connectProfile(const QString &name, bool engineToo = true);
     void connectWithToken(const settings::ConnectionProfile &profile, const QString &token,
-                          settings::TokenStore::Source source);
+                          settings::TokenStore::Source source, bool engineToo = true);
     void updateStatus();
     void updateProjects(const QList<labelstudio::Project> &projects, const QDateTime &at);
     void updateFilterCount();
@@ -135,6 +152,11 @@ private:
     DashboardSession *m_session;
     // The loop (server, store, trainer); the backend tab views it. Destroyed after the tabs.
     std::unique_ptr<loop::LoopEngine> m_engine;
+    QPointer<loop::LoopEngine> m_shownEngine; // m_engine or the demo's; its signals reach this
+    QString m_loopError;                       // why m_engine is null
+    QString m_loopErrorDir;
+    QWidget *m_loopErrorPage = nullptr;
+    QLabel *m_loopErrorText = nullptr;
     settings::TokenStore::Source m_tokenSource = settings::TokenStore::Source::None;
     QString m_tokenWarning;
     QString m_notConfiguredReason;

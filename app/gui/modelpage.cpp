@@ -155,30 +155,7 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
     connect(m_coalesce, &QTimer::timeout, this, &ModelPage::refresh);
     m_tick->setInterval(500);
     connect(m_tick, &QTimer::timeout, this, &ModelPage::refreshStatus);
-    if (m_engine) {
-        auto mine = [this](const QString &id) {
-            if (id == m_projectId && !m_projectId.isEmpty() && !m_coalesce->isActive())
-                m_coalesce->start();
-        };
-        connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
-        connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
-        connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
-        connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](const QString &id, int, bool, double, double) {
-            if (id == m_projectId)
-                m_trainRequested = m_cancelRequested = false;
-            mine(id);
-        });
-        connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](const QString &id, const QString &error) {
-            if (id != m_projectId)
-                return;
-            m_trainRequested = false;
-            if (std::exchange(m_cancelRequested, false))
-                showMessage(tr("Training cancelled; the active version keeps serving."), false);
-            else
-                showMessage(tr("Training failed: %1").arg(error), true);
-            mine(id);
-        });
-    }
+    connectEngine();
     setProject(QString(), QString());
 }
 
@@ -335,6 +312,46 @@ void ModelPage::setProject(const QString &projectId, const QString &title)
     m_heading->setText(!projectId.isEmpty() ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(backend::projectkey::lsId(projectId)) : title)
                                      : tr("Select a project on the Projects tab"));
     refresh();
+}
+
+void ModelPage::setEngine(loop::LoopEngine *engine)
+{
+    if (m_engine == engine)
+        return;
+    if (m_engine)
+        m_engine->disconnect(this);
+    m_engine = engine;
+    connectEngine();
+    const QString project = std::exchange(m_projectId, QString());
+    setProject(project, m_title); // the same project key means another project in another engine
+}
+
+void ModelPage::connectEngine()
+{
+    if (!m_engine)
+        return;
+    auto mine = [this](const QString &id) {
+        if (id == m_projectId && !m_projectId.isEmpty() && !m_coalesce->isActive())
+            m_coalesce->start();
+    };
+    connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
+    connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
+    connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
+    connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](const QString &id, int, bool, double, double) {
+        if (id == m_projectId)
+            m_trainRequested = m_cancelRequested = false;
+        mine(id);
+    });
+    connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](const QString &id, const QString &error) {
+        if (id != m_projectId)
+            return;
+        m_trainRequested = false;
+        if (std::exchange(m_cancelRequested, false))
+            showMessage(tr("Training cancelled; the active version keeps serving."), false);
+        else
+            showMessage(tr("Training failed: %1").arg(error), true);
+        mine(id);
+    });
 }
 
 void ModelPage::refresh()

@@ -6,7 +6,7 @@
 // accuracy) and CSV export; the accuracy-per-version chart (AccuracyChart); the selected
 // version's confusion matrix and per-class metrics (ConfusionModel, ClassMetricsModel); the
 // schedule editor (ScheduleEditor, saved in the loop store at once); the last runs' log lines.
-// Views and steers MainWindow's LoopEngine; refreshes on its signals. GUI thread only.
+// Views and steers MainWindow's LoopEngine (or the demo's, see setEngine); refreshes on its signals. GUI thread only.
 #include "core/result.h"
 
 #include <QJsonObject>
@@ -48,6 +48,9 @@ public:
     explicit ModelPage(loop::LoopEngine *engine, QWidget *parent = nullptr);
     ~ModelPage() override;
 
+    // The loop to view (the window's own, or the demo's while the demo runs); null: none.
+    void setEngine(loop::LoopEngine *engine);
+    loop::LoopEngine *engine() const { return m_engine; }
     // The project to show (0: none). The title is only for the heading.
     void setProject(const QString &projectKey, const QString &title); // key: core/backend/projectkey.h
     QString projectKey() const { return m_projectId; }
@@ -95,6 +98,7 @@ private:
     QWidget *buildTrainingBox();
     QWidget *buildVersionsBox();
     QWidget *buildEvaluationTab();
+    void connectEngine();
     void refreshStatus();
     void refreshVersions();
     void showSelectedEvaluation();

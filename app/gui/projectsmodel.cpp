@@ -64,6 +64,15 @@ void ProjectsModel::setLoopSummary(int projectId, const LoopSummary &summary)
         Q_EMIT dataChanged(index(row, ActiveVersionColumn), index(row, LoopStateColumn));
 }
 
+void ProjectsModel::clearLoopSummaries()
+{
+    if (m_loop.isEmpty())
+        return;
+    m_loop.clear();
+    if (!m_projects.isEmpty())
+        Q_EMIT dataChanged(index(0, ActiveVersionColumn), index(int(m_projects.size()) - 1, LoopStateColumn));
+}
+
 QString ProjectsModel::loopStateText(const QString &state)
 {
     if (state == u"idle")

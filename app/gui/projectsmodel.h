@@ -54,6 +54,8 @@ public:
     int rowOf(int projectId) const;
     const labelstudio::Project *projectAt(int row) const;
     void setLoopSummary(int projectId, const LoopSummary &summary);
+    // Forgets every loop summary (the window shows another loop engine).
+    void clearLoopSummaries();
     LoopSummary loopSummary(int projectId) const { return m_loop.value(projectId); }
     // "Idle", "Training", ... (translated); "—" for a project outside the loop.
     static QString loopStateText(const QString &state);

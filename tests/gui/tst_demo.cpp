@@ -1,25 +1,35 @@
 // The demo in the window, offscreen: with no saved connection the first-run screen explains the
 // three steps and offers the demo; without a Label Studio program it says so inline; "Try the
 // demo" starts a real local Label Studio (from the test venv), the window connects to the demo
-// project, the simulated annotator's annotations make the loop train a version by itself, and
-// stopping the demo ends its Label Studio. Saves a screenshot of the demo running.
+// project, the simulated annotator's annotations make the demo's own loop train a version by
+// itself (shown on the model page), and stopping the demo ends its Label Studio. The demo never
+// touches the user's loop: with a Label Studio and project settings of the user's own, it leaves
+// the user's store, settings, model registry and Label Studio connection as they were. Saves a
+// screenshot of the demo running.
 #include "core/backend/backendserver.h"
 #include "core/backend/predictionservice.h"
 #include "core/demo/demosession.h"
 #include "core/loop/loopengine.h"
+#include "core/store/loopstore.h"
+#include "core/store/store.h"
 #include "gui/appsettings.h"
+#include "gui/backendpanel.h"
 #include "gui/guiapp.h"
 #include "gui/mainwindow.h"
+#include "gui/modelpage.h"
+#include "gui/versionsmodel.h"
 #include "gui/translations.h"
 
 #include <QAction>
 #include <QDir>
+#include <QDirIterator>
 #include <QLocale>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -77,10 +87,31 @@ private Q_SLOTS:
         QVERIFY(!window->firstRunPanel()->isVisible());
     }
 
+    // The user's own loop next to the demo: a Label Studio, a project with settings of its own.
+    // The demo runs on an engine, backend and data folder of its own, and Stop gives the window
+    // back as it was.
     void demoTrainsAVersionAndStopsWhatItStarted()
     {
         qputenv("LOOPDECK_LABEL_STUDIO", QByteArrayLiteral(LOOPDECK_LABEL_STUDIO_BIN));
         auto window = makeWindow(QStringLiteral("demo"));
+        loop::LoopEngine *mine = window->engine();
+        QVERIFY(mine);
+        const QString userData = mine->dataDir();
+        // The user's Label Studio (nobody answers there; the engine only has to keep it) and
+        // settings for project 1, the id a fresh Label Studio gives the demo's project.
+        const QUrl userLabelStudio(QStringLiteral("http://127.0.0.1:9"));
+        mine->setLabelStudio(userLabelStudio, QStringLiteral("0123456789abcdef0123456789abcdef01234567"));
+        QVERIFY(mine->hasLabelStudio());
+        loop::LoopSettings userSettings = mine->defaults();
+        userSettings.trainEvery = 77;
+        userSettings.cooldownSeconds = 123;
+        userSettings.uncertaintySampling = false;
+        // The user's project 1 lives on another server (another creation time) than the demo's.
+        const QString userKey = QStringLiteral("1.1764064800");
+        QVERIFY(mine->setSettings(userKey, userSettings));
+        const QStringList userProjects = mine->projects();
+        QCOMPARE(userProjects, QStringList{userKey});
+
         QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("tryDemoButton")), Qt::LeftButton);
         QVERIFY(window->demoSession());
         QSignalSpy ready(window->demoSession(), &demo::DemoSession::labelStudioReady);
@@ -89,13 +120,34 @@ private Q_SLOTS:
         const int project = ready.first().at(2).toInt();
         QVERIFY(project > 0);
         QVERIFY(!window->firstRunPanel()->isVisible());
+        // The demo's own loop: another engine, data folder and backend; the window shows it.
+        loop::LoopEngine *engine = window->demoSession()->engine();
+        QVERIFY(engine);
+        QVERIFY(engine != mine);
+        const QString demoData = window->demoSession()->dataDir();
+        QVERIFY2(!QDir::cleanPath(engine->dataDir()).startsWith(QDir::cleanPath(userData)), qPrintable(engine->dataDir()));
+        QVERIFY(engine->dataDir().startsWith(demoData));
+        QVERIFY(engine->server()->isListening());
+        QVERIFY(!mine->server()->isListening());
+        QCOMPARE(window->shownEngine(), engine);
+        QCOMPARE(window->modelPage()->engine(), engine);
+        // The backend tab configures the user's server: off while the demo runs its own.
+        QVERIFY(!window->tabs()->isTabEnabled(window->tabs()->indexOf(window->backendPanel())));
+        // The user's project keeps its settings and the user's engine its Label Studio.
+        QVERIFY(mine->settings(userKey) == userSettings);
+        QVERIFY(mine->hasLabelStudio());
         // The window is connected to the demo's Label Studio and shows its project.
         QTRY_COMPARE_WITH_TIMEOUT(window->session()->serverUrl(), labelStudio, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(window->session()->state() == gui::DashboardSession::State::Connected, 60000);
-        // The annotator's labels arrive; the loop trains a version by itself (every 20).
-        loop::LoopEngine *engine = window->engine();
+        // The annotator's labels arrive; the demo's loop trains a version by itself (every 20)
+        // and the model page shows it.
         QTRY_VERIFY_WITH_TIMEOUT(window->demoSession()->annotations() >= 5, 60000);
-        QTRY_VERIFY_WITH_TIMEOUT(engine->predictionService()->activeVersion(QString::number(project)) >= 1, 180000);
+        const auto demoKeyNow = [&] { return engine->resolve(QString::number(project)).value_or(QString()); };
+        QTRY_VERIFY_WITH_TIMEOUT(engine->predictionService()->activeVersion(demoKeyNow()) >= 1, 180000);
+        const QString demoKey = demoKeyNow();
+        QVERIFY2(demoKey.startsWith(QStringLiteral("%1.").arg(project)), qPrintable(demoKey)); // Label Studio's full key
+        QTRY_COMPARE_WITH_TIMEOUT(window->modelPage()->projectKey(), demoKey, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window->modelPage()->versionsModel()->rowCount() >= 1, 10000);
         const QString shot = QDir(QStringLiteral(LOOPDECK_SCREENSHOTS)).filePath(QStringLiteral("demo.png"));
         QDir().mkpath(QFileInfo(shot).path());
         QVERIFY(window->grab().save(shot, "PNG"));
@@ -110,6 +162,36 @@ private Q_SLOTS:
         QSignalSpy finished(reply.get(), &QNetworkReply::finished);
         QVERIFY(finished.wait(10000));
         QVERIFY2(reply->error() != QNetworkReply::NoError, "the demo's Label Studio still answers after the demo stopped");
+        QVERIFY(!QFileInfo::exists(demoData));
+
+        // The window views the user's loop again, still connected to the user's Label Studio.
+        QCOMPARE(window->engine(), mine);
+        QCOMPARE(window->shownEngine(), mine);
+        QCOMPARE(window->modelPage()->engine(), mine);
+        QVERIFY(window->tabs()->isTabEnabled(window->tabs()->indexOf(window->backendPanel())));
+        QVERIFY(mine->hasLabelStudio());
+        // The user's store: the same projects and settings, no versions.
+        QCOMPARE(mine->projects(), userProjects);
+        QVERIFY(mine->settings(userKey) == userSettings);
+        const auto storedProjects = mine->store()->projects();
+        QVERIFY(storedProjects);
+        QCOMPARE(storedProjects.value(), userProjects);
+        const auto versions = mine->store()->versions(userKey);
+        QVERIFY(versions);
+        QVERIFY(versions.value().isEmpty());
+        QCOMPARE(mine->predictionService()->activeVersion(demoKey), 0);
+        // No demo progress history in the user's dashboard store.
+        QVERIFY(window->session()->progressStore());
+        QString problem;
+        QVERIFY(window->session()
+                    ->progressStore()
+                    ->progress(labelStudio.adjusted(QUrl::StripTrailingSlash).toString(), project, 1000, &problem)
+                    .isEmpty());
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        // The user's model registry holds no version file.
+        QDirIterator models(userData, {QStringLiteral("*.ldm"), QStringLiteral("v*.json"), QStringLiteral("active.json")},
+                            QDir::Files, QDirIterator::Subdirectories);
+        QVERIFY2(!models.hasNext(), models.hasNext() ? qPrintable(models.next()) : "");
     }
 };
 

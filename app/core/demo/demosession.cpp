@@ -86,9 +86,8 @@ QString findLabelStudio()
     return QStandardPaths::findExecutable(QStringLiteral("label-studio"));
 }
 
-DemoSession::DemoSession(loop::LoopEngine *engine, QObject *parent)
+DemoSession::DemoSession(QObject *parent)
     : QObject(parent)
-    , m_engine(engine)
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
@@ -108,6 +107,11 @@ DemoSession::DemoSession(loop::LoopEngine *engine, QObject *parent)
 DemoSession::~DemoSession()
 {
     stop();
+}
+
+QString DemoSession::dataDir() const
+{
+    return m_dataDir ? m_dataDir->path() : QString();
 }
 
 void DemoSession::setStage(Stage stage, const QString &message)
@@ -137,9 +141,17 @@ void DemoSession::start(const Options &options)
                 "to the label-studio program."));
         return;
     }
+    m_engine.reset(); // a failed run's loop goes before its folder
     m_dataDir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/loopdeck-demo-XXXXXX"));
     if (!m_dataDir->isValid()) {
         fail(tr("Cannot create a temporary folder for the demo's Label Studio."));
+        return;
+    }
+    // The demo's own loop, next to its Label Studio: the user's store, model registry, settings
+    // and backend are never touched, and stop() removes it all.
+    m_engine = std::make_unique<loop::LoopEngine>();
+    if (const Status opened = m_engine->open(m_dataDir->filePath(QStringLiteral("loop")), loop::LoopSettings()); !opened) {
+        fail(opened.error());
         return;
     }
     const quint16 port = freePort();
@@ -223,17 +235,19 @@ void DemoSession::startBackend()
         fail(tr("The loop is not running."));
         return;
     }
-    setStage(Stage::StartingBackend, tr("Starting the backend and connecting it to the project…"));
+    setStage(Stage::StartingBackend, tr("Starting the demo's own backend and connecting it to the project (its data is in %1 "
+                                        "until the demo stops)…")
+                                         .arg(QDir::toNativeSeparators(m_dataDir->path())));
+    // Every call into the engine is here: its backend on a free port, the project's settings
+    // and the demo's Label Studio.
     backend::BackendServer *server = m_engine->server();
-    if (!server->isListening()) {
-        backend::ServerConfig config;
-        config.host = QStringLiteral("127.0.0.1");
-        config.port = backend::BackendServer::suggestFreePort(config.host, 9090);
-        QString error;
-        if (!m_engine->startServer(config, &error)) {
-            fail(tr("Cannot start the backend: %1").arg(error));
-            return;
-        }
+    backend::ServerConfig config;
+    config.host = QStringLiteral("127.0.0.1");
+    config.port = freePort();
+    QString error;
+    if (!m_engine->startServer(config, &error)) {
+        fail(tr("Cannot start the backend: %1").arg(error));
+        return;
     }
     loop::LoopSettings settings = m_engine->defaults();
     settings.trainEvery = m_options.trainEvery;
@@ -300,14 +314,15 @@ void DemoSession::stop()
     m_timer.stop();
     const bool wasRunning = m_labelStudio.state() != QProcess::NotRunning;
     m_stage = Stage::Stopped; // before the process ends, so its exit is not a failure
+    if (m_engine)
+        m_engine->stopServer(); // no webhook or request reaches the demo's loop from here on
     if (wasRunning) {
         m_labelStudio.terminate();
         if (!m_labelStudio.waitForFinished(10000))
             m_labelStudio.kill();
         m_labelStudio.waitForFinished(5000);
     }
-    if (m_engine && m_project > 0)
-        m_engine->setLabelStudio(QUrl(), QString());
+    m_engine.reset(); // waits for its training run, then closes its store
     m_dataDir.reset();
     if (wasRunning)
         Q_EMIT stageChanged(Stage::Stopped, tr("The demo stopped; its Label Studio and data are gone."));

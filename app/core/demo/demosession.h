@@ -3,18 +3,21 @@
 // It starts a local Label Studio (from LOOPDECK_LABEL_STUDIO, the venv that the README's run
 // command prepares, or `label-studio` on PATH) on a free loopback port with a throwaway data
 // folder and the settings it needs to call a local backend, creates a text-classification
-// project with generated sample reviews (written here, no third-party data), starts the loop
-// engine's backend, registers it with the project, and then runs a simulated annotator that
-// takes tasks through Label Studio's own /api/projects/{id}/next at a visible pace and answers
-// with the generator's label. The loop trains every `trainEvery` annotations, so versions,
-// metrics and predictions appear within about a minute. stop() ends all it started.
+// project with generated sample reviews (written here, no third-party data), starts a loop
+// engine of its own with its backend on a free port, registers it with the project, and then
+// runs a simulated annotator that takes tasks through Label Studio's own
+// /api/projects/{id}/next at a visible pace and answers with the generator's label. The loop
+// trains every `trainEvery` annotations, so versions, metrics and predictions appear within
+// about a minute. stop() ends all it started.
+//
+// The demo never touches the user's loop: its engine (store, model registry, settings, backend)
+// lives in the same temporary folder as its Label Studio (dataDir()), which stop() removes.
 // Owned by the window ("Try the demo", `loopdeck --demo`) or by `loopdeck demo`; lives in the
 // owner's thread; never blocks it.
 #include "core/labelstudio/labelstudioclient.h"
 
 #include <QHash>
 #include <QObject>
-#include <QPointer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -54,7 +57,7 @@ public:
         int maxAnnotations = 200;       // then it stops annotating (the demo keeps running)
     };
 
-    DemoSession(loop::LoopEngine *engine, QObject *parent = nullptr);
+    explicit DemoSession(QObject *parent = nullptr);
     ~DemoSession() override;
 
     void start(const Options &options);
@@ -66,6 +69,10 @@ public:
     QString token() const { return m_token; }
     int projectId() const { return m_project; }
     int annotations() const { return m_annotated; }
+    // The demo's own loop engine: created by start() (null before, and after stop()).
+    loop::LoopEngine *engine() const { return m_engine.get(); }
+    // The temporary folder with the demo's Label Studio and loop data (empty when none).
+    QString dataDir() const;
 
 Q_SIGNALS:
     void stageChanged(loopdeck::demo::DemoSession::Stage stage, const QString &message);
@@ -82,11 +89,11 @@ private:
     void startBackend();
     void annotateNext();
 
-    QPointer<loop::LoopEngine> m_engine;
     Options m_options;
     Stage m_stage = Stage::Idle;
     QProcess m_labelStudio;
     std::unique_ptr<QTemporaryDir> m_dataDir;
+    std::unique_ptr<loop::LoopEngine> m_engine; // declared after m_dataDir: goes before its folder
     QUrl m_url;
     QString m_token;
     int m_project = 0;
