@@ -51,7 +51,7 @@ if(WIN32)
     file(WRITE ${rc} "IDI_ICON1 ICON \"${ico_native}\"\n")
     target_sources(loopdeck PRIVATE ${rc})
     # DLLs that windeployqt does not copy because they are not Qt's: qt6keychain.dll,
-    # liblinear.dll (and its BLAS), e.g. from vcpkg's installed/x64-windows/bin. List them here.
+    # e.g. from vcpkg's installed/x64-windows/bin. List them here.
     set(LOOPDECK_EXTRA_RUNTIME_FILES "" CACHE STRING
         "Windows: non-Qt DLLs to install next to loopdeck.exe (semicolon-separated paths)")
     if(LOOPDECK_EXTRA_RUNTIME_FILES)

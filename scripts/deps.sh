@@ -34,7 +34,7 @@ PACKAGES=(
   qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev qt6-svg-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
   libqt6sql6-sqlite qt6-qpa-plugins
-  qtkeychain-qt6-dev liblinear-dev nlohmann-json3-dev
+  qtkeychain-qt6-dev nlohmann-json3-dev
   fonts-noto-cjk fonts-dejavu-core
 )
 if [ $want_venv = 1 ]; then

@@ -35,7 +35,7 @@ if [ -f "$HERE/data/loopdeck.ldm" ] && [ -f "$HERE/data/test.jsonl" ] && [ -f "$
     MODEL=$HERE/data/loopdeck.ldm
     TRAIN=$HERE/data/train.jsonl
     TEST=$HERE/data/test.jsonl
-    MODEL_NOTE="SpamAssassin spam/ham model from train_bench.sh (hashed uni+bigram TF-IDF + liblinear LR)"
+    MODEL_NOTE="SpamAssassin spam/ham model from train_bench.sh (LoopDeck's own linear classifier)"
     TEXT_NOTE="the first $TEXT_CHARS characters of SpamAssassin test mails"
 else
     echo "no SpamAssassin model in tests/bench/data (run train_bench.sh for it); training on generated data ..." >&2
@@ -44,7 +44,7 @@ else
     MODEL=$WORK/synthetic.ldm
     python3 "$HERE/serve_bench.py" synthetic "$TRAIN" "$TEST"
     "$LOOPDECK" model train --input "$TRAIN" --out "$MODEL" --eval none >/dev/null
-    MODEL_NOTE="generated 2-class sentiment data, 2000 examples (hashed uni+bigram TF-IDF + liblinear LR)"
+    MODEL_NOTE="generated 2-class sentiment data, 2000 examples (LoopDeck's own linear classifier)"
     TEXT_NOTE="generated 10-word sentences"
 fi
 

@@ -27,10 +27,13 @@ struct LsFixture {
 
     bool isValid() const { return url.isValid() && !token.isEmpty(); }
 
-    static LsFixture load()
+    static LsFixture load() { return loadFrom(QStringLiteral(LOOPDECK_LS_ENV)); }
+
+    // The env file labelstudio_fixture.py wrote (a second server a suite starts for itself).
+    static LsFixture loadFrom(const QString &envFile)
     {
         LsFixture f;
-        QFile file(QStringLiteral(LOOPDECK_LS_ENV));
+        QFile file(envFile);
         if (!file.open(QIODevice::ReadOnly))
             return f;
         QHash<QString, QString> values;

@@ -179,11 +179,10 @@ std::optional<QString> LoopEngine::resolve(const QString &project, QString *why)
     }
     if (backend::projectkey::hasCreated(key))
         return key;
-    // A bare id: the one project with that id, preferring the connected server's.
+    // A bare id: the one project with that id. With several (two servers' project 3) it
+    // names none of them: guessing would act on the wrong server's project.
     const qint64 id = lsId(key);
     std::lock_guard lock(m_mutex);
-    if (const auto it = m_serverKeys.constFind(id); it != m_serverKeys.constEnd() && m_projects.contains(*it))
-        return *it;
     QStringList matches;
     for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
         if (lsId(it.key()) == id)
