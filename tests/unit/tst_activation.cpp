@@ -85,6 +85,7 @@ void TestActivation::stormKeepsDiskAndMemoryInAgreement()
     for (int i = 0; i < 4; ++i)
         QVERIFY2(service.publish(kProject, models[i % 2], meta, &error), qPrintable(error));
 
+    constexpr int kKeep = 6; // few versions: listing them stays cheap, operations overlap more
     constexpr int kThreads = 10; // more than the cores: threads are preempted mid-operation
     const int totalMs = stormMs();
     QElapsedTimer clock;
@@ -116,6 +117,11 @@ void TestActivation::stormKeepsDiskAndMemoryInAgreement()
                         ++rollbacks;
                 } else if (service.publish(kProject, models[rng() % 2], meta, &why)) {
                     ++publishes;
+                    // Retention, as the loop does after a training: at most kKeep versions, never
+                    // the active or the newest one (removeVersion refuses the active one).
+                    const auto all = registry->versions(kProject);
+                    for (qsizetype i = 0; i + kKeep < all.size(); ++i)
+                        registry->removeVersion(kProject, all.at(i).version, nullptr);
                 }
                 sync.arrive_and_wait(); // the round ends
             }
