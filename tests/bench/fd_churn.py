@@ -120,8 +120,6 @@ def main():
         stop.set()
         for w in workers:
             w.join(60)
-        st, status = server.http.call("GET", f"/loop/status?project={PROJECT}")
-        versions = status.get("versions") if isinstance(status, dict) else None
     finally:
         stop.set()
         server.stop()
@@ -132,7 +130,7 @@ def main():
         "fds": {"start": fds[0], "end": fds[-1], "max": max(fds), "after_first_minute_max": max(fds[6:] or fds)},
         "rss_mb": {"start": rss[0], "end": rss[-1], "max": max(rss)},
         "threads": {"start": samples[0]["threads"], "end": samples[-1]["threads"], "max": max(s["threads"] for s in samples)},
-        "requests": counts, "versions_listed": len(versions) if isinstance(versions, list) else None,
+        "requests": counts,
         "samples": samples,
     }
     with open(out, "w") as f:
