@@ -283,11 +283,11 @@ bool ModelRegistry::activate(const QString &projectId, int version, QString *err
     return writeActiveLocked(projectId, active, error);
 }
 
-std::optional<int> ModelRegistry::rollback(const QString &projectId, const QString &target, QString *error)
+std::optional<int> ModelRegistry::previousVersion(const QString &projectId, const QString &target,
+                                                  QString *error) const
 {
     std::lock_guard lock(m_mutex);
-    QHash<QString, int> active = activeLocked(projectId);
-    const int current = active.value(target, 0);
+    const int current = activeLocked(projectId).value(target, 0);
     if (current == 0) {
         if (error)
             *error = QStringLiteral("Project %1 has no active model to roll back from").arg(projectId);
@@ -304,9 +304,6 @@ std::optional<int> ModelRegistry::rollback(const QString &projectId, const QStri
                          .arg(projectId, versionName(current));
         return std::nullopt;
     }
-    active.insert(target, previous);
-    if (!writeActiveLocked(projectId, active, error))
-        return std::nullopt;
     return previous;
 }
 

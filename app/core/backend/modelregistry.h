@@ -5,8 +5,10 @@
 //   <dataDir>/models/<project>/active.json which version serves each target
 // Version numbers grow per project and are never reused. Every file is written to a temporary
 // file and renamed, so a crash leaves the previous state intact.
-// Called by PredictionService (load active versions, activate/rollback) and, later, the trainer.
+// Called by PredictionService (load active versions, activate/rollback) and the loop's trainer.
 // Thread-safe: one mutex serialises all disk operations of one registry.
+// Which version is active is decided by PredictionService under its per-project activation
+// lock (the active.json write and the in-memory swap together); only it calls activate().
 #include <QDateTime>
 #include <QHash>
 #include <QJsonObject>
@@ -76,12 +78,16 @@ public:
     // Which version serves each target ("" = first servable target). Empty when nothing is active.
     QHash<QString, int> activeVersions(const QString &projectId) const;
 
-    // Makes `version` the active one for its target. Fails when the version does not exist.
+    // Makes `version` the active one for its target (active.json, written atomically). Fails
+    // when the version does not exist (checked under the same lock as the write). Disk only:
+    // PredictionService::activate/rollback/publish call it with the served model swapped in
+    // under one lock, so nothing else should.
     bool activate(const QString &projectId, int version, QString *error);
 
-    // Activates the newest version older than the active one for the same target.
-    // Returns the version now active, or nullopt with *error (e.g. nothing older to go back to).
-    std::optional<int> rollback(const QString &projectId, const QString &target, QString *error);
+    // What a rollback of `target` goes back to: the newest version older than the active one
+    // for the same target. nullopt with *error when nothing is active or nothing is older.
+    // Changes nothing; PredictionService::rollback asks it under its activation lock.
+    std::optional<int> previousVersion(const QString &projectId, const QString &target, QString *error) const;
 
     // Deletes a version's files (retention). Refuses the active version of any target. Version
     // numbers are never reused as long as the newest version is kept (the loop never deletes it).

@@ -304,6 +304,24 @@ PredictOutcome PredictionService::predict(const QString &projectId, const QStrin
     return out;
 }
 
+std::mutex &PredictionService::activationMutex(const QString &projectId)
+{
+    std::lock_guard lock(m_activationMutexesGuard);
+    std::unique_ptr<std::mutex> &m = m_activationMutexes[projectId];
+    if (!m)
+        m = std::make_unique<std::mutex>();
+    return *m;
+}
+
+void PredictionService::swapInLocked(const QString &projectId, std::shared_ptr<const model::TextClassifier> model,
+                                     int version, const QString &target)
+{
+    update(projectId, [&](ProjectState &st) {
+        st.models[target] = ActiveModel{version, std::move(model)};
+        st.installedVersions.insert(version);
+    });
+}
+
 int PredictionService::loadActiveFromRegistry(QStringList *warnings)
 {
     if (!m_registry)
@@ -311,6 +329,9 @@ int PredictionService::loadActiveFromRegistry(QStringList *warnings)
     int loaded = 0;
     const QStringList ids = m_registry->projects();
     for (const QString &projectId : ids) {
+        // Read and installed under the lock, so an activation on another thread cannot slip in
+        // between reading active.json and serving what it names. (Start-up: nobody waits.)
+        std::lock_guard lock(activationMutex(projectId));
         const QHash<QString, int> active = m_registry->activeVersions(projectId);
         for (auto it = active.cbegin(); it != active.cend(); ++it) {
             QString error;
@@ -320,7 +341,7 @@ int PredictionService::loadActiveFromRegistry(QStringList *warnings)
                     *warnings << error;
                 continue;
             }
-            installModel(projectId, std::move(model), it.value(), it.key());
+            swapInLocked(projectId, std::move(model), it.value(), it.key());
             ++loaded;
         }
     }
@@ -330,10 +351,8 @@ int PredictionService::loadActiveFromRegistry(QStringList *warnings)
 void PredictionService::installModel(const QString &projectId, std::shared_ptr<const model::TextClassifier> model,
                                      int version, const QString &target)
 {
-    update(projectId, [&](ProjectState &st) {
-        st.models[target] = ActiveModel{version, std::move(model)};
-        st.installedVersions.insert(version);
-    });
+    std::lock_guard lock(activationMutex(projectId));
+    swapInLocked(projectId, std::move(model), version, target);
 }
 
 std::optional<ModelVersionInfo> PredictionService::publish(const QString &projectId,
@@ -350,12 +369,14 @@ std::optional<ModelVersionInfo> PredictionService::publish(const QString &projec
             *error = QStringLiteral("This prediction service has no model registry (no data folder).");
         return std::nullopt;
     }
+    // Saving a new (not yet active) version needs no activation lock: the registry numbers it.
     auto info = m_registry->addVersion(projectId, *model, meta, error);
     if (!info)
         return std::nullopt;
+    std::lock_guard lock(activationMutex(projectId));
     if (!m_registry->activate(projectId, info->version, error))
         return std::nullopt;
-    installModel(projectId, std::move(model), info->version, info->target);
+    swapInLocked(projectId, std::move(model), info->version, info->target);
     return info;
 }
 
@@ -372,13 +393,16 @@ bool PredictionService::activate(const QString &projectId, int version, QString 
             *error = QStringLiteral("Project %1 has no model version %2.").arg(projectId).arg(version);
         return false;
     }
-    // Load first: if the file is damaged nothing changes.
+    // Load first, outside the lock: if the file is damaged nothing changes.
     auto model = m_registry->load(projectId, version, error);
     if (!model)
         return false;
+    std::lock_guard lock(activationMutex(projectId));
+    // The registry re-checks under its lock that the version still exists (retention may have
+    // deleted it meanwhile) before it writes active.json.
     if (!m_registry->activate(projectId, version, error))
         return false;
-    installModel(projectId, std::move(model), version, info->target);
+    swapInLocked(projectId, std::move(model), version, info->target);
     return true;
 }
 
@@ -389,19 +413,35 @@ std::optional<int> PredictionService::rollback(const QString &projectId, const Q
             *error = QStringLiteral("This prediction service has no model registry (no data folder).");
         return std::nullopt;
     }
-    const int current = m_registry->activeVersions(projectId).value(target, 0);
-    auto previous = m_registry->rollback(projectId, target, error);
-    if (!previous)
-        return std::nullopt;
-    auto model = m_registry->load(projectId, *previous, error);
-    if (!model) {
-        // Put the registry back the way it was; the served model never changed.
-        if (current > 0)
-            m_registry->activate(projectId, current, nullptr);
-        return std::nullopt;
+    // Guess "previous" and load it without the lock; under the lock, decide again and use the
+    // loaded model only when the decision is the same. Concurrent activations can move it a
+    // few times; after that the model is loaded under the lock.
+    constexpr int kLoadOutsideLock = 3;
+    std::shared_ptr<const model::TextClassifier> model;
+    int loaded = 0;
+    for (int attempt = 0;; ++attempt) {
+        {
+            std::lock_guard lock(activationMutex(projectId));
+            const auto previous = m_registry->previousVersion(projectId, target, error);
+            if (!previous)
+                return std::nullopt;
+            if (attempt > 0 && (loaded == *previous || attempt >= kLoadOutsideLock)) {
+                if (loaded != *previous) {
+                    model = m_registry->load(projectId, *previous, error);
+                    if (!model)
+                        return std::nullopt;
+                }
+                if (!m_registry->activate(projectId, *previous, error))
+                    return std::nullopt;
+                swapInLocked(projectId, std::move(model), *previous, target);
+                return previous;
+            }
+            loaded = *previous;
+        }
+        model = m_registry->load(projectId, loaded, error);
+        if (!model)
+            return std::nullopt; // nothing changed, on disk or in memory
     }
-    installModel(projectId, std::move(model), *previous, target);
-    return previous;
 }
 
 int PredictionService::activeVersion(const QString &projectId) const

@@ -6,6 +6,17 @@
 // request never sees a half-built model and a hot swap drops no request.
 // Called by the HTTP handlers of BackendServer (any server thread), by the loop/trainer
 // (install, publish, activate, rollback) and by the GUI (versions, active model). Thread-safe.
+//
+// Which version is active is one decision per project. activate, rollback, publish,
+// installModel and loadActiveFromRegistry take the project's activation lock and hold it across
+// the registry's active.json write (temp file + rename) and the in-memory swap, disk first, so
+// after any mix of them on any threads the version on disk is the one serving and a restart
+// serves it too; rollback decides what "previous" is under that lock. A failed disk write
+// swaps nothing. Model files are loaded before the lock is taken (rollback re-checks its guess
+// under the lock and loads again if another activation moved it). Readers (predict, setup,
+// activeVersion, ...) never take the activation lock: they copy the snapshot pointer under a
+// short shared lock, and the swap holds the exclusive side only for building the new snapshot
+// (no disk, no model loading).
 #include "core/backend/modelregistry.h"
 
 #include <QHash>
@@ -16,6 +27,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 
@@ -104,6 +116,11 @@ private:
     using StatePtr = std::shared_ptr<const ProjectState>;
 
     StatePtr state(const QString &projectId) const;
+    // The project's activation lock (created on first use, never freed).
+    std::mutex &activationMutex(const QString &projectId);
+    // Swaps `model` in for `target`; the caller holds activationMutex(projectId).
+    void swapInLocked(const QString &projectId, std::shared_ptr<const model::TextClassifier> model, int version,
+                      const QString &target);
     // Applies `change` to a copy of the project's state and swaps the copy in.
     template<typename Change>
     StatePtr update(const QString &projectId, Change &&change);
@@ -111,6 +128,8 @@ private:
     std::shared_ptr<ModelRegistry> m_registry;
     mutable std::shared_mutex m_mutex;
     QHash<QString, StatePtr> m_projects;
+    std::mutex m_activationMutexesGuard;
+    std::map<QString, std::unique_ptr<std::mutex>> m_activationMutexes;
 };
 
 } // namespace loopdeck::backend

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <utility>
+#include <vector>
 
 namespace loopdeck::store {
 
@@ -86,8 +88,67 @@ QString labelsKey(QStringList labels)
 
 } // namespace
 
+// The open connections of one LoopStore. Shared (weakly) with the thread holders below, so a
+// connection is removed exactly once, by close() or by its thread's end, whichever is first.
+struct LoopStoreConnections {
+    std::mutex mutex;
+    QSet<QString> names;
+
+    // Removes one connection if it is still open. Its thread holds no handle to it.
+    void remove(const QString &name)
+    {
+        std::lock_guard lock(mutex);
+        if (names.remove(name))
+            QSqlDatabase::removeDatabase(name);
+    }
+    void removeAll()
+    {
+        std::lock_guard lock(mutex);
+        for (const QString &name : std::as_const(names))
+            QSqlDatabase::removeDatabase(name);
+        names.clear();
+    }
+};
+
+namespace {
+
+// The LoopStore connections the current thread opened; its destructor runs when the thread
+// ends and removes those still open.
+class ThreadConnections
+{
+public:
+    ThreadConnections() = default;
+    ThreadConnections(const ThreadConnections &) = delete;
+    ThreadConnections &operator=(const ThreadConnections &) = delete;
+    ~ThreadConnections()
+    {
+        for (const auto &[owner, name] : m_entries)
+            if (const auto connections = owner.lock())
+                connections->remove(name);
+    }
+
+    void add(const std::shared_ptr<LoopStoreConnections> &owner, const QString &name)
+    {
+        // Forget the entries of stores that are gone (a long-lived thread may outlive many).
+        std::erase_if(m_entries, [](const Entry &e) { return e.first.expired(); });
+        for (const Entry &e : m_entries)
+            if (e.second == name)
+                return;
+        m_entries.emplace_back(owner, name);
+    }
+
+private:
+    using Entry = std::pair<std::weak_ptr<LoopStoreConnections>, QString>;
+    std::vector<Entry> m_entries;
+};
+
+thread_local ThreadConnections t_threadConnections;
+
+} // namespace
+
 LoopStore::LoopStore()
     : m_baseName(QStringLiteral("loopdeck-loop-") + QUuid::createUuid().toString(QUuid::WithoutBraces) + QLatin1Char('-'))
+    , m_connections(std::make_shared<LoopStoreConnections>())
 {
 }
 
@@ -128,12 +189,10 @@ Status LoopStore::open(const QString &dataDir)
 
 void LoopStore::close()
 {
-    std::lock_guard lock(m_connectionsMutex);
     // Connections of other threads are removed without touching them (database() would warn
-    // that they belong to another thread); removeDatabase closes each one.
-    for (const QString &name : std::as_const(m_connections))
-        QSqlDatabase::removeDatabase(name);
-    m_connections.clear();
+    // that they belong to another thread); removeDatabase closes each one. See the header for
+    // when this is safe.
+    m_connections->removeAll();
     m_open = false;
 }
 
@@ -147,7 +206,7 @@ QSqlDatabase LoopStore::connection() const
     const QString name = m_baseName + QString::number(threadNumber());
     if (QSqlDatabase::contains(name))
         return QSqlDatabase::database(name, false);
-    std::lock_guard lock(m_connectionsMutex);
+    std::lock_guard lock(m_connections->mutex);
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
     db.setDatabaseName(m_path);
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
@@ -155,7 +214,8 @@ QSqlDatabase LoopStore::connection() const
         QSqlQuery q(db);
         q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
     }
-    m_connections << name;
+    m_connections->names.insert(name);
+    t_threadConnections.add(m_connections, name);
     return db;
 }
 

@@ -8,6 +8,22 @@
 // Threads: every method may be called from any thread; each thread gets its own connection to
 // the file (WAL mode), and write transactions are serialised by one mutex, so a webhook on an
 // HTTP thread and the trainer on a worker never trip over each other.
+//
+// Connection lifetime (threads come and go: HTTP threads on every server start, pool threads
+// that expire when idle), so the number of open connections and file descriptors stays bounded
+// by the number of live threads that used the store:
+//  - A thread's connection is opened on its first call and registered with a thread_local
+//    holder; when the thread ends, the holder's destructor removes it (QSqlDatabase::
+//    removeDatabase), in that thread, after every QSqlDatabase/QSqlQuery handle of it is gone
+//    (they only live inside LoopStore methods). For a QThread this runs just after run()
+//    returns and finished() is emitted, possibly a moment after wait() returned.
+//  - close() and the destructor remove the connections of all threads, also of threads that are
+//    still alive. That is safe only while no other thread is inside a LoopStore method: the
+//    owner stops the HTTP server and waits for its workers first (as LoopEngine does). A thread
+//    that calls the store again after close()/open() gets a fresh connection.
+//  - Whichever comes first (thread end or close) removes a connection; the other finds it gone.
+//    The list of open connections is shared with the holders (a weak reference), so a thread
+//    that ends after the LoopStore was destroyed has nothing to do.
 // Called by the loop engine, its reconciler and trainer, and by BackendApi's webhook sink.
 #include "core/result.h"
 #include "core/store/changeset.h"
@@ -115,6 +131,8 @@ struct StoreCounts {
 // supplies it from the project's label config.
 using LabelReader = std::function<QStringList(const std::string &resultJson)>;
 
+struct LoopStoreConnections; // loopstore.cpp
+
 class LoopStore final
 {
 public:
@@ -183,8 +201,8 @@ private:
 
     QString m_path;
     QString m_baseName;
-    mutable std::mutex m_connectionsMutex;
-    mutable QStringList m_connections;
+    // Names of this store's open connections, shared with the threads' holders.
+    std::shared_ptr<LoopStoreConnections> m_connections;
     std::mutex m_writeMutex;
     bool m_open = false;
 };
