@@ -35,7 +35,7 @@ int connections()
 bool useStore(LoopStore &store, qint64 projectId)
 {
     const auto listed = store.projects();
-    const auto created = store.ensureProject(projectId);
+    const auto created = store.ensureProject(QStringLiteral("%1.1764064800").arg(projectId));
     return listed.ok() && created.ok();
 }
 
