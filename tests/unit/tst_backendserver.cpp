@@ -223,11 +223,12 @@ void TestBackendServer::initTestCase()
     QCOMPARE(listening.count(), 1);
     QCOMPARE(listening.at(0).at(1).value<quint16>(), m_port);
 
-    // Project 7 has a model; its sidecar makes it a registry version too.
+    // Project 7 (Label Studio's key "7.1700000000") has a model; its sidecar makes it a registry
+    // version too. Requests that say only "7" mean that project (the one known with id 7).
     QString publishError;
     loopdeck::backend::NewModelVersion meta;
     meta.target = QStringLiteral("sentiment");
-    QVERIFY2(m_service->publish(QStringLiteral("7"), sentimentModel(), meta, &publishError), qPrintable(publishError));
+    QVERIFY2(m_service->publish(QStringLiteral("7.1700000000"), sentimentModel(), meta, &publishError), qPrintable(publishError));
 }
 
 void TestBackendServer::cleanupTestCase()
@@ -416,7 +417,7 @@ void TestBackendServer::versionsRoute()
     r = send("GET", QStringLiteral("/versions"));
     QCOMPARE(r.status, 200);
     QVERIFY(r.json.value(QStringLiteral("versions")).toArray().contains(QStringLiteral("loopdeck-v1")));
-    QCOMPARE(r.json.value(QStringLiteral("projects")).toObject().value(QStringLiteral("7")).toArray(),
+    QCOMPARE(r.json.value(QStringLiteral("projects")).toObject().value(QStringLiteral("7.1700000000")).toArray(),
              QJsonArray{QStringLiteral("loopdeck-v1")});
     verifyError(send("GET", QStringLiteral("/versions?project=../etc")), 400, "project");
 }
@@ -440,7 +441,7 @@ void TestBackendServer::metricsRoute()
     QVERIFY(latency.value(QStringLiteral("p50")).toDouble() <= latency.value(QStringLiteral("p99")).toDouble());
     QVERIFY(m.value(QStringLiteral("routes")).toObject().value(QStringLiteral("unmatched")).toObject()
                 .value(QStringLiteral("errors")).toDouble() >= 1);
-    QCOMPARE(m.value(QStringLiteral("active_models")).toObject().value(QStringLiteral("7")).toString(),
+    QCOMPARE(m.value(QStringLiteral("active_models")).toObject().value(QStringLiteral("7.1700000000")).toString(),
              QStringLiteral("loopdeck-v1"));
     QCOMPARE(m_server->metricsJson().value(QStringLiteral("active_models")), m.value(QStringLiteral("active_models")));
 }

@@ -51,6 +51,9 @@ struct PredictionService::ProjectState {
     std::shared_ptr<const labelconfig::LabelConfig> config;
     std::map<QString, ActiveModel> models; // target name ("" = first servable target) -> model
     std::set<int> installedVersions;       // versions known in memory (for /versions)
+    // A bare id given a model explicitly (installModel: `serve --model 3=FILE`): it serves every
+    // server's project 3 that has no state of its own. A bare id from a registry does not.
+    bool everyServer = false;
     std::vector<ServedTarget> served;      // derived from config + models by compile()
 
     void compile()
@@ -135,10 +138,11 @@ PredictionService::StatePtr PredictionService::state(const QString &projectId) c
     std::shared_lock lock(m_mutex);
     if (const auto it = m_projects.constFind(projectId); it != m_projects.constEnd())
         return *it;
-    // A key with no state of its own ("3.1700000000") serves what was set up for its bare id
-    // ("3": `serve --model 3=FILE`, a registry from before project keys).
+    // A key with no state of its own ("3.1700000000") serves what `serve --model 3=FILE` set up
+    // for its bare id (never another server's data: a registry's bare id is adopted instead).
     if (projectkey::hasCreated(projectId))
-        return m_projects.value(QString::number(projectkey::lsId(projectId)));
+        if (StatePtr bare = m_projects.value(QString::number(projectkey::lsId(projectId))); bare && bare->everyServer)
+            return bare;
     return {};
 }
 
@@ -147,8 +151,11 @@ PredictionService::StatePtr PredictionService::update(const QString &projectId, 
 {
     std::unique_lock lock(m_mutex);
     StatePtr old = m_projects.value(projectId);
-    if (!old && projectkey::hasCreated(projectId)) // starts from its bare id's state, see state()
+    if (!old && projectkey::hasCreated(projectId)) { // starts from an explicit bare id's state, see state()
         old = m_projects.value(QString::number(projectkey::lsId(projectId)));
+        if (old && !old->everyServer)
+            old.reset();
+    }
     auto next = old ? std::make_shared<ProjectState>(*old) : std::make_shared<ProjectState>();
     change(*next);
     next->compile();
@@ -353,6 +360,8 @@ void PredictionService::installModel(const QString &projectId, std::shared_ptr<c
 {
     std::lock_guard lock(activationMutex(projectId));
     swapInLocked(projectId, std::move(model), version, target);
+    if (!projectkey::hasCreated(projectId))
+        update(projectId, [](ProjectState &st) { st.everyServer = true; });
 }
 
 std::optional<ModelVersionInfo> PredictionService::publish(const QString &projectId,

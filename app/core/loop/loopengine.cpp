@@ -38,7 +38,6 @@ constexpr int kSyncPageSize = 500;
 // A restart's id diff fetches up to this many differing tasks one by one; more are read in one
 // fields=all pass.
 constexpr int kDiffFetchLimit = 300;
-constexpr int kRefreshBatch = 500;
 constexpr int kRunLogLines = 40;
 // Judged annotations before live acceptance stands in for a version's accuracy.
 constexpr int kLiveAcceptanceMinimum = 20;
@@ -80,6 +79,7 @@ struct RunResult {
     std::optional<Result<TrainingOutput>> result;
     qint64 changeSeq = 0;
     int droppedLabels = 0;
+    bool tooFew = false; // an automatic run found fewer usable examples than min_examples
 };
 
 } // namespace
@@ -99,6 +99,7 @@ struct LoopEngine::Project {
     // versionDetails(): the registry's versions (metadata files), read again only after a
     // version was added, activated, rolled back or deleted
     std::optional<QList<backend::ModelVersionInfo>> versionsCache;
+    quint64 versionsEpoch = 0; // bumped by every versionsChanged: a read that spans one is not cached
     int usable = 0;
     int droppedLabels = 0;
     int droppedExamples = 0;
@@ -106,6 +107,7 @@ struct LoopEngine::Project {
     int failures = 0;             // failed runs in a row
     QDateTime backoffUntil;       // no automatic run before this
     QString lastCause;            // policy::failureCause of the last failure (notified once)
+    qint64 waitForPendingAbove = -1; // too few examples: automatic runs wait for more changes
     // reconcile
     bool syncing = false;
     QDateTime lastReconcile;
@@ -209,34 +211,91 @@ QUrl LoopEngine::labelStudioUrl() const
     return m_client ? m_client->baseUrl() : QUrl();
 }
 
-void LoopEngine::adoptLegacy(const QString &key)
+QString LoopEngine::legacyTarget(const QString &key)
 {
+    if (!backend::projectkey::hasCreated(key))
+        return key;
+    const QString bare = QString::number(lsId(key));
+    bool adoptNow = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_projects.contains(key) || !m_projects.contains(bare))
+            return key;
+        if (m_serverKeysKnown && m_serverKeys.value(lsId(key)) != key)
+            return key; // another server's project with that id: a project of its own
+        // The connected server's (or, with no server to ask, the only one that talks to us):
+        // adopt the old rows; until then they stay the project's.
+        adoptNow = m_serverKeysKnown || !m_client;
+    }
+    if (adoptNow)
+        QMetaObject::invokeMethod(this, [this, key] { adoptLegacy(key, true); }, Qt::QueuedConnection);
+    return bare;
+}
+
+void LoopEngine::adoptWhenLegacy(const QString &projectId)
+{
+    if (backend::projectkey::hasCreated(projectId))
+        return;
+    QString key;
+    {
+        std::lock_guard lock(m_mutex);
+        key = m_serverKeys.value(lsId(projectId));
+    }
+    if (!key.isEmpty())
+        QTimer::singleShot(0, this, [this, key] { adoptLegacy(key); });
+}
+
+void LoopEngine::adoptLegacy(const QString &key, bool unconnected)
+{
+    // Engine thread only, and only for a key of the connected server (discoverProjects): the
+    // old rows came from the server the loop was connected to, not from whichever server's
+    // project with that id speaks first.
     if (!backend::projectkey::hasCreated(key))
         return;
     const QString bare = QString::number(lsId(key));
     {
         std::lock_guard lock(m_mutex);
-        if (!m_projects.contains(bare) || m_projects.contains(key))
+        if (!unconnected && m_serverKeys.value(lsId(key)) != key)
             return;
-        // A bare-id project is adopted only when no other key of that id exists (then it is
-        // unclear which server the old rows came from, and they stay as they are).
-        for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
-            if (it.key() != bare && lsId(it.key()) == lsId(key))
+        const auto it = m_projects.constFind(bare);
+        if (it == m_projects.constEnd() || m_projects.contains(key))
+            return;
+        // Not while a run, sync or refresh still works under the bare id: retried when it ends.
+        const Project &p = **it;
+        if (p.control || p.syncing || p.refreshState == QLatin1String("running"))
+            return;
+        for (auto other = m_projects.cbegin(); other != m_projects.cend(); ++other)
+            if (other.key() != bare && lsId(other.key()) == lsId(key))
                 return;
     }
-    const auto moved = m_store->renameProject(bare, key);
-    if (!moved || !moved.value())
-        return;
+    // Model folder first (it can be moved back), then the rows in one transaction.
     QString why;
-    m_registry->renameProject(bare, key, &why);
+    if (!m_registry->renameProject(bare, key, &why)) {
+        log(bare, QStringLiteral("adopt_failed"), QStringLiteral("key=%1 error=\"%2\"").arg(key, why));
+        return;
+    }
+    const auto moved = m_store->renameProject(bare, key);
+    if (!moved || !moved.value()) {
+        QString back;
+        (void)m_registry->renameProject(key, bare, &back);
+        if (!moved)
+            log(bare, QStringLiteral("adopt_failed"), QStringLiteral("key=%1 error=\"%2\"").arg(key, moved.error()));
+        return;
+    }
     QStringList warnings;
     m_service->loadActiveFromRegistry(&warnings);
+    if (const QString xml = m_service->labelConfigXml(bare); !xml.isEmpty() && m_service->labelConfigXml(key).isEmpty())
+        m_service->setLabelConfig(key, xml);
     {
         std::lock_guard lock(m_mutex);
-        if (auto p = m_projects.take(bare))
+        if (auto p = m_projects.take(bare)) {
+            p->versionsCache.reset();
             m_projects.insert(key, p);
+        }
     }
-    log(key, QStringLiteral("adopted"), QStringLiteral("from=%1%2").arg(bare, why.isEmpty() ? QString() : QStringLiteral(" warning=\"%1\"").arg(why)));
+    log(key, QStringLiteral("adopted"), QStringLiteral("from=%1").arg(bare));
+    Q_EMIT projectAdded(key);
+    Q_EMIT statusChanged(key);
 }
 
 Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
@@ -259,8 +318,8 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
     m_server->setLoopControl(std::shared_ptr<backend::LoopControl>(this, [](backend::LoopControl *) {}));
     connect(m_server, &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &) {
-                if (const auto id = resolve(projectId)) {
-                    adoptLegacy(*id);
+                if (auto id = resolve(projectId)) {
+                    id = legacyTarget(*id);
                     addProject(*id);
                     const QString xml = m_service->labelConfigXml(*id);
                     if (!xml.isEmpty())
@@ -280,7 +339,10 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
     }
 
     m_refresher = new PredictionRefresher(this);
-    m_refresher->setStillWanted([this](const PredictionRefresher::Job &job) { return activeVersion(job.projectKey) == job.version; });
+    m_refresher->setStillWanted([this](const PredictionRefresher::Job &job) {
+        std::lock_guard lock(m_mutex);
+        return m_serverKeys.value(job.lsProjectId) == job.projectKey && activeVersion(job.projectKey) == job.version;
+    });
     connect(m_refresher, &PredictionRefresher::progress, this, [this](const QString &key, int version, int sent, int created) {
         {
             std::lock_guard lock(m_mutex);
@@ -301,8 +363,10 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
     // Connected first, so the cache is gone before any view asks for the new versions.
     connect(this, &LoopEngine::versionsChanged, this, [this](const QString &key) {
         std::lock_guard lock(m_mutex);
-        if (const auto it = m_projects.constFind(key); it != m_projects.constEnd())
+        if (const auto it = m_projects.constFind(key); it != m_projects.constEnd()) {
             (*it)->versionsCache.reset();
+            ++(*it)->versionsEpoch;
+        }
     });
 
     m_pollTimer = new QTimer(this);
@@ -527,10 +591,10 @@ backend::WebhookOutcome LoopEngine::ingestWebhook(const backend::WebhookEvent &e
     if (event.projectId.isEmpty())
         return backend::WebhookOutcome::stored(); // not attributable to a project (an organisation-level event): reconcile covers it
     QString why;
-    const auto id = resolve(event.projectId, &why);
+    auto id = resolve(event.projectId, &why);
     if (!id)
         return backend::WebhookOutcome::badEvent(why);
-    adoptLegacy(*id);
+    id = legacyTarget(*id);
     const auto changes = parseWebhook(event.payload);
     if (!changes)
         return backend::WebhookOutcome::badEvent(changes.error());
@@ -607,8 +671,13 @@ void LoopEngine::pollProject(const QString &projectId)
         // A failing project waits (1 min doubling to 1 h) before its next automatic run; an
         // explicit request queued meanwhile still runs.
         const std::optional<Trigger> queued = p.scheduler.queued();
-        if (p.backoffUntil.isValid() && m_clock() < p.backoffUntil && !(queued && TrainingScheduler::isExplicit(*queued)))
+        const bool asked = queued && TrainingScheduler::isExplicit(*queued);
+        if (p.backoffUntil.isValid() && m_clock() < p.backoffUntil && !asked)
             return;
+        // Too few examples last time: nothing automatic until new annotations arrive.
+        if (p.waitForPendingAbove >= 0 && pending.value() <= p.waitForPendingAbove && !asked)
+            return;
+        p.waitForPendingAbove = -1;
         trigger = p.scheduler.poll(pending.value());
     }
     if (trigger)
@@ -646,6 +715,11 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
     connect(watcher, &QFutureWatcher<RunResult>::finished, this, [=, this] {
         const RunResult r = watcher->result();
         watcher->deleteLater();
+        if (r.tooFew) {
+            // Not a failure: the loop waits for more annotations (no back-off in time, no alarm).
+            finishTooFew(projectId, trigger, started, r.result->error());
+            return;
+        }
         finishRun(projectId, trigger, started, r.changeSeq, *r.result, spec.fromName, r.droppedLabels);
     });
     watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> RunResult {
@@ -658,6 +732,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
         r.changeSeq = data->changeSeq;
         r.droppedLabels = data->droppedLabels;
         if (automatic && data->examples.size() < minExamples) {
+            r.tooFew = true;
             r.result = Result<TrainingOutput>::failure(
                 QStringLiteral("Only %1 usable examples; automatic training starts at %2.").arg(data->examples.size()).arg(minExamples));
             return r;
@@ -799,6 +874,35 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
     (void)m_store->recordRun(projectId, run);
     Q_EMIT statusChanged(projectId);
     QTimer::singleShot(0, this, [this, projectId] { pollProject(projectId); }); // a queued run
+    adoptWhenLegacy(projectId);
+}
+
+void LoopEngine::finishTooFew(const QString &projectId, Trigger trigger, const QDateTime &started, const QString &why)
+{
+    qint64 pending = 0;
+    if (const auto p = m_store->pendingChanges(projectId); p)
+        pending = p.value();
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_projects.constFind(projectId);
+        if (it == m_projects.constEnd())
+            return;
+        Project &p = **it;
+        p.control.reset();
+        p.scheduler.runFinished();
+        p.waitForPendingAbove = pending; // the next automatic run waits for new annotations
+        p.lastError = why;
+    }
+    saveSchedule(projectId);
+    store::RunRecord run;
+    run.trigger = triggerName(trigger);
+    run.started = started;
+    run.finished = m_clock();
+    run.outcome = QStringLiteral("skipped");
+    run.message = why;
+    (void)m_store->recordRun(projectId, run);
+    log(projectId, QStringLiteral("training_skipped"), QStringLiteral("reason=\"%1\"").arg(why));
+    Q_EMIT statusChanged(projectId);
 }
 
 void LoopEngine::pruneVersions(const QString &projectId, int keep)
@@ -995,10 +1099,16 @@ QJsonArray LoopEngine::versionDetails(const QString &projectId) const
             all = *(*it)->versionsCache;
     }
     if (all.isEmpty()) {
+        quint64 epoch = 0;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_projects.constFind(pid);
+            epoch = it != m_projects.constEnd() ? (*it)->versionsEpoch : 0;
+        }
         all = m_registry->versions(pid);
         std::lock_guard lock(m_mutex);
         const auto it = m_projects.constFind(pid);
-        if (it != m_projects.constEnd())
+        if (it != m_projects.constEnd() && (*it)->versionsEpoch == epoch)
             (*it)->versionsCache = all;
     }
     const QHash<QString, int> active = m_service->activeTargets(pid); // in memory: what serves now
@@ -1158,8 +1268,12 @@ void LoopEngine::refreshPredictions(const QString &projectId, int version)
             QStringLiteral("reason=\"the connected Label Studio is not this project's server\""));
         return;
     }
-    const QString xml = m_service->labelConfigXml(projectId);
-    const labelconfig::LabelConfig config = labelconfig::parse(xml);
+    // Parsed once: a PROJECT_UPDATED in between must not leave us without a target.
+    const labelconfig::LabelConfig config = labelconfig::parse(m_service->labelConfigXml(projectId));
+    if (!config.isServable() || config.targets.isEmpty()) {
+        log(projectId, QStringLiteral("refresh_skipped"), QStringLiteral("reason=\"%1\"").arg(config.reason()));
+        return;
+    }
     const labelconfig::ClassificationTarget t = config.targets.constFirst();
     {
         std::lock_guard lock(m_mutex);
@@ -1175,10 +1289,17 @@ void LoopEngine::refreshPredictions(const QString &projectId, int version)
     const int batchSize = m_refresher->options().batchSize;
     const bool uncertainty = settings(projectId).uncertaintySampling;
     using Job = PredictionRefresher::Job;
+    const quint64 generation = m_clientGeneration;
     auto *watcher = new QFutureWatcher<Result<std::shared_ptr<Job>>>(this);
-    connect(watcher, &QFutureWatcher<Result<std::shared_ptr<Job>>>::finished, this, [this, watcher, projectId, version] {
+    connect(watcher, &QFutureWatcher<Result<std::shared_ptr<Job>>>::finished, this, [this, watcher, projectId, version, generation] {
         const Result<std::shared_ptr<Job>> job = watcher->result();
         watcher->deleteLater();
+        if (generation != m_clientGeneration) {
+            // Prepared for a server we no longer talk to: never import it into the new one.
+            onRefreshFinished(projectId, version, QStringLiteral("failed"), 0, 0,
+                              QStringLiteral("The connection to Label Studio changed before the refresh started."));
+            return;
+        }
         if (!job) {
             onRefreshFinished(projectId, version, QStringLiteral("failed"), 0, 0, job.error());
             return;
@@ -1253,24 +1374,19 @@ void LoopEngine::onRefreshFinished(const QString &projectId, int version, const 
 
 // ---- reconcile -----------------------------------------------------------------------------
 
-// Whether a backend URL registered in Label Studio is this server: same port and a host that is
-// this machine (loopback, the listening address, the host name or an address of an interface).
-// Another host with the same port is not us, and must not get our webhook secret.
+// Whether a backend URL registered in Label Studio is this server (policy::isThisBackend): only
+// then does its webhook get our secret.
 bool LoopEngine::isThisBackend(const QUrl &url, quint16 port) const
 {
-    if (url.port(url.scheme() == QLatin1String("https") ? 443 : 80) != port)
-        return false;
-    const QString host = url.host().toLower();
-    if (host == QLatin1String("localhost") || host == QHostInfo::localHostName().toLower()
-        || (m_server && host == m_server->config().host.toLower()))
-        return true;
-    const QHostAddress address(host);
-    if (address.isNull())
-        return false;
-    if (address.isLoopback())
-        return true;
-    const QList<QHostAddress> mine = QNetworkInterface::allAddresses();
-    return std::any_of(mine.cbegin(), mine.cend(), [&](const QHostAddress &a) { return a.isEqual(address); });
+    policy::ThisBackend me;
+    me.port = port;
+    me.boundHost = m_server ? m_server->config().host : QString();
+    me.machineNames << QHostInfo::localHostName().toLower();
+    if (!QHostInfo::localDomainName().isEmpty())
+        me.machineNames << (QHostInfo::localHostName() + QLatin1Char('.') + QHostInfo::localDomainName()).toLower();
+    for (const QHostAddress &a : QNetworkInterface::allAddresses())
+        me.machineAddresses << a.toString();
+    return policy::isThisBackend(url, me);
 }
 
 void LoopEngine::checkWebhook(const QString &projectId, bool createWhenMissing)
@@ -1562,6 +1678,7 @@ void LoopEngine::finishSync(const std::shared_ptr<SyncJob> &job, const QString &
         log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\"").arg(error));
     }
     Q_EMIT statusChanged(projectId);
+    adoptWhenLegacy(projectId);
 }
 
 store::LabelReader LoopEngine::labelReader(const QString &projectId) const
@@ -1616,6 +1733,7 @@ void LoopEngine::syncPage(std::shared_ptr<SyncJob> job)
                 return;
             }
             int count = 0;
+            const qint64 before = job->afterId;
             if (!error.isError()) {
                 const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
                 const json *tasks = doc.is_object() && doc.contains("tasks") && doc["tasks"].is_array() ? &doc["tasks"]
@@ -1667,7 +1785,15 @@ void LoopEngine::syncPage(std::shared_ptr<SyncJob> job)
                     job->recovered += applied.value();
                 }
             }
-            if (count == kSyncPageSize) {
+            if (job->full && count > 0 && job->afterId <= before) {
+                // The id filter was not applied (the same page again): stop rather than loop.
+                finishSync(job, QStringLiteral("Label Studio ignored the task id filter of the reconcile listing; "
+                                               "nothing was removed."));
+                return;
+            }
+            // A keyset listing ends on an empty page (a server may cap the page size below ours);
+            // an incremental one on a short page.
+            if (job->full ? count > 0 : count == kSyncPageSize) {
                 ++job->page;
                 syncPage(job);
                 return;
@@ -1713,14 +1839,16 @@ void LoopEngine::fetchChangedTask(std::shared_ptr<SyncJob> job)
     const qint64 id = job->changed.takeFirst();
     const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
     m_client->sendRaw("GET", QStringLiteral("/api/tasks/%1/").arg(id), {}, {},
-                      [this, job, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
+                      [this, job, id, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
                           if (job->generation != m_clientGeneration)
                               return;
                           if (error.isError() && error.kind != labelstudio::LsError::Kind::NotFound) {
                               finishSync(job, error.message());
                               return;
                           }
-                          if (!error.isError()) { // a 404: deleted since the listing; removeMissing sees to it
+                          if (error.isError()) {
+                              job->seen.remove(id); // a 404: deleted since the listing, so removeMissing deletes it
+                          } else {
                               const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
                               if (auto task = parseTask(doc)) {
                                   store::ChangeSet changes;

@@ -143,6 +143,7 @@ private:
     void startRun(const QString &projectId, Trigger trigger);
     void finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                    const Result<TrainingOutput> &result, const QString &targetName, int droppedLabels);
+    void finishTooFew(const QString &projectId, Trigger trigger, const QDateTime &started, const QString &why);
     void pruneVersions(const QString &projectId, int keep);
     void refreshPredictions(const QString &projectId, int version);
     void afterActivation(const QString &projectId, int version, const QString &how);
@@ -170,8 +171,14 @@ private:
     std::optional<QString> projectIdOrFailure(const QString &projectId, backend::LoopReply *failure) const;
     static backend::LoopReply unknownProject(const QString &projectId);
     std::optional<QString> servedProject(const QString &projectId, backend::LoopReply *failure) const;
-    // Gives a project stored under a bare id (a store from before project keys) its full key.
-    void adoptLegacy(const QString &key);
+    // Gives a project stored under a bare id (a store from before project keys) its full key,
+    // when `key` is a project of the connected server (or `unconnected`: no server to ask).
+    void adoptLegacy(const QString &key, bool unconnected = false);
+    // Where an event for `key` goes: the bare-id project of an older store while it waits for
+    // adoption (which it schedules), else the key itself. Any thread.
+    QString legacyTarget(const QString &key);
+    // After a bare-id project's run or sync ended: adopt it now if it was postponed.
+    void adoptWhenLegacy(const QString &projectId);
     // Label Studio's project id of a key (for its REST paths).
     static qint64 lsId(const QString &key);
 

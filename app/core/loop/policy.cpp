@@ -1,5 +1,6 @@
 #include "core/loop/policy.h"
 
+#include <QHostAddress>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -27,6 +28,29 @@ QString failureCause(const QString &error)
     QString cause = error;
     cause.replace(digits, QStringLiteral("#"));
     return cause.simplified();
+}
+
+bool isThisBackend(const QUrl &url, const ThisBackend &me)
+{
+    if (!url.isValid() || url.port(url.scheme() == QLatin1String("https") ? 443 : 80) != me.port)
+        return false;
+    const QString host = url.host().toLower();
+    const QHostAddress bound(me.boundHost);
+    const bool wildcard = bound == QHostAddress(QHostAddress::AnyIPv4) || bound == QHostAddress(QHostAddress::AnyIPv6)
+        || bound == QHostAddress(QHostAddress::Any);
+    const QHostAddress address(host);
+    if (address.isNull()) { // a name
+        if (host == me.boundHost.toLower())
+            return true;
+        if (host == QLatin1String("localhost"))
+            return wildcard || bound.isLoopback();
+        return wildcard && me.machineNames.contains(host);
+    }
+    if (wildcard)
+        return address.isLoopback() ? address == QHostAddress(QHostAddress::LocalHost) || address == QHostAddress(QHostAddress::LocalHostIPv6)
+                                         || me.machineAddresses.contains(address.toString())
+                                    : me.machineAddresses.contains(address.toString());
+    return !bound.isNull() && address.isEqual(bound);
 }
 
 bool shouldActivate(const ActivationInput &in)

@@ -4,6 +4,8 @@
 // failing project waits before its next automatic run, and whether a new version replaces the
 // active one. No I/O, no state; any thread. Called by LoopEngine.
 #include <QString>
+#include <QStringList>
+#include <QUrl>
 
 namespace loopdeck::loop::policy {
 
@@ -19,6 +21,19 @@ int failureBackoffSeconds(int failures);
 // A failure's cause, for "notify once per cause": the message without numbers, so "Only 3
 // usable examples" and "Only 4 usable examples" are one cause.
 QString failureCause(const QString &error);
+
+// Whether a backend URL registered in Label Studio is this backend, so that our webhook secret
+// may go into the webhook Label Studio calls for it: the same port, and a host that reaches our
+// listening socket — its bound address itself; with a wildcard bind (0.0.0.0, ::) any address
+// of this machine, "localhost" or this machine's name; "localhost" also for a loopback bind.
+// Another host with our port number is not us (127.0.0.2 is not 127.0.0.1 either).
+struct ThisBackend {
+    quint16 port = 0;
+    QString boundHost;             // what the server listens on ("127.0.0.1", "0.0.0.0", "::", a name)
+    QStringList machineNames;      // this machine's host names, lower case
+    QStringList machineAddresses;  // this machine's interface addresses (QHostAddress::toString)
+};
+bool isThisBackend(const QUrl &url, const ThisBackend &me);
 
 struct ActivationInput {
     int activeVersion = 0;          // 0 = none

@@ -17,11 +17,21 @@ using nlohmann::json;
 namespace {
 
 // Label Studio's failures that are worth a later try: its own trouble (5xx, "database is
-// locked"), a time-out, a dropped connection. A 4xx is our request's fault: retrying is futile.
+// locked": the import was rolled back) and a refused connection (nothing was sent). Not a
+// time-out: the import may have been stored, and a second one would duplicate it.
 bool worthRetrying(const labelstudio::LsError &error)
 {
     using K = labelstudio::LsError::Kind;
-    return error.kind == K::ServerError || error.kind == K::Timeout || error.kind == K::Unreachable;
+    return error.kind == K::ServerError || error.kind == K::Unreachable;
+}
+
+// Failures that no other batch can get past: the token, the connection, the server.
+bool stopsTheJob(const labelstudio::LsError &error)
+{
+    using K = labelstudio::LsError::Kind;
+    return error.kind == K::InvalidToken || error.kind == K::TokenExpired || error.kind == K::LegacyTokensDisabled
+        || error.kind == K::Forbidden || error.kind == K::Timeout || error.kind == K::Tls || error.kind == K::Cancelled
+        || error.kind == K::Redirected || worthRetrying(error);
 }
 
 } // namespace
@@ -121,7 +131,7 @@ void PredictionRefresher::sendNext(std::shared_ptr<Job> job, quint64 generation)
                     QTimer::singleShot(delay, this, [this, job, generation] { sendNext(job, generation); });
                     return;
                 }
-                if (!worthRetrying(error)) {
+                if (!stopsTheJob(error)) {
                     // This batch is refused (e.g. a task deleted since): the others may still go.
                     job->problems << error.message();
                     job->sent += int(batch.predictions.size());

@@ -709,7 +709,7 @@ Result<QHash<qint64, TaskSignature>> LoopStore::taskSignatures(const QString &pr
     q.setForwardOnly(true);
     QString error;
     if (!run(q,
-             QStringLiteral("SELECT t.task_id, t.updated_at, COUNT(a.annotation_id), COALESCE(SUM(a.cancelled), 0)"
+             QStringLiteral("SELECT t.task_id, t.updated_at, COALESCE(SUM(1 - a.cancelled), 0), COALESCE(SUM(a.cancelled), 0)"
                             " FROM ls_task t LEFT JOIN ls_annotation a ON a.project_key = t.project_key AND a.task_id = t.task_id"
                             " WHERE t.project_key = ? GROUP BY t.task_id, t.updated_at"),
              {projectId}, &error, QStringLiteral("Cannot read task signatures")))

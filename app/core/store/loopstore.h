@@ -117,7 +117,7 @@ struct Acceptance {
 struct TaskSignature {
     bool known = false;
     qint64 updatedAtMs = 0;
-    qint64 annotations = 0;   // all annotations, cancelled included (Label Studio's total_annotations)
+    qint64 annotations = 0;   // annotations not cancelled (Label Studio's total_annotations leaves skips out)
     qint64 cancelled = 0;
 };
 
