@@ -83,6 +83,7 @@ class TestLoop final : public QObject
     QProcess m_serve;
     quint16 m_port = 0;
     int m_project = 0;
+    QString m_key; // the loop's key of the project
     int m_mlBackend = 0;
     QList<int> m_tasks;
     QStringList m_labels;
@@ -151,6 +152,7 @@ private Q_SLOTS:
         const auto seeded = testing::seedProject(m_client, QStringLiteral("Loop"), texts, {}, testing::sentimentConfig(), &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         m_project = seeded.project.id;
+        m_key = testing::keyOf(seeded.project);
         m_tasks = seeded.taskIds;
         QCOMPARE(m_tasks.size(), kTasks);
         m_port = freePort();
@@ -174,7 +176,8 @@ private Q_SLOTS:
         QVERIFY(hooks.is_array() && !hooks.empty());
         QVERIFY(QString::fromStdString(hooks[0].value("url", std::string())).endsWith(QLatin1String("/webhook")));
 
-        QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("project")).toString(), QString::number(m_project), 20000);
+        // The loop names the project as Label Studio does: "<id>.<created_at>".
+        QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("project")).toString(), m_key, 20000);
         // Every new version activates here: this test is about the loop's plumbing; the
         // activation policy (whose outcome on a few dozen examples depends on the evaluation
         // split) is tested in tst_loopengine. Also shows that /loop/settings takes effect.

@@ -86,7 +86,8 @@ private Q_SLOTS:
         const auto seeded = testing::seedProject(client, QStringLiteral("ML backend"), kTexts, kLabels,
                                                  testing::sentimentConfig(), &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
-        const QString projectId = QString::number(seeded.project.id);
+        // Label Studio names the project to the backend as "<id>.<created_at>" (its key).
+        const QString projectId = testing::keyOf(seeded.project);
 
         backend::BackendServer server;
         QSignalSpy setups(&server, &backend::BackendServer::projectSetup);
@@ -114,7 +115,7 @@ private Q_SLOTS:
         auto [r0, e4] = syncWait<QByteArray>([&](auto cb) { client.retrievePredictions(seeded.project.id, seeded.taskIds, cb); });
         QVERIFY2(!e4.isError(), qPrintable(e4.message()));
         QUrlQuery byProject;
-        byProject.addQueryItem(QStringLiteral("project"), projectId);
+        byProject.addQueryItem(QStringLiteral("project"), QString::number(seeded.project.id));
         QCOMPARE(getJson(client, QStringLiteral("/api/predictions/"), byProject).size(), size_t(0));
 
         // Train and publish version 1; Label Studio picks the new model_version up at its next /setup.

@@ -7,6 +7,7 @@
 #include "core/backend/servermetrics.h"
 
 #include <QHostInfo>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -339,6 +340,9 @@ BackendApi::BackendApi(std::shared_ptr<PredictionService> service, std::shared_p
         add(machine + QLatin1Char('.') + domain);
     for (const QString &name : m_config.allowedHosts)
         add(name);
+    // A server told to listen on a name (`--host myhost.lan`) answers to that name.
+    if (!m_config.host.isEmpty() && QHostAddress(m_config.host).isNull())
+        add(m_config.host);
 }
 
 bool BackendApi::isAllowedHost(const QByteArray &hostHeader) const

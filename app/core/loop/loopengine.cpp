@@ -406,6 +406,7 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
         std::lock_guard lock(m_mutex);
         m_serverKeys.clear();
         m_serverKeysKnown = false;
+        m_notOnServer.clear();
         for (auto it = m_projects.begin(); it != m_projects.end(); ++it) {
             (*it)->syncing = false;
             (*it)->syncError.clear();
@@ -427,6 +428,7 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
         if (m_refresher)
             m_refresher->setClient(m_client);
         m_discovering = true;
+        m_initialDiscovery = true;
         discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
     }
     for (const QString &key : std::as_const(keys))
@@ -1552,15 +1554,22 @@ void LoopEngine::discoverProjects(int page, std::shared_ptr<QHash<qint64, QStrin
                               discoverProjects(page + 1, found);
                               return;
                           }
+                          QHash<qint64, QString> previous;
                           {
                               std::lock_guard lock(m_mutex);
-                              m_serverKeys = *found;
+                              previous = std::exchange(m_serverKeys, *found);
                               m_serverKeysKnown = true;
+                              m_notOnServer.clear();
+                              for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+                                  if (m_serverKeys.value(lsId(it.key())) != it.key())
+                                      m_notOnServer.insert(it.key());
                           }
                           m_discovering = false;
+                          const bool initial = std::exchange(m_initialDiscovery, false);
                           for (const QString &key : std::as_const(*found))
                               adoptLegacy(key);
-                          // Every project of the loop that lives on this server is reconciled.
+                          // After connecting, every project of the loop that lives on this server is
+                          // reconciled; after a later listing, only the ones it newly found.
                           const QStringList keys = projects();
                           for (const QString &key : keys) {
                               bool here = false;
@@ -1570,9 +1579,9 @@ void LoopEngine::discoverProjects(int page, std::shared_ptr<QHash<qint64, QStrin
                                   if (!here)
                                       projectLocked(key).syncError.clear();
                               }
-                              if (here)
+                              if (here && (initial || previous.value(lsId(key)) != key))
                                   syncProject(key, true);
-                              else
+                              else if (!here)
                                   Q_EMIT statusChanged(key);
                           }
                       });
@@ -1589,9 +1598,16 @@ bool LoopEngine::onConnectedServer(const QString &projectId)
     }
     if (here)
         return true;
-    // A project this server may have made since we listed them: list again (one at a time).
-    if (known && !m_discovering && hasLabelStudio()) {
+    // A key no listing has checked yet may be a project this server made since: list again.
+    // A key a listing did not find is another server's: no new listing for it (no storm).
+    bool checked = false;
+    {
+        std::lock_guard lock(m_mutex);
+        checked = m_notOnServer.contains(projectId);
+    }
+    if (known && !checked && !m_discovering && hasLabelStudio()) {
         m_discovering = true;
+        m_initialDiscovery = false;
         discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
     }
     return false;

@@ -25,6 +25,7 @@
 
 #include <QDateTime>
 #include <QHash>
+#include <QSet>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
@@ -198,6 +199,8 @@ private:
     QHash<qint64, QString> m_serverKeys;
     bool m_serverKeysKnown = false;
     bool m_discovering = false;     // a listing of the server's projects is under way
+    bool m_initialDiscovery = false; // that listing follows setLabelStudio: reconcile every project
+    QSet<QString> m_notOnServer;    // keys the last listing checked and did not find (m_mutex)
     quint64 m_clientGeneration = 0; // bumped by setLabelStudio: answers for an older server are dropped
     QTimer *m_pollTimer = nullptr;
     QTimer *m_syncTimer = nullptr;
