@@ -710,6 +710,15 @@ void TestLoopStore::projectRowRoundTrip()
     m_store.reset();
     openStore();
     QCOMPARE(m_store->project(kProject)->settings, QByteArray(R"({"train_every":5})"));
+    // Clearing with a null string (the engine after a success, a sync of an empty project with
+    // no watermark) is stored as "" (every column is NOT NULL).
+    const auto cleared = m_store->setLastError(kProject, QString());
+    QVERIFY2(cleared, qPrintable(cleared.error()));
+    QCOMPARE(m_store->project(kProject)->lastError, QString());
+    const auto synced = m_store->setSyncState(kProject, when.addSecs(120), true, QString());
+    QVERIFY2(synced, qPrintable(synced.error()));
+    QCOMPARE(m_store->project(kProject)->lastFullSync, when.addSecs(120));
+    QCOMPARE(m_store->project(kProject)->syncWatermark, QString());
 }
 
 void TestLoopStore::versionsAndRuns()
