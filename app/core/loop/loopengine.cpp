@@ -230,6 +230,7 @@ void LoopEngine::adoptLegacy(const QString &key)
         return;
     QString why;
     m_registry->renameProject(bare, key, &why);
+    m_service->renameProject(bare, key);
     QStringList warnings;
     m_service->loadActiveFromRegistry(&warnings);
     {
