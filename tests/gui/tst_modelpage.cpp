@@ -639,6 +639,7 @@ void TestModelPage::missedAnnotationsAreRecoveredAndAnnounced()
                                              texts.mid(0, 7), p.labels.mid(0, 3), testing::sentimentConfig());
     QVERIFY(seeded.project.id > 0);
     p.id = seeded.project.id;
+    p.key = testing::keyOf(seeded.project);
     p.tasks = seeded.taskIds;
     p.annotated = 3;
     const auto annotations = [&] {

@@ -4,12 +4,18 @@
 // /versions; "train now"; the activation policy keeps a worse version inactive; activate and
 // rollback; retention; cancel; every /predict answer comes from one whole model while versions
 // are published, activated and rolled back from other threads; operator routes with bad input.
+// Project keys: a data folder of the previous main (schema-2 store, models/3) is adopted by the
+// first /setup with the full key and nothing of it reaches another server's project 3; two
+// servers' project 1 never share rows, settings or versions. Failed runs back off (injected
+// clock); START_TRAINING skips the cooldown; ANNOTATION_CREATED without an annotation is a 400;
+// disconnecting from a Label Studio that never answers leaves no reconcile stuck.
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/predictionservice.h"
 #include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
+#include "legacystore.h"
 
 #include <QDir>
 #include <QEventLoop>
@@ -19,6 +25,8 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -70,10 +78,12 @@ QString lsTime(int second)
         QStringLiteral("Z"), QStringLiteral("123Z"));
 }
 
-// A webhook body the way Label Studio 1.23.2 sends ANNOTATION_CREATED / ANNOTATION_UPDATED.
-QByteArray annotationEvent(const char *action, qint64 project, qint64 taskId, qint64 annotationId, const QString &text,
-                           const QString &label, int second)
+// A webhook body the way Label Studio 1.23.2 sends ANNOTATION_CREATED / ANNOTATION_UPDATED, with
+// the given project object (Label Studio sends the whole project, created_at included).
+QByteArray annotationEvent(const char *action, const json &projectJson, qint64 taskId, qint64 annotationId,
+                           const QString &text, const QString &label, int second)
 {
+    const qint64 project = projectJson.value("id", qint64(0));
     const json annotation = {{"id", annotationId},
                              {"result", json::array({json{{"id", "r" + std::to_string(annotationId)},
                                                           {"type", "choices"},
@@ -113,12 +123,87 @@ QByteArray annotationEvent(const char *action, qint64 project, qint64 taskId, qi
                        {"project", project},
                        {"updated_by", 1},
                        {"file_upload", nullptr}};
-    const json body = {{"action", action},
-                       {"annotation", annotation},
-                       {"task", task},
-                       {"project", {{"id", project}, {"title", "Reviews"}, {"label_config", kConfig.toStdString()}}}};
+    const json body = {{"action", action}, {"annotation", annotation}, {"task", task}, {"project", projectJson}};
     return QByteArray::fromStdString(body.dump());
 }
+
+QByteArray annotationEvent(const char *action, qint64 project, qint64 taskId, qint64 annotationId, const QString &text,
+                           const QString &label, int second)
+{
+    return annotationEvent(action, json{{"id", project}, {"title", "Reviews"}, {"label_config", kConfig.toStdString()}}, taskId,
+                           annotationId, text, label, second);
+}
+
+// Label Studio's project object as a webhook carries it: id, created_at (microseconds, UTC).
+json projectObject(qint64 id, const char *createdAt, const QString &labelConfig = kConfig)
+{
+    return json{{"id", id}, {"title", "Reviews"}, {"created_at", createdAt}, {"label_config", labelConfig.toStdString()}};
+}
+
+// Choices bound to an Image: a label config the text classifier cannot serve.
+const QString kImageConfig = QStringLiteral(
+    "<View><Image name=\"image\" value=\"$image\"/><Choices name=\"sentiment\" toName=\"image\" choice=\"single\">"
+    "<Choice value=\"Positive\"/><Choice value=\"Negative\"/></Choices></View>");
+
+// A Label Studio stand-in on a loopback port: lists project 1 (created 2025-11-25T10:00:00Z, key
+// 1.1764064800) and, unless `silent`, answers the reconcile's requests (an empty task list).
+// Silent, it accepts every other request and never answers. Records every path asked for.
+class FakeLabelStudio final : public QObject
+{
+public:
+    explicit FakeLabelStudio(bool silent)
+        : m_silent(silent)
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                socket->setParent(this);
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onData(socket); });
+            }
+        });
+        QVERIFY(m_server.listen(QHostAddress::LocalHost));
+    }
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
+    QStringList paths;
+
+private:
+    void onData(QTcpSocket *socket)
+    {
+        QByteArray &buffer = m_buffers[socket];
+        buffer += socket->readAll();
+        const qsizetype end = buffer.indexOf("\r\n\r\n");
+        if (end < 0)
+            return;
+        const QList<QByteArray> requestLine = buffer.left(buffer.indexOf("\r\n")).split(' ');
+        buffer.clear();
+        const QString path = requestLine.size() > 1 ? QUrl(QString::fromLatin1(requestLine[1])).path() : QString();
+        paths << path;
+        QByteArray body;
+        int status = 200;
+        if (path == QLatin1String("/api/projects/")) {
+            body = R"({"count": 1, "next": null, "previous": null, "results": [{"id": 1, "title": "Reviews",)"
+                   R"( "created_at": "2025-11-25T10:00:00.123456Z"}]})";
+        } else if (m_silent) {
+            return; // accepted, never answered
+        } else if (path == QLatin1String("/api/projects/1/")) {
+            body = QByteArray::fromStdString(projectObject(1, "2025-11-25T10:00:00.123456Z").dump());
+        } else if (path == QLatin1String("/api/tasks/")) {
+            body = R"({"tasks": [], "total": 0, "total_annotations": 0, "total_predictions": 0})";
+        } else if (path.startsWith(QLatin1String("/api/ml")) || path.startsWith(QLatin1String("/api/webhooks"))) {
+            body = "[]";
+        } else {
+            status = 404;
+            body = R"({"detail": "Not found."})";
+        }
+        socket->write(QByteArrayLiteral("HTTP/1.1 ") + QByteArray::number(status) + (status == 200 ? " OK" : " Not Found")
+                      + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
+                      + "\r\nConnection: close\r\n\r\n" + body);
+        socket->disconnectFromHost();
+    }
+
+    QTcpServer m_server;
+    bool m_silent = false;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+};
 
 struct Reply {
     int status = 0;
@@ -152,6 +237,12 @@ private Q_SLOTS:
     void webhookBadInputAndIdempotency();
     void operatorRoutesBadInput();
     void predictFromOneWholeModelWhileSwapping();
+    void adoptsLegacyStoreAndModels();
+    void twoServersProjectOneNeverMix();
+    void failuresBackOff();
+    void annotationEventWithoutAnnotationIs400();
+    void startTrainingSkipsCooldown();
+    void disconnectUnsticksReconcile();
 
 private:
     void startEngine(const LoopSettings &settings);
@@ -161,6 +252,17 @@ private:
                          int second = 1);
     QJsonObject status(qint64 project = 1);
     QJsonArray details(qint64 project = 1);
+    // By key (or anything /loop/* takes as project).
+    Reply statusOf(const QString &project);
+    QJsonArray detailsOf(const QString &project);
+    Reply setupAs(const QString &project, const QString &labelConfig = kConfig);
+    // ANNOTATION_CREATED for tasks from..from+count-1 with the given project object.
+    void postFor(const json &projectJson, int from, int count, unsigned seed);
+    // A clock the test moves by hand (the engine's schedulers and backoff read it).
+    void freezeClock();
+    void advanceClock(qint64 seconds) { m_nowMs += seconds * 1000; }
+    QDateTime now() const { return QDateTime::fromMSecsSinceEpoch(m_nowMs.load(), Qt::UTC); }
+    std::atomic<qint64> m_nowMs{0};
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<LoopEngine> m_engine;
@@ -256,6 +358,44 @@ QJsonObject TestLoopEngine::status(qint64 project)
 QJsonArray TestLoopEngine::details(qint64 project)
 {
     return send("GET", QStringLiteral("/versions?project=%1").arg(project)).json.value(QStringLiteral("details")).toArray();
+}
+
+Reply TestLoopEngine::statusOf(const QString &project)
+{
+    return send("GET", QStringLiteral("/loop/status?project=%1").arg(project));
+}
+
+QJsonArray TestLoopEngine::detailsOf(const QString &project)
+{
+    return send("GET", QStringLiteral("/versions?project=%1").arg(project)).json.value(QStringLiteral("details")).toArray();
+}
+
+Reply TestLoopEngine::setupAs(const QString &project, const QString &labelConfig)
+{
+    const QJsonObject body{{QStringLiteral("project"), project},
+                           {QStringLiteral("schema"), labelConfig},
+                           {QStringLiteral("hostname"), QStringLiteral("http://localhost:8080")},
+                           {QStringLiteral("access_token"), QStringLiteral("0123456789abcdef0123456789abcdef01234567")},
+                           {QStringLiteral("extra_params"), QJsonObject()}};
+    return send("POST", QStringLiteral("/setup"), QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+void TestLoopEngine::postFor(const json &projectJson, int from, int count, unsigned seed)
+{
+    std::mt19937 rng(seed);
+    for (int t = from; t < from + count; ++t) {
+        const bool positive = t % 2 == 0;
+        const Reply r = send("POST", QStringLiteral("/webhook"),
+                             annotationEvent("ANNOTATION_CREATED", projectJson, t, 10000 + t, sentence(rng, positive),
+                                             positive ? QStringLiteral("Positive") : QStringLiteral("Negative"), 1));
+        QVERIFY2(r.status == 201, r.body.constData());
+    }
+}
+
+void TestLoopEngine::freezeClock()
+{
+    m_nowMs = QDateTime(QDate(2026, 11, 25), QTime(12, 0), Qt::UTC).toMSecsSinceEpoch();
+    m_engine->setClock([this] { return now(); });
 }
 
 void TestLoopEngine::thresholdTrainsByItself()
@@ -769,6 +909,304 @@ void TestLoopEngine::predictFromOneWholeModelWhileSwapping()
     QVERIFY2(seenVersions.size() >= 2, "the swaps were not seen by any request");
     qInfo("%lld answers, %d versions seen, %d activations, %d rollbacks", qlonglong(answers.size()), int(seenVersions.size()),
           activations.load(), rollbacks.load());
+}
+
+void TestLoopEngine::adoptsLegacyStoreAndModels()
+{
+    // The data folder of the previous main: a schema-2 store with project 3 and its trained
+    // model under models/3 (published the way that LoopDeck did, under the bare id).
+    const QString written = legacystore::writeSchemaTwo(m_dir->filePath(QStringLiteral("loopdeck.sqlite3")));
+    QVERIFY2(written.isEmpty(), qPrintable(written));
+    {
+        auto registry = std::make_shared<loopdeck::backend::ModelRegistry>(m_dir->path());
+        loopdeck::backend::PredictionService service(registry);
+        service.setup(QStringLiteral("3"), kConfig);
+        std::mt19937 rng(3);
+        QList<Example> examples;
+        for (int i = 0; i < 30; ++i)
+            examples.append(Example{sentence(rng, i % 2 == 0), {i % 2 == 0 ? QStringLiteral("Positive") : QStringLiteral("Negative")}});
+        loopdeck::backend::NewModelVersion meta;
+        meta.target = QStringLiteral("sentiment");
+        meta.metrics = QJsonObject{{QStringLiteral("accuracy"), 1.0}};
+        meta.trainingExamples = 30;
+        QString error;
+        const auto v = service.publish(QStringLiteral("3"), trainModel(examples), meta, &error);
+        QVERIFY2(v, qPrintable(error));
+        QCOMPARE(v->version, 1);
+    }
+    QVERIFY(QDir(m_dir->filePath(QStringLiteral("models/3"))).exists());
+
+    startEngine(LoopSettings{});
+    QCOMPARE(m_engine->projects(), QStringList{QStringLiteral("3")});
+    const QString key = QStringLiteral("3.1764064800");
+
+    // Label Studio (now naming the project by its key) calls /setup: the old rows and model are
+    // this project's, and the old model serves.
+    Reply r = setupAs(key);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->projects(), QStringList{key}, kTimeout);
+    QCOMPARE(setupAs(key).json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
+    QCOMPARE(m_engine->store()->projects().value(), QStringList{key});
+    QVERIFY(!m_engine->store()->project(QStringLiteral("3")));
+    QVERIFY(QDir(m_dir->filePath(QStringLiteral("models/3.1764064800"))).exists(QStringLiteral("v1.ldm")));
+    QVERIFY(!QDir(m_dir->filePath(QStringLiteral("models/3"))).exists());
+    QCOMPARE(m_engine->settings(key).trainEvery, 7); // the project's own settings came along
+    r = statusOf(key);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("tasks")).toInt(), legacystore::kTasks);
+    QCOMPARE(r.json.value(QStringLiteral("annotations")).toInt(), legacystore::kAnnotations);
+    QCOMPARE(r.json.value(QStringLiteral("new_since_training")).toInt(), legacystore::kPending);
+    QCOMPARE(r.json.value(QStringLiteral("active_version")).toString(), QStringLiteral("loopdeck-v1"));
+    QJsonArray d = detailsOf(key);
+    QCOMPARE(d.size(), 1);
+    QCOMPARE(d.at(0).toObject().value(QStringLiteral("active")).toBool(), true);
+    QCOMPARE(d.at(0).toObject().value(QStringLiteral("trigger")).toString(), QStringLiteral("manual"));
+    const auto predictFor = [this](const QString &project) {
+        return send("POST", QStringLiteral("/predict"),
+                    QJsonDocument(QJsonObject{{QStringLiteral("project"), project},
+                                              {QStringLiteral("tasks"),
+                                               QJsonArray{QJsonObject{{QStringLiteral("id"), 3},
+                                                                      {QStringLiteral("data"),
+                                                                       QJsonObject{{QStringLiteral("text"), QStringLiteral("great superb")}}}}}}})
+                        .toJson());
+    };
+    const Reply p = predictFor(key);
+    QVERIFY2(p.status == 200, p.body.constData());
+    QCOMPARE(p.json.value(QStringLiteral("results")).toArray().at(0).toObject().value(QStringLiteral("model_version")).toString(),
+             QStringLiteral("loopdeck-v1"));
+    // A bare "3" now means that key.
+    QCOMPARE(statusOf(QStringLiteral("3")).json.value(QStringLiteral("project")).toString(), key);
+
+    // Another server's project 3, set up afterwards, starts empty.
+    const QString other = QStringLiteral("3.1764069999");
+    r = setupAs(other);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v0"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->projects(), (QStringList{key, other}), kTimeout);
+    r = statusOf(other);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("tasks")).toInt(), 0);
+    QCOMPARE(r.json.value(QStringLiteral("annotations")).toInt(), 0);
+    QVERIFY(r.json.value(QStringLiteral("active_version")).isNull());
+    QCOMPARE(r.json.value(QStringLiteral("settings")).toObject().value(QStringLiteral("train_every")).toInt(), LoopSettings{}.trainEvery);
+    QCOMPARE(detailsOf(other).size(), 0);
+    const Reply none = predictFor(other);
+    QVERIFY2(none.status == 200, none.body.constData());
+    QCOMPARE(none.json.value(QStringLiteral("results")).toArray().size(), 0); // no model of its own yet
+    QVERIFY(!QDir(m_dir->filePath(QStringLiteral("models/3.1764069999"))).exists(QStringLiteral("v1.ldm")));
+    QCOMPARE(m_engine->store()->versions(other)->size(), 0);
+    QCOMPARE(statusOf(key).json.value(QStringLiteral("annotations")).toInt(), legacystore::kAnnotations);
+    QCOMPARE(setupAs(key).json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
+    // Two project 3s now: a bare "3" is ambiguous.
+    r = statusOf(QStringLiteral("3"));
+    QVERIFY2(r.status == 400, r.body.constData());
+}
+
+void TestLoopEngine::twoServersProjectOneNeverMix()
+{
+    startEngine(LoopSettings{});
+    QSignalSpy started(m_engine.get(), &LoopEngine::trainingStarted);
+    QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
+    // Two Label Studio servers, each with a project 1, created at different times; the same
+    // task and annotation ids on both.
+    const json a = projectObject(1, "2025-11-25T10:00:00.123456Z");
+    const json b = projectObject(1, "2025-11-25T11:26:39.999999Z");
+    const QString keyA = QStringLiteral("1.1764064800"), keyB = QStringLiteral("1.1764069999");
+    postFor(a, 1, 12, 1);
+    postFor(b, 1, 3, 2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->projects(), (QStringList{keyA, keyB}), kTimeout);
+    QCOMPARE(m_engine->store()->counts(keyA)->annotations, 12);
+    QCOMPARE(m_engine->store()->counts(keyB)->annotations, 3);
+    QCOMPARE(statusOf(keyA).json.value(QStringLiteral("new_since_training")).toInt(), 12);
+    QCOMPARE(statusOf(keyB).json.value(QStringLiteral("new_since_training")).toInt(), 3);
+    QCOMPARE(m_engine->store()->allTexts(keyB, QStringLiteral("text"))->size(), 3);
+
+    // A bare "1" does not say which: refused with a sentence that names both.
+    Reply r = statusOf(QStringLiteral("1"));
+    QVERIFY2(r.status == 400, r.body.constData());
+    const QString why = r.json.value(QStringLiteral("error")).toString();
+    QVERIFY2(why.contains(keyA) && why.contains(keyB), qPrintable(why));
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 400);
+
+    // Settings of one are not the other's.
+    r = send("POST", QStringLiteral("/loop/settings?project=%1").arg(keyA), R"({"keep_versions": 3, "min_examples": 4})");
+    QVERIFY2(r.status == 200, r.body.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->settings(keyA).keepVersions, 3, kTimeout);
+    QCOMPARE(m_engine->settings(keyA).minExamples, 4);
+    QCOMPARE(m_engine->settings(keyB), LoopSettings{});
+    QCOMPARE(statusOf(keyB).json.value(QStringLiteral("settings")).toObject().value(QStringLiteral("keep_versions")).toInt(),
+             LoopSettings{}.keepVersions);
+
+    // Training one trains only that one.
+    r = send("POST", QStringLiteral("/loop/train?project=%1").arg(keyA));
+    QVERIFY2(r.status == 200, r.body.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
+    QCOMPARE(finished.at(0).at(0).toString(), keyA);
+    QCOMPARE(finished.at(0).at(1).toInt(), 1);
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(detailsOf(keyA).size(), 1);
+    QCOMPARE(detailsOf(keyA).at(0).toObject().value(QStringLiteral("training_examples")).toInt(), 12);
+    QCOMPARE(detailsOf(keyB).size(), 0);
+    QCOMPARE(setupAs(keyA).json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
+    QCOMPARE(setupAs(keyB).json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v0"));
+    r = statusOf(keyB);
+    QVERIFY(r.json.value(QStringLiteral("active_version")).isNull());
+    QCOMPARE(r.json.value(QStringLiteral("new_since_training")).toInt(), 3);
+    QCOMPARE(statusOf(keyA).json.value(QStringLiteral("new_since_training")).toInt(), 0);
+    QVERIFY(!QDir(m_dir->filePath(QStringLiteral("models/1.1764069999"))).exists(QStringLiteral("v1.ldm")));
+    QTest::qWait(1500); // a poll or two: nothing else starts
+    QCOMPARE(started.count(), 1);
+}
+
+void TestLoopEngine::failuresBackOff()
+{
+    startEngine(LoopSettings{}); // defaults: threshold 50, cooldown 30 s
+    freezeClock();
+    QSignalSpy started(m_engine.get(), &LoopEngine::trainingStarted);
+    QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
+    QSignalSpy failed(m_engine.get(), &LoopEngine::trainingFailed);
+    // A label config the classifier cannot serve: every run fails for the same reason.
+    const json unservable = projectObject(1, "2025-11-25T10:00:00.123456Z", kImageConfig);
+    Reply r = setupAs(kKey, kImageConfig);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("servable")).toBool(), false);
+    postFor(unservable, 1, 50, 1); // crosses the threshold
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, kTimeout);
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(started.at(0).at(1).toString(), QStringLiteral("threshold"));
+    const QDateTime failedAt = now();
+    QJsonObject st = statusOf(kKey).json;
+    QCOMPARE(st.value(QStringLiteral("failures_in_a_row")).toInt(), 1);
+    QCOMPARE(QDateTime::fromString(st.value(QStringLiteral("backoff_until")).toString(), Qt::ISODateWithMs), failedAt.addSecs(60));
+    QVERIFY(st.value(QStringLiteral("last_error")).toString().size() > 10);
+
+    // Past the cooldown (30 s) but within the backoff: no automatic run, however often it polls.
+    advanceClock(59);
+    QTest::qWait(2500);
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(statusOf(kKey).json.value(QStringLiteral("state")).toString(), QStringLiteral("idle"));
+
+    // After it, the threshold starts a run again; it fails the same way: no new notification,
+    // twice the wait.
+    advanceClock(2);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, kTimeout);
+    QCOMPARE(started.at(1).at(1).toString(), QStringLiteral("threshold"));
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(kKey).json.value(QStringLiteral("failures_in_a_row")).toInt(), 2, kTimeout);
+    st = statusOf(kKey).json;
+    QCOMPARE(QDateTime::fromString(st.value(QStringLiteral("backoff_until")).toString(), Qt::ISODateWithMs), now().addSecs(120));
+    QCOMPARE(failed.count(), 1);
+
+    // Label Studio's label config becomes servable; during the backoff "Train now" runs at
+    // once, succeeds, and the failures are over.
+    r = send("POST", QStringLiteral("/webhook"),
+             QByteArray::fromStdString(json{{"action", "PROJECT_UPDATED"}, {"project", projectObject(1, "2025-11-25T10:00:00.123456Z")}}.dump()));
+    QVERIFY2(r.status == 201 || r.status == 200, r.body.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->predictionService()->labelConfigXml(kKey), kConfig, kTimeout);
+    advanceClock(5);
+    QTest::qWait(1500);
+    QCOMPARE(started.count(), 2); // still backing off for automatic runs
+    r = send("POST", QStringLiteral("/loop/train?project=%1").arg(kKey));
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json.value(QStringLiteral("train")).toString(), QStringLiteral("started"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
+    QCOMPARE(started.at(2).at(1).toString(), QStringLiteral("manual"));
+    QCOMPARE(failed.count(), 1);
+    st = statusOf(kKey).json;
+    QCOMPARE(st.value(QStringLiteral("failures_in_a_row")).toInt(), 0);
+    QVERIFY(st.value(QStringLiteral("backoff_until")).isNull());
+    QVERIFY(st.value(QStringLiteral("last_error")).isNull());
+    QCOMPARE(st.value(QStringLiteral("active_version")).toString(), QStringLiteral("loopdeck-v1"));
+    // The store forgot the error too: it does not come back with the next start.
+    QCOMPARE(m_engine->store()->project(kKey)->lastError, QString());
+    m_engine.reset();
+    startEngine(LoopSettings{});
+    QVERIFY(statusOf(kKey).json.value(QStringLiteral("last_error")).isNull());
+}
+
+void TestLoopEngine::annotationEventWithoutAnnotationIs400()
+{
+    startEngine(LoopSettings{});
+    const json project = projectObject(1, "2025-11-25T10:00:00.123456Z");
+    postFor(project, 1, 2, 1);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
+    // Everything but the annotation: the task (with its data), the project.
+    json body = json::parse(annotationEvent("ANNOTATION_CREATED", project, 3, 10003, QStringLiteral("a third text"),
+                                            QStringLiteral("Positive"), 1)
+                                .toStdString());
+    body.erase("annotation");
+    Reply r = send("POST", QStringLiteral("/webhook"), QByteArray::fromStdString(body.dump()));
+    QVERIFY2(r.status == 400, r.body.constData());
+    const QString why = r.json.value(QStringLiteral("error")).toString();
+    QVERIFY2(why.contains(QLatin1String("annotation")) && why.size() > 20, qPrintable(why));
+    body["annotation"] = nullptr;
+    r = send("POST", QStringLiteral("/webhook"), QByteArray::fromStdString(body.dump()));
+    QVERIFY2(r.status == 400, r.body.constData());
+    // Nothing of it was stored: not the task, not a change.
+    const auto counts = m_engine->store()->counts(kKey);
+    QVERIFY(counts);
+    QCOMPARE(counts->tasks, 2);
+    QCOMPARE(counts->annotations, 2);
+    QCOMPARE(m_engine->store()->pendingChanges(kKey).value(), 2);
+    QVERIFY(!m_engine->store()->allTexts(kKey, QStringLiteral("text"))->contains(QStringLiteral("a third text")));
+    QCOMPARE(m_engine->projects(), QStringList{kKey});
+}
+
+void TestLoopEngine::startTrainingSkipsCooldown()
+{
+    startEngine(LoopSettings{}); // defaults: threshold 50, cooldown 30 s
+    freezeClock();               // the cooldown cannot pass by itself
+    QSignalSpy started(m_engine.get(), &LoopEngine::trainingStarted);
+    QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
+    const json project = projectObject(1, "2025-11-25T10:00:00.123456Z");
+    QCOMPARE(setupAs(kKey).json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v0"));
+    postFor(project, 1, 50, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
+    QCOMPARE(started.at(0).at(1).toString(), QStringLiteral("threshold"));
+
+    // Label Studio's "Start training" right after: runs now, not when the cooldown is over.
+    const Reply r = send("POST", QStringLiteral("/webhook"),
+                         QByteArray::fromStdString(json{{"action", "START_TRAINING"}, {"project", project}}.dump()));
+    QVERIFY2(r.status == 201, r.body.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 20000);
+    QCOMPARE(started.at(1).at(1).toString(), QStringLiteral("start_training"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kTimeout);
+    const QJsonArray d = detailsOf(kKey);
+    QCOMPARE(d.size(), 2);
+    QCOMPARE(d.at(1).toObject().value(QStringLiteral("trigger")).toString(), QStringLiteral("start_training"));
+}
+
+void TestLoopEngine::disconnectUnsticksReconcile()
+{
+    startEngine(LoopSettings{});
+    QSignalSpy reconciled(m_engine.get(), &LoopEngine::reconciled);
+    QCOMPARE(setupAs(kKey).status, 200);
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
+    const QString token = QStringLiteral("0123456789abcdef0123456789abcdef01234567");
+
+    // A Label Studio that lists the project, then never answers: the project's full sync hangs.
+    FakeLabelStudio silent(true);
+    m_engine->setLabelStudio(silent.url(), token);
+    QTRY_VERIFY_WITH_TIMEOUT(silent.paths.contains(QStringLiteral("/api/projects/1/")), kTimeout);
+    QCOMPARE(reconciled.count(), 0);
+
+    // Disconnected: nothing waits for that server any more.
+    m_engine->setLabelStudio(QUrl(), QString());
+    QVERIFY(!m_engine->hasLabelStudio());
+    QVERIFY(statusOf(kKey).json.value(QStringLiteral("reconcile_error")).isNull());
+
+    // Another Label Studio with the same project: a new sync starts and completes.
+    FakeLabelStudio answering(false);
+    m_engine->setLabelStudio(answering.url(), token);
+    QTRY_COMPARE_WITH_TIMEOUT(reconciled.count(), 1, 20000);
+    QCOMPARE(reconciled.at(0).at(0).toString(), kKey);
+    QVERIFY(answering.paths.contains(QStringLiteral("/api/projects/1/")));
+    QVERIFY(answering.paths.contains(QStringLiteral("/api/tasks/")));
+    const QJsonObject st = statusOf(kKey).json;
+    // The full sync is recorded (an empty project has no watermark).
+    QVERIFY2(!st.value(QStringLiteral("last_full_reconcile")).isNull(), QJsonDocument(st).toJson().constData());
+    QVERIFY(st.value(QStringLiteral("reconcile_error")).isNull());
+    m_engine->setLabelStudio(QUrl(), QString());
 }
 
 QTEST_MAIN(TestLoopEngine)

@@ -1,11 +1,14 @@
-// LoopStore on a real SQLite file: migrations (empty dir, a schema-1 file, a newer schema is
-// refused), idempotent events, older copies never overwrite newer ones, the documented
-// training-data rule (ground truth, else most recent; cancelled are not examples; labels not in
-// the config dropped and counted; multi-choice), deletions through reconcile snapshots,
-// pending changes across a training, live acceptance, and concurrent writers losing nothing.
+// LoopStore on a real SQLite file: migrations (empty dir, a schema-1 file, a schema-2 file of
+// the previous main whose rows keep their bare id as key and move to the full key in one rename,
+// a newer schema is refused), idempotent events, older copies never overwrite newer ones, the
+// documented training-data rule (ground truth, else most recent; cancelled are not examples;
+// labels not in the config dropped and counted; multi-choice), deletions through reconcile
+// snapshots, tombstones that keep a webhook's delete against an older reconcile page, pending
+// changes across a training, live acceptance, and concurrent writers losing nothing.
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
 #include "core/store/schema.h"
+#include "legacystore.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -132,6 +135,7 @@ private Q_SLOTS:
 
     void migratesEmptyDir();
     void migratesSchemaOneFile();
+    void migratesSchemaTwoFileKeepingBareIds();
     void refusesNewerSchema();
     void refusesNonDatabase();
     void closedStoreSaysSo();
@@ -141,6 +145,7 @@ private Q_SLOTS:
     void multiChoice();
     void deletionThroughSnapshot();
     void deletionEvents();
+    void tombstonesOutliveOlderPages();
     void removeMissing();
     void pendingAcrossTraining();
     void liveAcceptance();
@@ -223,6 +228,77 @@ void TestLoopStore::migratesSchemaOneFile()
     const auto applied = m_store->apply(kProject, webhook({taskOf(1, QStringLiteral("good"), {ann(10, 1, {QStringLiteral("Positive")})})}));
     QVERIFY2(applied, qPrintable(applied.error()));
     QCOMPARE(applied.value(), 1);
+}
+
+void TestLoopStore::migratesSchemaTwoFileKeepingBareIds()
+{
+    // A file of the previous main (schema 2, integer project ids) with project 3 in every loop
+    // table: after migration 3 every row is there under the key "3".
+    const QString path = m_dir->filePath(QStringLiteral("loopdeck.sqlite3"));
+    const QString written = legacystore::writeSchemaTwo(path);
+    QVERIFY2(written.isEmpty(), qPrintable(written));
+    openStore();
+    const QString bare = QStringLiteral("3");
+    {
+        Peek peek(path);
+        QCOMPARE(peek.value(QStringLiteral("PRAGMA user_version")).toInt(), loopdeck::store::schema::latestVersion());
+        QCOMPARE(peek.value(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='ls_tombstone'")).toInt(), 1);
+        QCOMPARE(peek.value(QStringLiteral("SELECT total_annotations FROM progress_snapshot WHERE id = 1")).toInt(), 3);
+        for (const char *table : {"ls_task", "ls_annotation", "loop_project", "loop_version", "loop_run", "served_prediction",
+                                  "prediction_acceptance"}) {
+            QVERIFY2(peek.value(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE project_key = '3'").arg(QLatin1String(table))).toInt() > 0,
+                     table);
+            QVERIFY2(peek.value(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE project_key <> '3'").arg(QLatin1String(table))).toInt() == 0,
+                     table);
+        }
+    }
+    QCOMPARE(m_store->projects().value(), QStringList{bare});
+    const auto row = m_store->project(bare);
+    QVERIFY2(row, qPrintable(row.error()));
+    QCOMPARE(row->changeSeq, legacystore::kChangeSeq);
+    QCOMPARE(row->trainedSeq, legacystore::kTrainedSeq);
+    QCOMPARE(row->settings, QByteArray(legacystore::kSettings));
+    QCOMPARE(row->schedule, QByteArray(R"({"last_daily":"2025-11-24"})"));
+    QCOMPARE(row->labelConfig, QString::fromUtf8(legacystore::kLabelConfig));
+    QCOMPARE(row->syncWatermark, QStringLiteral("2025-11-25T10:02:30.000000Z"));
+    QCOMPARE(row->lastFullSync.toMSecsSinceEpoch(), 1764064950000);
+    const auto counts = m_store->counts(bare);
+    QVERIFY(counts);
+    QCOMPARE(counts->tasks, legacystore::kTasks);
+    QCOMPARE(counts->annotations, legacystore::kAnnotations);
+    QCOMPARE(counts->cancelled, legacystore::kCancelled);
+    QCOMPARE(m_store->pendingChanges(bare).value(), legacystore::kPending);
+    const auto data = m_store->trainingData(bare, kSentiment);
+    QVERIFY(data);
+    QCOMPARE(examplesByText(data.value()).value(QStringLiteral("a great film")), QStringList{QStringLiteral("Positive")});
+    QCOMPARE(examplesByText(data.value()).value(QStringLiteral("an awful film")), QStringList{QStringLiteral("Negative")});
+    QCOMPARE(m_store->versions(bare)->size(), 1);
+    QCOMPARE(m_store->versions(bare)->at(0).trigger, QStringLiteral("manual"));
+    QCOMPARE(m_store->runs(bare, 10)->size(), 1);
+    QCOMPARE(m_store->runs(bare, 10)->at(0).outcome, QStringLiteral("trained"));
+    QCOMPARE(m_store->acceptance(bare)->value(1).total, 1);
+    QCOMPARE(m_store->unlabeledTasks(bare, QStringLiteral("text"))->size(), 1);
+    // The loop goes on writing the migrated project; and a new server's project 3 is separate.
+    QCOMPARE(m_store->apply(bare, webhook({taskOf(4, QStringLiteral("four"), {ann(14, 4, {QStringLiteral("Positive")})})})).value(), 1);
+    QCOMPARE(m_store->counts(bare)->annotations, legacystore::kAnnotations + 1);
+
+    // Adoption under the full key moves every row; a second adoption (another server's key)
+    // finds nothing left to take.
+    QCOMPARE(m_store->renameProject(bare, kProject).value(), true);
+    QCOMPARE(m_store->projects().value(), QStringList{kProject});
+    QCOMPARE(m_store->counts(kProject)->annotations, legacystore::kAnnotations + 1);
+    QCOMPARE(m_store->project(kProject)->settings, QByteArray(legacystore::kSettings));
+    QCOMPARE(m_store->versions(kProject)->size(), 1);
+    QCOMPARE(m_store->acceptance(kProject)->value(1).total, 1);
+    QCOMPARE(m_store->renameProject(bare, QStringLiteral("3.1764069999")).value(), false);
+    QVERIFY(!m_store->project(bare));
+    {
+        Peek peek(path);
+        for (const char *table : {"ls_task", "ls_annotation", "loop_project", "loop_version", "loop_run", "served_prediction",
+                                  "prediction_acceptance"})
+            QVERIFY2(peek.value(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE project_key <> '%2'").arg(QLatin1String(table), kProject)).toInt() == 0,
+                     table);
+    }
 }
 
 void TestLoopStore::refusesNewerSchema()
@@ -448,6 +524,60 @@ void TestLoopStore::deletionEvents()
     QCOMPARE(m_store->allTexts(kProject, QStringLiteral("text")).value(), (QStringList{QStringLiteral("b"), QStringLiteral("c")}));
 }
 
+void TestLoopStore::tombstonesOutliveOlderPages()
+{
+    openStore();
+    QVERIFY(m_store->apply(kProject, webhook({taskOf(1, QStringLiteral("a"), {ann(11, 1, {QStringLiteral("Positive")}),
+                                                                                ann(12, 1, {QStringLiteral("Negative")})}),
+                                              taskOf(2, QStringLiteral("b"), {ann(21, 2, {QStringLiteral("Positive")})})})));
+    // A reconcile page is requested; then webhooks report annotation 11 and task 2 deleted.
+    const qint64 pageRequested = QDateTime::currentMSecsSinceEpoch() - 60000;
+    ChangeSet deleted;
+    deleted.action = QStringLiteral("ANNOTATIONS_DELETED");
+    deleted.deletedAnnotations = {11};
+    QCOMPARE(m_store->apply(kProject, deleted).value(), 1);
+    deleted.action = QStringLiteral("TASKS_DELETED");
+    deleted.deletedAnnotations.clear();
+    deleted.deletedTasks = {2};
+    QCOMPARE(m_store->apply(kProject, deleted).value(), 1);
+    QCOMPARE(m_store->counts(kProject)->annotations, 1);
+    QCOMPARE(m_store->counts(kProject)->tasks, 1);
+    const qint64 pendingAfterDelete = m_store->pendingChanges(kProject).value();
+
+    // The page (answered from before the deletes) still lists both, complete with annotations.
+    const auto page = [&](qint64 snapshotAtMs) {
+        ChangeSet c;
+        c.snapshotAtMs = snapshotAtMs;
+        TaskChange one = taskOf(1, QStringLiteral("a"), {ann(11, 1, {QStringLiteral("Positive")}), ann(12, 1, {QStringLiteral("Negative")})});
+        one.annotationsComplete = true;
+        TaskChange two = taskOf(2, QStringLiteral("b"), {ann(21, 2, {QStringLiteral("Positive")})});
+        two.annotationsComplete = true;
+        c.tasks = {one, two};
+        return c;
+    };
+    const auto stale = m_store->apply(kProject, page(pageRequested));
+    QVERIFY2(stale, qPrintable(stale.error()));
+    QCOMPARE(stale.value(), 0);
+    QCOMPARE(m_store->counts(kProject)->annotations, 1); // 11 stays deleted
+    QCOMPARE(m_store->counts(kProject)->tasks, 1);       // task 2 stays deleted
+    QCOMPARE(m_store->pendingChanges(kProject).value(), pendingAfterDelete);
+    QCOMPARE(examplesByText(m_store->trainingData(kProject, kSentiment).value()).keys(), QStringList{QStringLiteral("a")});
+    QCOMPARE(examplesByText(m_store->trainingData(kProject, kSentiment).value()).value(QStringLiteral("a")),
+             QStringList{QStringLiteral("Negative")});
+    // Another server's project 1 with the same ids is not buried by these tombstones.
+    const QString other = QStringLiteral("3.1764069999");
+    QCOMPARE(m_store->apply(other, page(pageRequested)).value(), 3);
+    QCOMPARE(m_store->counts(other)->tasks, 2);
+
+    // A page requested after the deletes that lists them: Label Studio has them (again), so
+    // they come back.
+    const auto fresh = m_store->apply(kProject, page(QDateTime::currentMSecsSinceEpoch() + 1000));
+    QVERIFY2(fresh, qPrintable(fresh.error()));
+    QCOMPARE(fresh.value(), 2);
+    QCOMPARE(m_store->counts(kProject)->annotations, 3);
+    QCOMPARE(m_store->counts(kProject)->tasks, 2);
+}
+
 void TestLoopStore::removeMissing()
 {
     openStore();
@@ -580,6 +710,15 @@ void TestLoopStore::projectRowRoundTrip()
     m_store.reset();
     openStore();
     QCOMPARE(m_store->project(kProject)->settings, QByteArray(R"({"train_every":5})"));
+    // Clearing with a null string (the engine after a success, a sync of an empty project with
+    // no watermark) is stored as "" (every column is NOT NULL).
+    const auto cleared = m_store->setLastError(kProject, QString());
+    QVERIFY2(cleared, qPrintable(cleared.error()));
+    QCOMPARE(m_store->project(kProject)->lastError, QString());
+    const auto synced = m_store->setSyncState(kProject, when.addSecs(120), true, QString());
+    QVERIFY2(synced, qPrintable(synced.error()));
+    QCOMPARE(m_store->project(kProject)->lastFullSync, when.addSecs(120));
+    QCOMPARE(m_store->project(kProject)->syncWatermark, QString());
 }
 
 void TestLoopStore::versionsAndRuns()

@@ -195,6 +195,14 @@ SetupOutcome PredictionService::setup(const QString &projectId, const QString &l
     return out;
 }
 
+void PredictionService::renameProject(const QString &from, const QString &to)
+{
+    std::unique_lock lock(m_mutex);
+    StatePtr moved = m_projects.take(from);
+    if (moved && !m_projects.contains(to))
+        m_projects.insert(to, std::move(moved));
+}
+
 SetupOutcome PredictionService::setLabelConfig(const QString &projectId, const QString &labelConfigXml)
 {
     return setup(projectId, labelConfigXml.isNull() ? QString(QLatin1String("")) : labelConfigXml);

@@ -101,6 +101,11 @@ public:
     std::optional<int> rollback(const QString &projectId, const QString &target, QString *error);
     // Sets the label config without a /setup call (CLI --label-config, GUI).
     SetupOutcome setLabelConfig(const QString &projectId, const QString &labelConfigXml);
+    // A project served under its bare id ("3", before project keys) now has its full key (the
+    // loop adopted it, ModelRegistry::renameProject moved its folder): its in-memory state goes
+    // to the key (unless the key has its own already) and the bare id serves nothing any more,
+    // so another server's project 3 no longer falls back to it (see state()).
+    void renameProject(const QString &from, const QString &to);
 
     // ---- reading ---------------------------------------------------------------------
     int activeVersion(const QString &projectId) const;    // highest active version, 0 = none

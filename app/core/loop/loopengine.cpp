@@ -282,6 +282,7 @@ void LoopEngine::adoptLegacy(const QString &key, bool unconnected)
             log(bare, QStringLiteral("adopt_failed"), QStringLiteral("key=%1 error=\"%2\"").arg(key, moved.error()));
         return;
     }
+    m_service->renameProject(bare, key); // its label config (and anything else held in memory)
     QStringList warnings;
     m_service->loadActiveFromRegistry(&warnings);
     if (const QString xml = m_service->labelConfigXml(bare); !xml.isEmpty() && m_service->labelConfigXml(key).isEmpty())

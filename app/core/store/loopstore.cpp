@@ -51,7 +51,9 @@ QDateTime fromMs(qint64 ms)
     return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC) : QDateTime();
 }
 
-// Runs a prepared statement with positional values; false + *error on failure.
+// Runs a prepared statement with positional values; false + *error on failure. A null QString
+// is bound as "" (Qt's SQLite driver would bind it as NULL, and every column is NOT NULL): a
+// cleared error or a sync without a watermark is an empty text, not a refused write.
 bool run(QSqlQuery &q, const QString &sql, const QVariantList &values, QString *error, const QString &what)
 {
     if (!q.prepare(sql)) {
@@ -59,7 +61,7 @@ bool run(QSqlQuery &q, const QString &sql, const QVariantList &values, QString *
         return false;
     }
     for (const QVariant &v : values)
-        q.addBindValue(v);
+        q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
     if (!q.exec()) {
         *error = sqlError(what, q.lastError());
         return false;
