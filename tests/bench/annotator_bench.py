@@ -207,6 +207,10 @@ def one_run(run, args, env, binary, workdir):
         annotating_s = time.perf_counter() - t0
         during = refresh_events(server.log_path, log_start)
         status_at_stop = poller.last
+        stored_by_version = {}
+        for version, _, _, created in list(poller.seen):
+            stored_by_version[version] = max(stored_by_version.get(version, 0), created or 0)
+        created_during = sum(stored_by_version.values())
         # The annotator has stopped: give the last refresh time to finish.
         t_settle = time.perf_counter()
         while time.perf_counter() - t_settle < args.settle_s:
@@ -248,6 +252,7 @@ def one_run(run, args, env, binary, workdir):
                             "failed": len(after["failed"]), "superseded": len(after["superseded"]),
                             "details": after["refreshed"], "failures": after["failed"]},
         "refresh_at_annotator_stop": (status_at_stop or {}).get("prediction_refresh"),
+        "created_during_annotation": created_during,
         "refresh_final": final, "settle_s": settle_s,
         "refresh_states_seen": poller.seen,
         "ls_log_database_locked": ls_log_locked(env["LOG"], ls_log_start),
@@ -257,32 +262,23 @@ def one_run(run, args, env, binary, workdir):
 BEGIN, END = "<!-- annotator-bench:begin -->", "<!-- annotator-bench:end -->"
 
 
-def report(doc):
-    """The "annotator saves while the loop writes" section of docs/benchmarks.md."""
+def table(doc):
+    """One configuration's runs: a setup line and a table."""
     runs = doc["runs"]
-    out = [BEGIN, "", f"## Loop: an annotator's saves while LoopDeck writes to Label Studio ({doc['date']})", "",
-           f"Machine: {doc['machine']}. Binary: `{doc['binary']}`. Label Studio 1.23.2 on SQLite (its default), "
-           "started by `tests/integration/labelstudio_fixture.py`. Per run: a fresh project with "
-           f"{doc['tasks']:,} synthetic two-class texts, a fresh `loopdeck serve --label-studio URL` registered as its ML "
-           f"backend, loop settings train_every {doc['train_every']}, cooldown 0, refresh_predictions on; then a simulated "
-           f"annotator makes {doc['ops']} requests through Label Studio's REST API "
-           + ("back to back" if not doc["think_ms"] else f"{doc['think_ms']} ms apart")
-           + " (create an annotation, change it, delete every third again; no retries) while the loop trains and imports "
-           "each new version's predictions (batches of 100, 250 ms apart, waiting for 2 s without annotator activity, at "
-           "most 60 s per batch). Failed = any non-2xx answer or a time-out (30 s). Refreshes: LoopDeck's log; "
-           f"\"after\" waits up to {doc['settle_s']:.0f} s once the annotator stops. `tests/bench/loop_bench.sh annotator` "
-           "(`tests/bench/annotator_bench.py`), raw figures in `tests/bench/results/loop_annotator.json`.", "",
-           "| run | annotator requests | failed | median / p95 / max latency | versions trained | refreshes finished while annotating (done / incomplete / failed / superseded) | refresh after the annotator stopped | \"database is locked\" in Label Studio's log |",
-           "|---:|---:|---:|---:|---:|---|---|---:|"]
+    pace = "back to back" if not doc["think_ms"] else f"{doc['think_ms']} ms apart (longer than the refresher's 2 s quiet time)"
+    out = [f"**{doc['ops']} annotator requests per run, {pace}** ({doc['date']}):", "",
+           "| run | annotator requests | failed | median / p95 / max latency | versions trained | refreshes finished while annotating | predictions stored while annotating | last refresh, after the annotator stopped | \"database is locked\" in Label Studio's log |",
+           "|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in runs:
-        d, t = r["refreshes_during"], r["refreshes_total"]
+        d = r["refreshes_during"]
         fin = r.get("refresh_final") or {}
-        after = (f"{fin.get('version')}: {fin.get('state')}, {fin.get('created')}/{fin.get('sent')} stored"
+        after = (f"{fin.get('version')}: {fin.get('state')}, {fin.get('created')} of {fin.get('sent')} stored"
                  if fin else "none started")
         l = r["latency_ms"]
+        stored = r.get("created_during_annotation")
         out.append(f"| {r['run']} | {r['operations']} | **{r['failed_requests']}** | {l['p50']:.0f} / {l['p95']:.0f} / {l['max']:.0f} ms "
-                   f"| {r['versions']} | {d['complete']} / {d['done_or_incomplete'] - d['complete']} / {d['failed']} / {d['superseded']} "
-                   f"| {after} | {r['ls_log_database_locked']} |")
+                   f"| {r['versions']} | {d['done_or_incomplete']} ({d['complete']} done, {d['failed']} failed) "
+                   f"| {'–' if stored is None else stored} | {after} | {r['ls_log_database_locked']} |")
     total_failed = sum(r["failed_requests"] for r in runs)
     total_ops = sum(r["operations"] for r in runs)
     out += ["", f"In all: {total_failed} failed annotator requests of {total_ops:,}."]
@@ -293,13 +289,33 @@ def report(doc):
     if statuses:
         out.append("Failed by status: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())) + ". First bodies: "
                    + "; ".join(sorted({f['body'][:120].replace('|', '/') for r in runs for f in r['failures']})[:3]) + ".")
-    out += ["", END]
-    return out
+    return out + [""]
 
 
-def write_report(doc, md_path):
+def report(docs, notes=""):
+    """The "annotator saves while the loop writes" section of docs/benchmarks.md."""
+    doc = docs[0]
+    out = [BEGIN, "", "## Loop: an annotator's saves while LoopDeck writes to Label Studio", "",
+           f"Machine: {doc['machine']}. Binary: `{doc['binary']}`. Label Studio 1.23.2 on SQLite (its default), "
+           "started by `tests/integration/labelstudio_fixture.py`. Per run: a fresh project with "
+           f"{doc['tasks']:,} synthetic two-class texts, a fresh `loopdeck serve --label-studio URL` registered as its ML "
+           f"backend, loop settings train_every {doc['train_every']}, cooldown 0, refresh_predictions on (POST /loop/settings); "
+           "then a simulated annotator works through Label Studio's REST API (create an annotation on the next task, change "
+           "it, delete every third again; no retries) while the loop trains and imports each new version's predictions "
+           "(batches of 100, 250 ms apart, each waiting until annotators have been quiet for 2 s, at most 60 s). Failed = "
+           "any non-2xx answer or a time-out (30 s). Refreshes from LoopDeck's log and GET /loop/status (polled every 0.5 s); "
+           f"\"after\" waits up to {doc['settle_s']:.0f} s once the annotator stops. `tests/bench/loop_bench.sh annotator` "
+           "(`tests/bench/annotator_bench.py`), raw figures in `tests/bench/results/loop_annotator*.json`.", ""]
+    for d in docs:
+        out += table(d)
+    if notes:
+        out += [notes.strip(), ""]
+    return out + [END]
+
+
+def write_report(docs, md_path, notes=""):
     text = open(md_path, encoding="utf-8").read() if os.path.exists(md_path) else ""
-    section = "\n".join(report(doc)) + "\n"
+    section = "\n".join(report(docs, notes)) + "\n"
     if BEGIN in text and END in text:
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
@@ -323,9 +339,12 @@ def main():
     ap.add_argument("--settle-s", type=float, default=90)
     ap.add_argument("--report", metavar="BENCHMARKS_MD", help="write the section into this file (between markers)")
     ap.add_argument("--report-only", action="store_true", help="no runs: write the section from OUT_JSON")
+    ap.add_argument("--also", action="append", default=[], metavar="JSON", help="another configuration's results for the report")
+    ap.add_argument("--notes", default="", metavar="FILE", help="markdown appended to the section (observations)")
     args = ap.parse_args()
+    notes = open(args.notes, encoding="utf-8").read() if args.notes else ""
     if args.report_only:
-        write_report(json.load(open(args.out)), args.report)
+        write_report([json.load(open(p)) for p in [args.out] + args.also], args.report, notes)
         return
     env = lc.read_env(args.ls_env)
     workdir = tempfile.mkdtemp(prefix="annotator-bench-")
@@ -341,7 +360,7 @@ def main():
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)
     if args.report:
-        write_report(doc, args.report)
+        write_report([doc] + [json.load(open(p)) for p in args.also], args.report, notes)
 
 
 if __name__ == "__main__":
