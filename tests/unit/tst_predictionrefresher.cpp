@@ -1,6 +1,6 @@
 // PredictionRefresher's error paths against a scripted fake Label Studio on loopback, through the
-// real LabelStudioClient: batches and their `created` counts, retries of its own batch on 5xx and
-// time-outs, "failed" without a model_version PATCH, "incomplete" when Label Studio drops
+// real LabelStudioClient: batches and their `created` counts, retries of its own batch on 5xx
+// (not after a time-out), "failed" without a model_version PATCH, "incomplete" when Label Studio drops
 // predictions (batchStored() only for whole batches), no PATCH when nothing was stored, waiting
 // for annotators (annotatorActivity()), "superseded" and cancelAll(). A fake is right here: a
 // real Label Studio does not answer 500 or drop predictions on request.
@@ -312,17 +312,19 @@ private Q_SLOTS:
         QCOMPARE(rig.server.patches(), 1);
     }
 
-    // No answer at all (the client's time-out): retried like a 5xx.
-    void timeoutRetried()
+    // No answer at all (the client's time-out): not retried — Label Studio may have stored the
+    // batch, and a second import would duplicate it. The job fails, without a PATCH.
+    void timeoutNotRetried()
     {
         Rig rig([](const Seen &s, int index) { return index == 0 ? QByteArray() : storeAll(s, index); });
         rig.client.setTimeout(std::chrono::milliseconds(300));
         rig.refresher.start(makeJob());
         const auto out = rig.waitFinished();
-        QCOMPARE(out.state, QStringLiteral("done"));
-        QCOMPARE(rig.server.imports().size(), 4);
-        QCOMPARE(rig.server.imports()[1].tasks(), kAllBatches[0]);
-        QCOMPARE(rig.storedBatches(), kAllBatches);
+        QCOMPARE(out.state, QStringLiteral("failed"));
+        QVERIFY2(!out.error.isEmpty(), "a failed refresh says why");
+        QCOMPARE(rig.server.imports().size(), 1);
+        QCOMPARE(rig.server.patches(), 0);
+        QVERIFY(rig.stored.isEmpty());
     }
 
     // 500 forever: the first batch is tried 1 + retries times, then "failed"; nothing else is sent.

@@ -141,9 +141,11 @@ void PredictionRefresher::sendNext(std::shared_ptr<Job> job, quint64 generation)
                     return;
                 }
                 Q_EMIT finished(job->projectKey, job->version, QStringLiteral("failed"), job->sent, job->created,
-                                QStringLiteral("Label Studio did not take a batch of predictions after %1 tries: %2")
-                                    .arg(job->attempt + 1)
-                                    .arg(error.message()));
+                                job->attempt > 0 ? QStringLiteral("Label Studio did not take a batch of predictions after %1 tries: %2")
+                                                       .arg(job->attempt + 1)
+                                                       .arg(error.message())
+                                                 : QStringLiteral("Label Studio did not take a batch of predictions: %1")
+                                                       .arg(error.message()));
                 return;
             }
             const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
