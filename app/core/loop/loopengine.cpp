@@ -11,6 +11,7 @@
 #include "core/loop/policy.h"
 #include "core/model/choice.h"
 #include "core/loop/trainer.h"
+#include "core/loop/webhookprovisioner.h"
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
 
@@ -110,6 +111,7 @@ struct LoopEngine::Project {
     qint64 waitForPendingAbove = -1; // too few examples: automatic runs wait for more changes
     // reconcile
     bool syncing = false;
+    int syncFailures = 0;     // failed reconciles in a row (each retried, 30 s doubling)
     QDateTime lastReconcile;
     int lastRecovered = 0;
     QString syncError;
@@ -137,6 +139,7 @@ struct LoopEngine::SyncJob {
     QDateTime started;
     QSet<qint64> seen;
     QList<qint64> changed;   // diffOnly: tasks whose counts or time differ from the store's
+    int pageAttempts = 0;    // tries of the current page after Label Studio failed it
     std::shared_ptr<QHash<qint64, store::TaskSignature>> signatures;
     int recovered = 0;
 };
@@ -361,6 +364,8 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
                     log(key, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(s.error()));
             });
     connect(m_refresher, &PredictionRefresher::finished, this, &LoopEngine::onRefreshFinished);
+    m_provisioner = new WebhookProvisioner(this);
+    connect(m_provisioner, &WebhookProvisioner::checked, this, &LoopEngine::onWebhookChecked);
     // Connected first, so the cache is gone before any view asks for the new versions.
     connect(this, &LoopEngine::versionsChanged, this, [this](const QString &key) {
         std::lock_guard lock(m_mutex);
@@ -421,6 +426,8 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
     if (m_refresher)
         m_refresher->cancelAll();
     if (url.isEmpty()) {
+        if (m_provisioner)
+            m_provisioner->setClient(nullptr);
         delete m_client;
     } else {
         if (!m_client)
@@ -428,6 +435,8 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
         m_client->setServer(url, token);
         if (m_refresher)
             m_refresher->setClient(m_client);
+        if (m_provisioner)
+            m_provisioner->setClient(m_client);
         m_discovering = true;
         m_initialDiscovery = true;
         discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
@@ -1392,112 +1401,35 @@ bool LoopEngine::isThisBackend(const QUrl &url, quint16 port) const
     return policy::isThisBackend(url, me);
 }
 
-void LoopEngine::checkWebhook(const QString &projectId, bool createWhenMissing)
+void LoopEngine::checkWebhook(const QString &projectId)
 {
-    if (!m_client || !m_server || !m_server->isListening())
+    if (!m_client || !m_server || !m_server->isListening() || !onConnectedServer(projectId))
         return;
-    const quint16 port = m_server->port();
-    QUrlQuery byProject;
-    byProject.addQueryItem(QStringLiteral("project"), QString::number(lsId(projectId)));
-    const auto setState = [this, projectId](const QString &url, const QString &state, const QString &warning) {
-        {
-            std::lock_guard lock(m_mutex);
-            Project &p = projectLocked(projectId);
-            p.webhookUrl = url;
-            p.webhookState = state;
-            p.webhookWarning = warning;
-        }
-        if (!warning.isEmpty())
-            log(projectId, QStringLiteral("webhook_missing"), QStringLiteral("url=%1 warning=\"%2\"").arg(url, warning));
-        else if (state == QLatin1String("created"))
-            log(projectId, QStringLiteral("webhook_created"), QStringLiteral("url=%1").arg(url));
-        Q_EMIT statusChanged(projectId);
-    };
-    // Which URL Label Studio uses for this backend: its registration for our port.
-    m_client->sendRaw("GET", QStringLiteral("/api/ml"), byProject, {}, [=, this](const QByteArray &answer, const labelstudio::LsError &error) {
-        if (error.isError())
+    WebhookProvisioner::Target target;
+    target.projectKey = projectId;
+    target.lsProjectId = lsId(projectId);
+    target.isThisBackend = [this, port = m_server->port()](const QUrl &url) { return isThisBackend(url, port); };
+    target.secret = m_server->config().webhookSecret;
+    target.syncMinutes = m_syncMinutes;
+    m_provisioner->check(target);
+}
+
+void LoopEngine::onWebhookChecked(const QString &projectId, const QString &url, const QString &state, const QString &warning)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_projects.constFind(projectId);
+        if (it == m_projects.constEnd())
             return;
-        const json list = json::parse(answer.begin(), answer.end(), nullptr, false);
-        QString backendUrl;
-        if (list.is_array())
-            for (const json &b : list)
-                if (b.is_object() && b.contains("url") && b["url"].is_string()) {
-                    const QUrl u(QString::fromStdString(b["url"].get<std::string>()));
-                    if (isThisBackend(u, port))
-                        backendUrl = u.toString(QUrl::StripTrailingSlash);
-                }
-        if (backendUrl.isEmpty())
-            return; // not registered in this project (yet)
-        const QString hookUrl = backendUrl + QStringLiteral("/webhook");
-        m_client->sendRaw("GET", QStringLiteral("/api/webhooks/"), byProject, {},
-                          [=, this](const QByteArray &hooksAnswer, const labelstudio::LsError &hooksError) {
-                              if (hooksError.isError())
-                                  return;
-                              const json hooks = json::parse(hooksAnswer.begin(), hooksAnswer.end(), nullptr, false);
-                              // With a webhook secret the hook must carry it (Label Studio's own
-                              // webhook carries no credentials): add it to the headers.
-                              const std::string secret = m_server->config().webhookSecret.toStdString();
-                              const std::string secretHeader = backend::BackendApi::kWebhookSecretHeader;
-                              if (hooks.is_array())
-                                  for (const json &h : hooks) {
-                                      if (!h.is_object() || !h.value("is_active", true)
-                                          || QUrl(QString::fromStdString(h.value("url", std::string())))
-                                                     .toString(QUrl::StripTrailingSlash)
-                                              != hookUrl)
-                                          continue;
-                                      const json headers = h.value("headers", json::object());
-                                      if (secret.empty()
-                                          || (headers.is_object() && headers.value(secretHeader, std::string()) == secret)) {
-                                          setState(hookUrl, QStringLiteral("ok"), QString());
-                                          return;
-                                      }
-                                      json patched = headers.is_object() ? headers : json::object();
-                                      patched[secretHeader] = secret;
-                                      m_client->sendRaw("PATCH", QStringLiteral("/api/webhooks/%1/").arg(h.value("id", 0)), {},
-                                                        QByteArray::fromStdString(json{{"headers", patched}}.dump()),
-                                                        [=](const QByteArray &, const labelstudio::LsError &patchError) {
-                                                            setState(hookUrl,
-                                                                     patchError.isError() ? QStringLiteral("missing")
-                                                                                          : QStringLiteral("ok"),
-                                                                     patchError.isError()
-                                                                         ? QStringLiteral("The webhook to %1 lacks the secret header "
-                                                                                          "and Label Studio refused to add it (%2).")
-                                                                               .arg(hookUrl, patchError.message())
-                                                                         : QString());
-                                                        });
-                                      return;
-                                  }
-                              // Label Studio may still be making it (registration): look again
-                              // before making one. It refuses loopback and private addresses
-                              // unless SSRF protection is off; then we make it ourselves.
-                              if (!createWhenMissing) {
-                                  QTimer::singleShot(5000, this, [this, projectId] { checkWebhook(projectId, true); });
-                                  return;
-                              }
-                              json create = {{"project", lsId(projectId)},
-                                             {"url", hookUrl.toStdString()},
-                                             {"send_payload", true},
-                                             {"send_for_all_actions", true},
-                                             {"is_active", true}};
-                              if (!secret.empty())
-                                  create["headers"] = json{{secretHeader, secret}};
-                              m_client->sendRaw(
-                                  "POST", QStringLiteral("/api/webhooks/"), {}, QByteArray::fromStdString(create.dump()),
-                                  [=, this](const QByteArray &, const labelstudio::LsError &createError) {
-                                      if (!createError.isError()) {
-                                          setState(hookUrl, QStringLiteral("created"), QString());
-                                          return;
-                                      }
-                                      setState(hookUrl, QStringLiteral("missing"),
-                                               QStringLiteral("Label Studio has no webhook to %1 and refused to make one (%2). "
-                                                              "Annotations then reach LoopDeck only through the reconcile every "
-                                                              "%3 minutes. Start Label Studio with SSRF_PROTECTION_ENABLED=false "
-                                                              "to let it call a backend on a local address.")
-                                                   .arg(hookUrl, createError.message())
-                                                   .arg(m_syncMinutes));
-                                  });
-                          });
-    });
+        (*it)->webhookUrl = url;
+        (*it)->webhookState = state;
+        (*it)->webhookWarning = warning;
+    }
+    if (!warning.isEmpty())
+        log(projectId, QStringLiteral("webhook_missing"), QStringLiteral("url=%1 warning=\"%2\"").arg(url, warning));
+    else if (state == QLatin1String("created"))
+        log(projectId, QStringLiteral("webhook_created"), QStringLiteral("url=%1").arg(url));
+    Q_EMIT statusChanged(projectId);
 }
 
 void LoopEngine::reconcileNow(const QString &projectId, bool full)
@@ -1692,7 +1624,24 @@ void LoopEngine::finishSync(const std::shared_ptr<SyncJob> &job, const QString &
         pollProject(projectId);
         checkWebhook(projectId);
     } else {
-        log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\"").arg(error));
+        // Tried again by itself: 30 s, doubling to 10 minutes, while the same server is connected.
+        int failures = 0;
+        {
+            std::lock_guard lock(m_mutex);
+            failures = ++projectLocked(projectId).syncFailures;
+        }
+        const int delayS = std::min(30 << std::min(failures - 1, 5), 600);
+        log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\" retry_in_s=%2").arg(error).arg(delayS));
+        const quint64 generation = job->generation;
+        const bool full = job->full;
+        QTimer::singleShot(delayS * 1000, this, [this, projectId, generation, full] {
+            if (generation == m_clientGeneration)
+                syncProject(projectId, full);
+        });
+    }
+    if (error.isEmpty()) {
+        std::lock_guard lock(m_mutex);
+        projectLocked(projectId).syncFailures = 0;
     }
     Q_EMIT statusChanged(projectId);
     adoptWhenLegacy(projectId);
@@ -1746,9 +1695,22 @@ void LoopEngine::syncPage(std::shared_ptr<SyncJob> job)
                 return;
             // Past the last page Label Studio answers 404 "Invalid page".
             if (error.isError() && !(error.kind == labelstudio::LsError::Kind::NotFound && !job->full && job->page > 1)) {
+                // Label Studio 1.23 answers 500 when a task of the page is deleted while it builds
+                // the page (KeyError in data_manager/api.py): the same page again is safe (keyset).
+                using K = labelstudio::LsError::Kind;
+                if ((error.kind == K::ServerError || error.kind == K::Timeout || error.kind == K::Unreachable)
+                    && job->pageAttempts < 5) {
+                    const int delay = 500 << job->pageAttempts++;
+                    QTimer::singleShot(delay, this, [this, job] {
+                        if (job->generation == m_clientGeneration)
+                            syncPage(job);
+                    });
+                    return;
+                }
                 finishSync(job, error.message());
                 return;
             }
+            job->pageAttempts = 0;
             int count = 0;
             const qint64 before = job->afterId;
             if (!error.isError()) {

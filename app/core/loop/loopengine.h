@@ -54,6 +54,7 @@ namespace loopdeck::loop {
 
 struct TrainingControl;
 struct TrainingOutput;
+class WebhookProvisioner;
 
 class LoopEngine final : public QObject, public backend::LoopControl
 {
@@ -160,7 +161,8 @@ private:
     bool onConnectedServer(const QString &projectId);
     store::LabelReader labelReader(const QString &projectId) const;
     // Looks for the project webhook to this backend; when it is missing twice 5 s apart, makes it.
-    void checkWebhook(const QString &projectId, bool createWhenMissing = false);
+    void checkWebhook(const QString &projectId);
+    void onWebhookChecked(const QString &projectId, const QString &url, const QString &state, const QString &warning);
     bool isThisBackend(const QUrl &url, quint16 port) const;
     void saveSchedule(const QString &projectId);
     void log(const QString &projectId, const QString &event, const QString &details = {});
@@ -193,6 +195,7 @@ private:
     backend::BackendServer *m_server = nullptr;
     QPointer<labelstudio::LabelStudioClient> m_client;
     PredictionRefresher *m_refresher = nullptr;
+    WebhookProvisioner *m_provisioner = nullptr;
     // The connected server's projects: Label Studio id -> key, learnt from /api/projects/
     // (guarded by m_mutex). Reconcile and refresh act only on keys in here, so a project of
     // another server is never reconciled against (or fed predictions from) this one.

@@ -359,14 +359,15 @@ Result<int> LoopStore::apply(const QString &projectId, const ChangeSet &changes,
         QSqlQuery read(db), upsert(db), acceptance(db), served(db), tomb(db);
         // A reconcile page requested before a delete that a webhook reported must not bring the
         // object back (its tombstone is newer than the page).
+        // A webhook (no snapshot time) that arrives after the delete it raced with — Label Studio
+        // delivers inside parallel requests, in any order — cannot bring it back either: Label
+        // Studio never reuses an id, so any tombstone is final for events.
         const auto buried = [&](const char *kind, qint64 id, bool *out) -> Status {
             *out = false;
-            if (changes.snapshotAtMs <= 0)
-                return {};
             if (!run(tomb,
                      QStringLiteral("SELECT 1 FROM ls_tombstone WHERE project_key = ? AND kind = ? AND object_id = ?"
                                     " AND deleted_at >= ?"),
-                     {projectId, QLatin1String(kind), id, changes.snapshotAtMs}, &error,
+                     {projectId, QLatin1String(kind), id, changes.snapshotAtMs > 0 ? changes.snapshotAtMs : qint64(0)}, &error,
                      QStringLiteral("Cannot read tombstones")))
                 return Status::failure(error);
             *out = tomb.next();
