@@ -201,7 +201,7 @@ private Q_SLOTS:
 
         // /setup reports the version that tags the answers, so Label Studio asks again.
         const Http setup = call("POST", backend(QStringLiteral("/setup")),
-                                QJsonDocument(QJsonObject{{QStringLiteral("project"), QStringLiteral("%1.1").arg(m_project)},
+                                QJsonDocument(QJsonObject{{QStringLiteral("project"), m_key},
                                                           {QStringLiteral("schema"), testing::sentimentConfig()}})
                                     .toJson());
         QCOMPARE(setup.status, 200);
