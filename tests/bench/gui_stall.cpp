@@ -1,7 +1,7 @@
 // How long the loop engine blocks the thread it lives on (the GUI thread in the window) for a
 // big project: a store with N annotated tasks (default 50,000), the engine on it with the
-// default settings, a window-like reader that asks status() and versionDetails() on every
-// statusChanged/versionsChanged (what the model page and the dashboard columns do), and a storm
+// default settings, a window-like reader that asks status() and versionDetails() after every
+// statusChanged/versionsChanged, coalesced 50 ms as the model page does, and a storm
 // of annotation webhooks from another thread (as Label Studio sends them while people label).
 // A 1 ms timer on the engine's thread measures the longest gap between its ticks.
 //   bench_gui_stall [annotations] [webhooks] [seconds]
@@ -133,8 +133,17 @@ int main(int argc, char **argv)
         longestRead = std::max(longestRead, t.nsecsElapsed() / 1000);
         ++reads;
     };
-    QObject::connect(&engine, &loop::LoopEngine::statusChanged, &app, read);
-    QObject::connect(&engine, &loop::LoopEngine::versionsChanged, &app, read);
+    // Coalesced like the model page (a burst of changes makes one read 50 ms later).
+    QTimer coalesce;
+    coalesce.setSingleShot(true);
+    coalesce.setInterval(50);
+    QObject::connect(&coalesce, &QTimer::timeout, &app, [&] { read(kKey); });
+    const auto changed = [&](const QString &key) {
+        if (key == kKey && !coalesce.isActive())
+            coalesce.start();
+    };
+    QObject::connect(&engine, &loop::LoopEngine::statusChanged, &app, changed);
+    QObject::connect(&engine, &loop::LoopEngine::versionsChanged, &app, changed);
 
     // The stall meter.
     QElapsedTimer clock;

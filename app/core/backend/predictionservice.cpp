@@ -414,12 +414,23 @@ bool PredictionService::activate(const QString &projectId, int version, QString 
     auto model = m_registry->load(projectId, version, error);
     if (!model)
         return false;
+    return activateLoaded(projectId, version, std::move(model), info->target, error);
+}
+
+bool PredictionService::activateLoaded(const QString &projectId, int version, std::shared_ptr<const model::TextClassifier> model,
+                                       const QString &target, QString *error)
+{
+    if (!m_registry || !model) {
+        if (error)
+            *error = QStringLiteral("There is no model to activate.");
+        return false;
+    }
     std::lock_guard lock(activationMutex(projectId));
     // The registry re-checks under its lock that the version still exists (retention may have
     // deleted it meanwhile) before it writes active.json.
     if (!m_registry->activate(projectId, version, error))
         return false;
-    swapInLocked(projectId, std::move(model), version, info->target);
+    swapInLocked(projectId, std::move(model), version, target);
     return true;
 }
 

@@ -97,6 +97,10 @@ public:
                                             const NewModelVersion &meta, QString *error);
     // Activates an existing registry version (loads it, then swaps it in).
     bool activate(const QString &projectId, int version, QString *error);
+    // The same for a version whose model is in memory already (the trainer's own output, saved
+    // to the registry by it): no second read of the file on the caller's thread.
+    bool activateLoaded(const QString &projectId, int version, std::shared_ptr<const model::TextClassifier> model,
+                        const QString &target, QString *error);
     // Goes back to the previous registry version of a target; returns the version now active.
     std::optional<int> rollback(const QString &projectId, const QString &target, QString *error);
     // Sets the label config without a /setup call (CLI --label-config, GUI).

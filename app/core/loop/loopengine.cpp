@@ -81,6 +81,10 @@ struct RunResult {
     qint64 changeSeq = 0;
     int droppedLabels = 0;
     bool tooFew = false; // an automatic run found fewer usable examples than min_examples
+    // Saved by the worker (writing a model file is no work for the engine's thread):
+    std::optional<backend::ModelVersionInfo> saved;
+    QString saveError;
+    QJsonObject metrics;
 };
 
 } // namespace
@@ -717,11 +721,12 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
     Q_EMIT trainingStarted(projectId, triggerName(trigger));
     Q_EMIT statusChanged(projectId);
     if (!target) {
-        finishRun(projectId, trigger, started, 0, Result<TrainingOutput>::failure(why), QString(), 0);
+        finishRun(projectId, trigger, started, 0, Result<TrainingOutput>::failure(why), std::nullopt, QString(), QJsonObject());
         return;
     }
     const bool automatic = trigger == Trigger::Threshold || trigger == Trigger::Interval || trigger == Trigger::Daily;
     store::LoopStore *store = m_store.get();
+    auto registry = m_registry;
     const store::TargetSpec spec = *target;
     auto *watcher = new QFutureWatcher<RunResult>(this);
     connect(watcher, &QFutureWatcher<RunResult>::finished, this, [=, this] {
@@ -732,7 +737,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
             finishTooFew(projectId, trigger, started, r.result->error());
             return;
         }
-        finishRun(projectId, trigger, started, r.changeSeq, *r.result, spec.fromName, r.droppedLabels);
+        finishRun(projectId, trigger, started, r.changeSeq, *r.result, r.saved, r.saveError, r.metrics);
     });
     watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> RunResult {
         RunResult r;
@@ -757,12 +762,27 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
         input.choices = spec.choices;
         input.multiple = spec.multiple;
         r.result = Trainer::train(input, control.get());
+        if (*r.result && !Trainer::isCancelled(*r.result)) {
+            const TrainingOutput &out = r.result->value();
+            r.metrics = out.metrics;
+            r.metrics.insert(QStringLiteral("trigger"), triggerName(trigger));
+            r.metrics.insert(QStringLiteral("dropped_labels"), r.droppedLabels);
+            backend::NewModelVersion meta;
+            meta.target = spec.fromName;
+            meta.metrics = r.metrics;
+            meta.trainingExamples = out.examples;
+            QString why;
+            r.saved = registry->addVersion(projectId, *out.classifier, meta, &why);
+            if (!r.saved)
+                r.saveError = why;
+        }
         return r;
     }));
 }
 
 void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
-                           const Result<TrainingOutput> &result, const QString &targetName, int droppedLabels)
+                           const Result<TrainingOutput> &result, const std::optional<backend::ModelVersionInfo> &saved,
+                           const QString &saveError, const QJsonObject &savedMetrics)
 {
     LoopSettings settings;
     {
@@ -787,17 +807,11 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
         error = result.error();
     } else {
         const TrainingOutput &out = result.value();
-        QJsonObject metrics = out.metrics;
-        metrics.insert(QStringLiteral("trigger"), triggerName(trigger));
-        metrics.insert(QStringLiteral("dropped_labels"), droppedLabels);
-        backend::NewModelVersion meta;
-        meta.target = targetName;
-        meta.metrics = metrics;
-        meta.trainingExamples = out.examples;
+        const QJsonObject metrics = savedMetrics;
         QString why;
-        const auto info = m_registry->addVersion(pid, *out.classifier, meta, &why);
+        const auto &info = saved;
         if (!info) {
-            error = QStringLiteral("The new version could not be saved: %1").arg(why);
+            error = QStringLiteral("The new version could not be saved: %1").arg(saveError);
         } else {
             (void)m_store->recordVersion(projectId, store::VersionRecord{info->version, info->created, triggerName(trigger),
                                                                          out.examples,
@@ -817,7 +831,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             const double after = metrics.value(QStringLiteral("accuracy")).toDouble();
             bool activated = policy::shouldActivate({previous, before, after, settings.activationMargin});
             run.version = info->version;
-            if (activated && !m_service->activate(pid, info->version, &why)) {
+            if (activated && !m_service->activateLoaded(pid, info->version, out.classifier, info->target, &why)) {
                 activated = false;
                 error = QStringLiteral("Version %1 was trained but cannot be activated: %2").arg(info->version).arg(why);
             }
@@ -1172,7 +1186,7 @@ LoopReply LoopEngine::status(const QString &projectId) const
     const auto row = m_store->project(*id);
     if (!row)
         return LoopReply::fail(LoopReply::Error::Failed, row.error());
-    const auto counts = m_store->counts(*id);
+    const auto counts = m_store->counts(*id); // indexed counts: cheap next to the recount below
     const auto pending = m_store->pendingChanges(*id);
     // Usable examples: reading them means reading every annotation, so it never happens here
     // (this may be the GUI thread): a worker recounts when the store changed, and the answer
@@ -1196,6 +1210,7 @@ LoopReply LoopEngine::status(const QString &projectId) const
             if (const auto target = self->targetOf(key, &why))
                 if (auto data = self->m_store->trainingData(key, *target); data)
                     counted = std::move(data).value();
+
             {
                 std::lock_guard lock(self->m_mutex);
                 Project &p = self->projectLocked(key);

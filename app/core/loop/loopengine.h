@@ -17,6 +17,7 @@
 // emitted there. The LoopControl methods (operator routes) and the webhook sink run on HTTP
 // threads and are thread-safe; training, sync parsing and prediction run on worker threads.
 #include "core/backend/backendtypes.h"
+#include "core/backend/modelregistry.h"
 #include "core/backend/loopcontrol.h"
 #include "core/loop/loopsettings.h"
 #include "core/loop/predictionrefresher.h"
@@ -144,7 +145,8 @@ private:
     void pollProject(const QString &projectId);
     void startRun(const QString &projectId, Trigger trigger);
     void finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
-                   const Result<TrainingOutput> &result, const QString &targetName, int droppedLabels);
+                   const Result<TrainingOutput> &result, const std::optional<backend::ModelVersionInfo> &saved,
+                   const QString &saveError, const QJsonObject &savedMetrics);
     void finishTooFew(const QString &projectId, Trigger trigger, const QDateTime &started, const QString &why);
     void pruneVersions(const QString &projectId, int keep);
     void refreshPredictions(const QString &projectId, int version);
