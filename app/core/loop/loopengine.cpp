@@ -614,16 +614,7 @@ backend::WebhookOutcome LoopEngine::ingestWebhook(const backend::WebhookEvent &e
     const auto changes = parseWebhook(event.payload);
     if (!changes)
         return backend::WebhookOutcome::badEvent(changes.error());
-    QString fromName;
-    if (const QString xml = m_service->labelConfigXml(*id); !xml.isEmpty()) {
-        const labelconfig::LabelConfig config = labelconfig::parse(xml);
-        if (config.isServable())
-            fromName = config.targets.constFirst().fromName;
-    }
-    store::LabelReader reader;
-    if (!fromName.isEmpty())
-        reader = [name = fromName.toStdString()](const std::string &result) { return labelsIn(result, name); };
-    const auto applied = m_store->apply(*id, changes.value(), reader);
+    const auto applied = m_store->apply(*id, changes.value(), labelReader(*id));
     if (!applied)
         return backend::WebhookOutcome::storeFailed(applied.error());
     if (!changes->labelConfig.isEmpty()) {
