@@ -21,7 +21,6 @@
 #include <QNetworkInterface>
 #include <QJsonDocument>
 #include <QTimer>
-#include <QUrlQuery>
 #include <QtConcurrent>
 
 #include <nlohmann/json.hpp>
@@ -35,10 +34,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kSyncPageSize = 500;
-// A restart's id diff fetches up to this many differing tasks one by one; more are read in one
-// fields=all pass.
-constexpr int kDiffFetchLimit = 300;
 constexpr int kRunLogLines = 40;
 // Judged annotations before live acceptance stands in for a version's accuracy.
 constexpr int kLiveAcceptanceMinimum = 20;
@@ -113,9 +108,7 @@ struct LoopEngine::Project {
     QDateTime backoffUntil;       // no automatic run before this
     QString lastCause;            // policy::failureCause of the last failure (notified once)
     qint64 waitForPendingAbove = -1; // too few examples: automatic runs wait for more changes
-    // reconcile
-    bool syncing = false;
-    int syncFailures = 0;     // failed reconciles in a row (each retried, 30 s doubling)
+    // reconcile (the reconciler says whether one is running)
     QDateTime lastReconcile;
     int lastRecovered = 0;
     QString syncError;
@@ -130,24 +123,6 @@ struct LoopEngine::Project {
     QString webhookState; // "", ok, created, missing
     QString webhookWarning;
 };
-
-// One reconcile of one project: a keyset listing (full) or a watermark listing (incremental).
-struct LoopEngine::SyncJob {
-    QString projectId;
-    quint64 generation = 0;  // m_clientGeneration when it started
-    bool full = false;
-    bool diffOnly = false;   // full, listing ids and counts only (fields=task_only)
-    qint64 afterId = 0;      // keyset: the highest task id seen so far
-    int page = 1;            // incremental: page number
-    QString watermark;
-    QDateTime started;
-    QSet<qint64> seen;
-    QList<qint64> changed;   // diffOnly: tasks whose counts or time differ from the store's
-    int pageAttempts = 0;    // tries of the current page after Label Studio failed it
-    std::shared_ptr<QHash<qint64, store::TaskSignature>> signatures;
-    int recovered = 0;
-};
-
 
 LoopEngine::LoopEngine(QObject *parent)
     : QObject(parent)
@@ -209,8 +184,7 @@ std::optional<QString> LoopEngine::resolve(const QString &project, QString *why)
 
 QString LoopEngine::keyOnServer(qint64 lsProjectId) const
 {
-    std::lock_guard lock(m_mutex);
-    return m_serverKeys.value(lsProjectId);
+    return m_reconciler ? m_reconciler->keyOnServer(lsProjectId) : QString();
 }
 
 QUrl LoopEngine::labelStudioUrl() const
@@ -228,11 +202,12 @@ QString LoopEngine::legacyTarget(const QString &key)
         std::lock_guard lock(m_mutex);
         if (m_projects.contains(key) || !m_projects.contains(bare))
             return key;
-        if (m_serverKeysKnown && m_serverKeys.value(lsId(key)) != key)
+        const std::optional<QString> listed = m_reconciler ? m_reconciler->listedKey(lsId(key)) : std::nullopt;
+        if (listed && *listed != key)
             return key; // another server's project with that id: a project of its own
         // The connected server's (or, with no server to ask, the only one that talks to us):
         // adopt the old rows; until then they stay the project's.
-        adoptNow = m_serverKeysKnown || !m_client;
+        adoptNow = listed.has_value() || !m_client;
     }
     if (adoptNow)
         QMetaObject::invokeMethod(this, [this, key] { adoptLegacy(key, true); }, Qt::QueuedConnection);
@@ -243,18 +218,14 @@ void LoopEngine::adoptWhenLegacy(const QString &projectId)
 {
     if (backend::projectkey::hasCreated(projectId))
         return;
-    QString key;
-    {
-        std::lock_guard lock(m_mutex);
-        key = m_serverKeys.value(lsId(projectId));
-    }
+    const QString key = keyOnServer(lsId(projectId));
     if (!key.isEmpty())
         QTimer::singleShot(0, this, [this, key] { adoptLegacy(key); });
 }
 
 void LoopEngine::adoptLegacy(const QString &key, bool unconnected)
 {
-    // Engine thread only, and only for a key of the connected server (discoverProjects): the
+    // Engine thread only, and only for a key of the connected server (its listing): the
     // old rows came from the server the loop was connected to, not from whichever server's
     // project with that id speaks first.
     if (!backend::projectkey::hasCreated(key))
@@ -262,14 +233,14 @@ void LoopEngine::adoptLegacy(const QString &key, bool unconnected)
     const QString bare = QString::number(lsId(key));
     {
         std::lock_guard lock(m_mutex);
-        if (!unconnected && m_serverKeys.value(lsId(key)) != key)
+        if (!unconnected && keyOnServer(lsId(key)) != key)
             return;
         const auto it = m_projects.constFind(bare);
         if (it == m_projects.constEnd() || m_projects.contains(key))
             return;
         // Not while a run, sync or refresh still works under the bare id: retried when it ends.
         const Project &p = **it;
-        if (p.control || p.syncing || p.refreshState == QLatin1String("running"))
+        if (p.control || m_reconciler->isRunning(bare) || p.refreshState == QLatin1String("running"))
             return;
         for (auto other = m_projects.cbegin(); other != m_projects.cend(); ++other)
             if (other.key() != bare && lsId(other.key()) == lsId(key))
@@ -335,6 +306,20 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
                 }
             });
 
+    m_reconciler = new Reconciler(m_store.get(), this);
+    m_reconciler->setProjects([this] { return projects(); });
+    m_reconciler->setLabelReader([this](const QString &key) { return labelReader(key); });
+    // The label config first: the loop can train before Label Studio calls /setup again.
+    connect(m_reconciler, &Reconciler::labelConfig, this, [this](const QString &key, const QString &xml) {
+        if (xml != m_service->labelConfigXml(key)) {
+            m_service->setLabelConfig(key, xml);
+            (void)m_store->setLabelConfig(key, xml);
+        }
+    });
+    connect(m_reconciler, &Reconciler::listed, this, &LoopEngine::onServerListed);
+    connect(m_reconciler, &Reconciler::listingFailed, this, &LoopEngine::onListingFailed);
+    connect(m_reconciler, &Reconciler::finished, this, &LoopEngine::onReconciled);
+
     if (const auto ids = m_store->projects(); ids) {
         for (const QString &id : ids.value()) {
             if (const auto row = m_store->project(id); row && !row->labelConfig.isEmpty()
@@ -348,8 +333,7 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
 
     m_refresher = new PredictionRefresher(this);
     m_refresher->setStillWanted([this](const PredictionRefresher::Job &job) {
-        std::lock_guard lock(m_mutex);
-        return m_serverKeys.value(job.lsProjectId) == job.projectKey && activeVersion(job.projectKey) == job.version;
+        return keyOnServer(job.lsProjectId) == job.projectKey && activeVersion(job.projectKey) == job.version;
     });
     connect(m_refresher, &PredictionRefresher::progress, this, [this](const QString &key, int version, int sent, int created) {
         {
@@ -407,18 +391,12 @@ void LoopEngine::setSyncIntervalMinutes(int minutes)
 
 void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
 {
-    // Answers still on their way belong to the previous server: they are dropped, and no
-    // project stays "syncing" waiting for them.
-    ++m_clientGeneration;
-    m_discovering = false;
+    // Answers still on their way belong to the previous server: they are dropped (the
+    // reconciler's new generation), and no project stays "syncing" waiting for them.
     QStringList keys;
     {
         std::lock_guard lock(m_mutex);
-        m_serverKeys.clear();
-        m_serverKeysKnown = false;
-        m_notOnServer.clear();
         for (auto it = m_projects.begin(); it != m_projects.end(); ++it) {
-            (*it)->syncing = false;
             (*it)->syncError.clear();
             if ((*it)->refreshState == QLatin1String("running")) {
                 (*it)->refreshState = QStringLiteral("failed");
@@ -430,6 +408,8 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
     if (m_refresher)
         m_refresher->cancelAll();
     if (url.isEmpty()) {
+        if (m_reconciler)
+            m_reconciler->setClient(nullptr);
         if (m_provisioner)
             m_provisioner->setClient(nullptr);
         delete m_client;
@@ -441,9 +421,8 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
             m_refresher->setClient(m_client);
         if (m_provisioner)
             m_provisioner->setClient(m_client);
-        m_discovering = true;
-        m_initialDiscovery = true;
-        discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
+        if (m_reconciler)
+            m_reconciler->setClient(m_client); // lists the server's projects, then reconciles them
     }
     for (const QString &key : std::as_const(keys))
         Q_EMIT statusChanged(key);
@@ -507,7 +486,7 @@ void LoopEngine::ensureProject(const QString &projectId)
     log(projectId, QStringLiteral("added"), created && created.value() ? QStringLiteral("first_seen=true") : QString());
     Q_EMIT projectAdded(projectId);
     if (hasLabelStudio() && row && !row->lastFullSync.isValid())
-        syncProject(projectId, true);
+        m_reconciler->sync(projectId, true);
 }
 
 void LoopEngine::addProject(const QString &projectId)
@@ -1307,12 +1286,12 @@ void LoopEngine::refreshPredictions(const QString &projectId, int version)
     const int batchSize = m_refresher->options().batchSize;
     const bool uncertainty = settings(projectId).uncertaintySampling;
     using Job = PredictionRefresher::Job;
-    const quint64 generation = m_clientGeneration;
+    const quint64 generation = m_reconciler->generation();
     auto *watcher = new QFutureWatcher<Result<std::shared_ptr<Job>>>(this);
     connect(watcher, &QFutureWatcher<Result<std::shared_ptr<Job>>>::finished, this, [this, watcher, projectId, version, generation] {
         const Result<std::shared_ptr<Job>> job = watcher->result();
         watcher->deleteLater();
-        if (generation != m_clientGeneration) {
+        if (generation != m_reconciler->generation()) {
             // Prepared for a server we no longer talk to: never import it into the new one.
             onRefreshFinished(projectId, version, QStringLiteral("failed"), 0, 0,
                               QStringLiteral("The connection to Label Studio changed before the refresh started."));
@@ -1440,214 +1419,73 @@ void LoopEngine::onWebhookChecked(const QString &projectId, const QString &url, 
 
 void LoopEngine::reconcileNow(const QString &projectId, bool full)
 {
-    if (!hasLabelStudio())
+    if (!hasLabelStudio() || !m_reconciler)
         return;
     const QStringList ids = !projectId.isEmpty() ? QStringList{projectId} : projects();
     for (const QString &id : ids)
-        syncProject(id, full);
+        m_reconciler->sync(id, full);
 }
 
-// The connected server's projects (id -> key): which of the loop's projects live there.
-void LoopEngine::discoverProjects(int page, std::shared_ptr<QHash<qint64, QString>> found)
+void LoopEngine::onListingFailed(const QString &error)
 {
-    if (!m_client)
-        return;
-    const quint64 generation = m_clientGeneration;
-    QUrlQuery query;
-    query.addQueryItem(QStringLiteral("page"), QString::number(page));
-    query.addQueryItem(QStringLiteral("page_size"), QStringLiteral("100"));
-    m_client->sendRaw("GET", QStringLiteral("/api/projects/"), query, {},
-                      [this, page, found, generation](const QByteArray &answer, const labelstudio::LsError &error) {
-                          if (generation != m_clientGeneration)
-                              return; // answered for a server we no longer talk to
-                          if (error.isError()) {
-                              m_discovering = false;
-                              const QStringList keys = projects();
-                              for (const QString &key : keys) {
-                                  {
-                                      std::lock_guard lock(m_mutex);
-                                      projectLocked(key).syncError = error.message();
-                                  }
-                                  Q_EMIT statusChanged(key);
-                              }
-                              Q_EMIT logLine(QStringLiteral("loop event=discover_failed error=\"%1\"").arg(error.message()));
-                              return;
-                          }
-                          const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                          const json *list = doc.is_object() && doc.contains("results") && doc["results"].is_array() ? &doc["results"]
-                                             : doc.is_array()                                                   ? &doc
-                                                                                                                : nullptr;
-                          if (list)
-                              for (const json &p : *list) {
-                                  if (!p.is_object() || !p.contains("id") || !p["id"].is_number_integer())
-                                      continue;
-                                  const qint64 id = p["id"].get<qint64>();
-                                  const auto created = p.contains("created_at") && p["created_at"].is_string()
-                                      ? backend::projectkey::unixSecondsOf(QString::fromStdString(p["created_at"].get<std::string>()))
-                                      : std::nullopt;
-                                  if (created)
-                                      found->insert(id, backend::projectkey::make(id, *created));
-                              }
-                          const bool more = doc.is_object() && doc.contains("next") && doc["next"].is_string() && list && !list->empty();
-                          if (more) {
-                              discoverProjects(page + 1, found);
-                              return;
-                          }
-                          QHash<qint64, QString> previous;
-                          {
-                              std::lock_guard lock(m_mutex);
-                              previous = std::exchange(m_serverKeys, *found);
-                              m_serverKeysKnown = true;
-                              m_notOnServer.clear();
-                              for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
-                                  if (m_serverKeys.value(lsId(it.key())) != it.key())
-                                      m_notOnServer.insert(it.key());
-                          }
-                          m_discovering = false;
-                          const bool initial = std::exchange(m_initialDiscovery, false);
-                          for (const QString &key : std::as_const(*found))
-                              adoptLegacy(key);
-                          // After connecting, every project of the loop that lives on this server is
-                          // reconciled; after a later listing, only the ones it newly found.
-                          const QStringList keys = projects();
-                          for (const QString &key : keys) {
-                              bool here = false;
-                              {
-                                  std::lock_guard lock(m_mutex);
-                                  here = m_serverKeys.value(lsId(key)) == key;
-                                  if (!here)
-                                      projectLocked(key).syncError.clear();
-                              }
-                              if (here && (initial || previous.value(lsId(key)) != key))
-                                  syncProject(key, true);
-                              else if (!here)
-                                  Q_EMIT statusChanged(key);
-                          }
-                      });
+    const QStringList keys = projects();
+    for (const QString &key : keys) {
+        {
+            std::lock_guard lock(m_mutex);
+            projectLocked(key).syncError = error;
+        }
+        Q_EMIT statusChanged(key);
+    }
+    Q_EMIT logLine(QStringLiteral("loop event=discover_failed error=\"%1\"").arg(error));
+}
+
+void LoopEngine::onServerListed(const QHash<qint64, QString> &found, const QHash<qint64, QString> &previous, bool initial)
+{
+    for (const QString &key : found)
+        adoptLegacy(key);
+    // After connecting, every project of the loop that lives on this server is reconciled;
+    // after a later listing, only the ones it newly found.
+    const QStringList keys = projects();
+    for (const QString &key : keys) {
+        const bool here = found.value(lsId(key)) == key;
+        if (!here) {
+            {
+                std::lock_guard lock(m_mutex);
+                projectLocked(key).syncError.clear();
+            }
+            Q_EMIT statusChanged(key);
+        } else if (initial || previous.value(lsId(key)) != key) {
+            m_reconciler->sync(key, true);
+        }
+    }
 }
 
 bool LoopEngine::onConnectedServer(const QString &projectId)
 {
-    bool known = false;
-    bool here = false;
-    {
-        std::lock_guard lock(m_mutex);
-        known = m_serverKeysKnown;
-        here = m_serverKeys.value(lsId(projectId)) == projectId;
-    }
-    if (here)
-        return true;
-    // A key no listing has checked yet may be a project this server made since: list again.
-    // A key a listing did not find is another server's: no new listing for it (no storm).
-    bool checked = false;
-    {
-        std::lock_guard lock(m_mutex);
-        checked = m_notOnServer.contains(projectId);
-    }
-    if (known && !checked && !m_discovering && hasLabelStudio()) {
-        m_discovering = true;
-        m_initialDiscovery = false;
-        discoverProjects(1, std::make_shared<QHash<qint64, QString>>());
-    }
-    return false;
+    return m_reconciler && m_reconciler->onServer(projectId);
 }
 
-void LoopEngine::syncProject(const QString &projectId, bool full)
+void LoopEngine::onReconciled(const QString &projectId, const Reconciler::Outcome &outcome)
 {
-    if (!m_client || !onConnectedServer(projectId))
-        return; // another server's project, or the list of this server's projects is on its way
+    const bool ok = outcome.error.isEmpty();
     {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
-        if (p.syncing)
-            return;
-        p.syncing = true;
-    }
-    auto job = std::make_shared<SyncJob>();
-    job->projectId = projectId;
-    job->generation = m_clientGeneration;
-    job->full = full;
-    if (const auto row = m_store->project(projectId); row) {
-        job->watermark = row->syncWatermark;
-        if (!row->lastFullSync.isValid())
-            job->full = true;
-    }
-    if (job->full) {
-        job->watermark.clear();
-        // A store that already holds the project lists ids and counts only (fields=task_only,
-        // about 4x faster) and fetches the tasks that differ; a first sync reads everything.
-        if (const auto counts = m_store->counts(projectId); counts && counts->tasks > 0)
-            job->diffOnly = true;
-    }
-    job->started = QDateTime::currentDateTimeUtc(); // real time: compared with seen_at
-    // The label config first: the loop can train before Label Studio calls /setup again.
-    m_client->sendRaw("GET", QStringLiteral("/api/projects/%1/").arg(lsId(projectId)), {}, {},
-                      [this, job](const QByteArray &answer, const labelstudio::LsError &error) {
-                          if (job->generation != m_clientGeneration)
-                              return;
-                          if (!error.isError()) {
-                              const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                              if (doc.is_object() && doc.contains("label_config") && doc["label_config"].is_string()) {
-                                  const QString xml = QString::fromStdString(doc["label_config"].get<std::string>());
-                                  if (xml != m_service->labelConfigXml(job->projectId)) {
-                                      m_service->setLabelConfig(job->projectId, xml);
-                                      (void)m_store->setLabelConfig(job->projectId, xml);
-                                  }
-                              }
-                          }
-                          syncPage(job);
-                      });
-}
-
-void LoopEngine::finishSync(const std::shared_ptr<SyncJob> &job, const QString &error)
-{
-    const QString projectId = job->projectId;
-    {
-        std::lock_guard lock(m_mutex);
-        Project &p = projectLocked(projectId);
-        p.syncing = false;
-        p.syncError = error;
-        if (error.isEmpty()) {
-            p.lastReconcile = job->started;
-            p.lastRecovered = job->recovered;
+        p.syncError = outcome.error;
+        if (ok) {
+            p.lastReconcile = outcome.started;
+            p.lastRecovered = outcome.recovered;
         }
     }
-    if (error.isEmpty()) {
-        // An incremental watermark re-reads the last two minutes next time: a task changed while
-        // this listing was under way may have moved between its pages.
-        QString watermark = job->watermark;
-        if (!job->full && !watermark.isEmpty()) {
-            const qint64 ms = parseLsTime(watermark.toStdString());
-            if (ms > 0)
-                watermark = QDateTime::fromMSecsSinceEpoch(ms - 120000, Qt::UTC).toString(Qt::ISODateWithMs);
-        }
-        (void)m_store->setSyncState(projectId, job->started, job->full, watermark);
-        log(projectId, QStringLiteral("reconciled"),
-            QStringLiteral("mode=%1 changed=%2")
-                .arg(job->full ? (job->diffOnly ? QStringLiteral("full_diff") : QStringLiteral("full")) : QStringLiteral("incremental"))
-                .arg(job->recovered));
-        Q_EMIT reconciled(projectId, job->recovered);
+    if (ok) {
+        log(projectId, QStringLiteral("reconciled"), QStringLiteral("mode=%1 changed=%2").arg(outcome.mode()).arg(outcome.recovered));
+        Q_EMIT reconciled(projectId, outcome.recovered);
         pollProject(projectId);
         checkWebhook(projectId);
     } else {
-        // Tried again by itself: 30 s, doubling to 10 minutes, while the same server is connected.
-        int failures = 0;
-        {
-            std::lock_guard lock(m_mutex);
-            failures = ++projectLocked(projectId).syncFailures;
-        }
-        const int delayS = std::min(30 << std::min(failures - 1, 5), 600);
-        log(projectId, QStringLiteral("reconcile_failed"), QStringLiteral("error=\"%1\" retry_in_s=%2").arg(error).arg(delayS));
-        const quint64 generation = job->generation;
-        const bool full = job->full;
-        QTimer::singleShot(delayS * 1000, this, [this, projectId, generation, full] {
-            if (generation == m_clientGeneration)
-                syncProject(projectId, full);
-        });
-    }
-    if (error.isEmpty()) {
-        std::lock_guard lock(m_mutex);
-        projectLocked(projectId).syncFailures = 0;
+        // The reconciler tries again by itself while the same server is connected.
+        log(projectId, QStringLiteral("reconcile_failed"),
+            QStringLiteral("error=\"%1\" retry_in_s=%2").arg(outcome.error).arg(outcome.retryInMs / 1000));
     }
     Q_EMIT statusChanged(projectId);
     adoptWhenLegacy(projectId);
@@ -1659,196 +1497,6 @@ store::LabelReader LoopEngine::labelReader(const QString &projectId) const
     if (const auto target = targetOf(projectId, &why))
         return [name = target->fromName.toStdString()](const std::string &r) { return labelsIn(r, name); };
     return {};
-}
-
-void LoopEngine::syncPage(std::shared_ptr<SyncJob> job)
-{
-    const QString projectId = job->projectId;
-    QUrlQuery query;
-    query.addQueryItem(QStringLiteral("project"), QString::number(lsId(projectId)));
-    query.addQueryItem(QStringLiteral("fields"), job->diffOnly ? QStringLiteral("task_only") : QStringLiteral("all"));
-    query.addQueryItem(QStringLiteral("page_size"), QString::number(kSyncPageSize));
-    query.addQueryItem(QStringLiteral("resolve_uri"), QStringLiteral("false"));
-    if (job->full) {
-        // Keyset listing: ids above the last one seen, in id order. Tasks deleted or created while
-        // the listing runs cannot shift a live task out of it (page numbers would).
-        const json filter = {{"filters",
-                              {{"conjunction", "and"},
-                               {"items", json::array({json{{"filter", "filter:tasks:id"}, {"operator", "greater"},
-                                                           {"type", "Number"}, {"value", job->afterId}}})}}},
-                             {"ordering", json::array({"tasks:id"})}};
-        query.addQueryItem(QStringLiteral("page"), QStringLiteral("1"));
-        query.addQueryItem(QStringLiteral("query"), QString::fromStdString(filter.dump()));
-    } else {
-        query.addQueryItem(QStringLiteral("page"), QString::number(job->page));
-        if (!job->watermark.isEmpty()) {
-            const std::string since = job->watermark.toStdString();
-            const json filter = {
-                {"filters",
-                 {{"conjunction", "or"},
-                  {"items",
-                   json::array({json{{"filter", "filter:tasks:updated_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since}},
-                                json{{"filter", "filter:tasks:completed_at"}, {"operator", "greater"}, {"type", "Datetime"}, {"value", since}}})}}},
-                {"ordering", json::array({"tasks:id"})}};
-            query.addQueryItem(QStringLiteral("query"), QString::fromStdString(filter.dump()));
-        }
-    }
-    const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
-    m_client->sendRaw(
-        "GET", QStringLiteral("/api/tasks/"), query, {},
-        [this, job, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
-            if (job->generation != m_clientGeneration)
-                return;
-            // Past the last page Label Studio answers 404 "Invalid page".
-            if (error.isError() && !(error.kind == labelstudio::LsError::Kind::NotFound && !job->full && job->page > 1)) {
-                // Label Studio 1.23 answers 500 when a task of the page is deleted while it builds
-                // the page (KeyError in data_manager/api.py): the same page again is safe (keyset).
-                using K = labelstudio::LsError::Kind;
-                if ((error.kind == K::ServerError || error.kind == K::Timeout || error.kind == K::Unreachable)
-                    && job->pageAttempts < 5) {
-                    const int delay = 500 << job->pageAttempts++;
-                    QTimer::singleShot(delay, this, [this, job] {
-                        if (job->generation == m_clientGeneration)
-                            syncPage(job);
-                    });
-                    return;
-                }
-                finishSync(job, error.message());
-                return;
-            }
-            job->pageAttempts = 0;
-            int count = 0;
-            const qint64 before = job->afterId;
-            if (!error.isError()) {
-                const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                const json *tasks = doc.is_object() && doc.contains("tasks") && doc["tasks"].is_array() ? &doc["tasks"]
-                                    : doc.is_array()                                                  ? &doc
-                                                                                                      : nullptr;
-                if (!tasks) {
-                    finishSync(job, QStringLiteral("Label Studio's task list has no \"tasks\" list."));
-                    return;
-                }
-                count = int(tasks->size());
-                if (job->diffOnly && !job->signatures)
-                    if (const auto sigs = m_store->taskSignatures(job->projectId); sigs)
-                        job->signatures = std::make_shared<QHash<qint64, store::TaskSignature>>(sigs.value());
-                store::ChangeSet changes;
-                changes.snapshotAtMs = requestedAt;
-                for (const json &t : *tasks) {
-                    const qint64 id = t.is_object() && t.contains("id") && t["id"].is_number_integer() ? t["id"].get<qint64>() : 0;
-                    if (id <= 0)
-                        continue;
-                    job->seen.insert(id);
-                    job->afterId = std::max(job->afterId, id);
-                    for (const char *key : {"updated_at", "completed_at"})
-                        if (t.contains(key) && t[key].is_string()) {
-                            const QString v = QString::fromStdString(t[key].get<std::string>());
-                            if (v > job->watermark)
-                                job->watermark = v;
-                        }
-                    if (job->diffOnly) {
-                        // Fetch the task when its annotation counts or its time differ from ours.
-                        const store::TaskSignature mine = job->signatures ? job->signatures->value(id) : store::TaskSignature{};
-                        const qint64 total = t.value("total_annotations", qint64(-1));
-                        const qint64 cancelled = t.value("cancelled_annotations", qint64(-1));
-                        const qint64 updated = t.contains("updated_at") && t["updated_at"].is_string()
-                            ? parseLsTime(t["updated_at"].get<std::string>())
-                            : 0;
-                        if (!mine.known || total != mine.annotations || cancelled != mine.cancelled || updated > mine.updatedAtMs)
-                            job->changed << id;
-                        continue;
-                    }
-                    if (auto task = parseTask(t))
-                        changes.tasks.push_back(std::move(task).value());
-                }
-                if (!changes.tasks.empty()) {
-                    const auto applied = m_store->apply(job->projectId, changes, labelReader(job->projectId));
-                    if (!applied) {
-                        finishSync(job, applied.error());
-                        return;
-                    }
-                    job->recovered += applied.value();
-                }
-            }
-            if (job->full && count > 0 && job->afterId <= before) {
-                // The id filter was not applied (the same page again): stop rather than loop.
-                finishSync(job, QStringLiteral("Label Studio ignored the task id filter of the reconcile listing; "
-                                               "nothing was removed."));
-                return;
-            }
-            // A keyset listing ends on an empty page (a server may cap the page size below ours);
-            // an incremental one on a short page.
-            if (job->full ? count > 0 : count == kSyncPageSize) {
-                ++job->page;
-                syncPage(job);
-                return;
-            }
-            if (job->diffOnly && !job->changed.isEmpty()) {
-                if (job->changed.size() > kDiffFetchLimit) {
-                    // Many differ: one pass that reads everything is cheaper than a GET each.
-                    job->diffOnly = false;
-                    job->afterId = 0;
-                    job->page = 1;
-                    job->changed.clear();
-                    syncPage(job);
-                    return;
-                }
-                fetchChangedTask(job);
-                return;
-            }
-            if (job->full) {
-                const auto removed = m_store->removeMissing(job->projectId, job->seen, job->started.toMSecsSinceEpoch());
-                if (!removed) {
-                    finishSync(job, removed.error());
-                    return;
-                }
-                job->recovered += removed.value();
-            }
-            finishSync(job, QString());
-        });
-}
-
-void LoopEngine::fetchChangedTask(std::shared_ptr<SyncJob> job)
-{
-    if (job->changed.isEmpty()) {
-        job->diffOnly = false; // the listing is complete: deletions next
-        const auto removed = m_store->removeMissing(job->projectId, job->seen, job->started.toMSecsSinceEpoch());
-        if (!removed) {
-            finishSync(job, removed.error());
-            return;
-        }
-        job->recovered += removed.value();
-        finishSync(job, QString());
-        return;
-    }
-    const qint64 id = job->changed.takeFirst();
-    const qint64 requestedAt = QDateTime::currentMSecsSinceEpoch();
-    m_client->sendRaw("GET", QStringLiteral("/api/tasks/%1/").arg(id), {}, {},
-                      [this, job, id, requestedAt](const QByteArray &answer, const labelstudio::LsError &error) {
-                          if (job->generation != m_clientGeneration)
-                              return;
-                          if (error.isError() && error.kind != labelstudio::LsError::Kind::NotFound) {
-                              finishSync(job, error.message());
-                              return;
-                          }
-                          if (error.isError()) {
-                              job->seen.remove(id); // a 404: deleted since the listing, so removeMissing deletes it
-                          } else {
-                              const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
-                              if (auto task = parseTask(doc)) {
-                                  store::ChangeSet changes;
-                                  changes.snapshotAtMs = requestedAt;
-                                  changes.tasks.push_back(std::move(task).value());
-                                  const auto applied = m_store->apply(job->projectId, changes, labelReader(job->projectId));
-                                  if (!applied) {
-                                      finishSync(job, applied.error());
-                                      return;
-                                  }
-                                  job->recovered += applied.value();
-                              }
-                          }
-                          fetchChangedTask(job);
-                      });
 }
 
 } // namespace loopdeck::loop

@@ -21,12 +21,12 @@
 #include "core/backend/loopcontrol.h"
 #include "core/loop/loopsettings.h"
 #include "core/loop/predictionrefresher.h"
+#include "core/loop/reconciler.h"
 #include "core/loop/scheduler.h"
 #include "core/result.h"
 
 #include <QDateTime>
 #include <QHash>
-#include <QSet>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
@@ -153,12 +153,10 @@ private:
     void afterActivation(const QString &projectId, int version, const QString &how);
     void onRefreshFinished(const QString &projectId, int version, const QString &state, int sent, int created,
                            const QString &error);
-    struct SyncJob;
-    void syncProject(const QString &projectId, bool full);
-    void syncPage(std::shared_ptr<SyncJob> job);
-    void fetchChangedTask(std::shared_ptr<SyncJob> job);
-    void finishSync(const std::shared_ptr<SyncJob> &job, const QString &error);
-    void discoverProjects(int page, std::shared_ptr<QHash<qint64, QString>> found);
+    // The reconciler's reports: a listing of the server's projects, a reconcile's outcome.
+    void onServerListed(const QHash<qint64, QString> &found, const QHash<qint64, QString> &previous, bool initial);
+    void onListingFailed(const QString &error);
+    void onReconciled(const QString &projectId, const Reconciler::Outcome &outcome);
     // True when the project lives on the connected server (else it is another server's).
     bool onConnectedServer(const QString &projectId);
     store::LabelReader labelReader(const QString &projectId) const;
@@ -198,15 +196,11 @@ private:
     QPointer<labelstudio::LabelStudioClient> m_client;
     PredictionRefresher *m_refresher = nullptr;
     WebhookProvisioner *m_provisioner = nullptr;
-    // The connected server's projects: Label Studio id -> key, learnt from /api/projects/
-    // (guarded by m_mutex). Reconcile and refresh act only on keys in here, so a project of
-    // another server is never reconciled against (or fed predictions from) this one.
-    QHash<qint64, QString> m_serverKeys;
-    bool m_serverKeysKnown = false;
-    bool m_discovering = false;     // a listing of the server's projects is under way
-    bool m_initialDiscovery = false; // that listing follows setLabelStudio: reconcile every project
-    QSet<QString> m_notOnServer;    // keys the last listing checked and did not find (m_mutex)
-    quint64 m_clientGeneration = 0; // bumped by setLabelStudio: answers for an older server are dropped
+    // Reconcile, and the connected server's projects (Label Studio id -> key): reconcile and
+    // refresh act only on keys of that server, so a project of another server is never
+    // reconciled against (or fed predictions from) this one. Its generation, bumped by
+    // setLabelStudio, tells work for an older server from work for this one.
+    Reconciler *m_reconciler = nullptr;
     QTimer *m_pollTimer = nullptr;
     QTimer *m_syncTimer = nullptr;
 
