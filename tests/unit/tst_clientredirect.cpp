@@ -3,17 +3,19 @@
 // "home" (the configured Label Studio) answers a redirect to "elsewhere" (another port, so
 // another origin), which records every request it gets. Fakes are enough here: this is an
 // error path a real Label Studio does not take by itself.
+#include "fakelabelstudio.h"
 #include "labelstudio/labelstudioclient.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTest>
 
 #include <functional>
 
 using namespace loopdeck::labelstudio;
+using loopdeck::test::FakeLabelStudio;
+using loopdeck::test::FakeRequest;
+using loopdeck::test::httpResponse;
 
 namespace {
 
@@ -31,85 +33,14 @@ QString makePat()
            + base64Url(R"({"token_type":"refresh","exp":8102767397,"user_id":"1"})") + u'.' + base64Url("signature");
 }
 
-// One HTTP/1.1 request as received: the request line, header block and body, verbatim.
-struct Seen {
-    QByteArray method;
-    QByteArray path;
-    QByteArray head; // request line + headers
-    QByteArray body;
-};
-
-// A loopback HTTP server that records each request and answers it with what `answer` returns
-// (a complete HTTP response; the connection is then closed).
-class FakeServer final : public QObject
+// Everything any request carried, for "the token never arrived here" checks.
+QByteArray everything(const FakeLabelStudio &server)
 {
-public:
-    using Answer = std::function<QByteArray(const Seen &)>;
-
-    explicit FakeServer(Answer answer)
-        : m_answer(std::move(answer))
-    {
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onData(socket); });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-        if (!m_server.listen(QHostAddress::LocalHost, 0))
-            qFatal("fake server cannot listen");
-    }
-
-    quint16 port() const { return m_server.serverPort(); }
-    QString url(const char *path) const { return QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(QLatin1String(path)); }
-    const QList<Seen> &requests() const { return m_seen; }
-    // Everything any request carried, for "the token never arrived here" checks.
-    QByteArray everything() const
-    {
-        QByteArray all;
-        for (const Seen &s : m_seen)
-            all += s.head + "\r\n\r\n" + s.body;
-        return all;
-    }
-
-    static QByteArray response(int status, const QByteArray &reason, const QByteArray &extraHeaders, const QByteArray &body)
-    {
-        return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nContent-Type: application/json\r\nContent-Length: "
-               + QByteArray::number(body.size()) + "\r\nConnection: close\r\n" + extraHeaders + "\r\n" + body;
-    }
-
-private:
-    void onData(QTcpSocket *socket)
-    {
-        QByteArray &buffer = m_buffers[socket];
-        buffer += socket->readAll();
-        const qsizetype end = buffer.indexOf("\r\n\r\n");
-        if (end < 0)
-            return;
-        Seen seen;
-        seen.head = buffer.left(end);
-        qint64 length = 0;
-        for (const QByteArray &line : seen.head.split('\n')) {
-            const QByteArray l = line.trimmed();
-            if (l.toLower().startsWith("content-length:"))
-                length = l.mid(15).trimmed().toLongLong();
-        }
-        if (buffer.size() < end + 4 + length)
-            return;
-        seen.body = buffer.mid(end + 4, length);
-        const QList<QByteArray> requestLine = seen.head.left(seen.head.indexOf("\r\n")).split(' ');
-        seen.method = requestLine.value(0);
-        seen.path = requestLine.value(1);
-        m_buffers.remove(socket);
-        m_seen.append(seen);
-        socket->write(m_answer(seen));
-        socket->disconnectFromHost();
-    }
-
-    QTcpServer m_server;
-    Answer m_answer;
-    QList<Seen> m_seen;
-    QHash<QTcpSocket *, QByteArray> m_buffers;
-};
+    QByteArray all;
+    for (const FakeRequest &r : server.requests())
+        all += r.head + "\r\n\r\n" + r.body;
+    return all;
+}
 
 const QByteArray kVersionBody = R"({"release": "1.23.2"})";
 
@@ -146,9 +77,9 @@ private Q_SLOTS:
         QFETCH(int, status);
         QFETCH(QByteArray, verb);
         const QString token = QStringLiteral("0123456789abcdef0123456789abcdef01234567"); // a legacy key
-        FakeServer elsewhere([](const Seen &) { return FakeServer::response(200, "OK", {}, kVersionBody); });
-        FakeServer home([&](const Seen &) {
-            return FakeServer::response(status, "Moved", "Location: " + elsewhere.url("/api/version/").toLatin1() + "\r\n", {});
+        FakeLabelStudio elsewhere([](const FakeRequest &, int) { return httpResponse(200, kVersionBody); });
+        FakeLabelStudio home([&](const FakeRequest &, int) {
+            return httpResponse(status, {}, "Location: " + elsewhere.url("/api/version/").toLatin1() + "\r\n");
         });
         LabelStudioClient client;
         client.setServer(QUrl(home.url("")), token);
@@ -157,7 +88,7 @@ private Q_SLOTS:
         });
         QCOMPARE(home.requests().size(), 1);
         QVERIFY2(home.requests().at(0).head.contains(QByteArray(QByteArray("Authorization: Token ") + token.toLatin1())), home.requests().at(0).head);
-        QVERIFY2(!elsewhere.everything().contains(token.toLatin1()), elsewhere.everything().constData());
+        QVERIFY2(!everything(elsewhere).contains(token.toLatin1()), everything(elsewhere).constData());
         // Refused with a sentence naming where the server wanted to send us.
         QVERIFY(error.isError());
         QCOMPARE(error.kind, LsError::Kind::Redirected);
@@ -169,19 +100,18 @@ private Q_SLOTS:
     {
         // A PAT goes to the server in the body of POST /api/token/refresh/; a 307 would resend it.
         const QString pat = makePat();
-        FakeServer elsewhere([](const Seen &) {
-            return FakeServer::response(200, "OK", {}, R"({"access": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"})");
+        FakeLabelStudio elsewhere([](const FakeRequest &, int) {
+            return httpResponse(200, R"({"access": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"})");
         });
-        FakeServer home([&](const Seen &) {
-            return FakeServer::response(307, "Temporary Redirect",
-                                        "Location: " + elsewhere.url("/api/token/refresh/").toLatin1() + "\r\n", {});
+        FakeLabelStudio home([&](const FakeRequest &, int) {
+            return httpResponse(307, {}, "Location: " + elsewhere.url("/api/token/refresh/").toLatin1() + "\r\n");
         });
         LabelStudioClient client;
         client.setServer(QUrl(home.url("")), pat);
         const auto [version, error] = wait<ServerVersion>([&](Callback<ServerVersion> done) { client.fetchVersion(done); });
         QVERIFY(!home.requests().isEmpty());
         QVERIFY2(home.requests().at(0).body.contains(pat.toLatin1()), home.requests().at(0).body.constData());
-        QVERIFY2(!elsewhere.everything().contains(pat.toLatin1()), elsewhere.everything().constData());
+        QVERIFY2(!everything(elsewhere).contains(pat.toLatin1()), everything(elsewhere).constData());
         QVERIFY(error.isError());
         QCOMPARE(error.kind, LsError::Kind::Redirected);
     }
@@ -189,10 +119,10 @@ private Q_SLOTS:
     void sameOriginRedirectIsFollowedWithTheToken()
     {
         const QString token = QStringLiteral("0123456789abcdef0123456789abcdef01234567");
-        FakeServer home([](const Seen &seen) {
-            if (seen.path == "/old/api/version/")
-                return FakeServer::response(301, "Moved Permanently", "Location: /api/version/\r\n", {});
-            return FakeServer::response(200, "OK", {}, kVersionBody);
+        FakeLabelStudio home([](const FakeRequest &seen, int) {
+            if (seen.target == "/old/api/version/")
+                return httpResponse(301, {}, "Location: /api/version/\r\n");
+            return httpResponse(200, kVersionBody);
         });
         LabelStudioClient client;
         client.setServer(QUrl(home.url("/old")), token);
@@ -200,7 +130,7 @@ private Q_SLOTS:
         QVERIFY2(!error.isError(), qPrintable(error.message()));
         QCOMPARE(version.release, QStringLiteral("1.23.2"));
         QCOMPARE(home.requests().size(), 2);
-        QCOMPARE(home.requests().at(1).path, QByteArray("/api/version/"));
+        QCOMPARE(home.requests().at(1).target, QByteArray("/api/version/"));
         QVERIFY(home.requests().at(1).head.contains(QByteArray(QByteArray("Authorization: Token ") + token.toLatin1())));
     }
 
@@ -208,10 +138,9 @@ private Q_SLOTS:
     {
         // localhost and 127.0.0.1 reach the same socket but are different origins: refused too.
         const QString token = QStringLiteral("0123456789abcdef0123456789abcdef01234567");
-        FakeServer home([](const Seen &) { return FakeServer::response(200, "OK", {}, kVersionBody); });
-        FakeServer redirector([&](const Seen &) {
-            return FakeServer::response(302, "Found",
-                                        QStringLiteral("Location: http://localhost:%1/v/api/version/\r\n").arg(home.port()).toLatin1(), {});
+        FakeLabelStudio home([](const FakeRequest &, int) { return httpResponse(200, kVersionBody); });
+        FakeLabelStudio redirector([&](const FakeRequest &, int) {
+            return httpResponse(302, {}, QStringLiteral("Location: http://localhost:%1/v/api/version/\r\n").arg(home.port()).toLatin1());
         });
         LabelStudioClient client;
         client.setServer(QUrl(redirector.url("")), token);

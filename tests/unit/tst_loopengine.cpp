@@ -15,6 +15,7 @@
 #include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
+#include "fakelabelstudio.h"
 #include "legacystore.h"
 
 #include <QDir>
@@ -25,8 +26,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -41,6 +40,9 @@ using loopdeck::loop::LoopEngine;
 using loopdeck::loop::LoopSettings;
 using loopdeck::model::Example;
 using loopdeck::model::TextClassifier;
+using loopdeck::test::FakeLabelStudio;
+using loopdeck::test::FakeRequest;
+using loopdeck::test::httpResponse;
 using nlohmann::json;
 
 namespace {
@@ -145,65 +147,25 @@ const QString kImageConfig = QStringLiteral(
     "<View><Image name=\"image\" value=\"$image\"/><Choices name=\"sentiment\" toName=\"image\" choice=\"single\">"
     "<Choice value=\"Positive\"/><Choice value=\"Negative\"/></Choices></View>");
 
-// A Label Studio stand-in on a loopback port: lists project 1 (created 2025-11-25T10:00:00Z, key
-// 1.1764064800) and, unless `silent`, answers the reconcile's requests (an empty task list).
-// Silent, it accepts every other request and never answers. Records every path asked for.
-class FakeLabelStudio final : public QObject
+// What a Label Studio stand-in (fakelabelstudio.h) answers: it lists project 1 (created
+// 2025-11-25T10:00:00Z, key 1.1764064800) and, unless `silent`, answers the reconcile's requests
+// (an empty task list). Silent, it accepts every other request and never answers.
+QByteArray lsAnswer(const FakeRequest &request, bool silent)
 {
-public:
-    explicit FakeLabelStudio(bool silent)
-        : m_silent(silent)
-    {
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                socket->setParent(this);
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onData(socket); });
-            }
-        });
-        QVERIFY(m_server.listen(QHostAddress::LocalHost));
-    }
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
-    QStringList paths;
-
-private:
-    void onData(QTcpSocket *socket)
-    {
-        QByteArray &buffer = m_buffers[socket];
-        buffer += socket->readAll();
-        const qsizetype end = buffer.indexOf("\r\n\r\n");
-        if (end < 0)
-            return;
-        const QList<QByteArray> requestLine = buffer.left(buffer.indexOf("\r\n")).split(' ');
-        buffer.clear();
-        const QString path = requestLine.size() > 1 ? QUrl(QString::fromLatin1(requestLine[1])).path() : QString();
-        paths << path;
-        QByteArray body;
-        int status = 200;
-        if (path == QLatin1String("/api/projects/")) {
-            body = R"({"count": 1, "next": null, "previous": null, "results": [{"id": 1, "title": "Reviews",)"
-                   R"( "created_at": "2025-11-25T10:00:00.123456Z"}]})";
-        } else if (m_silent) {
-            return; // accepted, never answered
-        } else if (path == QLatin1String("/api/projects/1/")) {
-            body = QByteArray::fromStdString(projectObject(1, "2025-11-25T10:00:00.123456Z").dump());
-        } else if (path == QLatin1String("/api/tasks/")) {
-            body = R"({"tasks": [], "total": 0, "total_annotations": 0, "total_predictions": 0})";
-        } else if (path.startsWith(QLatin1String("/api/ml")) || path.startsWith(QLatin1String("/api/webhooks"))) {
-            body = "[]";
-        } else {
-            status = 404;
-            body = R"({"detail": "Not found."})";
-        }
-        socket->write(QByteArrayLiteral("HTTP/1.1 ") + QByteArray::number(status) + (status == 200 ? " OK" : " Not Found")
-                      + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
-                      + "\r\nConnection: close\r\n\r\n" + body);
-        socket->disconnectFromHost();
-    }
-
-    QTcpServer m_server;
-    bool m_silent = false;
-    QHash<QTcpSocket *, QByteArray> m_buffers;
-};
+    const QString path = request.path();
+    if (path == QLatin1String("/api/projects/"))
+        return httpResponse(200, R"({"count": 1, "next": null, "previous": null, "results": [{"id": 1, "title": "Reviews",)"
+                                 R"( "created_at": "2025-11-25T10:00:00.123456Z"}]})");
+    if (silent)
+        return {}; // accepted, never answered
+    if (path == QLatin1String("/api/projects/1/"))
+        return httpResponse(200, QByteArray::fromStdString(projectObject(1, "2025-11-25T10:00:00.123456Z").dump()));
+    if (path == QLatin1String("/api/tasks/"))
+        return httpResponse(200, R"({"tasks": [], "total": 0, "total_annotations": 0, "total_predictions": 0})");
+    if (path.startsWith(QLatin1String("/api/ml")) || path.startsWith(QLatin1String("/api/webhooks")))
+        return httpResponse(200, "[]");
+    return httpResponse(404, R"({"detail": "Not found."})");
+}
 
 struct Reply {
     int status = 0;
@@ -1187,9 +1149,9 @@ void TestLoopEngine::disconnectUnsticksReconcile()
     const QString token = QStringLiteral("0123456789abcdef0123456789abcdef01234567");
 
     // A Label Studio that lists the project, then never answers: the project's full sync hangs.
-    FakeLabelStudio silent(true);
+    FakeLabelStudio silent([](const FakeRequest &r, int) { return lsAnswer(r, true); });
     m_engine->setLabelStudio(silent.url(), token);
-    QTRY_VERIFY_WITH_TIMEOUT(silent.paths.contains(QStringLiteral("/api/projects/1/")), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(silent.paths().contains(QStringLiteral("/api/projects/1/")), kTimeout);
     QCOMPARE(reconciled.count(), 0);
 
     // Disconnected: nothing waits for that server any more.
@@ -1198,12 +1160,12 @@ void TestLoopEngine::disconnectUnsticksReconcile()
     QVERIFY(statusOf(kKey).json.value(QStringLiteral("reconcile_error")).isNull());
 
     // Another Label Studio with the same project: a new sync starts and completes.
-    FakeLabelStudio answering(false);
+    FakeLabelStudio answering([](const FakeRequest &r, int) { return lsAnswer(r, false); });
     m_engine->setLabelStudio(answering.url(), token);
     QTRY_COMPARE_WITH_TIMEOUT(reconciled.count(), 1, 20000);
     QCOMPARE(reconciled.at(0).at(0).toString(), kKey);
-    QVERIFY(answering.paths.contains(QStringLiteral("/api/projects/1/")));
-    QVERIFY(answering.paths.contains(QStringLiteral("/api/tasks/")));
+    QVERIFY(answering.paths().contains(QStringLiteral("/api/projects/1/")));
+    QVERIFY(answering.paths().contains(QStringLiteral("/api/tasks/")));
     const QJsonObject st = statusOf(kKey).json;
     // The full sync is recorded (an empty project has no watermark).
     QVERIFY2(!st.value(QStringLiteral("last_full_reconcile")).isNull(), QJsonDocument(st).toJson().constData());

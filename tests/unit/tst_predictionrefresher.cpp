@@ -5,16 +5,14 @@
 // for annotators (annotatorActivity()), "superseded" and cancelAll(). A fake is right here: a
 // real Label Studio does not answer 500 or drop predictions on request.
 #include "core/loop/predictionrefresher.h"
+#include "fakelabelstudio.h"
 #include "labelstudio/labelstudioclient.h"
 
 #include <QElapsedTimer>
-#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTest>
 
 #include <functional>
@@ -22,6 +20,7 @@
 
 using loopdeck::labelstudio::LabelStudioClient;
 using loopdeck::loop::PredictionRefresher;
+using loopdeck::test::FakeLabelStudio;
 
 namespace {
 
@@ -29,28 +28,30 @@ constexpr int kTimeout = 10000;
 constexpr qint64 kProject = 7;
 using Stored = QList<QPair<qint64, QStringList>>;
 
-// One request as the fake server received it, and when (ms on the server's clock).
-struct Seen {
-    QByteArray method;
-    QByteArray path;
-    QByteArray body;
-    qint64 atMs = 0;
-    bool isImport() const { return method == "POST" && path.endsWith("/import/predictions"); }
-    bool isPatch() const { return method == "PATCH"; }
-    // Task ids of an import body, in order.
-    QList<qint64> tasks() const
-    {
-        QList<qint64> out;
-        for (const QJsonValue &v : QJsonDocument::fromJson(body).array())
-            out << v.toObject().value(QStringLiteral("task")).toInteger();
-        return out;
-    }
-};
+using Seen = loopdeck::test::FakeRequest;
+
+bool isImport(const Seen &s)
+{
+    return s.method == "POST" && s.target.endsWith("/import/predictions");
+}
+
+bool isPatch(const Seen &s)
+{
+    return s.method == "PATCH";
+}
+
+// Task ids of an import body, in order.
+QList<qint64> tasksOf(const Seen &s)
+{
+    QList<qint64> out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(s.body).array())
+        out << v.toObject().value(QStringLiteral("task")).toInteger();
+    return out;
+}
 
 QByteArray response(int status, const QByteArray &body)
 {
-    return "HTTP/1.1 " + QByteArray::number(status) + " X\r\nContent-Type: application/json\r\nContent-Length: "
-           + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return loopdeck::test::httpResponse(status, body);
 }
 
 QByteArray created(int n)
@@ -58,93 +59,28 @@ QByteArray created(int n)
     return response(201, R"({"created": )" + QByteArray::number(n) + "}");
 }
 
-// A loopback HTTP server that records each request and answers with what the script returns for
-// it (`index` counts requests from 0). An empty answer leaves the request hanging (a time-out).
-class FakeLabelStudio final : public QObject
+QList<Seen> importsOf(const FakeLabelStudio &server)
 {
-public:
-    using Script = std::function<QByteArray(const Seen &, int index)>;
+    QList<Seen> out;
+    for (const Seen &s : server.requests())
+        if (isImport(s))
+            out << s;
+    return out;
+}
 
-    explicit FakeLabelStudio(Script script)
-        : m_script(std::move(script))
-    {
-        m_clock.start();
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onData(socket); });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-        if (!m_server.listen(QHostAddress::LocalHost, 0))
-            qFatal("fake server cannot listen");
-    }
-
-    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort())); }
-    const QList<Seen> &requests() const { return m_seen; }
-    QList<Seen> imports() const
-    {
-        QList<Seen> out;
-        for (const Seen &s : m_seen)
-            if (s.isImport())
-                out << s;
-        return out;
-    }
-    int patches() const
-    {
-        int n = 0;
-        for (const Seen &s : m_seen)
-            n += s.isPatch() ? 1 : 0;
-        return n;
-    }
-    const QElapsedTimer &clock() const { return m_clock; }
-    // Runs when a request has arrived, before it is answered.
-    std::function<void(const Seen &)> onRequest;
-
-private:
-    void onData(QTcpSocket *socket)
-    {
-        QByteArray &buffer = m_buffers[socket];
-        buffer += socket->readAll();
-        const qsizetype end = buffer.indexOf("\r\n\r\n");
-        if (end < 0)
-            return;
-        const QByteArray head = buffer.left(end);
-        qint64 length = 0;
-        for (const QByteArray &line : head.split('\n'))
-            if (line.trimmed().toLower().startsWith("content-length:"))
-                length = line.trimmed().mid(15).trimmed().toLongLong();
-        if (buffer.size() < end + 4 + length)
-            return;
-        Seen seen;
-        seen.atMs = m_clock.elapsed();
-        seen.body = buffer.mid(end + 4, length);
-        const QList<QByteArray> requestLine = head.left(head.indexOf("\r\n")).split(' ');
-        seen.method = requestLine.value(0);
-        seen.path = requestLine.value(1);
-        m_buffers.remove(socket);
-        const int index = int(m_seen.size());
-        m_seen.append(seen);
-        if (onRequest)
-            onRequest(seen);
-        const QByteArray answer = m_script(seen, index);
-        if (answer.isEmpty())
-            return; // no answer: the client's time-out
-        socket->write(answer);
-        socket->disconnectFromHost();
-    }
-
-    QTcpServer m_server;
-    Script m_script;
-    QList<Seen> m_seen;
-    QHash<QTcpSocket *, QByteArray> m_buffers;
-    QElapsedTimer m_clock;
-};
+int patchesOf(const FakeLabelStudio &server)
+{
+    int n = 0;
+    for (const Seen &s : server.requests())
+        n += isPatch(s) ? 1 : 0;
+    return n;
+}
 
 // Answers every import with created = its size and every PATCH with 200.
 QByteArray storeAll(const Seen &s, int)
 {
-    if (s.isImport())
-        return created(int(s.tasks().size()));
+    if (isImport(s))
+        return created(int(tasksOf(s).size()));
     return response(200, "{}");
 }
 
@@ -265,12 +201,12 @@ private Q_SLOTS:
         const QList<Seen> &seen = rig.server.requests();
         QCOMPARE(seen.size(), 4);
         for (int i = 0; i < 3; ++i) {
-            QVERIFY(seen[i].isImport());
-            QCOMPARE(seen[i].path, QByteArray("/api/projects/7/import/predictions"));
-            QCOMPARE(seen[i].tasks(), kAllBatches[i]);
+            QVERIFY(isImport(seen[i]));
+            QCOMPARE(seen[i].target, QByteArray("/api/projects/7/import/predictions"));
+            QCOMPARE(tasksOf(seen[i]), kAllBatches[i]);
         }
         QCOMPARE(seen[3].method, QByteArray("PATCH"));
-        QCOMPARE(seen[3].path, QByteArray("/api/projects/7/"));
+        QCOMPARE(seen[3].target, QByteArray("/api/projects/7/"));
         const QJsonObject patch = QJsonDocument::fromJson(seen[3].body).object();
         QCOMPARE(patch.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v3"));
         QCOMPARE(patch.value(QStringLiteral("sampling")).toString(), QStringLiteral("Uncertainty sampling"));
@@ -290,7 +226,7 @@ private Q_SLOTS:
         Rig rig(storeAll);
         rig.refresher.start(makeJob(2, false));
         QCOMPARE(rig.waitFinished().state, QStringLiteral("done"));
-        QCOMPARE(rig.server.patches(), 1);
+        QCOMPARE(patchesOf(rig.server), 1);
         const QJsonObject patch = QJsonDocument::fromJson(rig.server.requests().constLast().body).object();
         QCOMPARE(patch.keys(), QStringList{QStringLiteral("model_version")});
     }
@@ -303,13 +239,13 @@ private Q_SLOTS:
         const auto out = rig.waitFinished();
         QCOMPARE(out.state, QStringLiteral("done"));
         QCOMPARE(out.created, 5);
-        const QList<Seen> imports = rig.server.imports();
+        const QList<Seen> imports = importsOf(rig.server);
         QCOMPARE(imports.size(), 4);
         QCOMPARE(imports[1].body, imports[2].body); // the failed batch again, not the next one
-        QCOMPARE(imports[2].tasks(), kAllBatches[1]);
+        QCOMPARE(tasksOf(imports[2]), kAllBatches[1]);
         QVERIFY2(imports[2].atMs - imports[1].atMs >= 20, "retried before retryBaseMs");
         QCOMPARE(rig.storedBatches(), kAllBatches); // the retried batch counts once
-        QCOMPARE(rig.server.patches(), 1);
+        QCOMPARE(patchesOf(rig.server), 1);
     }
 
     // No answer at all (the client's time-out): not retried — Label Studio may have stored the
@@ -322,8 +258,8 @@ private Q_SLOTS:
         const auto out = rig.waitFinished();
         QCOMPARE(out.state, QStringLiteral("failed"));
         QVERIFY2(!out.error.isEmpty(), "a failed refresh says why");
-        QCOMPARE(rig.server.imports().size(), 1);
-        QCOMPARE(rig.server.patches(), 0);
+        QCOMPARE(importsOf(rig.server).size(), 1);
+        QCOMPARE(patchesOf(rig.server), 0);
         QVERIFY(rig.stored.isEmpty());
     }
 
@@ -340,10 +276,10 @@ private Q_SLOTS:
         QCOMPARE(out.sent, 0);
         QCOMPARE(out.created, 0);
         QVERIFY2(out.error.contains(QLatin1String("4 tries")), qPrintable(out.error));
-        QCOMPARE(rig.server.imports().size(), 4);
-        for (const Seen &s : rig.server.imports())
-            QCOMPARE(s.tasks(), kAllBatches[0]);
-        QCOMPARE(rig.server.patches(), 0);
+        QCOMPARE(importsOf(rig.server).size(), 4);
+        for (const Seen &s : importsOf(rig.server))
+            QCOMPARE(tasksOf(s), kAllBatches[0]);
+        QCOMPARE(patchesOf(rig.server), 0);
         QVERIFY(rig.stored.isEmpty());
         // nothing more arrives afterwards
         QTest::qWait(200);
@@ -360,9 +296,9 @@ private Q_SLOTS:
         QCOMPARE(out.sent, 5);
         QCOMPARE(out.created, 3);
         QVERIFY(!out.error.isEmpty());
-        QCOMPARE(rig.server.imports().size(), 3);
+        QCOMPARE(importsOf(rig.server).size(), 3);
         QCOMPARE(rig.storedBatches(), (QList<QList<qint64>>{{103, 104}, {105}}));
-        QCOMPARE(rig.server.patches(), 1); // Label Studio holds some: the project shows the version
+        QCOMPARE(patchesOf(rig.server), 1); // Label Studio holds some: the project shows the version
     }
 
     // Label Studio stored one of the second batch's two: incomplete, that batch is not reported
@@ -377,7 +313,7 @@ private Q_SLOTS:
         QCOMPARE(out.created, 4);
         QVERIFY2(out.error.contains(QLatin1String("1 of 2")), qPrintable(out.error));
         QCOMPARE(rig.storedBatches(), (QList<QList<qint64>>{{101, 102}, {105}}));
-        QCOMPARE(rig.server.patches(), 1);
+        QCOMPARE(patchesOf(rig.server), 1);
     }
 
     // A `created` larger than the batch (or a missing one) is not believed beyond the batch size.
@@ -400,15 +336,15 @@ private Q_SLOTS:
     // Nothing stored anywhere: no PATCH (Label Studio would show a version it has no predictions of).
     void createdZeroEverywhere()
     {
-        Rig rig([](const Seen &s, int index) { return s.isImport() ? created(0) : storeAll(s, index); });
+        Rig rig([](const Seen &s, int index) { return isImport(s) ? created(0) : storeAll(s, index); });
         rig.refresher.start(makeJob());
         const auto out = rig.waitFinished();
         QCOMPARE(out.state, QStringLiteral("incomplete"));
         QCOMPARE(out.sent, 5);
         QCOMPARE(out.created, 0);
         QVERIFY(!out.error.isEmpty());
-        QCOMPARE(rig.server.imports().size(), 3);
-        QCOMPARE(rig.server.patches(), 0);
+        QCOMPARE(importsOf(rig.server).size(), 3);
+        QCOMPARE(patchesOf(rig.server), 0);
         QVERIFY(rig.stored.isEmpty());
     }
 
@@ -423,7 +359,7 @@ private Q_SLOTS:
         rig.refresher.annotatorActivity();
         rig.refresher.start(makeJob());
         QCOMPARE(rig.waitFinished().state, QStringLiteral("done"));
-        const qint64 firstPost = rig.server.imports().constFirst().atMs - serverStart;
+        const qint64 firstPost = importsOf(rig.server).constFirst().atMs - serverStart;
         QVERIFY2(firstPost >= quietMs, qPrintable(QStringLiteral("first POST after %1 ms").arg(firstPost)));
         QVERIFY2(firstPost < quietMs + 3000, qPrintable(QStringLiteral("first POST after %1 ms").arg(firstPost)));
         QVERIFY(sinceActivity.elapsed() >= quietMs);
@@ -436,7 +372,7 @@ private Q_SLOTS:
         const qint64 serverStart = rig.server.clock().elapsed();
         rig.refresher.start(makeJob());
         QCOMPARE(rig.waitFinished().state, QStringLiteral("done"));
-        const qint64 firstPost = rig.server.imports().constFirst().atMs - serverStart;
+        const qint64 firstPost = importsOf(rig.server).constFirst().atMs - serverStart;
         QVERIFY2(firstPost < rig.refresher.options().quietMs, qPrintable(QStringLiteral("first POST after %1 ms").arg(firstPost)));
     }
 
@@ -446,19 +382,19 @@ private Q_SLOTS:
         Rig rig(storeAll);
         qint64 activityAt = -1;
         rig.server.onRequest = [&](const Seen &s) {
-            if (s.isImport() && activityAt < 0) {
+            if (isImport(s) && activityAt < 0) {
                 activityAt = rig.server.clock().elapsed();
                 rig.refresher.annotatorActivity();
             }
         };
         rig.refresher.start(makeJob());
         QCOMPARE(rig.waitFinished().state, QStringLiteral("done"));
-        const QList<Seen> imports = rig.server.imports();
+        const QList<Seen> imports = importsOf(rig.server);
         QCOMPARE(imports.size(), 3);
         const qint64 gap = imports[1].atMs - activityAt;
         QVERIFY2(gap >= rig.refresher.options().quietMs, qPrintable(QStringLiteral("second POST %1 ms after the activity").arg(gap)));
         // The PATCH waits as well (it was quiet by then: it goes right after the last batch).
-        QVERIFY(rig.server.requests().constLast().isPatch());
+        QVERIFY(isPatch(rig.server.requests().constLast()));
     }
 
     // A newer version took over before the start: superseded, nothing sent.
@@ -484,13 +420,13 @@ private Q_SLOTS:
     void supersededMidJob()
     {
         Rig rig(storeAll);
-        rig.refresher.setStillWanted([&](const PredictionRefresher::Job &) { return rig.server.imports().isEmpty(); });
+        rig.refresher.setStillWanted([&](const PredictionRefresher::Job &) { return importsOf(rig.server).isEmpty(); });
         rig.refresher.start(makeJob());
         const auto out = rig.waitFinished();
         QCOMPARE(out.state, QStringLiteral("superseded"));
         QCOMPARE(out.sent, 2);
         QCOMPARE(rig.server.requests().size(), 1);
-        QCOMPARE(rig.server.patches(), 0);
+        QCOMPARE(patchesOf(rig.server), 0);
     }
 
     // cancelAll() while a batch is in flight: its answer is ignored, nothing more is sent, no finished().
@@ -498,7 +434,7 @@ private Q_SLOTS:
     {
         Rig rig(storeAll);
         rig.server.onRequest = [&](const Seen &s) {
-            if (s.isImport())
+            if (isImport(s))
                 rig.refresher.cancelAll();
         };
         rig.refresher.start(makeJob());
