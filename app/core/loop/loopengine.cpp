@@ -391,8 +391,12 @@ void LoopEngine::setSyncIntervalMinutes(int minutes)
 
 void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
 {
-    // Answers still on their way belong to the previous server: they are dropped (the
-    // reconciler's new generation), and no project stays "syncing" waiting for them.
+    // Answers still on their way belong to the previous server: they are dropped, and no
+    // project stays "syncing" waiting for them. The reconciler lets go of the old server first:
+    // the client's setServer() fails what is in flight at once, and those failures must not
+    // count as this reconcile's (nor carry an old job on to the new server).
+    if (m_reconciler)
+        m_reconciler->setClient(nullptr);
     QStringList keys;
     {
         std::lock_guard lock(m_mutex);
@@ -408,8 +412,6 @@ void LoopEngine::setLabelStudio(const QUrl &url, const QString &token)
     if (m_refresher)
         m_refresher->cancelAll();
     if (url.isEmpty()) {
-        if (m_reconciler)
-            m_reconciler->setClient(nullptr);
         if (m_provisioner)
             m_provisioner->setClient(nullptr);
         delete m_client;
