@@ -24,6 +24,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <time.h>
+
 using namespace loopdeck;
 using nlohmann::json;
 
@@ -66,6 +68,14 @@ json annotationOf(int task, int id)
                 {"was_cancelled", false},
                 {"ground_truth", false},
                 {"updated_at", "2026-11-25T10:00:00.000000Z"}};
+}
+
+// CPU time of the calling thread, in microseconds.
+qint64 threadCpuUs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 } // namespace
@@ -121,16 +131,25 @@ int main(int argc, char **argv)
     engine.predictionService()->setLabelConfig(kKey, QString::fromLatin1(kConfig));
 
     // The window: reads status and versions on every change, as the model page does.
+    // Each read is timed on the wall clock and on the thread's CPU clock: a read that waits
+    // (for a lock, or for a core the machine's other work holds) shows a wall time well above
+    // its CPU time.
     int reads = 0;
-    qint64 longestRead = 0;
+    qint64 longestRead = 0, longestReadCpu = 0, longestStatus = 0, longestVersions = 0;
     const auto read = [&](const QString &key) {
         if (key != kKey)
             return;
         QElapsedTimer t;
         t.start();
+        const qint64 cpu0 = threadCpuUs();
         (void)engine.status(kKey);
+        const qint64 afterStatus = t.nsecsElapsed() / 1000;
         (void)engine.versionDetails(kKey);
-        longestRead = std::max(longestRead, t.nsecsElapsed() / 1000);
+        const qint64 total = t.nsecsElapsed() / 1000;
+        longestStatus = std::max(longestStatus, afterStatus);
+        longestVersions = std::max(longestVersions, total - afterStatus);
+        longestRead = std::max(longestRead, total);
+        longestReadCpu = std::max(longestReadCpu, threadCpuUs() - cpu0);
         ++reads;
     };
     // Coalesced like the model page (a burst of changes makes one read 50 ms later).
@@ -187,9 +206,14 @@ int main(int argc, char **argv)
                                                   {QStringLiteral("fill_seconds"), fillSeconds},
                                                   {QStringLiteral("reads"), reads},
                                                   {QStringLiteral("longest_read_ms"), double(longestRead) / 1000.0},
+                                                  {QStringLiteral("longest_read_cpu_ms"), double(longestReadCpu) / 1000.0},
+                                                  {QStringLiteral("longest_status_ms"), double(longestStatus) / 1000.0},
+                                                  {QStringLiteral("longest_versions_ms"), double(longestVersions) / 1000.0},
                                                   {QStringLiteral("longest_stall_ms"), double(longest) / 1000.0},
                                                   {QStringLiteral("usable_examples"), status.value(QStringLiteral("usable_examples"))},
-                                                  {QStringLiteral("active_version"), status.value(QStringLiteral("active_version"))}})
+                                                  {QStringLiteral("active_version"), status.value(QStringLiteral("active_version"))},
+                                                  {QStringLiteral("state"), status.value(QStringLiteral("state"))},
+                                                  {QStringLiteral("last_error"), status.value(QStringLiteral("last_error"))}})
                             .toJson(QJsonDocument::Compact)
                             .constData());
     return 0;

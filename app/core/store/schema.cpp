@@ -199,6 +199,10 @@ const char *const kMigrations[] = {
     " object_id BIGINT NOT NULL,"
     " deleted_at BIGINT NOT NULL,"       // local ms when LoopDeck heard of the delete
     " PRIMARY KEY (project_key, kind, object_id));",
+    // 4: the counts /loop/status shows (annotations and cancelled ones per project) are read
+    // from this index alone. Without it each count reads every annotation row with its result
+    // (30-45 ms at 50,000 annotations, on the window's thread).
+    "CREATE INDEX ls_annotation_by_state ON ls_annotation(project_key, cancelled);",
 };
 
 QString sqlError(const QString &what, const QSqlError &e)
