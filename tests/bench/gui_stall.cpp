@@ -212,6 +212,7 @@ int main(int argc, char **argv)
                                                   {QStringLiteral("longest_stall_ms"), double(longest) / 1000.0},
                                                   {QStringLiteral("usable_examples"), status.value(QStringLiteral("usable_examples"))},
                                                   {QStringLiteral("active_version"), status.value(QStringLiteral("active_version"))},
+                                                  {QStringLiteral("versions"), engine.versionDetails(kKey).size()},
                                                   {QStringLiteral("state"), status.value(QStringLiteral("state"))},
                                                   {QStringLiteral("last_error"), status.value(QStringLiteral("last_error"))}})
                             .toJson(QJsonDocument::Compact)

@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThreadPool>
@@ -152,6 +153,8 @@ private Q_SLOTS:
     void projectRowRoundTrip();
     void versionsAndRuns();
     void concurrentWriters();
+    void countsKeptByEveryWrite();
+    void migrationKeepsTriggersWhole();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -794,6 +797,100 @@ void TestLoopStore::concurrentWriters()
     QCOMPARE(m_store->pendingChanges(kProject).value(), kThreads * kEventsPerThread);
     QCOMPARE(m_store->project(kProject)->changeSeq, kThreads * kEventsPerThread);
     QCOMPARE(m_store->trainingData(kProject, kSentiment)->examples.size(), kThreads * kEventsPerThread);
+}
+
+void TestLoopStore::countsKeptByEveryWrite()
+{
+    // The counts /loop/status shows are kept by triggers, not counted: after every kind of
+    // write, on two projects, they equal the rows (a fixed seed, so a failure replays).
+    openStore();
+    const QString path = m_dir->filePath(QStringLiteral("loopdeck.sqlite3"));
+    QString keys[2] = {QStringLiteral("7"), QStringLiteral("8.1764064800")};
+    QRandomGenerator rng(20261203);
+    const auto check = [&](int step) {
+        Peek peek(path);
+        for (const QString &key : keys) {
+            const auto kept = m_store->counts(key);
+            QVERIFY2(kept, qPrintable(kept.error()));
+            const QString where = QStringLiteral("project_key = '%1'").arg(key);
+            const auto rows = [&](const QString &sql) { return peek.value(sql.arg(where)).toLongLong(); };
+            const QByteArray what = QStringLiteral("step %1, project %2").arg(step).arg(key).toUtf8();
+            QVERIFY2(kept->tasks == rows(QStringLiteral("SELECT COUNT(*) FROM ls_task WHERE %1")), what.constData());
+            QVERIFY2(kept->annotations == rows(QStringLiteral("SELECT COUNT(*) FROM ls_annotation WHERE %1 AND cancelled = 0")),
+                     what.constData());
+            QVERIFY2(kept->cancelled == rows(QStringLiteral("SELECT COUNT(*) FROM ls_annotation WHERE %1 AND cancelled <> 0")),
+                     what.constData());
+        }
+    };
+    qint64 time = kT0;
+    int nonZero = 0;
+    for (int step = 0; step < 400; ++step) {
+        const QString key = keys[rng.bounded(2)];
+        const qint64 task = 1 + rng.bounded(30);
+        ChangeSet c;
+        switch (rng.bounded(7)) {
+        case 0: // an annotation's webhook, new or an edit (it may flip cancelled)
+        case 1: {
+            const bool cancelled = rng.bounded(4) == 0;
+            c = webhook({taskOf(task, QStringLiteral("t%1").arg(task),
+                                {ann(1000 * task + rng.bounded(4), task, {QStringLiteral("Positive")}, time += 1000, cancelled)})});
+            break;
+        }
+        case 2: // a reconcile page: the task's complete list (others of it are deleted)
+            c.snapshotAtMs = (time += 1000);
+            c.tasks.push_back(taskOf(task, QStringLiteral("t%1").arg(task),
+                                     {ann(1000 * task + rng.bounded(4), task, {QStringLiteral("Negative")}, time, rng.bounded(3) == 0)}));
+            c.tasks.back().annotationsComplete = true;
+            break;
+        case 3: // a task without annotations
+            c.snapshotAtMs = (time += 1000);
+            c.tasks.push_back(taskOf(task, QStringLiteral("t%1").arg(task)));
+            break;
+        case 4:
+            c.action = QStringLiteral("ANNOTATIONS_DELETED");
+            c.deletedAnnotations.push_back(1000 * task + rng.bounded(4));
+            break;
+        case 5:
+            c.action = QStringLiteral("TASKS_DELETED");
+            c.deletedTasks.push_back(task);
+            break;
+        case 6: { // a full reconcile's end: tasks not listed go
+            QSet<qint64> live;
+            for (qint64 t = 1; t <= 30; ++t)
+                if (rng.bounded(4) != 0)
+                    live.insert(t);
+            const auto removed = m_store->removeMissing(key, live, time += 1000);
+            QVERIFY2(removed, qPrintable(removed.error()));
+            check(step);
+            continue;
+        }
+        }
+        const auto applied = m_store->apply(key, c);
+        QVERIFY2(applied, qPrintable(applied.error()));
+        check(step);
+        if (QTest::currentTestFailed())
+            return;
+        nonZero += m_store->counts(key)->annotations > 0 ? 1 : 0;
+    }
+    QVERIFY(nonZero > 50); // the walk did fill the projects
+    // Adoption moves the rows and their counts to the full key.
+    const auto moved = m_store->renameProject(keys[0], QStringLiteral("7.1764064800"));
+    QVERIFY2(moved && moved.value(), "the bare-id project was not renamed");
+    keys[0] = QStringLiteral("7.1764064800");
+    check(-1);
+    QCOMPARE(m_store->counts(QStringLiteral("7"))->tasks, 0);
+}
+
+void TestLoopStore::migrationKeepsTriggersWhole()
+{
+    const QStringList statements = loopdeck::store::schema::splitStatements(
+        QStringLiteral("CREATE TABLE a (x INT);CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1;"
+                       " DELETE FROM c; END;INSERT INTO a VALUES (1);"));
+    QCOMPARE(statements.size(), 3);
+    QCOMPARE(statements.at(0).trimmed(), QStringLiteral("CREATE TABLE a (x INT)"));
+    QCOMPARE(statements.at(1).trimmed(),
+             QStringLiteral("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; DELETE FROM c; END"));
+    QCOMPARE(statements.at(2).trimmed(), QStringLiteral("INSERT INTO a VALUES (1)"));
 }
 
 QTEST_GUILESS_MAIN(TestLoopStore)
