@@ -782,12 +782,13 @@ Prediction TextClassifier::predict(const QString &text) const
         std::uint32_t bucket, count, lo, hi; // a distinct bucket, its count, its slice [lo, hi)
     };
     thread_local std::vector<Entry> entries;
-    thread_local std::vector<double> decision, block;
+    thread_local std::vector<double> manyColumns; // sums for models with many columns
     const std::vector<std::uint32_t> &sorted = d->hasher.sortedBuckets(text);
     const std::size_t all = sorted.size();
     const std::uint32_t *directory = d->directory.data();
     const int shift = d->directoryShift;
     entries.resize(all);
+    Entry *entry = entries.data();
     std::size_t m = 0;
     for (std::size_t i = 0; i < all;) {
         if (i + kAhead < all)
@@ -797,13 +798,22 @@ Prediction TextClassifier::predict(const QString &text) const
         while (j < all && sorted[j] == bucket)
             ++j;
         const std::uint32_t slice = bucket >> shift;
-        entries[m++] = {bucket, static_cast<std::uint32_t>(j - i), directory[slice], directory[slice + 1]};
+        entry[m++] = {bucket, static_cast<std::uint32_t>(j - i), directory[slice], directory[slice + 1]};
         i = j;
     }
     const auto ks = static_cast<std::size_t>(d->columns);
     const std::size_t stride = d->stride();
-    decision.assign(ks, 0.0);
-    block.assign(ks, 0.0);
+    // The running sums live on the stack (or in one thread-local buffer for many columns), in
+    // locals the compiler can keep in registers across the loop.
+    constexpr std::size_t kStackColumns = 32;
+    double stackSums[2 * kStackColumns];
+    double *decision = stackSums;
+    if (ks > kStackColumns) {
+        manyColumns.resize(2 * ks);
+        decision = manyColumns.data();
+    }
+    double *block = decision + ks;
+    std::fill_n(decision, 2 * ks, 0.0);
     const int blockBits = d->tfidf.blockBits();
     double norm = 0.0;
     std::uint64_t currentBlock = 0;
@@ -821,10 +831,10 @@ Prediction TextClassifier::predict(const QString &text) const
     const double *tfTable = sublinearTfTable();
     for (std::size_t i = 0; i < m; ++i) {
         if (i + kAhead < m) {
-            __builtin_prefetch(records + entries[i + kAhead].lo * stride);
-            __builtin_prefetch(records + entries[i + kAhead].hi * stride);
+            __builtin_prefetch(records + entry[i + kAhead].lo * stride);
+            __builtin_prefetch(records + entry[i + kAhead].hi * stride);
         }
-        const auto [bucket, n, lo, hi] = entries[i];
+        const auto [bucket, n, lo, hi] = entry[i];
         // First record of the slice whose bucket is >= bucket: a fixed number of steps with
         // conditional moves (records[hi] is the next slice's first or the sentinel, > bucket).
         std::uint32_t pos = lo;
@@ -849,7 +859,7 @@ Prediction TextClassifier::predict(const QString &text) const
         decision[c] += d->bias[c];
     if (entries.capacity() > (std::size_t(1) << 20))
         entries = {}; // a very long text's buffer is not kept
-    return d->finish(decision.data());
+    return d->finish(decision);
 }
 
 Prediction TextClassifier::predictFromCounts(const TermCounts &counts) const
