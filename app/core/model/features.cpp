@@ -20,9 +20,7 @@ inline std::uint64_t fnvByte(std::uint64_t h, unsigned char b)
     return (h ^ b) * kFnvPrime;
 }
 
-
 constexpr int kDenseBits = 24; // dense tables up to 16 M entries (64 MB) during training
-
 
 inline bool isSpace(char32_t cp)
 {
@@ -77,7 +75,6 @@ FeatureHasher::FeatureHasher(int hashBits, bool charGrams)
 {
 }
 
-
 namespace {
 
 // Buffers reused by every feature extraction on a thread.
@@ -93,15 +90,13 @@ Scratch &scratch()
     return s;
 }
 
-} // namespace
-
 // Character n-grams of case-folded text. Walks whitespace-separated chunks; inside a chunk,
 // maximal runs of CJK characters give plain 1..kCjkMax-grams; the other runs are padded with a
 // space on both sides and give char_wb kCharMin..kCharMax-grams (a padded run shorter than n
 // gives itself once, as scikit-learn's char_wb does). Code points are read straight from the
 // UTF-16 text (surrogate pairs joined, lone surrogates as U+FFFD); run is a reused buffer.
-static void charGramsOfFolded(const FeatureHasher &hasher, QStringView folded, std::vector<char32_t> &run,
-                              std::vector<std::uint32_t> &out)
+void charGramsOfFolded(const FeatureHasher &hasher, QStringView folded, std::vector<char32_t> &run,
+                       std::vector<std::uint32_t> &out)
 {
     run.clear();
     // charGramHash computed incrementally: the hash of the n-gram at `at` extends the (n-1)-gram's.
@@ -174,6 +169,8 @@ static void charGramsOfFolded(const FeatureHasher &hasher, QStringView folded, s
     flush();
 }
 
+} // namespace
+
 void FeatureHasher::charGramBuckets(QStringView text, std::vector<std::uint32_t> &out) const
 {
     QString folded; // not the thread's scratch buffer: a caller may be in the middle of countTextInto
@@ -181,7 +178,6 @@ void FeatureHasher::charGramBuckets(QStringView text, std::vector<std::uint32_t>
     std::vector<char32_t> run;
     charGramsOfFolded(*this, folded, run, out);
 }
-
 
 namespace {
 
