@@ -178,6 +178,7 @@ class TestFastPath : public QObject
 
 private slots:
     void foldCaseMatchesQt();
+    void cjkFastPathsMatchScripts();
     void tokensMatchReference();
     void countsMatchReference();
     void predictionsMatchReference_data();
@@ -197,6 +198,20 @@ void TestFastPath::foldCaseMatchesQt()
     }
     Tokenizer::foldCase(u"", folded);
     QVERIFY(folded.isEmpty());
+}
+
+void TestFastPath::cjkFastPathsMatchScripts()
+{
+    for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+        const QChar::Script sc = QChar::script(cp);
+        const bool cjk = cp >= 0x1100
+            && (sc == QChar::Script_Han || sc == QChar::Script_Hiragana || sc == QChar::Script_Katakana
+                || sc == QChar::Script_Hangul);
+        if (Tokenizer::isCjk(cp) != cjk)
+            QFAIL(qPrintable(QStringLiteral("U+%1").arg(quint32(cp), 4, 16, QLatin1Char('0'))));
+        if (cjk && QChar::isSpace(cp))
+            QFAIL("a CJK character is a space"); // charGramsOfFolded relies on this
+    }
 }
 
 void TestFastPath::tokensMatchReference()

@@ -153,7 +153,7 @@ void charGramsOfFolded(const FeatureHasher &hasher, QStringView folded, std::vec
         } else if (QChar::isSurrogate(cp)) {
             cp = 0xFFFD;
         }
-        if (isSpace(cp)) {
+        if (!Tokenizer::isCjk(cp) && isSpace(cp)) { // no CJK character is a space: cheaper first
             flush();
             continue;
         }

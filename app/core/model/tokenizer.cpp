@@ -204,6 +204,10 @@ bool Tokenizer::isCjk(char32_t ucs4)
 {
     if (ucs4 < 0x1100)
         return false; // fast path: Latin, Greek, Cyrillic, ...
+    // Fast paths for the blocks every code point of which has been Han or Hangul since
+    // Unicode 11 (tst_fastpath checks them against QChar::script()).
+    if ((ucs4 >= 0x4E00 && ucs4 <= 0x9FEF) || (ucs4 >= 0xAC00 && ucs4 <= 0xD7A3))
+        return true;
     switch (QChar::script(ucs4)) {
     case QChar::Script_Han:
     case QChar::Script_Hiragana:
