@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 
 namespace loopdeck::model {
@@ -19,44 +20,12 @@ inline std::uint64_t fnvByte(std::uint64_t h, unsigned char b)
     return (h ^ b) * kFnvPrime;
 }
 
-// splitmix64 finaliser: spreads FNV's weak low bits over the whole word.
-inline std::uint64_t mix(std::uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 constexpr int kDenseBits = 24; // dense tables up to 16 M entries (64 MB) during training
-
-constexpr std::uint64_t kUnigramSalt = 0x756e696772616d31ull; // "unigram1"
-constexpr std::uint64_t kBigramSalt = 0x62696772616d3221ull;  // "bigram2!"
-constexpr std::uint64_t kCharSalt = 0x63686172677261ull;      // "chargra"
 
 inline bool isSpace(char32_t cp)
 {
     return cp == u' ' || cp == u'\t' || cp == u'\n' || cp == u'\r' || cp == 0x0B || cp == 0x0C
         || (cp >= 0x80 && QChar::isSpace(cp));
-}
-
-// Appends the code points of s (surrogate pairs joined, lone surrogates as U+FFFD).
-void toCodePoints(QStringView s, std::vector<char32_t> &out)
-{
-    out.clear();
-    out.reserve(static_cast<std::size_t>(s.size()));
-    for (qsizetype i = 0; i < s.size(); ++i) {
-        char32_t cp = s[i].unicode();
-        if (QChar::isHighSurrogate(cp) && i + 1 < s.size() && s[i + 1].isLowSurrogate()) {
-            cp = QChar::surrogateToUcs4(s[i].unicode(), s[i + 1].unicode());
-            ++i;
-        } else if (QChar::isSurrogate(cp)) {
-            cp = 0xFFFD;
-        }
-        out.push_back(cp);
-    }
 }
 
 } // namespace
@@ -106,58 +75,85 @@ FeatureHasher::FeatureHasher(int hashBits, bool charGrams)
 {
 }
 
-std::uint32_t FeatureHasher::charBucket(std::uint64_t gramHash) const
+namespace {
+
+// Buffers reused by every feature extraction on a thread.
+struct Scratch {
+    QString folded;
+    std::vector<char32_t> run;
+    std::vector<std::uint32_t> buckets;
+};
+
+Scratch &scratch()
 {
-    return (static_cast<std::uint32_t>(mix(gramHash ^ kCharSalt)) & m_mask) | (m_mask + 1);
+    thread_local Scratch s;
+    return s;
 }
 
-void FeatureHasher::charGramBuckets(QStringView text, std::vector<std::uint32_t> &out) const
+// Character n-grams of case-folded text. Walks whitespace-separated chunks; inside a chunk,
+// maximal runs of CJK characters give plain 1..kCjkMax-grams; the other runs are padded with a
+// space on both sides and give char_wb kCharMin..kCharMax-grams (a padded run shorter than n
+// gives itself once, as scikit-learn's char_wb does). Code points are read straight from the
+// UTF-16 text (surrogate pairs joined, lone surrogates as U+FFFD); run is a reused buffer.
+void charGramsOfFolded(const FeatureHasher &hasher, QStringView folded, std::vector<char32_t> &run,
+                       std::vector<std::uint32_t> &out)
 {
-    // Case-fold like the tokenizer, then walk whitespace-separated chunks. Inside a chunk,
-    // maximal runs of CJK characters give plain 1..kCjkMax-grams; the other runs are padded
-    // with a space on both sides and give char_wb kCharMin..kCharMax-grams (a padded run
-    // shorter than n gives itself once, as scikit-learn's char_wb does).
-    const QString folded = text.toString().toCaseFolded();
-    std::vector<char32_t> cps;
-    toCodePoints(folded, cps);
-    std::vector<char32_t> run;
-    run.reserve(64);
+    run.clear();
     // charGramHash computed incrementally: the hash of the n-gram at `at` extends the (n-1)-gram's.
     auto emitRange = [&](int minN, int maxN) {
         const int len = static_cast<int>(run.size());
+        const char32_t *r = run.data();
         for (int at = 0; at < len; ++at) {
             std::uint64_t h = kFnvOffset;
-            for (int n = 1; n <= maxN && at + n <= len; ++n) {
-                h = (h ^ static_cast<std::uint32_t>(run[static_cast<std::size_t>(at + n - 1)])) * kFnvPrime;
+            const int top = std::min(maxN, len - at);
+            for (int n = 1; n <= top; ++n) {
+                h = (h ^ static_cast<std::uint32_t>(r[at + n - 1])) * kFnvPrime;
                 if (n >= minN)
-                    out.push_back(charBucket(h ^ static_cast<std::uint64_t>(n)));
+                    out.push_back(hasher.charBucket(h ^ static_cast<std::uint64_t>(n)));
             }
         }
     };
-    auto emitLatin = [&] {
-        if (run.size() <= 2)
-            return; // only the two pads
-        const int len = static_cast<int>(run.size());
-        if (len < kCharMin) {
-            out.push_back(charBucket(charGramHash(run.data(), len)));
-            return;
-        }
-        emitRange(kCharMin, kCharMax);
-    };
-    auto emitCjk = [&] { emitRange(1, kCjkMax); };
     enum class Kind { None, Latin, Cjk } kind = Kind::None;
     auto flush = [&] {
         if (kind == Kind::Latin) {
             run.push_back(u' ');
-            emitLatin();
+            if (run.size() > 2) { // else only the two pads
+                if (static_cast<int>(run.size()) < FeatureHasher::kCharMin)
+                    out.push_back(hasher.charBucket(charGramHash(run.data(), static_cast<int>(run.size()))));
+                else
+                    emitRange(FeatureHasher::kCharMin, FeatureHasher::kCharMax);
+            }
         } else if (kind == Kind::Cjk) {
-            emitCjk();
+            emitRange(1, FeatureHasher::kCjkMax);
         }
         run.clear();
         kind = Kind::None;
     };
-    for (char32_t cp : cps) {
-        if (isSpace(cp)) {
+    const char16_t *s = folded.utf16();
+    const qsizetype size = folded.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        char32_t cp = s[i];
+        if (cp < 0x80) {
+            // ASCII: never CJK; the spaces isSpace() knows below 0x80.
+            if (cp == u' ' || (cp >= u'\t' && cp <= u'\r')) {
+                flush();
+                continue;
+            }
+            if (kind != Kind::Latin) {
+                flush();
+                kind = Kind::Latin;
+                run.push_back(u' ');
+            }
+            run.push_back(cp);
+            continue;
+        }
+        if (QChar::isHighSurrogate(cp) && i + 1 < size && QChar::isLowSurrogate(s[i + 1])) {
+            cp = QChar::surrogateToUcs4(s[i], s[i + 1]);
+            ++i;
+        } else if (QChar::isSurrogate(cp)) {
+            cp = 0xFFFD;
+        }
+        if (!Tokenizer::isCjk(cp) && isSpace(cp)) { // no CJK character is a space: cheaper first
             flush();
             continue;
         }
@@ -173,57 +169,105 @@ void FeatureHasher::charGramBuckets(QStringView text, std::vector<std::uint32_t>
     flush();
 }
 
-std::uint32_t FeatureHasher::unigramBucket(std::uint64_t tokenHash) const
-{
-    return static_cast<std::uint32_t>(mix(tokenHash ^ kUnigramSalt)) & m_mask;
-}
+} // namespace
 
-std::uint32_t FeatureHasher::bigramBucket(std::uint64_t firstHash, std::uint64_t secondHash) const
+void FeatureHasher::charGramBuckets(QStringView text, std::vector<std::uint32_t> &out) const
 {
-    return static_cast<std::uint32_t>(mix(mix(firstHash ^ kBigramSalt) + secondHash)) & m_mask;
+    QString folded; // not the thread's scratch buffer: a caller may be in the middle of countTextInto
+    Tokenizer::foldCase(text, folded);
+    std::vector<char32_t> run;
+    charGramsOfFolded(*this, folded, run, out);
 }
 
 namespace {
 
-// LSD radix sort, 3 passes of 11 bits (buckets < 2^29 need no more than 33 bits): linear time
-// for the long bucket lists of long documents; short lists use std::sort.
+// LSD radix sort over as many bits as the largest value has, in at most 4 passes of at most
+// 8 bits (3 passes of 7 bits for the usual 21-bit buckets), all counted in one read: linear
+// time for the bucket lists of long documents; short lists use std::sort.
 void sortBuckets(std::vector<std::uint32_t> &v)
 {
-    if (v.size() < 512) {
+    const std::size_t n = v.size();
+    if (n < 128) {
         std::sort(v.begin(), v.end());
         return;
     }
+    std::uint32_t all = 0;
+    for (std::uint32_t x : v)
+        all |= x;
+    const int width = std::max(1, static_cast<int>(std::bit_width(all)));
+    const int passes = (width + 7) / 8;
+    const int digit = (width + passes - 1) / passes;
+    const std::uint32_t mask = (1u << digit) - 1u;
+    std::uint32_t count[4][257] = {};
+    for (std::uint32_t x : v)
+        for (int p = 0; p < passes; ++p)
+            ++count[p][((x >> (p * digit)) & mask) + 1];
     thread_local std::vector<std::uint32_t> tmp;
-    tmp.resize(v.size());
+    if (tmp.size() < n)
+        tmp.resize(n);
     std::uint32_t *src = v.data();
     std::uint32_t *dst = tmp.data();
-    const std::size_t n = v.size();
-    for (int shift = 0; shift < 33; shift += 11) {
-        std::size_t count[2049] = {};
+    for (int p = 0; p < passes; ++p) {
+        std::uint32_t *c = count[p];
+        for (std::uint32_t b = 1; b <= mask + 1; ++b)
+            c[b] += c[b - 1];
+        const int shift = p * digit;
         for (std::size_t i = 0; i < n; ++i)
-            ++count[((src[i] >> shift) & 2047u) + 1];
-        for (std::size_t b = 1; b < 2049; ++b)
-            count[b] += count[b - 1];
-        for (std::size_t i = 0; i < n; ++i)
-            dst[count[(src[i] >> shift) & 2047u]++] = src[i];
+            dst[c[(src[i] >> shift) & mask]++] = src[i];
         std::swap(src, dst);
     }
     if (src != v.data())
         std::copy(src, src + n, v.data());
+    if (tmp.size() > (std::size_t(1) << 20))
+        tmp = {}; // a very long document's buffer is not kept
+}
+
+// Run-length counts of sorted buckets into out.
+void countRuns(const std::vector<std::uint32_t> &sorted, TermCounts &out)
+{
+    out.resize(sorted.size());
+    std::size_t used = 0;
+    const std::size_t n = sorted.size();
+    for (std::size_t i = 0; i < n;) {
+        const std::uint32_t b = sorted[i];
+        std::size_t j = i + 1;
+        while (j < n && sorted[j] == b)
+            ++j;
+        out[used++] = {b, static_cast<std::uint32_t>(j - i)};
+        i = j;
+    }
+    out.resize(used);
 }
 
 TermCounts countSorted(std::vector<std::uint32_t> &buckets)
 {
     sortBuckets(buckets);
     TermCounts counts;
-    for (std::uint32_t b : buckets) {
-        if (!counts.empty() && counts.back().first == b)
-            ++counts.back().second;
-        else
-            counts.emplace_back(b, 1u);
-    }
+    countRuns(buckets, counts);
     return counts;
 }
+
+// Word uni+bigram buckets of the tokens the tokenizer hands over, hashed from its views.
+class WordBucketSink final : public Tokenizer::Sink
+{
+public:
+    WordBucketSink(const FeatureHasher &hasher, std::vector<std::uint32_t> &out) : m_hasher(hasher), m_out(out) {}
+    void token(QStringView token) override
+    {
+        const std::uint64_t h = stableHash(token);
+        m_out.push_back(m_hasher.unigramBucket(h));
+        if (m_any)
+            m_out.push_back(m_hasher.bigramBucket(m_previous, h));
+        m_previous = h;
+        m_any = true;
+    }
+
+private:
+    const FeatureHasher &m_hasher;
+    std::vector<std::uint32_t> &m_out;
+    std::uint64_t m_previous = 0;
+    bool m_any = false;
+};
 
 void wordBuckets(const FeatureHasher &hasher, const QStringList &tokens, std::vector<std::uint32_t> &buckets)
 {
@@ -249,11 +293,35 @@ TermCounts FeatureHasher::count(const QStringList &tokens) const
 
 TermCounts FeatureHasher::countText(QStringView text) const
 {
-    std::vector<std::uint32_t> buckets;
-    wordBuckets(*this, Tokenizer::tokenize(text), buckets);
+    TermCounts counts;
+    countTextInto(text, counts);
+    return counts;
+}
+
+const std::vector<std::uint32_t> &FeatureHasher::sortedBuckets(QStringView text) const
+{
+    Scratch &sc = scratch();
+    // Give back what a very long previous text made huge.
+    constexpr std::size_t kKeep = std::size_t(1) << 20;
+    if (sc.buckets.capacity() > kKeep)
+        sc.buckets = {};
+    if (sc.run.capacity() > kKeep)
+        sc.run = {};
+    if (sc.folded.capacity() > static_cast<qsizetype>(kKeep))
+        sc.folded = QString();
+    Tokenizer::foldCase(text, sc.folded);
+    sc.buckets.clear();
+    WordBucketSink words(*this, sc.buckets);
+    Tokenizer::scanFolded(sc.folded, words);
     if (m_chars)
-        charGramBuckets(text, buckets);
-    return countSorted(buckets);
+        charGramsOfFolded(*this, sc.folded, sc.run, sc.buckets);
+    sortBuckets(sc.buckets);
+    return sc.buckets;
+}
+
+void FeatureHasher::countTextInto(QStringView text, TermCounts &out) const
+{
+    countRuns(sortedBuckets(text), out);
 }
 
 TfidfModel TfidfModel::fit(const std::vector<TermCounts> &documents, int hashBits, std::uint32_t minDf)
@@ -359,15 +427,20 @@ std::int64_t TfidfModel::column(std::uint32_t bucket) const
     return it - m_buckets.begin();
 }
 
-double sublinearTf(std::uint32_t n)
+const double *sublinearTfTable()
 {
-    static const std::array<double, 64> table = [] {
-        std::array<double, 64> t{};
+    static const std::array<double, kSublinearTfTableSize> table = [] {
+        std::array<double, kSublinearTfTableSize> t{};
         for (std::size_t i = 1; i < t.size(); ++i)
             t[i] = 1.0 + std::log(static_cast<double>(i));
         return t;
     }();
-    return n < table.size() ? table[n] : 1.0 + std::log(static_cast<double>(n));
+    return table.data();
+}
+
+double sublinearTf(std::uint32_t n)
+{
+    return n < kSublinearTfTableSize ? sublinearTfTable()[n] : 1.0 + std::log(static_cast<double>(n));
 }
 
 SparseRow TfidfModel::weigh(const TermCounts &counts, const std::int32_t *denseColumns) const

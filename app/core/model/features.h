@@ -30,8 +30,27 @@ std::uint64_t stableHash(QStringView s);
 // salted with n: the hash of a character n-gram. Stable across platforms.
 std::uint64_t charGramHash(const char32_t *cps, int n);
 
+namespace detail {
+// splitmix64 finaliser: spreads FNV's weak low bits over the whole word.
+inline std::uint64_t mix(std::uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+inline constexpr std::uint64_t kUnigramSalt = 0x756e696772616d31ull; // "unigram1"
+inline constexpr std::uint64_t kBigramSalt = 0x62696772616d3221ull;  // "bigram2!"
+inline constexpr std::uint64_t kCharSalt = 0x63686172677261ull;      // "chargra"
+} // namespace detail
+
 // The sublinear term frequency 1 + ln(n) (n >= 1), from a table for small n.
 double sublinearTf(std::uint32_t n);
+// The table sublinearTf() reads for n < kSublinearTfTableSize (entry n = sublinearTf(n), n >= 1).
+inline constexpr std::uint32_t kSublinearTfTableSize = 64;
+const double *sublinearTfTable();
 
 // (bucket, count) pairs sorted by bucket; each bucket appears once.
 using TermCounts = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
@@ -55,10 +74,19 @@ public:
     bool charGrams() const { return m_chars; }
     // Number of bits a bucket needs: hashBits + 1 with character n-grams, else hashBits.
     int rangeBits() const { return m_chars ? m_bits + 1 : m_bits; }
-    std::uint32_t unigramBucket(std::uint64_t tokenHash) const;
-    std::uint32_t bigramBucket(std::uint64_t firstHash, std::uint64_t secondHash) const;
+    std::uint32_t unigramBucket(std::uint64_t tokenHash) const
+    {
+        return static_cast<std::uint32_t>(detail::mix(tokenHash ^ detail::kUnigramSalt)) & m_mask;
+    }
+    std::uint32_t bigramBucket(std::uint64_t firstHash, std::uint64_t secondHash) const
+    {
+        return static_cast<std::uint32_t>(detail::mix(detail::mix(firstHash ^ detail::kBigramSalt) + secondHash)) & m_mask;
+    }
     // Bucket of a character n-gram (block 1).
-    std::uint32_t charBucket(std::uint64_t gramHash) const;
+    std::uint32_t charBucket(std::uint64_t gramHash) const
+    {
+        return (static_cast<std::uint32_t>(detail::mix(gramHash ^ detail::kCharSalt)) & m_mask) | (m_mask + 1);
+    }
 
     // Unigram and bigram counts of a token sequence (block 0 only).
     TermCounts count(const QStringList &tokens) const;
@@ -66,6 +94,12 @@ public:
     void charGramBuckets(QStringView text, std::vector<std::uint32_t> &out) const;
     // Tokenizes (Tokenizer) and counts both blocks.
     TermCounts countText(QStringView text) const;
+    // The same into out (cleared first), reusing out's and thread-local buffers: no allocation
+    // per token or n-gram, and none at all once the buffers have grown (the prediction path).
+    void countTextInto(QStringView text, TermCounts &out) const;
+    // Every bucket occurrence of text (both blocks), sorted: what countText() counts. The
+    // vector is this thread's scratch buffer, valid until the next call on this thread.
+    const std::vector<std::uint32_t> &sortedBuckets(QStringView text) const;
 
 private:
     int m_bits;

@@ -35,12 +35,73 @@ struct TextClassifier::Impl {
     FeatureHasher hasher{20};
     TfidfModel tfidf;
     int columns = 0;            // 1 for single-label with two classes, else classes.size()
-    std::vector<float> weights; // tfidf.size() x columns
+    std::vector<float> weights; // tfidf.size() x columns; moved into records by buildLookup()
     std::vector<float> bias;    // columns
     std::vector<float> steps;   // format 2: per column, weights are multiples of it (16-bit quantised)
     Calibration calibration = Calibration::Legacy;
     std::vector<double> calA, calB; // per column (Platt kinds); calA[0] for Temperature
+
+    // What predict() reads, built once by buildLookup() when training or loading ends.
+    // records: per feature, in vocabulary (bucket) order, its bucket, its idf and its `columns`
+    // weights side by side (2 + columns 32-bit words), so a known feature is read from one
+    // place, usually one cache line; then one sentinel record (bucket 0xFFFFFFFF) and one record
+    // of zeros, what an unknown bucket is scored with (it adds exact zeros). directory: for each
+    // of the 2^bits equal slices of the bucket range, the index of its first record (plus one
+    // end entry); hashed buckets spread evenly, so a slice holds about four records, and a
+    // bucket is found in its slice by searchSteps branch-free halving steps. A text's buckets
+    // come sorted, so both are read in ascending order and can be prefetched ahead. No binary
+    // search over the whole vocabulary.
+    std::vector<std::uint32_t> records; // (tfidf.size() + 2) x stride(): bucket, idf, weights (float bits)
+    std::vector<std::uint32_t> directory;
+    int directoryShift = 0;       // bucket >> directoryShift = slice
+    std::uint32_t searchStep = 0; // largest halving step: 2 x searchStep > the longest slice
+
+    void buildLookup();
+    std::size_t stride() const { return static_cast<std::size_t>(columns) + 2; }
+    float weight(std::size_t feature, std::size_t column) const
+    {
+        return std::bit_cast<float>(records[feature * stride() + 2 + column]);
+    }
+    // Probabilities, labels and score from the decision values (columns of them).
+    Prediction finish(const double *decision) const;
 };
+
+void TextClassifier::Impl::buildLookup()
+{
+    const auto &buckets = tfidf.buckets();
+    const auto &idf = tfidf.idf();
+    const std::size_t n = buckets.size();
+    const auto k = static_cast<std::size_t>(columns);
+    const std::size_t st = stride();
+    records.assign((n + 2) * st, 0);
+    for (std::size_t f = 0; f < n; ++f) {
+        std::uint32_t *r = records.data() + f * st;
+        r[0] = buckets[f];
+        r[1] = std::bit_cast<std::uint32_t>(idf[f]);
+        for (std::size_t c = 0; c < k; ++c)
+            r[2 + c] = std::bit_cast<std::uint32_t>(weights[f * k + c]);
+    }
+    records[n * st] = 0xFFFFFFFFu; // sentinel: above every bucket (< 2^29)
+    weights = {};                  // records hold them now
+    // Every bucket is < 2^rangeBits (checked on load); about four records per slice.
+    const int rangeBits = hasher.rangeBits();
+    const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 0, rangeBits);
+    directoryShift = rangeBits - bits;
+    directory.assign((std::size_t(1) << bits) + 1, 0);
+    std::size_t f = 0;
+    std::uint32_t longest = 0;
+    for (std::size_t slice = 0; slice < directory.size(); ++slice) {
+        while (f < n && (std::uint64_t(buckets[f]) >> directoryShift) < slice)
+            ++f;
+        directory[slice] = static_cast<std::uint32_t>(f);
+        if (slice > 0)
+            longest = std::max(longest, directory[slice] - directory[slice - 1]);
+    }
+    directory.back() = static_cast<std::uint32_t>(n);
+    if (directory.size() >= 2)
+        longest = std::max(longest, directory.back() - directory[directory.size() - 2]);
+    searchStep = longest == 0 ? 0 : std::bit_floor(longest);
+}
 
 namespace {
 
@@ -280,7 +341,13 @@ double oofAccuracy(const std::vector<double> &dec, int columns, const QList<Exam
 
 } // namespace
 
-TextClassifier::TextClassifier(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
+TextClassifier::TextClassifier(std::unique_ptr<Impl> impl)
+    : d([](std::unique_ptr<Impl> i) {
+          i->buildLookup();
+          return i;
+      }(std::move(impl)))
+{
+}
 
 TextClassifier::~TextClassifier() = default;
 
@@ -705,12 +772,101 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
 
 Prediction TextClassifier::predict(const QString &text) const
 {
+    // Same arithmetic in the same order as predictFromCounts(countText(text)), so the results are
+    // bit-identical; only the lookups differ (and unknown buckets add exact zeros instead of
+    // being skipped, which changes no sum). The text's buckets come sorted: first their
+    // directory slices are read, then their records are found and used, each pass prefetching
+    // kAhead entries ahead.
+    constexpr std::size_t kAhead = 32;
+    struct Entry {
+        std::uint32_t bucket, count, lo, hi; // a distinct bucket, its count, its slice [lo, hi)
+    };
+    thread_local std::vector<Entry> entries;
+    thread_local std::vector<double> manyColumns; // sums for models with many columns
+    const std::vector<std::uint32_t> &sorted = d->hasher.sortedBuckets(text);
+    const std::size_t all = sorted.size();
+    const std::uint32_t *directory = d->directory.data();
+    const int shift = d->directoryShift;
+    entries.resize(all);
+    Entry *entry = entries.data();
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < all;) {
+        if (i + kAhead < all)
+            __builtin_prefetch(directory + (sorted[i + kAhead] >> shift));
+        const std::uint32_t bucket = sorted[i];
+        std::size_t j = i + 1;
+        while (j < all && sorted[j] == bucket)
+            ++j;
+        const std::uint32_t slice = bucket >> shift;
+        entry[m++] = {bucket, static_cast<std::uint32_t>(j - i), directory[slice], directory[slice + 1]};
+        i = j;
+    }
+    const auto ks = static_cast<std::size_t>(d->columns);
+    const std::size_t stride = d->stride();
+    // The running sums live on the stack (or in one thread-local buffer for many columns), in
+    // locals the compiler can keep in registers across the loop.
+    constexpr std::size_t kStackColumns = 32;
+    double stackSums[2 * kStackColumns];
+    double *decision = stackSums;
+    if (ks > kStackColumns) {
+        manyColumns.resize(2 * ks);
+        decision = manyColumns.data();
+    }
+    double *block = decision + ks;
+    std::fill_n(decision, 2 * ks, 0.0);
+    const int blockBits = d->tfidf.blockBits();
+    double norm = 0.0;
+    std::uint64_t currentBlock = 0;
+    auto closeBlock = [&] {
+        const double inv = norm > 0.0 ? 1.0 / std::sqrt(norm) : 0.0;
+        for (std::size_t c = 0; c < ks; ++c) {
+            decision[c] += block[c] * inv;
+            block[c] = 0.0;
+        }
+        norm = 0.0;
+    };
+    const std::uint32_t *records = d->records.data();
+    const std::uint32_t *zeros = records + (d->records.size() - stride);
+    const std::uint32_t top = d->searchStep;
+    const double *tfTable = sublinearTfTable();
+    for (std::size_t i = 0; i < m; ++i) {
+        if (i + kAhead < m) {
+            __builtin_prefetch(records + entry[i + kAhead].lo * stride);
+            __builtin_prefetch(records + entry[i + kAhead].hi * stride);
+        }
+        const auto [bucket, n, lo, hi] = entry[i];
+        // First record of the slice whose bucket is >= bucket: a fixed number of steps with
+        // conditional moves (records[hi] is the next slice's first or the sentinel, > bucket).
+        std::uint32_t pos = lo;
+        for (std::uint32_t step = top; step > 0; step >>= 1) {
+            const std::uint32_t probe = std::min(pos + step - 1, hi);
+            pos = records[probe * stride] < bucket ? pos + step : pos;
+        }
+        const std::uint32_t *found = records + pos * stride;
+        const std::uint32_t *r = *found == bucket ? found : zeros;
+        const std::uint64_t b = std::uint64_t(bucket) >> blockBits;
+        if (b != currentBlock) {
+            closeBlock();
+            currentBlock = b;
+        }
+        const double v = (n < kSublinearTfTableSize ? tfTable[n] : sublinearTf(n)) * std::bit_cast<float>(r[1]);
+        norm += v * v;
+        for (std::size_t c = 0; c < ks; ++c)
+            block[c] += v * std::bit_cast<float>(r[2 + c]);
+    }
+    closeBlock();
+    for (std::size_t c = 0; c < ks; ++c)
+        decision[c] += d->bias[c];
+    if (entries.capacity() > (std::size_t(1) << 20))
+        entries = {}; // a very long text's buffer is not kept
+    return d->finish(decision);
+}
+
+Prediction TextClassifier::predictFromCounts(const TermCounts &counts) const
+{
     const int k = d->columns;
     const auto ks = static_cast<std::size_t>(k);
-    thread_local std::vector<double> decision, block;
-    decision.assign(ks, 0.0);
-    block.assign(ks, 0.0);
-    const TermCounts counts = d->hasher.countText(text);
+    std::vector<double> decision(ks, 0.0), block(ks, 0.0);
     const auto &buckets = d->tfidf.buckets();
     const auto &idf = d->tfidf.idf();
     const int blockBits = d->tfidf.blockBits();
@@ -739,14 +895,20 @@ Prediction TextClassifier::predict(const QString &text) const
         const auto col = static_cast<std::size_t>(from - buckets.begin());
         const double v = sublinearTf(n) * idf[col];
         norm += v * v;
-        const float *w = d->weights.data() + col * ks;
         for (std::size_t c = 0; c < ks; ++c)
-            block[c] += v * w[c];
+            block[c] += v * d->weight(col, c);
     }
     closeBlock();
     for (std::size_t c = 0; c < ks; ++c)
         decision[c] += d->bias[c];
+    return d->finish(decision.data());
+}
 
+Prediction TextClassifier::Impl::finish(const double *decision) const
+{
+    const auto ks = static_cast<std::size_t>(columns);
+    const int k = columns;
+    const Impl *d = this;
     Prediction p;
     const auto classCount = static_cast<std::size_t>(d->classes.size());
     p.scores.resize(classCount);
@@ -776,7 +938,7 @@ Prediction TextClassifier::predict(const QString &text) const
     case Calibration::Temperature: {
         thread_local std::vector<double> prob;
         prob.resize(ks);
-        softmaxScaled(decision.data(), ks, d->calA[0], prob.data());
+        softmaxScaled(decision, ks, d->calA[0], prob.data());
         for (std::size_t c = 0; c < classCount; ++c)
             p.scores[c] = {d->classes[static_cast<qsizetype>(c)], prob[c]};
         break;
@@ -891,8 +1053,9 @@ QByteArray TextClassifier::payload() const
         writeTables();
         for (float b : d->bias)
             w.f32(b);
-        for (float x : d->weights)
-            w.f32(x);
+        for (std::size_t f = 0; f < d->tfidf.size(); ++f)
+            for (std::size_t c = 0; c < static_cast<std::size_t>(d->columns); ++c)
+                w.f32(d->weight(f, c));
         return w.take();
     }
     w.raw(kPayloadKindV2, 4);
@@ -918,9 +1081,10 @@ QByteArray TextClassifier::payload() const
     const auto k = static_cast<std::size_t>(d->columns);
     for (float step : d->steps)
         w.f32(step);
-    QByteArray q(static_cast<qsizetype>(d->weights.size() * 2), Qt::Uninitialized);
-    for (std::size_t j = 0; j < d->weights.size(); ++j) {
-        const double v = std::round(double(d->weights[j]) / d->steps[j % k]);
+    const std::size_t weightCount = d->tfidf.size() * k;
+    QByteArray q(static_cast<qsizetype>(weightCount * 2), Qt::Uninitialized);
+    for (std::size_t j = 0; j < weightCount; ++j) {
+        const double v = std::round(double(d->weight(j / k, j % k)) / d->steps[j % k]);
         const auto i = static_cast<qint16>(std::clamp(v, -32767.0, 32767.0));
         qToBigEndian<qint16>(i, q.data() + 2 * j);
     }

@@ -14,8 +14,10 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace loopdeck::model {
@@ -87,8 +89,12 @@ public:
     // Writes the model atomically (temporary file + rename) with a format version and a checksum.
     bool save(const QString &path, QString *error) const;
 
-    // Thread-safe.
+    // Thread-safe. Allocates nothing per token or n-gram (thread-local scratch buffers).
     Prediction predict(const QString &text) const;
+    // The reference form of predict(): scores term counts (FeatureHasher::countText) with a
+    // binary search over the vocabulary per feature. predict(t) gives exactly the same result
+    // as predictFromCounts(countText(t)); kept for the tests that check this.
+    Prediction predictFromCounts(const std::vector<std::pair<std::uint32_t, std::uint32_t>> &counts) const;
 
     QStringList classes() const;
     bool isMultiLabel() const;

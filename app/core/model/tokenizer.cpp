@@ -3,6 +3,10 @@
 #include <QRegularExpression>
 #include <QTextBoundaryFinder>
 
+#include <algorithm>
+#include <array>
+#include <vector>
+
 namespace loopdeck::model {
 namespace {
 
@@ -34,7 +38,7 @@ char32_t codePointAt(QStringView s, qsizetype i, qsizetype *width)
 
 // One word segment found by the boundary finder: a number, a plain word, or a word that
 // contains CJK characters (split into single characters and the runs between them).
-void addSegment(QStringView seg, QStringList &out)
+void addSegment(QStringView seg, Tokenizer::Sink &out)
 {
     bool hasLetter = false;
     bool hasDigit = false;
@@ -53,7 +57,7 @@ void addSegment(QStringView seg, QStringList &out)
     if (!hasLetter && !hasDigit && !hasCjk)
         return; // punctuation, spaces, symbols
     if (!hasCjk) {
-        out.append(hasLetter ? seg.toString() : Tokenizer::numberToken());
+        out.token(hasLetter ? seg : QStringView(u"<num>"));
         return;
     }
     qsizetype runStart = -1;
@@ -64,7 +68,7 @@ void addSegment(QStringView seg, QStringList &out)
             if (runStart >= 0)
                 addSegment(seg.mid(runStart, i - runStart), out);
             runStart = -1;
-            out.append(seg.mid(i, w).toString());
+            out.token(seg.mid(i, w));
         } else if (runStart < 0) {
             runStart = i;
         }
@@ -74,11 +78,118 @@ void addSegment(QStringView seg, QStringList &out)
         addSegment(seg.mid(runStart), out);
 }
 
-void tokenizeWords(QStringView text, QStringList &out)
+// Word break classes (UAX #29) of the ASCII characters.
+enum class Wb : unsigned char {
+    Other, CR, LF, Newline, WSegSpace, ALetter, Numeric, MidNum, SingleQuote,
+    DoubleQuote, ExtendNumLet
+};
+
+constexpr std::array<Wb, 128> kAsciiWb = [] {
+    std::array<Wb, 128> t{};
+    for (Wb &w : t)
+        w = Wb::Other;
+    t[u'\r'] = Wb::CR;
+    t[u'\n'] = Wb::LF;
+    t[0x0B] = Wb::Newline;
+    t[0x0C] = Wb::Newline;
+    t[u' '] = Wb::WSegSpace;
+    for (char16_t c = u'a'; c <= u'z'; ++c)
+        t[c] = t[c - 32] = Wb::ALetter;
+    for (char16_t c = u'0'; c <= u'9'; ++c)
+        t[c] = Wb::Numeric;
+    // Qt tailors two of UAX #29's classes: U+003A COLON (MidLetter) is Other and U+002E FULL STOP
+    // (MidNumLet) is MidNum, so "a:b" and "e.g" are split and "3.14" is not (checked against
+    // QTextBoundaryFinder by tst_fastpath).
+    t[u','] = Wb::MidNum;
+    t[u';'] = Wb::MidNum;
+    t[u'.'] = Wb::MidNum;
+    t[u'\''] = Wb::SingleQuote;
+    t[u'"'] = Wb::DoubleQuote;
+    t[u'_'] = Wb::ExtendNumLet;
+    return t;
+}();
+
+// UAX #29 word boundary between s[i - 1] and s[i] (0 < i < n) of ASCII text, as Qt 6's
+// QTextBoundaryFinder finds it: the rules that can apply to ASCII (WB3-WB3d, WB5-WB13b without
+// Hebrew letters and Katakana; WB4 never applies). tst_fastpath compares it with the finder.
+bool asciiWordBreak(const char16_t *s, qsizetype n, qsizetype i)
+{
+    const Wb a = kAsciiWb[s[i - 1]];
+    const Wb b = kAsciiWb[s[i]];
+    if (a == Wb::CR && b == Wb::LF)
+        return false; // WB3
+    if (a == Wb::CR || a == Wb::LF || a == Wb::Newline || b == Wb::CR || b == Wb::LF || b == Wb::Newline)
+        return true; // WB3a, WB3b
+    if (a == Wb::WSegSpace && b == Wb::WSegSpace)
+        return false; // WB3d
+    const auto midLetterQ = [](Wb w) { return w == Wb::SingleQuote; };
+    const auto midNumQ = [](Wb w) { return w == Wb::MidNum || w == Wb::SingleQuote; };
+    const auto word = [](Wb w) { return w == Wb::ALetter || w == Wb::Numeric; };
+    if (word(a) && word(b))
+        return false; // WB5, WB8, WB9, WB10
+    if (a == Wb::ALetter && midLetterQ(b) && i + 1 < n && kAsciiWb[s[i + 1]] == Wb::ALetter)
+        return false; // WB6
+    if (b == Wb::ALetter && midLetterQ(a) && i >= 2 && kAsciiWb[s[i - 2]] == Wb::ALetter)
+        return false; // WB7
+    if (b == Wb::Numeric && midNumQ(a) && i >= 2 && kAsciiWb[s[i - 2]] == Wb::Numeric)
+        return false; // WB11
+    if (a == Wb::Numeric && midNumQ(b) && i + 1 < n && kAsciiWb[s[i + 1]] == Wb::Numeric)
+        return false; // WB12
+    if (b == Wb::ExtendNumLet && (word(a) || a == Wb::ExtendNumLet))
+        return false; // WB13a
+    if (a == Wb::ExtendNumLet && word(b))
+        return false; // WB13b
+    return true; // WB999
+}
+
+// The tokens of an ASCII segment, as addSegment() finds them: letters make a word, digits
+// alone <num>; anything else (punctuation, spaces) is no token.
+void addAsciiSegment(QStringView seg, Tokenizer::Sink &out)
+{
+    bool hasLetter = false;
+    bool hasDigit = false;
+    const char16_t *s = seg.utf16();
+    for (qsizetype i = 0; i < seg.size(); ++i) {
+        const Wb w = kAsciiWb[s[i]];
+        hasLetter = hasLetter || w == Wb::ALetter;
+        hasDigit = hasDigit || w == Wb::Numeric;
+    }
+    if (hasLetter)
+        out.token(seg);
+    else if (hasDigit)
+        out.token(u"<num>");
+}
+
+void tokenizeWords(QStringView text, Tokenizer::Sink &out)
 {
     if (text.isEmpty())
         return;
-    QTextBoundaryFinder finder(QTextBoundaryFinder::Word, text.data(), text.size());
+    const char16_t *s = text.utf16();
+    const qsizetype n = text.size();
+    char16_t orAll = 0;
+    for (qsizetype i = 0; i < n; ++i)
+        orAll |= s[i];
+    if (orAll < 0x80) {
+        // ASCII: the word boundaries computed here, the same QTextBoundaryFinder finds.
+        qsizetype start = 0;
+        for (qsizetype i = 1; i <= n; ++i) {
+            if (i == n || asciiWordBreak(s, n, i)) {
+                addAsciiSegment(text.mid(start, i - start), out);
+                start = i;
+            }
+        }
+        return;
+    }
+    // The finder keeps its boundary attributes in this buffer instead of allocating its own.
+    thread_local std::vector<unsigned char> attributes;
+    const auto need = static_cast<std::size_t>(text.size()) + 1;
+    constexpr std::size_t kKeep = std::size_t(1) << 20; // a huge text's buffer is not kept
+    if (attributes.size() < need || (attributes.size() > kKeep && attributes.size() > need)) {
+        attributes.resize(need);
+        attributes.shrink_to_fit();
+    }
+    QTextBoundaryFinder finder(QTextBoundaryFinder::Word, text.data(), text.size(), attributes.data(),
+                               static_cast<qsizetype>(attributes.size()));
     qsizetype start = 0;
     for (qsizetype next = finder.toNextBoundary(); next != -1; next = finder.toNextBoundary()) {
         if (next > start)
@@ -93,6 +204,10 @@ bool Tokenizer::isCjk(char32_t ucs4)
 {
     if (ucs4 < 0x1100)
         return false; // fast path: Latin, Greek, Cyrillic, ...
+    // Fast paths for the blocks every code point of which has been Han or Hangul since
+    // Unicode 11 (tst_fastpath checks them against QChar::script()).
+    if ((ucs4 >= 0x4E00 && ucs4 <= 0x9FEF) || (ucs4 >= 0xAC00 && ucs4 <= 0xD7A3))
+        return true;
     switch (QChar::script(ucs4)) {
     case QChar::Script_Han:
     case QChar::Script_Hiragana:
@@ -104,25 +219,55 @@ bool Tokenizer::isCjk(char32_t ucs4)
     }
 }
 
-QStringList Tokenizer::tokenize(QStringView text)
+void Tokenizer::foldCase(QStringView text, QString &out)
 {
-    QStringList out;
-    const QString folded = text.toString().toCaseFolded();
+    const qsizetype n = text.size();
+    const char16_t *src = text.utf16();
+    char16_t orAll = 0;
+    for (qsizetype i = 0; i < n; ++i)
+        orAll |= src[i];
+    out.resize(n);
+    char16_t *dst = reinterpret_cast<char16_t *>(out.data());
+    if (orAll < 0x80) {
+        // ASCII: Unicode case folding maps only A-Z here.
+        for (qsizetype i = 0; i < n; ++i) {
+            const char16_t c = src[i];
+            dst[i] = (c >= u'A' && c <= u'Z') ? char16_t(c + 32) : c;
+        }
+        return;
+    }
+    std::copy(src, src + n, dst);
+    out = std::move(out).toCaseFolded(); // in place while out's buffer is not shared
+}
+
+void Tokenizer::scanFolded(const QString &folded, Sink &sink)
+{
     const QStringView view(folded);
     if (!mayContainSpecial(view)) {
-        tokenizeWords(view, out);
-        return out;
+        tokenizeWords(view, sink);
+        return;
     }
     qsizetype pos = 0;
     auto it = specialPattern().globalMatch(folded);
     while (it.hasNext()) {
         const QRegularExpressionMatch m = it.next();
-        tokenizeWords(view.mid(pos, m.capturedStart() - pos), out);
-        out.append(m.capturedLength(u"url") > 0 ? urlToken() : emailToken());
+        tokenizeWords(view.mid(pos, m.capturedStart() - pos), sink);
+        sink.token(m.capturedLength(u"url") > 0 ? QStringView(u"<url>") : QStringView(u"<email>"));
         pos = m.capturedEnd();
     }
-    tokenizeWords(view.mid(pos), out);
-    return out;
+    tokenizeWords(view.mid(pos), sink);
+}
+
+QStringList Tokenizer::tokenize(QStringView text)
+{
+    struct ListSink final : Sink {
+        QStringList out;
+        void token(QStringView t) override { out.append(t.toString()); }
+    } sink;
+    QString folded;
+    foldCase(text, folded);
+    scanFolded(folded, sink);
+    return std::move(sink.out);
 }
 
 } // namespace loopdeck::model
