@@ -54,11 +54,23 @@ public:
         connect(&m_server, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket *socket = m_server.nextPendingConnection()) {
                 connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onData(socket); });
-                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+                // A client gone mid-request leaves no bytes behind for a later socket at the
+                // same address.
+                connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+                    m_buffers.remove(socket);
+                    socket->deleteLater();
+                });
             }
         });
         if (!m_server.listen(QHostAddress::LocalHost, 0))
             qFatal("fake Label Studio cannot listen");
+    }
+
+    ~FakeLabelStudio() override
+    {
+        // The sockets (the server's children) go after m_buffers: they must not call back.
+        for (QTcpSocket *socket : m_server.findChildren<QTcpSocket *>())
+            QObject::disconnect(socket, nullptr, this, nullptr);
     }
 
     void setScript(Script script) { m_script = std::move(script); }

@@ -180,6 +180,8 @@ private Q_SLOTS:
     void goneTasksRemovedAtTheEnd();
     void clientChangeDropsAnswersAndRetries();
     void listingMapsIdsToKeys();
+    void failuresKeepOneRetryChain();
+    void failedListingIsRetried();
 
 private:
     // Points the client at `fake` and waits for the listing of its projects.
@@ -240,13 +242,16 @@ Reconciler::Outcome TestReconciler::reconcile(bool full)
     // Tasks the store holds were seen at least a millisecond before this listing begins (only
     // those can be removed by it), as between two reconciles in life.
     QTest::qWait(5);
+    // A reconcile that does not start or finish is an outcome with an error, so a test that
+    // checks for "no error" cannot pass on it.
+    Reconciler::Outcome none;
     if (!m_reconciler->sync(kKey, full)) {
-        qWarning("the reconcile did not start");
-        return {};
+        none.error = QStringLiteral("test: the reconcile did not start");
+        return none;
     }
     if (!QTest::qWaitFor([&] { return m_finished.size() > before; }, kTimeout)) {
-        qWarning("the reconcile did not finish");
-        return {};
+        none.error = QStringLiteral("test: the reconcile did not finish");
+        return none;
     }
     return m_finished.constLast().second;
 }
@@ -587,6 +592,71 @@ void TestReconciler::listingMapsIdsToKeys()
     QTRY_COMPARE_WITH_TIMEOUT(failures.size(), 1, kTimeout);
     QVERIFY(!m_reconciler->listedKey(1).has_value());
     QVERIFY(!m_reconciler->sync(kKey, true));
+}
+
+void TestReconciler::failuresKeepOneRetryChain()
+{
+    // Reconciles asked for while the server fails (the periodic sync, a button) must not each
+    // start a retry chain of their own: one pending retry per project, whatever asked.
+    LsProject ls;
+    for (qint64 id = 1; id <= 3; ++id)
+        ls.tasks[id] = LsTask{};
+    FakeLabelStudio failing([&](const FakeRequest &r, int) {
+        return r.path() == QLatin1String("/api/tasks/") ? httpResponse(403, R"({"detail": "no"})") : ls.answer(r);
+    });
+    Reconciler::Options options;
+    options.retryBaseMs = 200;
+    options.retryMaxMs = 200;
+    m_reconciler->setOptions(options);
+    connectTo(failing);
+    for (int i = 0; i < 5; ++i) {
+        QTRY_VERIFY_WITH_TIMEOUT(!m_reconciler->isRunning(kKey), kTimeout);
+        const qsizetype before = m_finished.size();
+        if (m_reconciler->sync(kKey, false))
+            QTRY_VERIFY_WITH_TIMEOUT(m_finished.size() > before, kTimeout);
+    }
+    const qsizetype from = m_finished.size();
+    QTest::qWait(2000);
+    const qsizetype attempts = m_finished.size() - from;
+    // One chain: a retry every 200 ms plus the reconcile's own time, so at most about 10.
+    QVERIFY2(attempts >= 3, qPrintable(QStringLiteral("the failing reconcile was not retried (%1)").arg(attempts)));
+    QVERIFY2(attempts <= 12, qPrintable(QStringLiteral("%1 failed reconciles in 2 s: retry chains multiply").arg(attempts)));
+    for (qsizetype i = from; i < m_finished.size(); ++i)
+        QVERIFY(!m_finished.at(i).second.error.isEmpty());
+}
+
+void TestReconciler::failedListingIsRetried()
+{
+    // Label Studio still starting when LoopDeck connects: the listing of its projects fails
+    // once, is tried again by itself, and the loop's project is reconciled after all.
+    LsProject ls;
+    ls.tasks[1] = LsTask{};
+    int projectListings = 0;
+    FakeLabelStudio flaky([&](const FakeRequest &r, int) {
+        if (r.path() == QLatin1String("/api/projects/") && projectListings++ == 0)
+            return httpResponse(503, R"({"detail": "starting"})");
+        return ls.answer(r);
+    });
+    Reconciler::Options options;
+    options.retryBaseMs = 200;
+    options.retryMaxMs = 200;
+    m_reconciler->setOptions(options);
+    QStringList failures;
+    bool initialListing = false;
+    QObject context;
+    connect(m_reconciler.get(), &Reconciler::listingFailed, &context, [&](const QString &e) { failures << e; });
+    connect(m_reconciler.get(), &Reconciler::listed, &context,
+            [&](const QHash<qint64, QString> &, const QHash<qint64, QString> &, bool initial) { initialListing = initial; });
+    m_client->setServer(flaky.url(), kToken);
+    m_reconciler->setClient(m_client.get());
+    QTRY_COMPARE_WITH_TIMEOUT(failures.size(), 1, kTimeout);
+    QVERIFY(!m_reconciler->listedKey(1).has_value());
+    QTRY_VERIFY_WITH_TIMEOUT(m_reconciler->listedKey(1).has_value(), kTimeout);
+    QCOMPARE(projectListings, 2);
+    QVERIFY(initialListing); // still the connect's listing: every project of the server is reconciled
+    QCOMPARE(m_reconciler->keyOnServer(1), kKey);
+    const auto outcome = reconcile();
+    QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
 }
 
 QTEST_MAIN(TestReconciler)

@@ -61,7 +61,11 @@ void Reconciler::setClient(labelstudio::LabelStudioClient *client)
     ++m_generation;
     m_client = client;
     m_running.clear();
+    m_failures.clear();
+    m_retries.clear();
     m_listing = false;
+    m_listingFailures = 0;
+    m_listingRetry = 0;
     {
         std::lock_guard lock(m_mutex);
         m_serverKeys.clear();
@@ -88,6 +92,11 @@ std::optional<QString> Reconciler::listedKey(qint64 lsProjectId) const
     return m_serverKeys.value(lsProjectId);
 }
 
+int Reconciler::retryDelayMs(int failures) const
+{
+    return std::min(m_options.retryBaseMs << std::min(std::max(failures, 1) - 1, 5), m_options.retryMaxMs);
+}
+
 void Reconciler::startListing()
 {
     m_listing = true;
@@ -109,9 +118,23 @@ void Reconciler::listProjects(int page, std::shared_ptr<QHash<qint64, QString>> 
                               return; // answered for a server we no longer talk to
                           if (error.isError()) {
                               m_listing = false;
+                              // Listed again by itself (doubling like a reconcile): until a
+                              // listing succeeds no project of this server can be reconciled.
+                              // A listing that follows setClient() stays the initial one.
+                              ++m_listingFailures;
+                              const quint64 token = ++m_retrySerial;
+                              m_listingRetry = token;
+                              QTimer::singleShot(retryDelayMs(m_listingFailures), this, [this, generation, token] {
+                                  if (generation != m_generation || m_listingRetry != token || m_listing || !m_client)
+                                      return;
+                                  m_listingRetry = 0;
+                                  startListing();
+                              });
                               Q_EMIT listingFailed(error.message());
                               return;
                           }
+                          m_listingFailures = 0;
+                          m_listingRetry = 0;
                           const json doc = json::parse(answer.begin(), answer.end(), nullptr, false);
                           const json *list = doc.is_object() && doc.contains("results") && doc["results"].is_array() ? &doc["results"]
                                              : doc.is_array()                                                   ? &doc
@@ -179,6 +202,7 @@ bool Reconciler::sync(const QString &key, bool full)
     if (m_running.contains(key))
         return false;
     m_running.insert(key);
+    m_retries.remove(key); // this reconcile is the retry; a failure schedules the next one
     auto job = std::make_shared<Job>();
     job->key = key;
     job->generation = m_generation;
@@ -425,13 +449,16 @@ void Reconciler::finish(const std::shared_ptr<Job> &job, const QString &error)
         }
         (void)m_store->setSyncState(key, job->started, job->full, watermark);
     } else {
-        // Tried again by itself, doubling, while the same client is set.
+        // Tried again by itself, doubling, while the same client is set; one pending retry per
+        // key (a reconcile started meanwhile by another trigger replaces it).
         const int failures = ++m_failures[key];
-        outcome.retryInMs = std::min(m_options.retryBaseMs << std::min(failures - 1, 5), m_options.retryMaxMs);
+        outcome.retryInMs = retryDelayMs(failures);
         const quint64 generation = job->generation;
         const bool full = job->full;
-        QTimer::singleShot(outcome.retryInMs, this, [this, key, generation, full] {
-            if (generation == m_generation)
+        const quint64 token = ++m_retrySerial;
+        m_retries.insert(key, token);
+        QTimer::singleShot(outcome.retryInMs, this, [this, key, generation, full, token] {
+            if (generation == m_generation && m_retries.value(key) == token)
                 sync(key, full);
         });
     }

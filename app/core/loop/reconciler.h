@@ -125,6 +125,7 @@ private:
     // The end of a full listing: the tasks Label Studio no longer has leave the store.
     void removeMissing(const std::shared_ptr<Job> &job);
     void finish(const std::shared_ptr<Job> &job, const QString &error);
+    int retryDelayMs(int failures) const; // retryBaseMs doubling per failure, at most retryMaxMs
     store::LabelReader labelReader(const QString &key) const;
 
     store::LoopStore *m_store = nullptr;
@@ -135,6 +136,12 @@ private:
     quint64 m_generation = 0;
     QSet<QString> m_running;           // keys with a reconcile under way
     QHash<QString, int> m_failures;    // failed reconciles in a row, per key
+    // The one pending retry of each key (its token): a reconcile that starts, from whatever
+    // trigger, cancels it, so failures never grow parallel retry chains.
+    QHash<QString, quint64> m_retries;
+    quint64 m_retrySerial = 0;
+    int m_listingFailures = 0;         // failed listings of the server's projects in a row
+    quint64 m_listingRetry = 0;        // token of the pending listing retry (0 = none)
     // The connected server's projects: Label Studio id -> key (m_mutex, read by other threads).
     mutable std::mutex m_mutex;
     QHash<qint64, QString> m_serverKeys;
