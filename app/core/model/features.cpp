@@ -302,7 +302,7 @@ const std::vector<std::uint32_t> &FeatureHasher::sortedBuckets(QStringView text)
 {
     Scratch &sc = scratch();
     // Give back what a very long previous text made huge.
-    constexpr std::size_t kKeep = std::size_t(1) << 20;
+    constexpr std::size_t kKeep = std::size_t(1) << 16; // kept up to a text of ~15,000 characters
     if (sc.buckets.capacity() > kKeep)
         sc.buckets = {};
     if (sc.run.capacity() > kKeep)

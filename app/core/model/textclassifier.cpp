@@ -16,6 +16,13 @@
 #include <mutex>
 #include <numeric>
 
+// A read hint for the lookup tables (GCC and Clang); nothing elsewhere (MSVC).
+#if defined(__GNUC__) || defined(__clang__)
+#define LOOPDECK_PREFETCH(address) __builtin_prefetch(address)
+#else
+#define LOOPDECK_PREFETCH(address) ((void)(address))
+#endif
+
 namespace loopdeck::model {
 
 // How decision values become probabilities.
@@ -792,7 +799,7 @@ Prediction TextClassifier::predict(const QString &text) const
     std::size_t m = 0;
     for (std::size_t i = 0; i < all;) {
         if (i + kAhead < all)
-            __builtin_prefetch(directory + (sorted[i + kAhead] >> shift));
+            LOOPDECK_PREFETCH(directory + (sorted[i + kAhead] >> shift));
         const std::uint32_t bucket = sorted[i];
         std::size_t j = i + 1;
         while (j < all && sorted[j] == bucket)
@@ -831,8 +838,8 @@ Prediction TextClassifier::predict(const QString &text) const
     const double *tfTable = sublinearTfTable();
     for (std::size_t i = 0; i < m; ++i) {
         if (i + kAhead < m) {
-            __builtin_prefetch(records + entry[i + kAhead].lo * stride);
-            __builtin_prefetch(records + entry[i + kAhead].hi * stride);
+            LOOPDECK_PREFETCH(records + entry[i + kAhead].lo * stride);
+            LOOPDECK_PREFETCH(records + entry[i + kAhead].hi * stride);
         }
         const auto [bucket, n, lo, hi] = entry[i];
         // First record of the slice whose bucket is >= bucket: a fixed number of steps with
@@ -857,7 +864,7 @@ Prediction TextClassifier::predict(const QString &text) const
     closeBlock();
     for (std::size_t c = 0; c < ks; ++c)
         decision[c] += d->bias[c];
-    if (entries.capacity() > (std::size_t(1) << 20))
+    if (entries.capacity() > (std::size_t(1) << 16))
         entries = {}; // a very long text's buffer is not kept
     return d->finish(decision);
 }

@@ -183,7 +183,7 @@ void tokenizeWords(QStringView text, Tokenizer::Sink &out)
     // The finder keeps its boundary attributes in this buffer instead of allocating its own.
     thread_local std::vector<unsigned char> attributes;
     const auto need = static_cast<std::size_t>(text.size()) + 1;
-    constexpr std::size_t kKeep = std::size_t(1) << 20; // a huge text's buffer is not kept
+    constexpr std::size_t kKeep = std::size_t(1) << 16; // a long text's buffer (~15,000+ characters) is not kept
     if (attributes.size() < need || (attributes.size() > kKeep && attributes.size() > need)) {
         attributes.resize(need);
         attributes.shrink_to_fit();

@@ -204,6 +204,8 @@ const char *const kMigrations[] = {
     // them read every annotation row with its result (30-45 ms at 50,000 annotations). Triggers
     // keep them in ls_count in the same transaction as the rows, on every path that writes
     // rows (apply, deletions, removeMissing, renameProject), so a read is one primary-key row.
+    // These tables are written with INSERT ... ON CONFLICT DO UPDATE, never INSERT OR REPLACE
+    // (a REPLACE deletes without firing the delete triggers unless recursive_triggers is on).
     // The annotations-by-task index also holds `cancelled`, so the "has a live annotation" test
     // of the unlabeled-task and signature queries reads the index alone. (A separate
     // (project, cancelled) index was tried first: the planner then answered the unlabeled-task
