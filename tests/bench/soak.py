@@ -2,7 +2,14 @@
 """Soak test of the ML backend: mixed /predict, /setup, /webhook load at ~80 % of the capacity
 measured first, for 10 minutes, with a hot model swap every 10 s inside the server.
 
-    tests/bench/soak.py SOAK_SERVER [--seconds 600] [--workers 8] [--fraction 0.8]
+    tests/bench/soak.py SOAK_SERVER [--seconds 600] [--workers 8] [--fraction 0.8] [--engine]
+
+--engine: the real loop instead of timed swaps. The server runs a LoopEngine with its store and
+the default settings; the webhooks are annotators labelling and relabelling a pool of 5,000 tasks
+(each webhook a new annotation, or a changed one once the pool is done, with a label that follows
+the text), so every webhook is stored and counts as new, the threshold trains versions on a
+store of bounded size (RSS and open files can stay flat) and the engine swaps them in while
+/predict is answered. The swap count is the engine's activations.
 
 SOAK_SERVER is the bench_soak_server binary (built from tests/bench/soak_server.cpp; use a
 Release build for figures). Phase 1 (20 s): closed-loop, as fast as the workers go -> capacity
@@ -43,6 +50,26 @@ def make_requests():
         {"action": "ANNOTATION_CREATED", "annotation": {"id": 1, "result": []}, "task": {"id": 1, "project": 1},
          "project": {"id": 1}}))))
     return reqs
+
+
+POOL = 5000
+
+
+def engine_webhook(n):
+    """Annotation number n of the engine mode: task and annotation n mod POOL; its label flips on
+    each pass over the pool (and the task's text with it), so every webhook is a change."""
+    task = n % POOL + 1
+    rounds = n // POOL
+    positive = (task + rounds) % 2 == 0
+    text = (f"good great excellent film {task} round {rounds}" if positive
+            else f"awful terrible bad service {task} round {rounds}")
+    label = "Positive" if positive else "Negative"
+    region = {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": [label]}}
+    return request("/webhook", json.dumps({
+        "action": "ANNOTATION_UPDATED" if rounds else "ANNOTATION_CREATED",
+        "annotation": {"id": task, "task": task, "result": [region], "was_cancelled": False, "ground_truth": False},
+        "task": {"id": task, "data": {"text": text}},
+        "project": {"id": 1, "created_at": "2023-11-14T22:13:20Z"}}))
 
 
 MIX = [0, 1, 2, 3, 0, 1, 2, 4, 5, 3]  # 7 predict : 2 setup : 1 webhook (indices into make_requests)
@@ -103,7 +130,15 @@ def rss_kb(pid):
     return 0
 
 
-def run(port, workers, seconds, rate=None):
+def open_files(pid):
+    import os
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+NEXT_ID = [0]
+
+
+def run(port, workers, seconds, rate=None, engine=False):
     reqs = make_requests()
     stop = time.time() + seconds
     counts = {"ok": 0, "failed": 0}
@@ -125,6 +160,11 @@ def run(port, workers, seconds, rate=None):
                 next_at += interval
             kind, data = reqs[MIX[i % len(MIX)]]
             i += 1
+            if engine and kind == "webhook":
+                with lock:
+                    n = NEXT_ID[0]
+                    NEXT_ID[0] += 1
+                data = engine_webhook(n)
             problem = conn.send(kind, data)
             with lock:
                 if problem:
@@ -147,9 +187,11 @@ def main():
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--fraction", type=float, default=0.8)
     ap.add_argument("--port", type=int, default=19555)
+    ap.add_argument("--engine", action="store_true", help="the real loop engine and store (see above)")
     args = ap.parse_args()
     total = 20 + args.seconds + 5  # the server quits by itself then and prints its summary
-    server = subprocess.Popen([args.server, str(args.port), str(total)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    command = [args.server, str(args.port), str(total)] + (["engine"] if args.engine else [])
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 30
     while True:
         try:
@@ -160,18 +202,20 @@ def main():
                 sys.exit("soak: server did not start")
             time.sleep(0.2)
 
-    threads, counts, failures = run(args.port, args.workers, 20)
+    threads, counts, failures = run(args.port, args.workers, 20, engine=args.engine)
     for t in threads:
         t.join()
     capacity = (counts["ok"] + counts["failed"]) / 20.0
     warm_failed = counts["failed"]
     rate = capacity * args.fraction
     rss = [(0, rss_kb(server.pid))]
+    files = [(0, open_files(server.pid))]
     started = time.time()
-    threads, counts, failures2 = run(args.port, args.workers, args.seconds, rate=rate)
+    threads, counts, failures2 = run(args.port, args.workers, args.seconds, rate=rate, engine=args.engine)
     while any(t.is_alive() for t in threads):
         time.sleep(10)
         rss.append((round(time.time() - started), rss_kb(server.pid)))
+        files.append((round(time.time() - started), open_files(server.pid)))
     for t in threads:
         t.join()
     elapsed = time.time() - started
@@ -185,11 +229,20 @@ def main():
         "requests": counts["ok"] + counts["failed"],
         "failed": counts["failed"] + warm_failed,
         "failures": (failures + failures2)[:20],
+        "mode": "engine" if args.engine else "timed swaps",
         "model_swaps": summary.get("swaps"),
+        "versions_trained": summary.get("versions_trained"),
+        "versions_kept_inactive": summary.get("versions_kept_inactive"),
+        "annotations_stored": summary.get("annotations_stored"),
+        "loop_error": summary.get("last_error"),
+        "open_files_start": files[0][1],
+        "open_files_end": files[-1][1],
+        "open_files_max": max(f for _, f in files),
         "rss_kb_start": rss[0][1],
         "rss_kb_end": rss[-1][1],
         "rss_kb_max": max(r for _, r in rss),
         "rss_samples": rss,
+        "open_file_samples": files,
     }
     print(json.dumps(result, indent=1))
     return 1 if result["failed"] else 0
