@@ -888,7 +888,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             const policy::PairedDifference &diff = decision.difference;
             const QString onShared =
                 input.shared
-                    ? QStringLiteral("on the %1 examples annotated since %2 was trained: %3 right %4 vs %5, difference %6 "
+                    ? QStringLiteral("on the %1 examples annotated since %2 was trained: accuracy %3 %4, %2 %5, difference %6 "
                                      "(95 % interval %7 to %8)")
                           .arg(diff.n)
                           .arg(previousName, info->name())
