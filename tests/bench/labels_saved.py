@@ -19,7 +19,6 @@ usage: labels_saved.py LS_ENV_FILE LOOPDECK_BINARY DATA_DIR OUT_JSON OUT_PNG [LA
 import datetime
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,16 +29,11 @@ POOL = 2000
 HELDOUT = 600
 TRAIN_EVERY = 20
 TARGETS = (0.90, 0.92, 0.93, 0.95)
-# The third arm switches the activation policy off (margin 1): with uncertainty sampling the
-# labelled set gets harder, so a new version's cross-validated accuracy drops although it is better.
-ARMS = ("sequential", "uncertainty", "uncertainty_always")
-
-
-def store_settings(data_dir, pid, settings):
-    db = sqlite3.connect(os.path.join(data_dir, "loopdeck.sqlite3"))
-    with db:
-        db.execute("UPDATE loop_project SET settings = ? WHERE project_id = ?", (json.dumps(settings), pid))
-    db.close()
+# The third arm switches the activation policy off (margin 1: a new version is kept only when it
+# is worse by more than 1, never), to see what the default policy costs in labels.
+# LABELS_ARMS (space-separated) picks arms, LABELS_REPEATS runs each that many times.
+ARMS = tuple(os.environ.get("LABELS_ARMS", "sequential uncertainty uncertainty_always").split())
+REPEATS = int(os.environ.get("LABELS_REPEATS", "1"))
 
 
 def heldout_accuracy(server, pid, heldout):
@@ -47,7 +41,7 @@ def heldout_accuracy(server, pid, heldout):
     for i in range(0, len(heldout), 100):
         chunk = heldout[i:i + 100]
         tasks = [{"id": 1000000 + i + k, "data": {"text": r["text"]}} for k, r in enumerate(chunk)]
-        st, body = server.http.call("POST", "/predict", {"project": f"{pid}.1", "label_config": lc.LABEL_CONFIG, "tasks": tasks})
+        st, body = server.http.call("POST", "/predict", {"project": str(pid), "label_config": lc.LABEL_CONFIG, "tasks": tasks})
         if st != 200:
             raise RuntimeError(f"/predict: {st} {body}")
         for r, res in zip(chunk, body["results"]):
@@ -66,16 +60,18 @@ def run_arm(ls, binary, pool, heldout, arm, labels_total, workdir, ls_url, token
                 "refresh_predictions": True, "uncertainty_sampling": arm.startswith("uncertainty")}
     if arm == "uncertainty_always":
         settings["activation_margin"] = 1.0  # every new version is activated
-    # First start: the project gets its row in the loop store; then the settings are written
-    # into the store (what the window's loop settings do) and the server is started again.
+    # The project gets its row in the loop store with the first full sync; then its settings are
+    # set through POST /loop/settings (what the window's loop settings and `loopdeck loop settings` do).
     server = lc.Loopdeck(binary, data_dir, ls_url=ls_url, token=token, train_every=TRAIN_EVERY)
     try:
         lc.register_backend(ls, pid, server.url)
         lc.wait_for(lambda: (server.status(pid) or {}).get("last_full_reconcile"), 300, what="the first full sync")
-    finally:
+        st, body = server.http.call("POST", f"/loop/settings?project={pid}", settings)
+        if st != 200:
+            raise RuntimeError(f"/loop/settings: {st} {body}")
+    except Exception:
         server.stop()
-    store_settings(data_dir, pid, settings)
-    server = lc.Loopdeck(binary, data_dir, ls_url=ls_url, token=token, train_every=TRAIN_EVERY, port=server.port)
+        raise
     curve, order = [], []
     try:
         st_loop = server.status(pid)
@@ -121,9 +117,10 @@ def run_arm(ls, binary, pool, heldout, arm, labels_total, workdir, ls_url, token
                     lc.wait_for(refreshed, 600, step=0.05, what="the prediction refresh")
                 acc = heldout_accuracy(server, pid, heldout)
                 curve.append({"labels": n, "active": active["name"], "newest": newest["name"],
-                              "newest_active": newest["active"], "heldout_accuracy": acc,
+                              "newest_active": newest["active"], "heldout_accuracy": acc, "decision": line,
                               "cv_accuracy": active["metrics"].get("accuracy")})
-                print(f"{arm}: {n} labels, {active['name']} active, held-out accuracy {acc:.4f}", file=sys.stderr, flush=True)
+                print(f"{arm}: {n} labels, {active['name']} active, held-out accuracy {acc:.4f}; {line.split(' decision=')[-1][:200]}",
+                      file=sys.stderr, flush=True)
         s = server.status(pid)
         _, project = ls.call("GET", f"/api/projects/{pid}/")
         spam_share = sum(truth[t] == "spam" for t in order) / len(order)
@@ -146,11 +143,13 @@ def plot(results, path, targets):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     for r in results:
+        if r.get("run", 1) != 1:
+            continue  # one curve per arm (the first run); every run's figures are in the JSON and the table
         xs = [p["labels"] for p in r["curve"]]
         ys = [p["heldout_accuracy"] for p in r["curve"]]
         ax.plot(xs, ys, marker="o", markersize=3, label={
             "sequential": "Sequential sampling (Label Studio default)",
-            "uncertainty": "Uncertainty sampling, activation margin 0.02 (default)",
+            "uncertainty": "Uncertainty sampling, default activation policy",
             "uncertainty_always": "Uncertainty sampling, every version activated"}[r["arm"]])
     for t in targets:
         ax.axhline(t, color="grey", linewidth=0.6, linestyle=":")
@@ -175,15 +174,14 @@ def main():
     ls = lc.Http(env["URL"], env["TOKEN"])
     workdir = tempfile.mkdtemp(prefix="labels-saved-")
     results = []
-    for arm in ARMS:
-        results.append(run_arm(ls, binary, pool, heldout, arm, labels_total, workdir, env["URL"], env["TOKEN"]))
+    for rep in range(REPEATS):
+        for arm in ARMS:
+            r = run_arm(ls, binary, pool, heldout, arm, labels_total, os.path.join(workdir, f"run{rep + 1}"), env["URL"], env["TOKEN"])
+            r["run"] = rep + 1
+            results.append(r)
     summary = {}
     for t in TARGETS:
-        row = {r["arm"]: labels_to_reach(r["curve"], t) for r in results}
-        seq = row["sequential"]
-        for arm in ARMS[1:]:
-            row[f"ratio_{arm}"] = (seq / row[arm]) if seq and row[arm] else None
-        summary[f"{t:.2f}"] = row
+        summary[f"{t:.2f}"] = {f"{r['arm']}#{r['run']}": labels_to_reach(r["curve"], t) for r in results}
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": lc.machine(),
            "pool": POOL, "heldout": HELDOUT, "train_every": TRAIN_EVERY, "labels": labels_total,
            "text_chars": lc.TEXT_CHARS, "results": results, "labels_to_reach": summary,

@@ -11,7 +11,8 @@
 # and writes the results into docs/benchmarks.md between the loop-bench markers.
 # Environment: LOOPDECK, LS_BIN (default .venv-labelstudio/bin/label-studio), PY (default
 # /usr/bin/python3 with Debian's python3-sklearn and python3-matplotlib), LOOP_LATENCY_SIZES
-# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), SWAP_SECONDS (default 30),
+# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), LABELS_ARMS (default "sequential
+# uncertainty uncertainty_always"), LABELS_REPEATS (runs per arm, default 1), SWAP_SECONDS (default 30),
 # ANNOTATOR_ARGS (default "--runs 5 --tasks 2000 --ops 450 --train-every 30"), ANNOTATOR_PACED_ARGS.
 set -euo pipefail
 

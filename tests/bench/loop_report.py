@@ -48,23 +48,30 @@ def latency_part(doc):
 
 
 def labels_part(doc):
-    arms = [r["arm"] for r in doc["results"]]
-    names = {"sequential": "sequential (LS default)", "uncertainty": "uncertainty, margin 0.02 (default)",
+    results = doc["results"]
+    arms = list(dict.fromkeys(r["arm"] for r in results))
+    runs = {a: [r for r in results if r["arm"] == a] for a in arms}
+    names = {"sequential": "sequential (LS default)", "uncertainty": "uncertainty, default policy",
              "uncertainty_always": "uncertainty, every version activated"}
+    nruns = max(len(v) for v in runs.values())
     out = [f"### B. Labels saved by uncertainty sampling ({doc['date']})", "",
            f"Machine: {doc['machine']}. Pool of {doc['pool']:,} SpamAssassin mails (train split), held-out set of "
            f"{doc['heldout']} (test split); a simulated annotator takes {doc['labels']} tasks one by one through "
            "Label Studio's `GET /api/projects/{id}/next` and answers with the true label; the loop trains every "
-           f"{doc['train_every']} labels (store settings: train_every {doc['train_every']}, cooldown 0) and, with "
+           f"{doc['train_every']} labels (loop settings: train_every {doc['train_every']}, cooldown 0) and, with "
            "`uncertainty_sampling`, imports each new version's predictions and sets the project's sampling to "
            "\"Uncertainty sampling\". After each training the annotator waits for the new version's predictions; the "
-           "accuracy of the **active** version on the held-out set is the curve.", "",
+           "accuracy of the **active** version on the held-out set is the curve. "
+           f"{nruns} run(s) per arm; the plot shows the first run of each."
+           + (f" Binary: {doc['binary']}." if doc.get("binary") else ""), "",
            "![learning curves](../tests/bench/results/loop_labels_saved.png)", "",
-           "Labels needed to reach a held-out accuracy: first time reached / from when on it stays at or above it "
-           f"(within the {doc['labels']} labels):", "",
-           "| target held-out accuracy | " + " | ".join(names.get(a, a) for a in arms) + " | sequential ÷ uncertainty (stays) |",
-           "|---:|" + "---:|" * len(arms) + "---|"]
-    curves = {r["arm"]: r["curve"] for r in doc["results"]}
+           "Labels needed to reach a held-out accuracy, per run: first time reached / from when on it stays at or above "
+           f"it (within the {doc['labels']} labels; – = not reached or not kept):", "",
+           "| target held-out accuracy | " + " | ".join(names.get(a, a) for a in arms) + " |",
+           "|---:|" + "---|" * len(arms)]
+
+    def first(curve, target):
+        return next((p["labels"] for p in curve if p["heldout_accuracy"] >= target), None)
 
     def stays(curve, target):
         n = None
@@ -74,31 +81,26 @@ def labels_part(doc):
             else:
                 n = None
         return n
-    for t, row in doc["labels_to_reach"].items():
+    for t in doc["labels_to_reach"]:
         target = float(t)
-        st = {a: stays(curves[a], target) for a in arms}
-        cells = [(f"{row[a]} / {st[a] or '–'}" if row.get(a) else f"not reached in {doc['labels']}") for a in arms]
-        ratios = [f"{names.get(a, a)}: {st['sequential'] / st[a]:.2f}×" for a in arms[1:] if st.get("sequential") and st.get(a)]
-        out.append(f"| {t} | " + " | ".join(cells) + " | " + (", ".join(ratios) or "–") + " |")
+        cells = []
+        for a in arms:
+            cells.append(", ".join(f"{first(r['curve'], target) or '–'} / {stays(r['curve'], target) or '–'}" for r in runs[a]))
+        out.append(f"| {t} | " + " | ".join(cells) + " |")
     out.append("")
     if doc.get("label_studio_500_retries"):
         out.append(f"- Label Studio (SQLite) answered 500 \"database is locked\" {doc['label_studio_500_retries']} times "
                    "when a prediction import and the annotator's request collided; the annotator retried after 0.5 s.")
-    for r in doc["results"]:
-        final = r["curve"][-1] if r["curve"] else None
-        kept = sum(1 for p in r["curve"] if not p["newest_active"])
-        if final:
-            out.append(f"- {names.get(r['arm'], r['arm'])}: after {final['labels']} labels {final['active']} active, held-out "
-                       f"accuracy {final['heldout_accuracy']:.3f}; {kept} of {len(r['curve'])} new versions kept inactive by "
-                       f"the activation policy; spam share of the labelled tasks {r['spam_share_of_labelled']:.2f}; "
-                       f"project sampling at the end: \"{r['sampling']}\".")
-    unc = next((r for r in doc["results"] if r["arm"] == "uncertainty"), None)
-    if unc and sum(1 for p in unc["curve"] if not p["newest_active"]) > len(unc["curve"]) // 2:
-        out.append("- Why the default policy stalls under uncertainty sampling: it compares the new version's "
-                   "cross-validated accuracy with the active version's, measured on different labelled sets; uncertainty "
-                   "sampling adds the hardest tasks, so a better model scores lower on its own data and is kept inactive "
-                   "(and no new predictions reach Label Studio). Early uncertainty-selected sets are also unrepresentative: "
-                   "single versions scored far lower on the held-out set than their predecessors (see the dips).")
+    for a in arms:
+        parts = []
+        for r in runs[a]:
+            final = r["curve"][-1] if r["curve"] else None
+            kept = sum(1 for p in r["curve"] if not p["newest_active"])
+            if final:
+                parts.append(f"run {r.get('run', 1)}: {final['active']} active at {final['labels']} labels, held-out accuracy "
+                             f"{final['heldout_accuracy']:.3f}, {kept} of {len(r['curve'])} new versions kept inactive, "
+                             f"spam share of the labelled tasks {r['spam_share_of_labelled']:.2f}")
+        out.append(f"- {names.get(a, a)} (project sampling at the end: \"{runs[a][-1]['sampling']}\"): " + "; ".join(parts) + ".")
     return out
 
 

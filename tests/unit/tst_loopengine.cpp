@@ -212,6 +212,13 @@ private:
     QString setupProject(qint64 project = 1);
     void postAnnotations(int from, int count, unsigned seed, bool noisy = false, const char *action = "ANNOTATION_CREATED",
                          int second = 1);
+    // Texts made of made-up words (random letters, seeded), 30 per class, so what a model knows
+    // is which words it saw. `words` texts of three words each (every word of both classes
+    // three times, tasks from..from+59), or one word each (words 0..19 of both classes once,
+    // tasks from..from+39): a model that did not see those words guesses.
+    void postThreeWordTasks(int from, int variant = 0);
+    void postOneWordTasks(int from);
+    void deleteTasks(int from, int to);
     QJsonObject status(qint64 project = 1);
     QJsonArray details(qint64 project = 1);
     // By key (or anything /loop/* takes as project).
@@ -354,6 +361,69 @@ void TestLoopEngine::postFor(const json &projectJson, int from, int count, unsig
     }
 }
 
+namespace {
+
+const QList<QStringList> &madeUpWords()
+{
+    static const QList<QStringList> words = [] {
+        std::mt19937 rng(4242);
+        QList<QStringList> w(2);
+        for (int c = 0; c < 2; ++c)
+            for (int i = 0; i < 30; ++i) {
+                QString word;
+                for (int k = 0; k < 8; ++k)
+                    word += QLatin1Char(char('a' + rng() % 26));
+                w[c] << word;
+            }
+        return w;
+    }();
+    return words;
+}
+
+QString labelOf(int c)
+{
+    return c == 0 ? QStringLiteral("Positive") : QStringLiteral("Negative");
+}
+
+} // namespace
+
+void TestLoopEngine::postThreeWordTasks(int from, int variant)
+{
+    const auto &w = madeUpWords();
+    int task = from;
+    for (int i = 0; i < 30; ++i)
+        for (int c = 0; c < 2; ++c) {
+            const QString text = QStringList{w[c][i], w[c][(i + 1 + variant) % 30], w[c][(i + 7 + 2 * variant) % 30]}.join(QLatin1Char(' '));
+            const Reply r = send("POST", QStringLiteral("/webhook"),
+                                 annotationEvent("ANNOTATION_CREATED", 1, task, 10000 + task, text, labelOf(c), 1));
+            QVERIFY2(r.status == 201, r.body.constData());
+            ++task;
+        }
+}
+
+void TestLoopEngine::postOneWordTasks(int from)
+{
+    const auto &w = madeUpWords();
+    int task = from;
+    for (int i = 0; i < 20; ++i)
+        for (int c = 0; c < 2; ++c) {
+            const Reply r = send("POST", QStringLiteral("/webhook"),
+                                 annotationEvent("ANNOTATION_CREATED", 1, task, 10000 + task, w[c][i], labelOf(c), 1));
+            QVERIFY2(r.status == 201, r.body.constData());
+            ++task;
+        }
+}
+
+void TestLoopEngine::deleteTasks(int from, int to)
+{
+    json tasks = json::array();
+    for (int t = from; t <= to; ++t)
+        tasks.push_back(json{{"id", t}});
+    const json body = {{"action", "TASKS_DELETED"}, {"project", {{"id", 1}}}, {"tasks", tasks}};
+    const Reply r = send("POST", QStringLiteral("/webhook"), QByteArray::fromStdString(body.dump()));
+    QVERIFY2(r.status == 201, r.body.constData());
+}
+
 void TestLoopEngine::freezeClock()
 {
     m_nowMs = QDateTime(QDate(2026, 11, 25), QTime(12, 0), Qt::UTC).toMSecsSinceEpoch();
@@ -437,8 +507,17 @@ void TestLoopEngine::thresholdTrainsByItself()
     QCOMPARE(t.json.value(QStringLiteral("train")).toString(), QStringLiteral("started"));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kTimeout);
     QCOMPARE(started.at(1).at(1).toString(), QStringLiteral("manual"));
+    // No annotation arrived since v1: nothing to compare on, the new version is activated.
+    QCOMPARE(finished.at(1).at(2).toBool(), true);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
     QCOMPARE(details().at(1).toObject().value(QStringLiteral("trigger")).toString(), QStringLiteral("manual"));
+    {
+        const auto runs = m_engine->store()->runs(kKey, 10);
+        QVERIFY(runs);
+        QVERIFY2(runs->constLast().message.contains(
+                     QLatin1String("only 0 examples annotated since loopdeck-v1 was trained to compare on (fewer than 10")),
+                 qPrintable(runs->constLast().message));
+    }
     // No further automatic run without new annotations.
     QCOMPARE(status().value(QStringLiteral("new_since_training")).toInt(), 0);
     QCOMPARE(started.count(), 2);
@@ -446,48 +525,78 @@ void TestLoopEngine::thresholdTrainsByItself()
 
 void TestLoopEngine::activationPolicyActivateRollback()
 {
-    LoopSettings s;
+    LoopSettings s; // the default policy (margin 0.02)
     s.trainEvery = 0; // manual only
     s.cooldownSeconds = 0;
     s.refreshPredictions = false;
-    s.activationMargin = 0.02;
+    QCOMPARE(s.activationMargin, 0.02);
     startEngine(s);
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v0"));
     QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
+    const auto lastLog = [this] {
+        const QJsonArray log = status().value(QStringLiteral("log")).toArray();
+        for (qsizetype i = log.size() - 1; i >= 0; --i)
+            if (log.at(i).toString().contains(QLatin1String(" trained version=")))
+                return log.at(i).toString();
+        return QString();
+    };
 
-    postAnnotations(1, 40, 1);
+    // v1: every made-up word three times.
+    postThreeWordTasks(1);
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
     QVERIFY(finished.at(0).at(2).toBool());
-    const double clean = finished.at(0).at(4).toDouble();
-    QVERIFY2(clean >= 0.9, qPrintable(QString::number(clean)));
+    QVERIFY2(lastLog().contains(QLatin1String("no version was active")), qPrintable(lastLog()));
 
-    // The same texts relabelled by coin flips: a clearly worse model.
-    postAnnotations(1, 40, 99, true, "ANNOTATION_UPDATED", 60);
-    QVERIFY(status().value(QStringLiteral("new_since_training")).toInt() > 0);
+    // v2: 60 more texts of the same words; both versions are judged on them (v1 never saw
+    // them) and the new one is not worse: activated.
+    postThreeWordTasks(61, 1);
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kTimeout);
     QCOMPARE(finished.at(1).at(1).toInt(), 2);
-    const double noisy = finished.at(1).at(4).toDouble();
-    QCOMPARE(finished.at(1).at(3).toDouble(), clean); // compared with the active one
-    QVERIFY2(noisy < clean - s.activationMargin, qPrintable(QStringLiteral("%1 vs %2").arg(noisy).arg(clean)));
-    QCOMPARE(finished.at(1).at(2).toBool(), false); // kept, not activated
-    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
+    QVERIFY2(finished.at(1).at(2).toBool(), qPrintable(lastLog()));
+    QVERIFY2(finished.at(1).at(3).toDouble() >= 0.9, qPrintable(lastLog())); // v1 on the 60 shared examples
+    QVERIFY2(finished.at(1).at(4).toDouble() >= 0.9, qPrintable(lastLog())); // v2's out-of-fold predictions for them
+    QVERIFY2(lastLog().contains(QLatin1String("compared_with=v1 shared=60 ")), qPrintable(lastLog()));
+    QVERIFY2(lastLog().contains(QLatin1String("not worse than loopdeck-v1 by more than 0.02 with 95 % confidence on the 60 "
+                                              "examples annotated since loopdeck-v1 was trained")),
+             qPrintable(lastLog()));
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
+
+    // Everything v2 learnt from is deleted; 40 one-word texts of the same words come in. v3
+    // learns only from them, and for each one its out-of-fold model never saw the word: on
+    // these 40 shared examples v2 is right and v3 guesses, so v3 is kept inactive.
+    deleteTasks(1, 120);
+    postOneWordTasks(121);
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, kTimeout);
+    QCOMPARE(finished.at(2).at(1).toInt(), 3);
+    QVERIFY2(!finished.at(2).at(2).toBool(), qPrintable(lastLog())); // kept, not activated
+    const double activeOnShared = finished.at(2).at(3).toDouble();
+    const double newOnShared = finished.at(2).at(4).toDouble();
+    QVERIFY2(activeOnShared >= 0.9 && newOnShared < activeOnShared - 0.2,
+             qPrintable(QStringLiteral("%1 vs %2").arg(newOnShared).arg(activeOnShared)));
+    QVERIFY2(lastLog().contains(QLatin1String("activated=false compared_with=v2 shared=40 ")), qPrintable(lastLog()));
+    QVERIFY2(lastLog().contains(QLatin1String("worse than loopdeck-v2 by more than 0.02 with 95 % confidence on the 40")),
+             qPrintable(lastLog()));
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
     QJsonArray d = details();
-    QCOMPARE(d.size(), 2);
-    QCOMPARE(d.at(0).toObject().value(QStringLiteral("active")).toBool(), true);
-    QCOMPARE(d.at(1).toObject().value(QStringLiteral("active")).toBool(), false);
+    QCOMPARE(d.size(), 3);
+    QCOMPARE(d.at(1).toObject().value(QStringLiteral("active")).toBool(), true);
+    QCOMPARE(d.at(2).toObject().value(QStringLiteral("active")).toBool(), false);
     const auto runs = m_engine->store()->runs(kKey, 10);
     QVERIFY(runs);
     QCOMPARE(runs->constLast().outcome, QStringLiteral("kept"));
+    QVERIFY2(runs->constLast().message.startsWith(QLatin1String("loopdeck-v3 kept inactive, loopdeck-v2 stays active: worse than")),
+             qPrintable(runs->constLast().message));
 
     // The operator overrides the policy, then goes back.
-    Reply r = send("POST", QStringLiteral("/loop/activate?project=1&version=2"));
+    Reply r = send("POST", QStringLiteral("/loop/activate?project=1&version=3"));
     QVERIFY2(r.status == 200, r.body.constData());
-    QCOMPARE(r.json.value(QStringLiteral("active")).toString(), QStringLiteral("loopdeck-v2"));
-    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
-    QCOMPARE(details().at(1).toObject().value(QStringLiteral("active")).toBool(), true);
+    QCOMPARE(r.json.value(QStringLiteral("active")).toString(), QStringLiteral("loopdeck-v3"));
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v3"));
+    QCOMPARE(details().at(2).toObject().value(QStringLiteral("active")).toBool(), true);
     r = send("POST", QStringLiteral("/loop/activate?project=1&version=loopdeck-v1"));
     QVERIFY2(r.status == 200, r.body.constData());
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
@@ -503,20 +612,23 @@ void TestLoopEngine::activationPolicyActivateRollback()
     QVERIFY(r.json.value(QStringLiteral("error")).toString().size() > 10);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
 
-    // A margin of 1 accepts anything: the next noisy version is activated.
+    // A margin of 1 accepts anything: v4 (as v3, compared with v1 on the 40 one-word texts,
+    // worse) is activated.
     LoopSettings loose = s;
     loose.activationMargin = 1.0;
     QVERIFY(m_engine->setSettings(kKey, loose));
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, kTimeout);
-    QCOMPARE(finished.at(2).at(2).toBool(), true);
-    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v3"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 4, kTimeout);
+    QVERIFY2(finished.at(3).at(2).toBool(), qPrintable(lastLog()));
+    QVERIFY2(lastLog().contains(QLatin1String("compared_with=v1 shared=40 ")), qPrintable(lastLog()));
+    QVERIFY(finished.at(3).at(4).toDouble() < finished.at(3).at(3).toDouble());
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v4"));
 
     // The active version survives a restart of the engine.
     m_engine.reset();
     startEngine(s);
-    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v3"));
-    QCOMPARE(details().size(), 3);
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v4"));
+    QCOMPARE(details().size(), 4);
 }
 
 void TestLoopEngine::retentionNeverDeletesActive()
@@ -530,7 +642,7 @@ void TestLoopEngine::retentionNeverDeletesActive()
     QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
     setupProject();
     QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
-    postAnnotations(1, 40, 1);
+    postThreeWordTasks(1);
     for (int i = 1; i <= 4; ++i) {
         QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i, kTimeout);
@@ -546,8 +658,11 @@ void TestLoopEngine::retentionNeverDeletesActive()
     QVERIFY(models.exists(QStringLiteral("v4.ldm")));
     QCOMPARE(m_engine->store()->versions(kKey)->size(), 2);
 
-    // v4 is active; two noisy versions are kept inactive: v4 (active) and v6 (newest) stay.
-    postAnnotations(1, 40, 99, true, "ANNOTATION_UPDATED", 60);
+    // v4 is active; what it learnt from is deleted, so the next two versions are worse on the
+    // examples that come after (activationPolicyActivateRollback) and are kept inactive: v4
+    // (active) and v6 (newest) stay.
+    deleteTasks(1, 60);
+    postOneWordTasks(61);
     for (int i = 5; i <= 6; ++i) {
         QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i, kTimeout);

@@ -6,6 +6,7 @@
 
 #include <QTest>
 
+#include <cmath>
 #include <limits>
 
 namespace policy = loopdeck::loop::policy;
@@ -122,53 +123,162 @@ private Q_SLOTS:
         QCOMPARE(policy::failureCause(QString()), QString());
     }
 
-    // ---- shouldActivate ----
+    // ---- Wilson score interval (textbook values: Newcombe 1998, Stat Med 17:857, Table I) ----
 
-    void activate_data()
+    void wilson_data()
+    {
+        QTest::addColumn<int>("successes");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<double>("low");
+        QTest::addColumn<double>("high");
+        QTest::newRow("81/263") << 81 << 263 << 0.2553 << 0.3662;
+        QTest::newRow("15/148") << 15 << 148 << 0.0624 << 0.1605;
+        QTest::newRow("0/20 (low exactly 0)") << 0 << 20 << 0.0 << 0.1611;
+        QTest::newRow("1/29") << 1 << 29 << 0.0061 << 0.1718;
+        QTest::newRow("20/20 (high exactly 1)") << 20 << 20 << 0.8389 << 1.0;
+        QTest::newRow("n = 0: nothing known") << 0 << 0 << 0.0 << 1.0;
+    }
+    void wilson()
+    {
+        QFETCH(int, successes);
+        QFETCH(int, n);
+        QFETCH(double, low);
+        QFETCH(double, high);
+        const policy::Interval w = policy::wilsonInterval(successes, n);
+        QVERIFY2(std::abs(w.low - low) < 5e-5, qPrintable(QString::number(w.low, 'f', 6)));
+        QVERIFY2(std::abs(w.high - high) < 5e-5, qPrintable(QString::number(w.high, 'f', 6)));
+    }
+
+    // ---- Newcombe's interval for a paired difference (new - active) ----
+
+    void paired_data()
+    {
+        QTest::addColumn<int>("both");
+        QTest::addColumn<int>("newOnly");
+        QTest::addColumn<int>("activeOnly");
+        QTest::addColumn<int>("neither");
+        QTest::addColumn<double>("difference");
+        QTest::addColumn<double>("low");
+        QTest::addColumn<double>("high");
+        // Textbook: Cavo et al. 2012 as in Fagerland, Lydersen & Laake, Statistical Analysis of
+        // Contingency Tables (2017), ch. 8: estimate -0.0621, 95 % CI -0.1186 to -0.0046.
+        QTest::newRow("Cavo 2012 (textbook)") << 59 << 6 << 16 << 80 << -0.0621 << -0.1186 << -0.0046;
+        // Hand-computed from the formula (Wilson intervals of 2/21 and 8/21, phi corrected to 0
+        // since both*neither - newOnly*activeOnly = 5 <= n/2).
+        QTest::newRow("Bentur 2009 table") << 1 << 1 << 7 << 12 << -0.2857 << -0.5069 << -0.0256;
+        // Correlation 0.9 after the correction: (100 - 10) / sqrt(10*10*10*10).
+        QTest::newRow("all ties, half right") << 10 << 0 << 0 << 10 << 0.0 << -0.0898 << 0.0898;
+        // A margin of the table is 0: phi = 0, interval from the Wilson bounds of 20/20 alone.
+        QTest::newRow("all ties, all right") << 20 << 0 << 0 << 0 << 0.0 << -0.1611 << 0.1611;
+        QTest::newRow("all ties, all wrong") << 0 << 0 << 0 << 20 << 0.0 << -0.1611 << 0.1611;
+        QTest::newRow("all discordant, balanced") << 0 << 10 << 10 << 0 << 0.0 << -0.4014 << 0.4014;
+        QTest::newRow("all discordant against the new one") << 0 << 0 << 10 << 0 << -1.0 << -1.0 << -0.6075;
+        QTest::newRow("all discordant for the new one") << 0 << 10 << 0 << 0 << 1.0 << 0.6075 << 1.0;
+        QTest::newRow("n = 1") << 0 << 0 << 0 << 1 << 0.0 << -0.7935 << 0.7935;
+        QTest::newRow("n = 0") << 0 << 0 << 0 << 0 << 0.0 << -1.0 << 1.0;
+    }
+    void paired()
+    {
+        QFETCH(int, both);
+        QFETCH(int, newOnly);
+        QFETCH(int, activeOnly);
+        QFETCH(int, neither);
+        QFETCH(double, difference);
+        QFETCH(double, low);
+        QFETCH(double, high);
+        const policy::PairedCounts c{both, newOnly, activeOnly, neither};
+        const policy::PairedDifference d = policy::pairedDifference(c);
+        QCOMPARE(d.n, both + newOnly + activeOnly + neither);
+        QVERIFY2(std::abs(d.difference - difference) < 5e-5, qPrintable(QString::number(d.difference, 'f', 6)));
+        QVERIFY2(std::abs(d.interval.low - low) < 5e-5, qPrintable(QString::number(d.interval.low, 'f', 6)));
+        QVERIFY2(std::abs(d.interval.high - high) < 5e-5, qPrintable(QString::number(d.interval.high, 'f', 6)));
+        QVERIFY(d.interval.low <= d.difference && d.difference <= d.interval.high);
+    }
+
+    void pairedSwapIsMirrored()
+    {
+        // Swapping the roles of the versions mirrors the interval.
+        const auto a = policy::pairedDifference({30, 2, 10, 8});
+        const auto b = policy::pairedDifference({30, 10, 2, 8});
+        QVERIFY(std::abs(a.difference + b.difference) < 1e-12);
+        QVERIFY(std::abs(a.interval.low + b.interval.high) < 1e-12);
+        QVERIFY(std::abs(a.interval.high + b.interval.low) < 1e-12);
+    }
+
+    void pairedNarrowsWithMoreExamples()
+    {
+        // The same proportions, ten times the examples: a narrower interval around the same difference.
+        const auto small = policy::pairedDifference({15, 0, 5, 0});
+        const auto large = policy::pairedDifference({150, 0, 50, 0});
+        QCOMPARE(small.difference, large.difference);
+        QVERIFY(large.interval.high - large.interval.low < (small.interval.high - small.interval.low) / 2);
+        QVERIFY(small.interval.high < 0.0); // -0.0378 (hand-computed)
+    }
+
+    // ---- decideActivation ----
+
+    void decide_data()
     {
         QTest::addColumn<int>("activeVersion");
-        QTest::addColumn<double>("activeAccuracy");
-        QTest::addColumn<double>("newAccuracy");
+        QTest::addColumn<bool>("compared");
+        QTest::addColumn<int>("both");
+        QTest::addColumn<int>("newOnly");
+        QTest::addColumn<int>("activeOnly");
+        QTest::addColumn<int>("neither");
         QTest::addColumn<double>("margin");
         QTest::addColumn<bool>("activate");
-        QTest::newRow("no active version") << 0 << 0.99 << 0.10 << 0.02 << true;
-        QTest::newRow("negative active version = none") << -1 << 0.99 << 0.10 << 0.02 << true;
-        QTest::newRow("active measure unknown") << 3 << -1.0 << 0.10 << 0.02 << true;
-        QTest::newRow("new measure unknown") << 3 << 0.90 << -1.0 << 0.02 << true;
-        QTest::newRow("better") << 3 << 0.80 << 0.85 << 0.02 << true;
-        QTest::newRow("equal") << 3 << 0.80 << 0.80 << 0.02 << true;
-        QTest::newRow("worse within margin") << 3 << 0.80 << 0.79 << 0.02 << true;
-        QTest::newRow("worse by exactly the margin") << 3 << 0.75 << 0.50 << 0.25 << true; // binary-exact values
-        QTest::newRow("worse by more than the margin") << 3 << 0.80 << 0.77 << 0.02 << false;
-        QTest::newRow("zero margin, a hair worse") << 3 << 0.80 << 0.7999 << 0.0 << false;
-        QTest::newRow("zero margin, equal") << 3 << 0.80 << 0.80 << 0.0 << true;
-        QTest::newRow("active measured 0, new 0") << 3 << 0.0 << 0.0 << 0.02 << true;
-        QTest::newRow("margin 1 takes anything") << 3 << 1.0 << 0.0 << 1.0 << true;
+        QTest::addColumn<int>("reason");
+        using R = policy::ActivationReason;
+        QTest::newRow("no active version") << 0 << true << 0 << 0 << 50 << 0 << 0.02 << true << int(R::NoActiveVersion);
+        QTest::newRow("nothing to compare on") << 3 << false << 0 << 0 << 0 << 0 << 0.02 << true << int(R::NoComparison);
+        QTest::newRow("no shared examples") << 3 << true << 0 << 0 << 0 << 0 << 0.02 << true << int(R::TooFewShared);
+        // 9 of 9 against the new one would be "worse with confidence", but 9 < 10 examples decide nothing.
+        QTest::newRow("too few shared, all against") << 3 << true << 0 << 0 << 9 << 0 << 0.02 << true << int(R::TooFewShared);
+        QTest::newRow("10 shared, all against") << 3 << true << 0 << 0 << 10 << 0 << 0.02 << false << int(R::WorseWithConfidence);
+        QTest::newRow("all ties") << 3 << true << 40 << 0 << 0 << 10 << 0.02 << true << int(R::NotWorse);
+        QTest::newRow("better") << 3 << true << 30 << 10 << 2 << 8 << 0.02 << true << int(R::NotWorse);
+        // -0.16, interval -0.2904 to -0.0240: below -0.02 -> kept; a margin of 0.03 tolerates it.
+        QTest::newRow("worse, bound below the margin") << 3 << true << 30 << 2 << 10 << 8 << 0.02 << false << int(R::WorseWithConfidence);
+        QTest::newRow("worse, bound within a wider margin") << 3 << true << 30 << 2 << 10 << 8 << 0.03 << true << int(R::NotWorse);
+        // Cavo: -0.0621 (-0.1186 to -0.0046): worse with confidence only with margin 0.
+        QTest::newRow("slightly worse, margin 0") << 3 << true << 59 << 6 << 16 << 80 << 0.0 << false << int(R::WorseWithConfidence);
+        QTest::newRow("slightly worse, default margin") << 3 << true << 59 << 6 << 16 << 80 << 0.02 << true << int(R::NotWorse);
+        QTest::newRow("worse by chance only") << 3 << true << 40 << 3 << 6 << 1 << 0.02 << true << int(R::NotWorse);
+        QTest::newRow("margin 1 takes anything") << 3 << true << 0 << 0 << 500 << 0 << 1.0 << true << int(R::NotWorse);
     }
-    void activate()
+    void decide()
     {
         QFETCH(int, activeVersion);
-        QFETCH(double, activeAccuracy);
-        QFETCH(double, newAccuracy);
+        QFETCH(bool, compared);
+        QFETCH(int, both);
+        QFETCH(int, newOnly);
+        QFETCH(int, activeOnly);
+        QFETCH(int, neither);
         QFETCH(double, margin);
         QFETCH(bool, activate);
+        QFETCH(int, reason);
         policy::ActivationInput in;
         in.activeVersion = activeVersion;
-        in.activeAccuracy = activeAccuracy;
-        in.newAccuracy = newAccuracy;
+        if (compared)
+            in.shared = policy::PairedCounts{both, newOnly, activeOnly, neither};
         in.margin = margin;
-        QCOMPARE(policy::shouldActivate(in), activate);
+        const policy::ActivationDecision d = policy::decideActivation(in);
+        QCOMPARE(d.activate, activate);
+        QCOMPARE(int(d.reason), reason);
+        if (compared && activeVersion > 0)
+            QCOMPARE(d.difference.n, both + newOnly + activeOnly + neither);
     }
 
-    void activateDefaultMargin()
+    void decideDefaults()
     {
         policy::ActivationInput in;
         QCOMPARE(in.margin, 0.02);
-        QVERIFY(policy::shouldActivate(in)); // defaults: no active version
+        QVERIFY(policy::decideActivation(in).activate); // defaults: no active version
         in.activeVersion = 1;
-        in.activeAccuracy = 0.9;
-        in.newAccuracy = 0.85;
-        QVERIFY(!policy::shouldActivate(in));
+        QVERIFY(policy::decideActivation(in).activate); // no comparison
+        in.shared = policy::PairedCounts{0, 0, 20, 0};
+        QVERIFY(!policy::decideActivation(in).activate);
+        QCOMPARE(policy::kMinSharedExamples, 10);
     }
 
     // ---- chooseLabels: single choice ----

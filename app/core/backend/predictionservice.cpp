@@ -492,6 +492,24 @@ QHash<QString, int> PredictionService::activeTargets(const QString &projectId) c
     return out;
 }
 
+std::shared_ptr<const model::TextClassifier> PredictionService::activeModel(const QString &projectId, const QString &target,
+                                                                          int *version) const
+{
+    if (version)
+        *version = kNoModel;
+    const StatePtr s = state(projectId);
+    if (!s)
+        return {};
+    auto it = s->models.find(target);
+    if (it == s->models.end())
+        it = s->models.find(QString());
+    if (it == s->models.end() || !it->second.model)
+        return {};
+    if (version)
+        *version = it->second.version;
+    return it->second.model;
+}
+
 QHash<QString, QString> PredictionService::activeModelVersions() const
 {
     QHash<QString, QString> out;

@@ -115,6 +115,10 @@ public:
     int activeVersion(const QString &projectId) const;    // highest active version, 0 = none
     QString modelVersion(const QString &projectId) const; // versionName(activeVersion())
     QHash<QString, int> activeTargets(const QString &projectId) const; // target -> version
+    // The model serving `target` (or, without one of its own, the project's default model),
+    // with its version in *version; null when none.
+    std::shared_ptr<const model::TextClassifier> activeModel(const QString &projectId, const QString &target,
+                                                             int *version = nullptr) const;
     QHash<QString, QString> activeModelVersions() const;  // projectId -> "loopdeck-vN", with a model
     QStringList versionNames(const QString &projectId) const; // registry + in-memory, oldest first
     QStringList projects() const;

@@ -35,8 +35,6 @@ using nlohmann::json;
 namespace {
 
 constexpr int kRunLogLines = 40;
-// Judged annotations before live acceptance stands in for a version's accuracy.
-constexpr int kLiveAcceptanceMinimum = 20;
 
 QString iso(const QDateTime &t)
 {
@@ -80,7 +78,70 @@ struct RunResult {
     std::optional<backend::ModelVersionInfo> saved;
     QString saveError;
     QJsonObject metrics;
+    SharedComparison shared;
 };
+
+QStringList sortedLabels(QStringList labels)
+{
+    labels.sort();
+    return labels;
+}
+
+// The store's change counter up to which a version's training data reached: every annotation
+// with a higher change_seq arrived (or changed) after it was trained. Kept in its metrics.
+const QString kDataChangeSeq = QStringLiteral("data_change_seq");
+
+// Scores the active version on the examples annotated after it was trained and pairs its
+// correctness with the new version's out-of-fold predictions for them (worker thread).
+SharedComparison compareWithActive(const backend::ModelRegistry &registry, const QString &projectId, int activeVersion,
+                                   const std::shared_ptr<const model::TextClassifier> &active,
+                                   const store::TrainingData &data, const TrainingOutput &out, const store::TargetSpec &spec)
+{
+    SharedComparison c;
+    c.activeVersion = activeVersion;
+    if (activeVersion <= 0 || !active) {
+        c.why = QStringLiteral("no version was active");
+        return c;
+    }
+    const auto info = registry.version(projectId, activeVersion);
+    const QJsonValue seq = info ? info->metrics.value(kDataChangeSeq) : QJsonValue();
+    if (!seq.isDouble()) {
+        c.why = QStringLiteral("the annotations %1 was trained on are not recorded (it predates this record)")
+                    .arg(backend::ModelRegistry::versionName(activeVersion));
+        return c;
+    }
+    const qint64 since = qint64(seq.toDouble());
+    policy::PairedCounts counts;
+    const qsizetype n = std::min<qsizetype>(data.examples.size(), qsizetype(out.outOfFold.size()));
+    for (qsizetype i = 0; i < n && i < data.exampleSeqs.size(); ++i) {
+        if (data.exampleSeqs[i] <= since)
+            continue;
+        ++c.newExamples;
+        const std::optional<QStringList> &oof = out.outOfFold[std::size_t(i)];
+        if (!oof)
+            continue; // not in the holdout: no prediction by a model that did not see it
+        const model::Example &e = data.examples[i];
+        const QStringList truth = sortedLabels(e.labels);
+        const bool newRight = sortedLabels(*oof) == truth;
+        const bool activeRight =
+            sortedLabels(model::chooseLabels(active->predict(e.text), spec.choices, spec.multiple).labels) == truth;
+        if (newRight && activeRight)
+            ++counts.both;
+        else if (newRight)
+            ++counts.newOnly;
+        else if (activeRight)
+            ++counts.activeOnly;
+        else
+            ++counts.neither;
+    }
+    c.counts = counts;
+    return c;
+}
+
+QString signedFixed(double v, int decimals)
+{
+    return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', decimals);
+}
 
 } // namespace
 
@@ -693,10 +754,15 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
     Q_EMIT trainingStarted(projectId, triggerName(trigger));
     Q_EMIT statusChanged(projectId);
     if (!target) {
-        finishRun(projectId, trigger, started, 0, Result<TrainingOutput>::failure(why), std::nullopt, QString(), QJsonObject());
+        finishRun(projectId, trigger, started, 0, Result<TrainingOutput>::failure(why), std::nullopt, QString(), QJsonObject(),
+                  SharedComparison());
         return;
     }
     const bool automatic = trigger == Trigger::Threshold || trigger == Trigger::Interval || trigger == Trigger::Daily;
+    // The version serving now is what the new one must not be worse than; its model is
+    // immutable, so the worker can score it while it keeps serving.
+    int activeAtStart = 0;
+    const std::shared_ptr<const model::TextClassifier> activeModel = m_service->activeModel(projectId, target->fromName, &activeAtStart);
     store::LoopStore *store = m_store.get();
     auto registry = m_registry;
     const store::TargetSpec spec = *target;
@@ -709,7 +775,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
             finishTooFew(projectId, trigger, started, r.result->error());
             return;
         }
-        finishRun(projectId, trigger, started, r.changeSeq, *r.result, r.saved, r.saveError, r.metrics);
+        finishRun(projectId, trigger, started, r.changeSeq, *r.result, r.saved, r.saveError, r.metrics, r.shared);
     });
     watcher->setFuture(QtConcurrent::run(&m_workers, [=]() -> RunResult {
         RunResult r;
@@ -739,6 +805,11 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
             r.metrics = out.metrics;
             r.metrics.insert(QStringLiteral("trigger"), triggerName(trigger));
             r.metrics.insert(QStringLiteral("dropped_labels"), r.droppedLabels);
+            qint64 dataSeq = data->changeSeq; // an annotation read although it came after the counter was read
+            for (const qint64 s : std::as_const(data->exampleSeqs))
+                dataSeq = std::max(dataSeq, s);
+            r.metrics.insert(kDataChangeSeq, double(dataSeq));
+            r.shared = compareWithActive(*registry, projectId, activeAtStart, activeModel, data.value(), out, spec);
             backend::NewModelVersion meta;
             meta.target = spec.fromName;
             meta.metrics = r.metrics;
@@ -754,7 +825,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
 
 void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                            const Result<TrainingOutput> &result, const std::optional<backend::ModelVersionInfo> &saved,
-                           const QString &saveError, const QJsonObject &savedMetrics)
+                           const QString &saveError, const QJsonObject &savedMetrics, const SharedComparison &shared)
 {
     LoopSettings settings;
     {
@@ -790,43 +861,102 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                                                                          QJsonDocument(metrics).toJson(QJsonDocument::Compact)});
             (void)m_store->markTrained(projectId, changeSeq);
             const int previous = activeVersion(projectId);
-            // The active version's accuracy: how often annotators kept its predictions, once
-            // enough were judged (it never saw those tasks, so this is fair), else its own
-            // evaluation (optimistic on the few examples an early version has).
+            const QString previousName = backend::ModelRegistry::versionName(previous);
+            // Like with like: both versions on the examples annotated since the active one was
+            // trained (policy.h). An operator who activated another version while this one
+            // trained made the comparison moot: then it is not compared.
+            policy::ActivationInput input;
+            input.activeVersion = previous;
+            input.margin = settings.activationMargin;
+            QString notCompared = shared.why;
+            if (previous != shared.activeVersion)
+                notCompared = QStringLiteral("%1 became active while it trained").arg(previousName);
+            else
+                input.shared = shared.counts;
+            const policy::ActivationDecision decision = policy::decideActivation(input);
+            const double cvAccuracy = metrics.value(QStringLiteral("accuracy")).toDouble();
+            const bool compared = decision.reason == policy::ActivationReason::NotWorse
+                || decision.reason == policy::ActivationReason::WorseWithConfidence;
+            // What the notification shows as "before -> after": the accuracies on the shared
+            // examples when compared, else the active version's evaluation and the new one's.
             double before = accuracyOf(projectId, previous);
-            QString basis = QStringLiteral("evaluation");
-            if (const auto live = m_store->acceptance(projectId); live && live->contains(previous)
-                && live->value(previous).total >= kLiveAcceptanceMinimum) {
-                before = live->value(previous).rate();
-                basis = QStringLiteral("live acceptance");
+            double after = cvAccuracy;
+            if (compared) {
+                before = input.shared->activeAccuracy();
+                after = input.shared->newAccuracy();
             }
-            const double after = metrics.value(QStringLiteral("accuracy")).toDouble();
-            bool activated = policy::shouldActivate({previous, before, after, settings.activationMargin});
+            const policy::PairedDifference &diff = decision.difference;
+            const QString onShared =
+                input.shared
+                    ? QStringLiteral("on the %1 examples annotated since %2 was trained: accuracy %3 %4, %2 %5, difference %6 "
+                                     "(95 % interval %7 to %8)")
+                          .arg(diff.n)
+                          .arg(previousName, info->name())
+                          .arg(input.shared->newAccuracy(), 0, 'f', 3)
+                          .arg(input.shared->activeAccuracy(), 0, 'f', 3)
+                          .arg(signedFixed(diff.difference, 3), signedFixed(diff.interval.low, 3), signedFixed(diff.interval.high, 3))
+                    : QString();
+            QString decisionText;
+            switch (decision.reason) {
+            case policy::ActivationReason::NoActiveVersion:
+                decisionText = QStringLiteral("no version was active");
+                break;
+            case policy::ActivationReason::NoComparison:
+                decisionText = QStringLiteral("not compared with %1: %2").arg(previousName, notCompared);
+                break;
+            case policy::ActivationReason::TooFewShared:
+                decisionText = QStringLiteral("only %1 examples annotated since %2 was trained to compare on (fewer than %3; "
+                                              "%4 of %5 new ones were held out in its evaluation)")
+                                   .arg(diff.n)
+                                   .arg(previousName)
+                                   .arg(policy::kMinSharedExamples)
+                                   .arg(diff.n)
+                                   .arg(shared.newExamples);
+                break;
+            case policy::ActivationReason::NotWorse:
+                decisionText = QStringLiteral("not worse than %1 by more than %2 with 95 % confidence %3")
+                                   .arg(previousName)
+                                   .arg(settings.activationMargin)
+                                   .arg(onShared);
+                break;
+            case policy::ActivationReason::WorseWithConfidence:
+                decisionText = QStringLiteral("worse than %1 by more than %2 with 95 % confidence %3")
+                                   .arg(previousName)
+                                   .arg(settings.activationMargin)
+                                   .arg(onShared);
+                break;
+            }
+            bool activated = decision.activate;
             run.version = info->version;
             if (activated && !m_service->activateLoaded(pid, info->version, out.classifier, info->target, &why)) {
                 activated = false;
                 error = QStringLiteral("Version %1 was trained but cannot be activated: %2").arg(info->version).arg(why);
             }
             run.outcome = activated ? QStringLiteral("trained") : QStringLiteral("kept");
-            run.message = activated ? QStringLiteral("%1 active (accuracy %2)").arg(info->name()).arg(after, 0, 'f', 3)
-                                    : QStringLiteral("%1 (accuracy %2) is below %3 (%4 %5) by more than %6; %3 stays active")
-                                          .arg(info->name())
-                                          .arg(after, 0, 'f', 3)
-                                          .arg(backend::ModelRegistry::versionName(previous), basis)
-                                          .arg(before, 0, 'f', 3)
-                                          .arg(settings.activationMargin);
+            run.message = activated ? QStringLiteral("%1 active (evaluation accuracy %2): %3").arg(info->name()).arg(cvAccuracy, 0, 'f', 3).arg(decisionText)
+                                    : QStringLiteral("%1 kept inactive, %2 stays active: %3").arg(info->name(), previousName, decisionText);
+            QString comparedWith = QStringLiteral("none");
+            if (previous > 0) {
+                comparedWith = QStringLiteral("v%1").arg(previous);
+                if (input.shared)
+                    comparedWith += QStringLiteral(" shared=%1 new_right=%2 active_right=%3 difference=%4 interval=%5..%6")
+                                        .arg(diff.n)
+                                        .arg(input.shared->both + input.shared->newOnly)
+                                        .arg(input.shared->both + input.shared->activeOnly)
+                                        .arg(signedFixed(diff.difference, 4), signedFixed(diff.interval.low, 4),
+                                             signedFixed(diff.interval.high, 4));
+            }
             log(projectId, QStringLiteral("trained"),
                 QStringLiteral("version=%1 trigger=%2 examples=%3 accuracy=%4 macro_f1=%5 duration_ms=%6 activated=%7 "
-                               "compared_with=%8")
+                               "compared_with=%8 decision=\"%9\"")
                     .arg(info->version)
                     .arg(triggerName(trigger))
                     .arg(out.examples)
-                    .arg(after, 0, 'f', 4)
+                    .arg(cvAccuracy, 0, 'f', 4)
                     .arg(metrics.value(QStringLiteral("macro_f1")).toDouble(), 0, 'f', 4)
                     .arg(out.durationMs)
                     .arg(activated ? QStringLiteral("true") : QStringLiteral("false"))
-                    .arg(previous > 0 ? QStringLiteral("v%1:%2:%3").arg(previous).arg(before, 0, 'f', 4).arg(basis.left(4))
-                                      : QStringLiteral("none")));
+                    .arg(comparedWith, decisionText));
             pruneVersions(projectId, settings.keepVersions);
             bool recovered = false;
             {

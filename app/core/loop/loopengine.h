@@ -20,6 +20,7 @@
 #include "core/backend/modelregistry.h"
 #include "core/backend/loopcontrol.h"
 #include "core/loop/loopsettings.h"
+#include "core/loop/policy.h"
 #include "core/loop/predictionrefresher.h"
 #include "core/loop/reconciler.h"
 #include "core/loop/scheduler.h"
@@ -55,6 +56,16 @@ namespace loopdeck::loop {
 
 struct TrainingControl;
 struct TrainingOutput;
+
+// The new version against the active one on the examples annotated since the active one was
+// trained (worked out by the training worker; policy.h decides on it).
+struct SharedComparison {
+    int activeVersion = 0;                      // the version scored (0 = none was active)
+    std::optional<policy::PairedCounts> counts; // nullopt = not compared (`why` says why)
+    int newExamples = 0;                        // examples annotated since; counts->total() of them
+                                                // have an out-of-fold prediction of the new version
+    QString why;
+};
 class WebhookProvisioner;
 
 class LoopEngine final : public QObject, public backend::LoopControl
@@ -146,7 +157,7 @@ private:
     void startRun(const QString &projectId, Trigger trigger);
     void finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                    const Result<TrainingOutput> &result, const std::optional<backend::ModelVersionInfo> &saved,
-                   const QString &saveError, const QJsonObject &savedMetrics);
+                   const QString &saveError, const QJsonObject &savedMetrics, const SharedComparison &shared);
     void finishTooFew(const QString &projectId, Trigger trigger, const QDateTime &started, const QString &why);
     void pruneVersions(const QString &projectId, int keep);
     void refreshPredictions(const QString &projectId, int version);

@@ -4,6 +4,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cmath>
 
 namespace loopdeck::loop::policy {
 
@@ -53,11 +54,72 @@ bool isThisBackend(const QUrl &url, const ThisBackend &me)
     return !bound.isNull() && address.isEqual(bound);
 }
 
-bool shouldActivate(const ActivationInput &in)
+Interval wilsonInterval(int successes, int n, double z)
 {
-    if (in.activeVersion <= 0 || in.activeAccuracy < 0.0 || in.newAccuracy < 0.0)
-        return true;
-    return in.newAccuracy >= in.activeAccuracy - in.margin;
+    if (n <= 0)
+        return {0.0, 1.0};
+    const double p = double(successes) / n;
+    const double z2n = z * z / n;
+    const double centre = (p + z2n / 2.0) / (1.0 + z2n);
+    const double half = z * std::sqrt(p * (1.0 - p) / n + z2n / (4.0 * n)) / (1.0 + z2n);
+    return {successes <= 0 ? 0.0 : std::max(0.0, centre - half), successes >= n ? 1.0 : std::min(1.0, centre + half)};
+}
+
+PairedDifference pairedDifference(const PairedCounts &c, double z)
+{
+    PairedDifference out;
+    out.n = c.total();
+    if (out.n <= 0)
+        return out;
+    const int n = out.n;
+    const int newRight = c.both + c.newOnly;
+    const int activeRight = c.both + c.activeOnly;
+    const double p1 = double(newRight) / n;
+    const double p2 = double(activeRight) / n;
+    out.difference = p1 - p2;
+    const Interval w1 = wilsonInterval(newRight, n, z);
+    const Interval w2 = wilsonInterval(activeRight, n, z);
+    // The correlation of the paired outcomes, with Newcombe's correction: a positive
+    // numerator (both*neither - newOnly*activeOnly) is reduced by n/2 (not below 0); a margin
+    // of the table that is 0 makes it 0.
+    double phi = 0.0;
+    const double margins = double(newRight) * double(n - newRight) * double(activeRight) * double(n - activeRight);
+    if (margins > 0.0) {
+        const double a = double(c.both) * c.neither - double(c.newOnly) * c.activeOnly;
+        if (a > n / 2.0)
+            phi = (a - n / 2.0) / std::sqrt(margins);
+        else if (a < 0.0)
+            phi = a / std::sqrt(margins);
+    }
+    const double downNew = p1 - w1.low, upActive = w2.high - p2; // towards "new is worse"
+    const double upNew = w1.high - p1, downActive = p2 - w2.low; // towards "new is better"
+    const double below = std::sqrt(std::max(0.0, downNew * downNew + upActive * upActive - 2.0 * phi * downNew * upActive));
+    const double above = std::sqrt(std::max(0.0, upNew * upNew + downActive * downActive - 2.0 * phi * upNew * downActive));
+    out.interval = {std::max(-1.0, out.difference - below), std::min(1.0, out.difference + above)};
+    return out;
+}
+
+ActivationDecision decideActivation(const ActivationInput &in)
+{
+    ActivationDecision d;
+    if (in.activeVersion <= 0)
+        return d; // NoActiveVersion
+    if (!in.shared) {
+        d.reason = ActivationReason::NoComparison;
+        return d;
+    }
+    d.difference = pairedDifference(*in.shared);
+    if (d.difference.n < kMinSharedExamples) {
+        d.reason = ActivationReason::TooFewShared;
+        return d;
+    }
+    if (d.difference.interval.high < -in.margin) {
+        d.activate = false;
+        d.reason = ActivationReason::WorseWithConfidence;
+    } else {
+        d.reason = ActivationReason::NotWorse;
+    }
+    return d;
 }
 
 } // namespace loopdeck::loop::policy

@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <optional>
+
 namespace loopdeck::loop::policy {
 
 // Webhook actions that mean a person saved, changed or deleted annotations in Label Studio
@@ -35,15 +37,73 @@ struct ThisBackend {
 };
 bool isThisBackend(const QUrl &url, const ThisBackend &me);
 
-struct ActivationInput {
-    int activeVersion = 0;          // 0 = none
-    double activeAccuracy = -1.0;   // the active version's measure, -1 = unknown
-    double newAccuracy = -1.0;
-    double margin = 0.02;
+// ---- Whether a freshly trained version replaces the active one ----
+//
+// Like with like: both versions are judged on the same examples, those annotated after the
+// active version was trained (it never saw them). For each, the active version's prediction
+// (scored at decision time) and the new version's out-of-fold prediction (from its evaluation,
+// made by a model that did not see that example) are compared with the annotation. The paired
+// outcomes go into a 2x2 table; the difference in accuracy (new - active) gets Newcombe's
+// hybrid score interval for paired proportions (Newcombe 1998, Stat Med 17:2635, method 10:
+// Wilson score intervals for the two accuracies, combined with the correlation of the pairs).
+// The new version is kept inactive only when the whole 95 % interval lies below -margin, i.e.
+// it is worse by more than the margin with 97.5 % one-sided confidence; with fewer than
+// kMinSharedExamples shared examples it is activated (it learnt from strictly more data).
+
+// z for a two-sided 95 % interval (the 97.5 % quantile of the standard normal).
+inline constexpr double kZ95 = 1.959963984540054;
+// Fewer shared examples than this: no verdict, the new version is activated.
+inline constexpr int kMinSharedExamples = 10;
+
+struct Interval {
+    double low = 0.0;
+    double high = 1.0;
 };
 
-// Whether a freshly trained version replaces the active one: always when there is none or its
-// measure is unknown; otherwise unless it is worse by more than the margin.
-bool shouldActivate(const ActivationInput &in);
+// Wilson's score interval for `successes` of `n` (n = 0: [0, 1]).
+Interval wilsonInterval(int successes, int n, double z = kZ95);
+
+// Paired correctness on the shared examples.
+struct PairedCounts {
+    int both = 0;       // both versions right
+    int newOnly = 0;    // only the new version right
+    int activeOnly = 0; // only the active version right
+    int neither = 0;    // both wrong
+    int total() const { return both + newOnly + activeOnly + neither; }
+    double newAccuracy() const { return total() > 0 ? double(both + newOnly) / total() : 0.0; }
+    double activeAccuracy() const { return total() > 0 ? double(both + activeOnly) / total() : 0.0; }
+};
+
+// The difference in accuracy new - active and Newcombe's interval for it (clamped to [-1, 1]).
+// n = 0: difference 0, interval [-1, 1].
+struct PairedDifference {
+    int n = 0;
+    double difference = 0.0;
+    Interval interval{-1.0, 1.0};
+};
+PairedDifference pairedDifference(const PairedCounts &counts, double z = kZ95);
+
+struct ActivationInput {
+    int activeVersion = 0;                // 0 = none
+    std::optional<PairedCounts> shared;   // nullopt = no comparison possible (e.g. the active
+                                          // version's training data is not known)
+    double margin = 0.02;                 // tolerated loss in accuracy (activation_margin)
+};
+
+enum class ActivationReason {
+    NoActiveVersion,     // activate: nothing to compare with
+    NoComparison,        // activate: no shared examples could be scored
+    TooFewShared,        // activate: fewer than kMinSharedExamples shared examples
+    NotWorse,            // activate: not worse by more than the margin with confidence
+    WorseWithConfidence, // keep the active one
+};
+
+struct ActivationDecision {
+    bool activate = true;
+    ActivationReason reason = ActivationReason::NoActiveVersion;
+    PairedDifference difference; // set when a comparison was made (reason NotWorse/WorseWithConfidence/TooFewShared)
+};
+
+ActivationDecision decideActivation(const ActivationInput &in);
 
 } // namespace loopdeck::loop::policy

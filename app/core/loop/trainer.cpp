@@ -90,13 +90,18 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     const int foldsToRun = kfold ? kFolds : 1;
     const std::vector<int> fold = model::assignFolds(examples, kFolds, kSeed);
     QList<QStringList> truth, predicted;
+    std::vector<std::optional<QStringList>> outOfFold(static_cast<std::size_t>(n));
     QString why;
     for (int f = 0; f < foldsToRun; ++f) {
         if (cancelled())
             return Result<TrainingOutput>::failure(kCancelled);
         QList<model::Example> trainSet, testSet;
-        for (int i = 0; i < n; ++i)
+        std::vector<int> testIndex;
+        for (int i = 0; i < n; ++i) {
             (fold[std::size_t(i)] == f ? testSet : trainSet).append(examples[i]);
+            if (fold[std::size_t(i)] == f)
+                testIndex.push_back(i);
+        }
         if (testSet.isEmpty())
             continue;
         const double base = double(f) / (foldsToRun + 1);
@@ -109,9 +114,11 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         if (!m)
             return Result<TrainingOutput>::failure(
                 QStringLiteral("Evaluation fold %1 of %2 cannot be trained: %3").arg(f + 1).arg(kFolds).arg(why));
-        for (const model::Example &e : std::as_const(testSet)) {
+        for (qsizetype k = 0; k < testSet.size(); ++k) {
+            const model::Example &e = testSet[k];
             truth.append(e.labels);
             predicted.append(m->predict(e.text).labels);
+            outOfFold[std::size_t(testIndex[std::size_t(k)])] = predicted.constLast();
         }
         progress(double(f + 1) / (foldsToRun + 1));
     }
@@ -134,6 +141,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     TrainingOutput out;
     out.classifier = std::move(final);
     out.examples = n;
+    out.outOfFold = std::move(outOfFold);
     out.durationMs = timer.elapsed();
     out.metrics = metricsJson(m);
     out.metrics.insert(QStringLiteral("examples"), n);

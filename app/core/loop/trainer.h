@@ -16,6 +16,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace loopdeck::loop {
 
@@ -31,6 +33,10 @@ struct TrainingOutput {
     QJsonObject metrics;
     int examples = 0;
     qint64 durationMs = 0;
+    // Per input example (same order): the evaluation's prediction for it, made by a model that
+    // did not see it (cross-validation: every example; holdout: only the held-out 20 %). The
+    // activation policy compares these with the active version's predictions.
+    std::vector<std::optional<QStringList>> outOfFold;
 };
 
 struct TrainingControl {

@@ -580,7 +580,7 @@ Result<TrainingData> LoopStore::trainingData(const QString &projectId, const Tar
     QSqlQuery q(db);
     q.setForwardOnly(true);
     if (!run(q,
-             QStringLiteral("SELECT a.task_id, a.result, a.cancelled, t.data FROM ls_annotation a"
+             QStringLiteral("SELECT a.task_id, a.result, a.cancelled, t.data, a.change_seq FROM ls_annotation a"
                             " LEFT JOIN ls_task t ON t.project_key = a.project_key AND t.task_id = a.task_id"
                             " WHERE a.project_key = ?"
                             " ORDER BY a.task_id, a.cancelled, a.ground_truth DESC, a.updated_at DESC, a.annotation_id DESC"),
@@ -644,6 +644,7 @@ Result<TrainingData> LoopStore::trainingData(const QString &projectId, const Tar
             continue;
         }
         out.examples.append(model::Example{text, allowed});
+        out.exampleSeqs.append(q.value(4).toLongLong());
     }
     return out;
 }

@@ -62,6 +62,7 @@ struct TargetSpec {
 // truth one wins, else the most recent; labels not in the label config are dropped.
 struct TrainingData {
     QList<model::Example> examples;
+    QList<qint64> exampleSeqs;    // per example: the change_seq of the annotation it came from
     int tasksWithAnnotations = 0; // tasks with at least one annotation that is not cancelled
     int cancelled = 0;            // cancelled annotations
     int droppedLabels = 0;        // labels not in the current label config, removed
