@@ -26,6 +26,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 namespace loopdeck::loop {
 
@@ -90,8 +92,49 @@ QStringList sortedLabels(QStringList labels)
 // The store's change counter up to which a version's training data reached: every annotation
 // with a higher change_seq arrived (or changed) after it was trained. Kept in its metrics.
 const QString kDataChangeSeq = QStringLiteral("data_change_seq");
+// The tasks a version learnt labels from, as [first, last] id ranges: the activation policy's
+// "examples the active version never saw" are the labelled tasks outside this set. (A change
+// counter cannot tell: a second annotator's annotation or a re-save of a trained task is newer
+// than the version but its text and label were learnt.)
+const QString kTrainedTasks = QStringLiteral("trained_tasks");
 
-// Scores the active version on the examples annotated after it was trained and pairs its
+QJsonArray taskRanges(QList<qint64> ids)
+{
+    std::sort(ids.begin(), ids.end());
+    QJsonArray out;
+    for (qsizetype i = 0; i < ids.size();) {
+        qsizetype j = i;
+        while (j + 1 < ids.size() && ids[j + 1] <= ids[j] + 1)
+            ++j;
+        out.append(QJsonArray{double(ids[i]), double(ids[j])});
+        i = j + 1;
+    }
+    return out;
+}
+
+// The ranges back, sorted by their first id; std::nullopt when the value is not such a list.
+std::optional<std::vector<std::pair<qint64, qint64>>> rangesOf(const QJsonValue &value)
+{
+    if (!value.isArray())
+        return std::nullopt;
+    std::vector<std::pair<qint64, qint64>> out;
+    for (const QJsonValue &r : value.toArray()) {
+        const QJsonArray pair = r.toArray();
+        if (pair.size() != 2 || !pair.at(0).isDouble() || !pair.at(1).isDouble())
+            return std::nullopt;
+        out.emplace_back(qint64(pair.at(0).toDouble()), qint64(pair.at(1).toDouble()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool inRanges(const std::vector<std::pair<qint64, qint64>> &ranges, qint64 id)
+{
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), std::pair<qint64, qint64>(id, std::numeric_limits<qint64>::max()));
+    return it != ranges.begin() && std::prev(it)->second >= id;
+}
+
+// Scores the active version on the labelled tasks it was not trained on and pairs its
 // correctness with the new version's out-of-fold predictions for them (worker thread).
 SharedComparison compareWithActive(const backend::ModelRegistry &registry, const QString &projectId, int activeVersion,
                                    const std::shared_ptr<const model::TextClassifier> &active,
@@ -104,18 +147,18 @@ SharedComparison compareWithActive(const backend::ModelRegistry &registry, const
         return c;
     }
     const auto info = registry.version(projectId, activeVersion);
-    const QJsonValue seq = info ? info->metrics.value(kDataChangeSeq) : QJsonValue();
-    if (!seq.isDouble()) {
-        c.why = QStringLiteral("the annotations %1 was trained on are not recorded (it predates this record)")
+    const auto trained = info ? rangesOf(info->metrics.value(kTrainedTasks)) : std::nullopt;
+    if (!trained) {
+        c.why = QStringLiteral("the tasks %1 was trained on are not recorded (a version trained before LoopDeck kept "
+                               "them, or not trained by the loop)")
                     .arg(backend::ModelRegistry::versionName(activeVersion));
         return c;
     }
-    const qint64 since = qint64(seq.toDouble());
     policy::PairedCounts counts;
     const qsizetype n = std::min<qsizetype>(data.examples.size(), qsizetype(out.outOfFold.size()));
-    for (qsizetype i = 0; i < n && i < data.exampleSeqs.size(); ++i) {
-        if (data.exampleSeqs[i] <= since)
-            continue;
+    for (qsizetype i = 0; i < n && i < data.exampleTasks.size(); ++i) {
+        if (inRanges(*trained, data.exampleTasks[i]))
+            continue; // the active version learnt this task's text and a label for it
         ++c.newExamples;
         const std::optional<QStringList> &oof = out.outOfFold[std::size_t(i)];
         if (!oof)
@@ -809,6 +852,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
             for (const qint64 s : std::as_const(data->exampleSeqs))
                 dataSeq = std::max(dataSeq, s);
             r.metrics.insert(kDataChangeSeq, double(dataSeq));
+            r.metrics.insert(kTrainedTasks, taskRanges(data->exampleTasks));
             r.shared = compareWithActive(*registry, projectId, activeAtStart, activeModel, data.value(), out, spec);
             backend::NewModelVersion meta;
             meta.target = spec.fromName;
@@ -862,8 +906,8 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             (void)m_store->markTrained(projectId, changeSeq);
             const int previous = activeVersion(projectId);
             const QString previousName = backend::ModelRegistry::versionName(previous);
-            // Like with like: both versions on the examples annotated since the active one was
-            // trained (policy.h). An operator who activated another version while this one
+            // Like with like: both versions on the labelled tasks the active one was not trained
+            // on (policy.h). An operator who activated another version while this one
             // trained made the comparison moot: then it is not compared.
             policy::ActivationInput input;
             input.activeVersion = previous;
@@ -888,7 +932,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             const policy::PairedDifference &diff = decision.difference;
             const QString onShared =
                 input.shared
-                    ? QStringLiteral("on the %1 examples annotated since %2 was trained: accuracy %3 %4, %2 %5, difference %6 "
+                    ? QStringLiteral("on the %1 labelled tasks %2 was not trained on: accuracy %3 %4, %2 %5, difference %6 "
                                      "(95 % interval %7 to %8)")
                           .arg(diff.n)
                           .arg(previousName, info->name())
@@ -905,7 +949,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                 decisionText = QStringLiteral("not compared with %1: %2").arg(previousName, notCompared);
                 break;
             case policy::ActivationReason::TooFewShared:
-                decisionText = QStringLiteral("only %1 examples annotated since %2 was trained to compare on (fewer than %3; "
+                decisionText = QStringLiteral("only %1 examples %2 was not trained on to compare on (fewer than %3; "
                                               "%4 of %5 new ones were held out in its evaluation)")
                                    .arg(diff.n)
                                    .arg(previousName)
@@ -914,7 +958,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                                    .arg(shared.newExamples);
                 break;
             case policy::ActivationReason::NotWorse:
-                decisionText = QStringLiteral("not worse than %1 by more than %2 with 95 % confidence %3")
+                decisionText = QStringLiteral("not shown to be worse than %1 by more than %2 %3")
                                    .arg(previousName)
                                    .arg(settings.activationMargin)
                                    .arg(onShared);

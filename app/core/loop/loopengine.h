@@ -57,12 +57,12 @@ namespace loopdeck::loop {
 struct TrainingControl;
 struct TrainingOutput;
 
-// The new version against the active one on the examples annotated since the active one was
-// trained (worked out by the training worker; policy.h decides on it).
+// The new version against the active one on the labelled tasks the active one was not trained on
+// (its recorded trained_tasks; worked out by the training worker; policy.h decides on it).
 struct SharedComparison {
     int activeVersion = 0;                      // the version scored (0 = none was active)
     std::optional<policy::PairedCounts> counts; // nullopt = not compared (`why` says why)
-    int newExamples = 0;                        // examples annotated since; counts->total() of them
+    int newExamples = 0;                        // examples of tasks it did not learn; counts->total() of them
                                                 // have an out-of-fold prediction of the new version
     QString why;
 };

@@ -39,8 +39,8 @@ bool isThisBackend(const QUrl &url, const ThisBackend &me);
 
 // ---- Whether a freshly trained version replaces the active one ----
 //
-// Like with like: both versions are judged on the same examples, those annotated after the
-// active version was trained (it never saw them). For each, the active version's prediction
+// Like with like: both versions are judged on the same examples, the labelled tasks the active
+// version was not trained on (it never saw their labels). For each, the active version's prediction
 // (scored at decision time) and the new version's out-of-fold prediction (from its evaluation,
 // made by a model that did not see that example) are compared with the annotation. The paired
 // outcomes go into a 2x2 table; the difference in accuracy (new - active) gets Newcombe's
@@ -48,7 +48,7 @@ bool isThisBackend(const QUrl &url, const ThisBackend &me);
 // Wilson score intervals for the two accuracies, combined with the correlation of the pairs).
 // The new version is kept inactive only when the whole 95 % interval lies below -margin, i.e.
 // it is worse by more than the margin with 97.5 % one-sided confidence; with fewer than
-// kMinSharedExamples shared examples it is activated (it learnt from strictly more data).
+// kMinSharedExamples shared examples it is activated (no evidence against it).
 
 // z for a two-sided 95 % interval (the 97.5 % quantile of the standard normal).
 inline constexpr double kZ95 = 1.959963984540054;

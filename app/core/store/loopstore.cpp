@@ -645,6 +645,7 @@ Result<TrainingData> LoopStore::trainingData(const QString &projectId, const Tar
         }
         out.examples.append(model::Example{text, allowed});
         out.exampleSeqs.append(q.value(4).toLongLong());
+        out.exampleTasks.append(q.value(0).toLongLong());
     }
     return out;
 }

@@ -63,6 +63,7 @@ struct TargetSpec {
 struct TrainingData {
     QList<model::Example> examples;
     QList<qint64> exampleSeqs;    // per example: the change_seq of the annotation it came from
+    QList<qint64> exampleTasks;   // per example: its Label Studio task id
     int tasksWithAnnotations = 0; // tasks with at least one annotation that is not cancelled
     int cancelled = 0;            // cancelled annotations
     int droppedLabels = 0;        // labels not in the current label config, removed
