@@ -9,15 +9,19 @@ sees them as same-origin, so CORS and the Origin check do not apply (a same-orig
 Origin header). Only the Host header (the attacker's name) gives it away.
 
 Here Chromium maps the name rebind.test to 127.0.0.1 (--host-resolver-rules), and the "switch"
-is done by the port's owner changing, on one port P:
-  1. this script serves the attack page itself on 127.0.0.1:P; Chromium opens
+is done by what answers on one port P, which stays open the whole time:
+  1. `loopdeck serve` runs on its own port B; this script listens on 127.0.0.1:P and, until the
+     switch, answers every request there itself with the attack page; Chromium opens
      http://rebind.test:P/;
-  2. the page asks a "gate" on another port Q (CORS-open, answered by this script) to go on; the
-     script then stops serving on P and starts `loopdeck serve --port P`, and answers the gate
-     once the backend is up;
+  2. the page asks a "gate" on another port Q (CORS-open, answered by this script) to go on; from
+     then on every request that arrives on P (on a new connection or on one Chromium opened
+     before) is passed byte for byte, untouched, to the backend on B - what a changed DNS answer
+     does for the browser;
   3. the page fetches http://rebind.test:P/loop/status, /versions, /metrics and /health -
      same-origin for the browser, now answered by the backend - and reports what it could read
      to the gate.
+(An earlier version closed P and started the backend on it; a connection Chromium had opened
+ahead of time then met a closed port and every fetch failed before reaching the backend.)
 Pass: the backend answered every one 421 (no status, versions or metrics JSON reached the page),
 its log names the refusals, and a request from a real client (Host 127.0.0.1) is still served.
 Exit status 0 = pass. Standard library only.
@@ -84,31 +88,110 @@ class Quiet(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def pipe(src, dst):
+    """Copies src to dst until src ends, then ends dst's sending side."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+class RebindingPort:
+    """Port P: the attack page until switched, then a byte-for-byte pass to the backend.
+
+    What a connection gets is decided when its first bytes arrive, not when it is accepted, so a
+    connection Chromium opened early (a preconnect) and used after the switch reaches the backend."""
+
+    def __init__(self, port, page):
+        self.page = page
+        self.backend_port = None
+        self.switched = threading.Event()
+        self.page_served = threading.Event()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.closed = False
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        try:
+            conn.settimeout(150)
+            first = conn.recv(65536)
+            if not first:
+                return
+            if self.switched.is_set():
+                upstream = socket.create_connection(("127.0.0.1", self.backend_port), timeout=150)
+                upstream.sendall(first)
+                back = threading.Thread(target=pipe, args=(upstream, conn), daemon=True)
+                back.start()
+                pipe(conn, upstream)
+                back.join(150)
+                upstream.close()
+                return
+            while b"\r\n\r\n" not in first and len(first) < 65536:
+                more = conn.recv(65536)
+                if not more:
+                    break
+                first += more
+            line = first.split(b"\r\n", 1)[0].split()
+            path = line[1].decode("latin-1") if len(line) > 1 else ""
+            body = self.page if path in ("/", "/index.html") else b"not here"
+            status = b"200 OK" if body is self.page else b"404 Not Found"
+            conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            if body is self.page:
+                self.page_served.set()
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+
+
 def main():
     binary = sys.argv[1]
     chromium = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
     work = tempfile.mkdtemp(prefix="loopdeck-rebind-")
     procs = []
     servers = []
+    rebinding = None
     try:
-        port, gate_port = free_port(), free_port()
+        port, gate_port, backend_port = free_port(), free_port(), free_port()
         page = (PAGE % {"gate": gate_port, "paths": json.dumps(PATHS)}).encode()
-        page_served = threading.Event()
-        go = threading.Event()
         report = {}
         reported = threading.Event()
 
-        class PageHandler(Quiet):
-            def do_GET(self):
-                body = page if self.path in ("/", "/index.html") else b"not here"
-                self.send_response(200 if body is page else 404)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body)
-                if body is page:
-                    page_served.set()
+        # The backend first, on its own port; the page cannot reach it until the switch.
+        serve_log_path = os.path.join(work, "serve.log")
+        serve_log = open(serve_log_path, "w")
+        procs.append(subprocess.Popen([binary, "serve", "--port", str(backend_port), "--data-dir", os.path.join(work, "data")],
+                                      stdout=serve_log, stderr=subprocess.STDOUT,
+                                      env=dict(os.environ, QT_QPA_PLATFORM="offscreen")))
+        wait_for(f"http://127.0.0.1:{backend_port}/health")
+
+        rebinding = RebindingPort(port, page)
+        rebinding.backend_port = backend_port
 
         class GateHandler(Quiet):
             def cors(self):
@@ -118,7 +201,7 @@ def main():
                 self.wfile.write(b"ok")
 
             def do_GET(self):
-                go.wait(90)
+                rebinding.switched.set()   # the rebinding: the name now leads to the backend
                 self.send_response(200)
                 self.cors()
 
@@ -129,10 +212,8 @@ def main():
                 self.send_response(200)
                 self.cors()
 
-        page_server = http.server.HTTPServer(("127.0.0.1", port), PageHandler)
         gate_server = http.server.ThreadingHTTPServer(("127.0.0.1", gate_port), GateHandler)
         servers.append(gate_server)
-        threading.Thread(target=page_server.serve_forever, daemon=True).start()
         threading.Thread(target=gate_server.serve_forever, daemon=True).start()
 
         # Chromium is started a second time (fresh profile) if it never asks for the page: once in a
@@ -146,24 +227,13 @@ def main():
                    f"http://rebind.test:{port}/"]
             browser = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             procs.append(browser)
-            if page_served.wait(45):
+            if rebinding.page_served.wait(45):
                 break
             browser.kill()
             _, err = browser.communicate(timeout=30)
             print(f"chromium start {attempt} never asked for the page; its stderr ends:\n{err[-1500:]}")
-        if not page_served.is_set():
+        if not rebinding.page_served.is_set():
             raise SystemExit("FAIL: Chromium never loaded the page from http://rebind.test:%d/" % port)
-
-        # The rebinding: the name now leads to the backend.
-        page_server.shutdown()
-        page_server.server_close()
-        serve_log_path = os.path.join(work, "serve.log")
-        serve_log = open(serve_log_path, "w")
-        procs.insert(0, subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", os.path.join(work, "data")],
-                                         stdout=serve_log, stderr=subprocess.STDOUT,
-                                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen")))
-        wait_for(f"http://127.0.0.1:{port}/health")
-        go.set()
 
         if not reported.wait(90):
             out, err = browser.communicate(timeout=30) if browser.poll() is not None else ("", "")
@@ -189,7 +259,7 @@ def main():
                 if leak in seen.get("body", ""):
                     problems.append(f"{path}: the page read the backend's answer ({leak}): {seen['body'][:200]}")
         # A real client on the loopback address is still served.
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{backend_port}/health", timeout=10) as r:
             if r.status != 200:
                 problems.append(f"GET /health from 127.0.0.1 answered {r.status}")
         time.sleep(0.3)
@@ -206,6 +276,8 @@ def main():
         print(f"PASS: the rebinding page read nothing; {len(PATHS)} requests for rebind.test refused with 421")
         return 0
     finally:
+        if rebinding:
+            rebinding.close()
         for s in servers:
             s.shutdown()
             s.server_close()
