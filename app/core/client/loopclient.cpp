@@ -1,0 +1,4 @@
+#include "core/client/loopclient.h"
+
+namespace loopdeck::client {
+} // namespace loopdeck::client
