@@ -22,6 +22,8 @@ const Command kCommands[] = {
     {"model", "train a text classifier from JSON lines, or predict with one (train | predict)", runModel},
     {"serve", "run the ML backend and the loop without a window", runServe},
     {"loop", "status, train, activate, rollback, cancel or settings on a running backend", runLoop},
+    {"operator-token", "print (or --rotate) the operator token that /loop/* and the window's remote view need",
+     runOperatorToken},
     {"demo", "a local Label Studio, a sample project and a simulated annotator, to watch the loop", runDemo},
 };
 
@@ -37,7 +39,7 @@ int printUsage(QTextStream &out)
         out << "This is a headless build: it has no window, and without a command it prints this help.\n";
     out << "\nCommands:\n";
     for (const Command &c : kCommands)
-        out << "  " << QString::fromLatin1(c.name).leftJustified(10) << c.summary << '\n';
+        out << "  " << QString::fromLatin1(c.name).leftJustified(15) << c.summary << '\n';
     out << "\nOptions:\n"
         << "  -h, --help  show this help (also: loopdeck help)\n"
         << "  --version   print \"loopdeck VERSION\" and exit\n"

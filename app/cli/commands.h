@@ -11,5 +11,6 @@ int runModel(const QStringList &args);    // modelcommand.cpp
 int runServe(const QStringList &args);    // servecommand.cpp
 int runLoop(const QStringList &args);     // loopcommand.cpp
 int runDemo(const QStringList &args);     // democommand.cpp
+int runOperatorToken(const QStringList &args); // loopcommand.cpp
 
 } // namespace loopdeck::cli

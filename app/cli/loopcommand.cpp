@@ -1,6 +1,8 @@
 // `loopdeck loop status|train|activate|rollback`: the loop's operator actions against a running
 // backend (`loopdeck serve` or the window's backend), over its HTTP routes /loop/*.
 #include "cli/commands.h"
+#include "core/backend/operatortoken.h"
+#include "core/paths.h"
 
 #include <QCommandLineParser>
 #include <QEventLoop>
@@ -77,9 +79,18 @@ int runLoop(const QStringList &args)
                                                QStringLiteral("VAR"));
     const QCommandLineOption timeoutOption(QStringLiteral("timeout"), QStringLiteral("Seconds to wait for the backend (default 15)."),
                                            QStringLiteral("S"), QStringLiteral("15"));
+    const QCommandLineOption tokenFileOption(QStringLiteral("operator-token-file"),
+                                             QStringLiteral("File with the backend's operator token (default: LOOPDECK_OPERATOR_TOKEN, "
+                                                            "else operator-token in --data-dir)."),
+                                             QStringLiteral("FILE"));
+    const QCommandLineOption dataDirOption(QStringLiteral("data-dir"),
+                                           QStringLiteral("The backend's data folder, for its operator token (default: LoopDeck's "
+                                                          "data folder)."),
+                                           QStringLiteral("DIR"));
     const QCommandLineOption setOption(QStringLiteral("set"), QStringLiteral("For settings: KEY=VALUE (repeatable)."),
                                        QStringLiteral("KEY=VALUE"));
-    parser.addOptions({backendOption, projectOption, versionOption, userOption, passwordEnvOption, timeoutOption, setOption});
+    parser.addOptions({backendOption, projectOption, versionOption, userOption, passwordEnvOption, timeoutOption, setOption,
+                       tokenFileOption, dataDirOption});
     if (!parser.parse(args)) {
         err << "loopdeck loop: " << parser.errorText() << '\n';
         return 2;
@@ -134,13 +145,26 @@ int runLoop(const QStringList &args)
         err << "loopdeck loop: --timeout must be a positive number of seconds\n";
         return 2;
     }
-    QByteArray authorization;
-    if (parser.isSet(userOption)) {
-        const QString password = parser.isSet(passwordEnvOption)
-            ? qEnvironmentVariable(parser.value(passwordEnvOption).toLocal8Bit().constData())
-            : QString();
-        authorization = "Basic " + (parser.value(userOption) + QLatin1Char(':') + password).toUtf8().toBase64();
+    // The operator token admits /loop/* (and, with Basic auth set, stands in for it there).
+    QString token = qEnvironmentVariable("LOOPDECK_OPERATOR_TOKEN").trimmed();
+    QString tokenSource = QStringLiteral("LOOPDECK_OPERATOR_TOKEN");
+    if (parser.isSet(tokenFileOption) || token.isEmpty()) {
+        const QString file = parser.isSet(tokenFileOption)
+            ? parser.value(tokenFileOption)
+            : backend::operatortoken::pathIn(parser.isSet(dataDirOption) ? parser.value(dataDirOption) : defaultDataDir());
+        const Result<QString> read = backend::operatortoken::readFile(file);
+        if (!read) {
+            err << "loopdeck loop: no operator token: " << read.error()
+                << " Give --operator-token-file FILE or --data-dir DIR (the backend's data folder), or set "
+                   "LOOPDECK_OPERATOR_TOKEN.\n";
+            return 2;
+        }
+        token = read.value();
+        tokenSource = file;
     }
+    const QByteArray authorization = "Bearer " + token.toLatin1();
+    if (parser.isSet(userOption))
+        err << "loopdeck loop: note: --basic-auth-user is not needed for /loop/* any more (the operator token admits it)\n";
 
     QUrl url = base;
     url.setPath(base.path().chopped(base.path().endsWith(QLatin1Char('/')) ? 1 : 0) + QStringLiteral("/loop/") + action);
@@ -160,9 +184,51 @@ int runLoop(const QStringList &args)
         const QString message = doc.isObject() ? doc.object().value(QStringLiteral("error")).toString() : QString();
         err << "loopdeck loop: " << action << " failed (HTTP " << answer.status << "): "
             << (message.isEmpty() ? QString::fromUtf8(answer.body.left(300)) : message) << '\n';
+        if (answer.status == 401)
+            err << "loopdeck loop: the operator token came from " << tokenSource
+                << "; is it this backend's? (`loopdeck operator-token --data-dir DIR` on its machine prints it)\n";
         return answer.status == 401 ? 4 : 5;
     }
     out << (doc.isNull() ? answer.body : doc.toJson(QJsonDocument::Indented));
+    return 0;
+}
+
+int runOperatorToken(const QStringList &args)
+{
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Prints the operator token of a data folder (made when there is none yet): the credential for the\n"
+        "backend's /loop/* routes and for a window that operates this loop from another machine.\n"
+        "With --rotate a new token replaces it; restart `loopdeck serve` (or the window's backend) so it\n"
+        "takes effect, and paste the new one into remote windows."));
+    parser.addHelpOption();
+    const QCommandLineOption dataDirOption(QStringLiteral("data-dir"), QStringLiteral("The data folder (default: LoopDeck's data folder)."),
+                                           QStringLiteral("DIR"));
+    const QCommandLineOption rotateOption(QStringLiteral("rotate"), QStringLiteral("Replace the token with a new one."));
+    parser.addOptions({dataDirOption, rotateOption});
+    if (!parser.parse(args)) {
+        err << "loopdeck operator-token: " << parser.errorText() << '\n';
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        out << parser.helpText();
+        return 0;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        err << "loopdeck operator-token: unexpected argument '" << parser.positionalArguments().first() << "'\n";
+        return 2;
+    }
+    const QString dir = parser.isSet(dataDirOption) ? parser.value(dataDirOption) : defaultDataDir();
+    const Result<QString> token = parser.isSet(rotateOption) ? backend::operatortoken::rotate(dir)
+                                                             : backend::operatortoken::loadOrCreate(dir);
+    if (!token) {
+        err << "loopdeck operator-token: " << token.error() << '\n';
+        return 1;
+    }
+    out << token.value() << '\n';
+    err << "(" << backend::operatortoken::pathIn(dir) << (parser.isSet(rotateOption) ? ", new: restart the backend" : "") << ")\n";
     return 0;
 }
 

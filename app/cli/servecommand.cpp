@@ -5,6 +5,7 @@
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/predictionservice.h"
+#include "core/backend/operatortoken.h"
 #include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
 #include "core/paths.h"
@@ -438,13 +439,16 @@ int runServe(const QStringList &args)
 
     QString error;
     if (!engine.startServer(config, &error)) {
-        // errorOccurred already printed the sentence; make the exit status say it too.
+        // errorOccurred printed the server's sentence; the engine's own (the operator token) not.
+        if (!error.isEmpty() && error != server.lastError())
+            err << now() << " error: " << error << '\n';
         return 1;
     }
     if (level >= LogLevel::Warning) {
         err << now() << " LoopDeck ML backend listening on http://" << config.host << ':' << server.port() << " ("
             << server.threadCount() << " threads, " << loaded << " registry models, data " << config.dataDir
-            << (config.hasAuth() ? QStringLiteral(", Basic auth") : QString()) << ")\n";
+            << (config.hasAuth() ? QStringLiteral(", Basic auth") : QString()) << ", operator token in "
+            << backend::operatortoken::pathIn(config.dataDir) << ")\n";
         err.flush();
     }
     if (!labelStudioUrl.isEmpty()) {

@@ -81,7 +81,7 @@ def main():
 
     def client(seed):
         rng = random.Random(seed)
-        http = lc.Http(server.url)
+        http = server.http
         while not stop.is_set():
             try:
                 st, _ = http.call("POST", "/webhook", webhook(rng.randrange(1, TASKS + 1), rng), timeout=30)

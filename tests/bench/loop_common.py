@@ -33,16 +33,19 @@ def free_port():
 
 
 class Http:
-    def __init__(self, base, token=None):
+    """Label Studio (scheme "Token") or a LoopDeck backend with its operator token ("Bearer")."""
+
+    def __init__(self, base, token=None, scheme="Token"):
         self.base = base.rstrip("/")
         self.token = token
+        self.scheme = scheme
 
     def call(self, method, path, body=None, timeout=600, raw=False):
         data = json.dumps(body).encode() if body is not None else None
         r = urllib.request.Request(self.base + path, data=data, method=method)
         r.add_header("Content-Type", "application/json")
         if self.token:
-            r.add_header("Authorization", "Token " + self.token)
+            r.add_header("Authorization", self.scheme + " " + self.token)
         try:
             with urllib.request.urlopen(r, timeout=timeout) as resp:
                 text = resp.read()
@@ -95,6 +98,9 @@ class Loopdeck:
         for _ in range(300):
             try:
                 if self.http.call("GET", "/health", timeout=2)[0] == 200:
+                    # /loop/* and the /versions details need the operator token serve made.
+                    with open(os.path.join(data_dir, "operator-token"), encoding="ascii") as f:
+                        self.http = Http(self.url, f.read().strip(), scheme="Bearer")
                     return
             except OSError:
                 pass

@@ -8,6 +8,7 @@
 // its own project. Saves screenshots of the model page (English and Chinese) and of a
 // notification (the in-window banner: offscreen has no system tray).
 #include "backend/backendserver.h"
+#include "core/backend/operatortoken.h"
 #include "core/loop/loopengine.h"
 #include "gui/accuracychart.h"
 #include "gui/appsettings.h"
@@ -205,7 +206,10 @@ QUrl TestModelPage::backendUrl(const QString &path, const QString &query) const
 
 QJsonArray TestModelPage::backendVersions(int projectId) const
 {
-    return call("GET", backendUrl(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(projectId)))
+    // The details are the operator's: with the token the window's backend made in its data folder.
+    const auto token = backend::operatortoken::readFile(backend::operatortoken::pathIn(m_window->engine()->dataDir()));
+    return call("GET", backendUrl(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(projectId)), {},
+                token ? "Bearer " + token.value().toLatin1() : QByteArray())
         .json.value(QStringLiteral("details"))
         .toArray();
 }

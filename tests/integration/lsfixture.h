@@ -127,11 +127,14 @@ struct Http {
     QByteArray body;
 };
 
-inline Http call(const QByteArray &verb, const QUrl &url, const QByteArray &body = {})
+// `authorization`: the Authorization header to send (none when empty).
+inline Http call(const QByteArray &verb, const QUrl &url, const QByteArray &body = {}, const QByteArray &authorization = {})
 {
     QNetworkAccessManager nam;
     QNetworkRequest request(url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    if (!authorization.isEmpty())
+        request.setRawHeader("Authorization", authorization);
     request.setTransferTimeout(20000);
     QNetworkReply *reply = nam.sendCustomRequest(request, verb, body);
     QEventLoop loop;

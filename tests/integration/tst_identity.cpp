@@ -8,6 +8,7 @@
 // deleted in A during it: at the end the store holds exactly what Label Studio holds.
 // The test functions run in order and share the servers and projects.
 #include "lsfixture.h"
+#include "serveprocess.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -31,13 +32,6 @@ using loopdeck::testing::LsFixture;
 namespace {
 
 constexpr int kThreshold = 20;
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 QString spamConfig()
 {
@@ -106,55 +100,28 @@ class TestIdentity final : public QObject
     QTemporaryDir m_data;
     LabelStudioClient m_clientA;
     LabelStudioClient m_clientB;
-    QProcess m_serve;
-    quint16 m_port = 0;
+    testing::ServeProcess m_serve;
     testing::SeededProject m_projectA;
     testing::SeededProject m_projectB;
     QString m_keyA;
     QString m_keyB;
 
-    QUrl backend(const QString &path, const QString &query = {}) const
-    {
-        QUrl u(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
-        if (!query.isEmpty())
-            u.setQuery(query);
-        return u;
-    }
     QJsonObject status(const QString &key) const
     {
-        return call("GET", backend(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(key))).json;
+        return m_serve.call("GET", QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(key)).json;
     }
     bool startServe()
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("LOOPDECK_TOKEN"), m_a.token);
-        m_serve.setProcessEnvironment(env);
-        m_serve.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_serve.start(QStringLiteral(LOOPDECK_BINARY),
-                      {QStringLiteral("serve"), QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--data-dir"),
-                       m_data.path(), QStringLiteral("--label-studio"), m_a.url.toString(), QStringLiteral("--train-every"),
-                       QString::number(kThreshold), QStringLiteral("--log-level"), QStringLiteral("warning")});
-        if (!m_serve.waitForStarted(10000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            if (call("GET", backend(QStringLiteral("/health"))).status == 200)
-                return true;
-            QTest::qWait(100);
-        }
-        return false;
+        return m_serve.start(m_data.path(), {QStringLiteral("--label-studio"), m_a.url.toString(), QStringLiteral("--train-every"),
+                       QString::number(kThreshold), QStringLiteral("--log-level"), QStringLiteral("warning")}, env);
     }
-    void stopServe()
-    {
-        if (m_serve.state() == QProcess::NotRunning)
-            return;
-        m_serve.terminate();
-        if (!m_serve.waitForFinished(20000))
-            m_serve.kill();
-    }
+    void stopServe() { m_serve.stop(); }
     bool registerBackend(LabelStudioClient &client, int project)
     {
         MlBackendRegistration reg;
-        reg.url = QStringLiteral("http://127.0.0.1:%1").arg(m_port);
+        reg.url = QStringLiteral("http://127.0.0.1:%1").arg(m_serve.port);
         reg.project = project;
         auto [registered, error] = syncWait<MlBackend>([&](auto cb) { client.registerMlBackend(reg, cb); });
         if (error.isError())
@@ -228,8 +195,6 @@ private Q_SLOTS:
         m_keyA = testing::keyOf(m_projectA.project);
         m_keyB = testing::keyOf(m_projectB.project);
         QVERIFY2(m_keyA != m_keyB, "both projects were created in the same second on both servers");
-
-        m_port = freePort();
         QVERIFY(startServe());
     }
 
@@ -251,7 +216,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(status(m_keyA).value(QStringLiteral("project")).toString() == m_keyA, 20000);
         QTRY_VERIFY_WITH_TIMEOUT(status(m_keyB).value(QStringLiteral("project")).toString() == m_keyB, 20000);
         // A bare id cannot say which server's project is meant.
-        const Http bare = call("GET", backend(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(m_projectA.project.id)));
+        const Http bare = m_serve.call("GET", QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(m_projectA.project.id));
         QCOMPARE(bare.status, 400);
         QVERIFY2(bare.body.contains(m_keyA.toUtf8()) && bare.body.contains(m_keyB.toUtf8()), bare.body.constData());
 
@@ -270,7 +235,7 @@ private Q_SLOTS:
 
         // Each version serves its own server's labels.
         const auto versionsOf = [&](const QString &key) {
-            return call("GET", backend(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(key))).json;
+            return m_serve.call("GET", QStringLiteral("/versions"), QStringLiteral("project=%1").arg(key)).json;
         };
         const QJsonArray detailsB = versionsOf(m_keyB).value(QStringLiteral("details")).toArray();
         QVERIFY(!detailsB.isEmpty());
@@ -280,7 +245,7 @@ private Q_SLOTS:
         QCOMPARE(detailsA.at(0).toObject().value(QStringLiteral("target")).toString(), QStringLiteral("sentiment"));
         // /setup answers each server with its own version.
         for (const auto &[key, config] : {std::pair{m_keyA, testing::sentimentConfig()}, std::pair{m_keyB, spamConfig()}}) {
-            const Http setup = call("POST", backend(QStringLiteral("/setup")),
+            const Http setup = m_serve.call("POST", QStringLiteral("/setup"), {},
                                     QJsonDocument(QJsonObject{{QStringLiteral("project"), key}, {QStringLiteral("schema"), config}})
                                         .toJson());
             QCOMPARE(setup.status, 200);

@@ -6,6 +6,7 @@
 // the backend was stopped, annotations made meanwhile are recovered by the reconcile at start.
 // The test functions run in order and share one project.
 #include "lsfixture.h"
+#include "serveprocess.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -47,13 +48,6 @@ QStringList makeTexts(QStringList *labels)
     return texts;
 }
 
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
 
 nlohmann::json lsCall(LabelStudioClient &client, const QByteArray &verb, const QString &path, const QUrlQuery &query = {},
                       const QByteArray &body = {})
@@ -80,8 +74,7 @@ class TestLoop final : public QObject
     LsFixture m_ls;
     QTemporaryDir m_data;
     LabelStudioClient m_client;
-    QProcess m_serve;
-    quint16 m_port = 0;
+    testing::ServeProcess m_serve;
     int m_project = 0;
     QString m_key; // the loop's key of the project
     int m_mlBackend = 0;
@@ -89,45 +82,19 @@ class TestLoop final : public QObject
     QStringList m_labels;
     int m_annotated = 0;
 
-    QUrl backend(const QString &path, const QString &query = {}) const
-    {
-        QUrl u(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
-        if (!query.isEmpty())
-            u.setQuery(query);
-        return u;
-    }
     QJsonObject status() const
     {
-        return call("GET", backend(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(m_project))).json;
+        return m_serve.call("GET", QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(m_project)).json;
     }
 
     bool startServe()
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("LOOPDECK_TOKEN"), m_ls.token);
-        m_serve.setProcessEnvironment(env);
-        m_serve.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_serve.start(QStringLiteral(LOOPDECK_BINARY),
-                      {QStringLiteral("serve"), QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--data-dir"),
-                       m_data.path(), QStringLiteral("--label-studio"), m_ls.url.toString(), QStringLiteral("--train-every"),
-                       QString::number(kThreshold), QStringLiteral("--log-level"), QStringLiteral("warning")});
-        if (!m_serve.waitForStarted(10000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            if (call("GET", backend(QStringLiteral("/health"))).status == 200)
-                return true;
-            QTest::qWait(100);
-        }
-        return false;
+        return m_serve.start(m_data.path(), {QStringLiteral("--label-studio"), m_ls.url.toString(), QStringLiteral("--train-every"),
+                       QString::number(kThreshold), QStringLiteral("--log-level"), QStringLiteral("warning")}, env);
     }
-    void stopServe()
-    {
-        if (m_serve.state() == QProcess::NotRunning)
-            return;
-        m_serve.terminate();
-        if (!m_serve.waitForFinished(20000))
-            m_serve.kill();
-    }
+    void stopServe() { m_serve.stop(); }
     bool annotate(int count)
     {
         for (int i = 0; i < count; ++i, ++m_annotated) {
@@ -155,7 +122,6 @@ private Q_SLOTS:
         m_key = testing::keyOf(seeded.project);
         m_tasks = seeded.taskIds;
         QCOMPARE(m_tasks.size(), kTasks);
-        m_port = freePort();
         QVERIFY(startServe());
     }
     void cleanupTestCase() { stopServe(); }
@@ -163,7 +129,7 @@ private Q_SLOTS:
     void versionTrainsByItselfAndLabelStudioShowsIt()
     {
         MlBackendRegistration reg;
-        reg.url = QStringLiteral("http://127.0.0.1:%1").arg(m_port);
+        reg.url = QStringLiteral("http://127.0.0.1:%1").arg(m_serve.port);
         reg.project = m_project;
         auto [registered, e1] = syncWait<MlBackend>([&](auto cb) { m_client.registerMlBackend(reg, cb); });
         QVERIFY2(!e1.isError(), qPrintable(e1.message()));
@@ -181,7 +147,7 @@ private Q_SLOTS:
         // Every new version activates here: this test is about the loop's plumbing; the
         // activation policy (whose outcome on a few dozen examples depends on the evaluation
         // split) is tested in tst_loopengine. Also shows that /loop/settings takes effect.
-        const Http configured = call("POST", backend(QStringLiteral("/loop/settings"), QStringLiteral("project=%1").arg(m_project)),
+        const Http configured = m_serve.call("POST", QStringLiteral("/loop/settings"), QStringLiteral("project=%1").arg(m_project),
                                      QByteArrayLiteral("{\"activation_margin\": 1.0}"));
         QCOMPARE(configured.status, 200);
         QTRY_COMPARE_WITH_TIMEOUT(
@@ -200,7 +166,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("active_version")).toString(), QStringLiteral("loopdeck-v1"), 60000);
 
         // /setup reports the version that tags the answers, so Label Studio asks again.
-        const Http setup = call("POST", backend(QStringLiteral("/setup")),
+        const Http setup = m_serve.call("POST", QStringLiteral("/setup"), {},
                                 QJsonDocument(QJsonObject{{QStringLiteral("project"), m_key},
                                                           {QStringLiteral("schema"), testing::sentimentConfig()}})
                                     .toJson());
@@ -208,7 +174,7 @@ private Q_SLOTS:
         QCOMPARE(setup.json.value(QStringLiteral("model_version")).toString(), QStringLiteral("loopdeck-v1"));
 
         // /versions details: trigger, examples, metrics, active.
-        const Http versions = call("GET", backend(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(m_project)));
+        const Http versions = m_serve.call("GET", QStringLiteral("/versions"), QStringLiteral("project=%1").arg(m_project));
         const QJsonArray details = versions.json.value(QStringLiteral("details")).toArray();
         QCOMPARE(details.size(), 1);
         const QJsonObject v1 = details.first().toObject();
@@ -217,6 +183,17 @@ private Q_SLOTS:
         QVERIFY(v1.value(QStringLiteral("active")).toBool());
         const double accuracy = v1.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
         QVERIFY2(accuracy > 0.5 && accuracy <= 1.0, qPrintable(QString::number(accuracy)));
+        // Without the operator token (as Label Studio asks): the versions, not their details; and
+        // /loop/* refuses, on loopback too.
+        const Http plain = call("GET", m_serve.url(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(m_project)));
+        QCOMPARE(plain.status, 200);
+        QCOMPARE(plain.json.value(QStringLiteral("versions")).toArray().size(), 1);
+        QVERIFY(!plain.json.contains(QStringLiteral("details")));
+        QCOMPARE(call("GET", m_serve.url(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(m_project))).status, 401);
+        QCOMPARE(call("POST", m_serve.url(QStringLiteral("/loop/train"), QStringLiteral("project=%1").arg(m_project)), "{}",
+                      "Bearer ldo_not-the-token-of-this-backend")
+                     .status,
+                 401);
 
         // Label Studio holds the refreshed predictions of v1 for the unlabeled tasks, with scores,
         // and the project shows that version.
@@ -248,7 +225,7 @@ private Q_SLOTS:
         const auto answer = lsCall(m_client, "POST", QStringLiteral("/api/ml/%1/train").arg(m_mlBackend), {}, QByteArrayLiteral("{}"));
         Q_UNUSED(answer);
         QTRY_COMPARE_WITH_TIMEOUT(status().value(QStringLiteral("active_version")).toString(), QStringLiteral("loopdeck-v2"), 60000);
-        const Http versions = call("GET", backend(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(m_project)));
+        const Http versions = m_serve.call("GET", QStringLiteral("/versions"), QStringLiteral("project=%1").arg(m_project));
         const QJsonArray details = versions.json.value(QStringLiteral("details")).toArray();
         QCOMPARE(details.size(), 2);
         QCOMPARE(details.last().toObject().value(QStringLiteral("trigger")).toString(), QStringLiteral("start_training"));

@@ -781,12 +781,14 @@ void TestBackendServer::crossSiteRequestsChangeNothing_data()
     QTest::addColumn<int>("status");
     for (const char *path : {"/setup", "/webhook", "/predict", "/loop/train", "/loop/activate", "/loop/rollback"}) {
         const QString p = QLatin1String(path);
-        QTest::addRow("%s text/plain, no Origin", path) << p << QByteArray("text/plain") << QByteArray() << 415;
+        // Without an Origin, /loop/* refuses first for the missing operator token.
+        const int noOrigin = p.startsWith(QLatin1String("/loop/")) ? 401 : 415;
+        QTest::addRow("%s text/plain, no Origin", path) << p << QByteArray("text/plain") << QByteArray() << noOrigin;
         QTest::addRow("%s text/plain from a page", path) << p << QByteArray("text/plain;charset=UTF-8") << QByteArray("http://127.0.0.1:8000") << 403;
         QTest::addRow("%s form from a page", path) << p << QByteArray("application/x-www-form-urlencoded") << QByteArray("null") << 403;
-        QTest::addRow("%s multipart, no Origin", path) << p << QByteArray("multipart/form-data; boundary=x") << QByteArray() << 415;
+        QTest::addRow("%s multipart, no Origin", path) << p << QByteArray("multipart/form-data; boundary=x") << QByteArray() << noOrigin;
         QTest::addRow("%s json from a page", path) << p << QByteArray("application/json") << QByteArray("http://evil.example") << 403;
-        QTest::addRow("%s no Content-Type", path) << p << QByteArray() << QByteArray() << 415;
+        QTest::addRow("%s no Content-Type", path) << p << QByteArray() << QByteArray() << noOrigin;
     }
 }
 
@@ -898,7 +900,8 @@ void TestBackendServer::unauthenticatedRefusedBeforeBody()
                                                       "Content-Length: 900000\r\n\r\n{",
                                       3000);
         QVERIFY2(statusOf(answer) == 401, answer.constData());
-        QVERIFY(answer.contains("WWW-Authenticate: Basic"));
+        // /loop/* asks for the operator token instead (Basic auth does not open it).
+        QVERIFY(answer.contains(qstrncmp(path, "/loop/", 6) == 0 ? "WWW-Authenticate: Bearer" : "WWW-Authenticate: Basic"));
     }
     const QByteArray auth = "Authorization: Basic " + QByteArray("ls:pw").toBase64() + "\r\n";
     const QByteArray body = R"({"tasks": [{"data": {"text": "good"}}], "project": "7"})";

@@ -11,6 +11,7 @@
 // disconnecting from a Label Studio that never answers leaves no reconcile stuck.
 #include "core/backend/backendserver.h"
 #include "core/backend/modelregistry.h"
+#include "core/backend/operatortoken.h"
 #include "core/backend/predictionservice.h"
 #include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
@@ -273,6 +274,10 @@ Reply TestLoopEngine::send(const QByteArray &method, const QString &path, const 
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     request.setTransferTimeout(30000);
+    // The operator token startServer() made in the data folder.
+    const auto token = loopdeck::backend::operatortoken::readFile(loopdeck::backend::operatortoken::pathIn(m_engine->dataDir()));
+    if (token)
+        request.setRawHeader("Authorization", "Bearer " + token.value().toLatin1());
     QNetworkReply *reply = m_nam->sendCustomRequest(request, method, body);
     QEventLoop loop;
     connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);

@@ -1,4 +1,5 @@
 #include "core/backend/backendapi.h"
+#include "core/backend/operatortoken.h"
 
 #include "core/backend/projectkey.h"
 
@@ -374,6 +375,18 @@ QString BackendApi::normalizePath(const QString &path)
     return p;
 }
 
+bool BackendApi::isOperatorPath(const QString &normalizedPath)
+{
+    return normalizedPath == QLatin1String("/loop") || normalizedPath.startsWith(QLatin1String("/loop/"));
+}
+
+ApiResponse BackendApi::operatorRefusal(const QString &message)
+{
+    ApiResponse r = error(401, message);
+    r.headers.append(qMakePair(QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"LoopDeck operator\"")));
+    return r;
+}
+
 bool BackendApi::checkAuth(const QByteArray &authorization) const
 {
     if (!m_config.hasAuth())
@@ -413,14 +426,29 @@ std::optional<ApiResponse> BackendApi::admit(const QByteArray &method, const QSt
                                              "add the origin to the allowed origins if it is really needed.")
                                   .arg(QString::fromLatin1(origin.left(100))));
     }
-    // 2. Credentials, on every route.
-    const bool isWebhook = normalizePath(path) == QLatin1String("/webhook");
+    // 2. Credentials, on every route. The operator token (Bearer) admits any route and is the
+    //    only way into /loop/*, also from loopback: any local user or process can reach it.
+    const QString normalized = normalizePath(path);
+    const bool isWebhook = normalized == QLatin1String("/webhook");
     const QByteArray authorization = headerValue(headers, "authorization");
-    bool authorized = checkAuth(authorization);
+    const bool bearer = authorization.left(7).toLower() == "bearer ";
+    const bool operatorOk = bearer && operatortoken::matchesBearer(authorization, m_config.operatorToken);
+    if (bearer && !operatorOk)
+        return operatorRefusal(m_config.operatorToken.isEmpty()
+                                   ? QStringLiteral("This backend has no operator token, so it takes no Bearer credentials.")
+                                   : QStringLiteral("The operator token is wrong (was it rotated? `loopdeck operator-token` on the "
+                                                    "backend's machine prints the current one)."));
+    if (isOperatorPath(normalized) && !operatorOk)
+        return operatorRefusal(m_config.operatorToken.isEmpty()
+                                   ? QStringLiteral("This backend has no operator token, so its operator routes (/loop/...) are closed.")
+                                   : QStringLiteral("The loop's operator routes need the operator token: send \"Authorization: Bearer "
+                                                    "TOKEN\". It is in the file operator-token in the backend's data folder "
+                                                    "(`loopdeck operator-token` prints it)."));
+    bool authorized = operatorOk || checkAuth(authorization);
     if (isWebhook && !m_config.webhookSecret.isEmpty()) {
         const bool secretOk = constantTimeEquals(headerValue(headers, kWebhookSecretHeader), m_config.webhookSecret.toUtf8());
         // With Basic auth set, either credential admits a webhook; without it, the secret is required.
-        authorized = m_config.hasAuth() ? (secretOk || authorized) : secretOk;
+        authorized = m_config.hasAuth() ? (secretOk || authorized) : (secretOk || operatorOk);
         if (!authorized)
             return error(401, QStringLiteral("This ML backend accepts webhooks only with its shared secret in the %1 header%2.")
                                   .arg(QLatin1String(kWebhookSecretHeader),
@@ -673,7 +701,8 @@ ApiResponse BackendApi::versions(const ApiRequest &request) const
         QJsonObject answer{{QStringLiteral("versions"), QJsonArray::fromStringList(m_service->versionNames(projectId))},
                            {QStringLiteral("project"), projectId},
                            {QStringLiteral("active"), m_service->modelVersion(projectId)}};
-        if (m_hooks.loop)
+        // The details (training data sizes, metrics, triggers) are the operator's: only with the token.
+        if (m_hooks.loop && operatortoken::matchesBearer(request.authorization, m_config.operatorToken))
             answer.insert(QStringLiteral("details"), m_hooks.loop->versionDetails(projectId));
         return respond(200, dumpJson(answer));
     }

@@ -27,6 +27,7 @@
 namespace loopdeck::backend {
 
 class LoopControl;
+class LoopEvents;
 struct LoopReply;
 class PredictionService;
 class ServerMetrics;
@@ -72,6 +73,8 @@ struct ApiHooks {
     std::function<void(const QString &projectId, const QString &hostname, const SetupOutcome &)> setupDone;
     // The loop behind /loop/* and /versions "details" (null: those routes answer 503).
     std::shared_ptr<LoopControl> loop;
+    // The loop's events behind GET /loop/events (null: it answers 503).
+    std::shared_ptr<LoopEvents> events;
 };
 
 class BackendApi final
@@ -99,10 +102,15 @@ public:
     static QString normalizePath(const QString &path);
 
     bool checkAuth(const QByteArray &authorization) const;
+    // /loop and /loop/... (after normalizePath): the routes that need the operator token.
+    static bool isOperatorPath(const QString &normalizedPath);
+    // 401 with the sentence and a Bearer challenge.
+    static ApiResponse operatorRefusal(const QString &message);
     // True when a Host header value (port ignored) is an IP literal, localhost, this machine's
     // name or one of ServerConfig::allowedHosts.
     bool isAllowedHost(const QByteArray &hostHeader) const;
     const ServerConfig &config() const { return m_config; }
+    const std::shared_ptr<LoopEvents> &events() const { return m_hooks.events; }
     // The GET /metrics document.
     static QJsonObject metricsDocument(const ServerMetrics &metrics, const PredictionService &service, int threads);
 

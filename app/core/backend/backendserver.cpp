@@ -51,6 +51,11 @@ void BackendServer::setLoopControl(std::shared_ptr<LoopControl> loop)
     m_loop = std::move(loop);
 }
 
+void BackendServer::setLoopEvents(std::shared_ptr<LoopEvents> events)
+{
+    m_events = std::move(events);
+}
+
 void BackendServer::setWebhookSink(std::function<WebhookOutcome(const WebhookEvent &)> sink)
 {
     m_webhookSink = std::move(sink);
@@ -155,6 +160,7 @@ bool BackendServer::start(const ServerConfig &config, QString *error)
     ApiHooks hooks;
     hooks.webhookSink = m_webhookSink;
     hooks.loop = m_loop;
+    hooks.events = m_events;
     // Emitted from a server thread: receivers in this object's thread get them queued.
     hooks.webhookReceived = [this](const WebhookEvent &event) { Q_EMIT webhookReceived(event); };
     hooks.setupDone = [this](const QString &projectId, const QString &hostname, const SetupOutcome &outcome) {

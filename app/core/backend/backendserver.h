@@ -25,6 +25,7 @@ namespace loopdeck::backend {
 
 class HttpWorker;
 class LoopControl;
+class LoopEvents;
 class PredictionService;
 class ServerMetrics;
 
@@ -64,6 +65,8 @@ public:
     void setWebhookSink(std::function<WebhookOutcome(const WebhookEvent &)> sink);
     // Optional: the loop behind /loop/* and the "details" of /versions. Set before start().
     void setLoopControl(std::shared_ptr<LoopControl> loop);
+    // Optional: the loop's events behind GET /loop/events. Set before start().
+    void setLoopEvents(std::shared_ptr<LoopEvents> events);
 
     // A sentence saying why the config must not be served, or empty when it is fine.
     static QString checkConfig(const ServerConfig &config);
@@ -99,6 +102,7 @@ private:
     std::shared_ptr<ServerMetrics> m_metrics;
     std::function<WebhookOutcome(const WebhookEvent &)> m_webhookSink;
     std::shared_ptr<LoopControl> m_loop;
+    std::shared_ptr<LoopEvents> m_events;
     ServerConfig m_config;
     State m_state = State::Stopped;
     quint16 m_port = 0;

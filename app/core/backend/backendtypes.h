@@ -30,6 +30,9 @@ struct ServerConfig {
     // When set, POST /webhook is also accepted with this value in the X-LoopDeck-Webhook-Secret
     // header (Label Studio's auto-created ML webhook cannot send Basic auth; its "headers" can).
     QString webhookSecret;
+    // The operator token (operatortoken.h): /loop/* needs "Authorization: Bearer <it>", and
+    // /versions shows its "details" only with it. Empty: the operator routes answer 401.
+    QString operatorToken;
     int maxConnections = 64;                   // open connections over all threads; more get 503
     int maxJsonDepth = 64;                     // nesting of request JSON; deeper gets 413
     qint64 maxJsonElements = 500000;           // values in one request JSON; more gets 413

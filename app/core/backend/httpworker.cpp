@@ -1,5 +1,6 @@
 #include "core/backend/httpworker.h"
 
+#include "core/backend/loopevents.h"
 #include "core/backend/requestframer.h"
 #include "core/backend/servermetrics.h"
 
@@ -14,6 +15,7 @@
 #include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <algorithm>
 
@@ -99,6 +101,53 @@ void writeAndClose(QTcpSocket *socket, const ApiResponse &response)
     socket->disconnectFromHost();
 }
 
+// GET /loop/events on one connection (loopevents.h): Server-Sent Events until the client goes.
+// Lives in the connection's thread, a child of its socket; the loop's events arrive queued.
+class EventStream final : public QObject
+{
+public:
+    // A client that reads nothing gets its stream closed past this much unsent data; it
+    // reconnects and reads the state afresh.
+    static constexpr qint64 kMaxUnsent = 1 << 20;
+    static constexpr int kHeartbeatMs = 15000;
+
+    EventStream(QTcpSocket *socket, std::shared_ptr<LoopEvents> events)
+        : QObject(socket)
+        , m_socket(socket)
+        , m_events(std::move(events))
+    {
+        m_events->streamOpened();
+        const QByteArray hello = QJsonDocument(QJsonObject{{QStringLiteral("boot"), m_events->bootId()},
+                                                           {QStringLiteral("version"), QStringLiteral(LOOPDECK_VERSION)}})
+                                     .toJson(QJsonDocument::Compact);
+        socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
+                      "X-Accel-Buffering: no\r\nConnection: close\r\nServer: LoopDeck/" LOOPDECK_VERSION "\r\n\r\n"
+                      "retry: 3000\n\n"
+                      + LoopEvents::frame(0, "hello", hello));
+        connect(m_events.get(), &LoopEvents::event, this, &EventStream::send);
+        auto *heartbeat = new QTimer(this);
+        // A comment line now and then: proxies keep the connection, and a vanished client is noticed.
+        connect(heartbeat, &QTimer::timeout, this, [this] { send(QByteArrayLiteral(": ping\n\n")); });
+        heartbeat->start(kHeartbeatMs);
+    }
+    ~EventStream() override { m_events->streamClosed(); }
+
+private:
+    void send(const QByteArray &frame)
+    {
+        if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+            return;
+        if (m_socket->bytesToWrite() > kMaxUnsent) {
+            m_socket->abort();
+            return;
+        }
+        m_socket->write(frame);
+    }
+
+    QPointer<QTcpSocket> m_socket;
+    std::shared_ptr<LoopEvents> m_events;
+};
+
 // Watches the bytes of one connection as they arrive (before QHttpServer reads them) with a
 // RequestFramer, and refuses a request from its headers alone: framing it cannot agree on
 // with QHttpServer (chunked, duplicate lengths, bare LF: 400/411), a declared body over the
@@ -112,11 +161,19 @@ public:
     RequestGuard(QTcpSocket *socket, const BackendApi &api, Reject reject)
         : QObject(socket)
         , m_socket(socket)
+        , m_api(api)
         , m_framer(limitsOf(api.config()),
                    [&api, socket](const RequestHead &head) -> std::optional<FramingError> {
                        const QString path = QString::fromUtf8(QByteArray::fromPercentEncoding(head.path()));
                        if (auto refused = api.admit(head.method, path, head.headers))
                            return FramingError{refused->status, QString(), *refused};
+                       if (head.method == "GET" && BackendApi::normalizePath(path) == QLatin1String("/loop/events")) {
+                           if (!api.events())
+                               return FramingError{503, QStringLiteral("The loop is not running in this backend, so it has no events.")};
+                           FramingError stream{200, QString()};
+                           stream.takeOver = true;
+                           return stream;
+                       }
                        // Admitted: a client waiting for leave to send its body (curl does) gets it.
                        if (head.contentLength > 0 && head.header("expect").toLower() == "100-continue")
                            socket->write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -145,6 +202,12 @@ private:
         const QByteArray chunk = m_socket->peek(m_socket->bytesAvailable());
         if (const auto error = m_framer.feed(chunk)) {
             m_socket->readAll();
+            if (error->takeOver) {
+                new EventStream(m_socket, m_api.events());
+                if (m_reject)
+                    m_reject(m_framer.current().method, m_framer.current().path(), 200);
+                return;
+            }
             writeAndClose(m_socket, error->response ? *error->response : BackendApi::error(error->status, error->message));
             if (m_reject)
                 m_reject(m_framer.current().method, m_framer.current().path(), error->status);
@@ -152,6 +215,7 @@ private:
     }
 
     QTcpSocket *m_socket;
+    const BackendApi &m_api;
     RequestFramer m_framer;
     Reject m_reject;
 };
@@ -226,7 +290,8 @@ QTcpServer *HttpWorker::makeListener()
         r.path = QString::fromUtf8(path.left(200));
         ApiResponse resp;
         resp.status = status;
-        finish(r, QStringLiteral("rejected"), resp, 0);
+        // 200: not a refusal but the event stream opening (RequestGuard answers it itself).
+        finish(r, status == 200 ? QStringLiteral("GET /loop/events") : QStringLiteral("rejected"), resp, 0);
     };
     return new GuardedTcpServer(m_api, m_open, reject, this);
 }

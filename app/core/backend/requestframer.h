@@ -46,6 +46,9 @@ struct FramingError {
     int status = 400;
     QString message;
     std::optional<ApiResponse> response;
+    // Not an error: the guard in front of QHttpServer answers this request itself (the event
+    // stream, which stays open); nothing more of the connection is read by the framer.
+    bool takeOver = false;
 };
 
 class RequestFramer final

@@ -2,6 +2,8 @@
 
 #include "core/backend/backendapi.h"
 #include "core/backend/backendserver.h"
+#include "core/backend/loopevents.h"
+#include "core/backend/operatortoken.h"
 #include "core/backend/modelregistry.h"
 #include "core/backend/projectkey.h"
 #include "core/backend/predictionservice.h"
@@ -231,8 +233,37 @@ struct LoopEngine::Project {
 LoopEngine::LoopEngine(QObject *parent)
     : QObject(parent)
     , m_clock([] { return QDateTime::currentDateTimeUtc(); })
+    , m_events(std::make_shared<backend::LoopEvents>())
 {
     m_workers.setMaxThreadCount(2);
+    // Every signal a window shows, also as an event of GET /loop/events (remote windows).
+    using Obj = QJsonObject;
+    const auto post = [events = m_events](const char *kind, Obj data) { events->post(QByteArray(kind), data); };
+    const auto key = QStringLiteral("project");
+    connect(this, &LoopEngine::projectAdded, this, [post, key](const QString &p) { post("project_added", Obj{{key, p}}); });
+    connect(this, &LoopEngine::statusChanged, this, [post, key](const QString &p) { post("status", Obj{{key, p}}); });
+    connect(this, &LoopEngine::versionsChanged, this, [post, key](const QString &p) { post("versions", Obj{{key, p}}); });
+    connect(this, &LoopEngine::trainingStarted, this, [post, key](const QString &p, const QString &trigger) {
+        post("training_started", Obj{{key, p}, {QStringLiteral("trigger"), trigger}});
+    });
+    connect(this, &LoopEngine::trainingFinished, this,
+            [post, key](const QString &p, int version, bool activated, double previous, double accuracy) {
+                post("training_finished", Obj{{key, p},
+                                              {QStringLiteral("version"), version},
+                                              {QStringLiteral("activated"), activated},
+                                              {QStringLiteral("previous_accuracy"), previous},
+                                              {QStringLiteral("accuracy"), accuracy}});
+            });
+    connect(this, &LoopEngine::trainingFailed, this, [post, key](const QString &p, const QString &error) {
+        post("training_failed", Obj{{key, p}, {QStringLiteral("error"), error}});
+    });
+    connect(this, &LoopEngine::reconciled, this, [post, key](const QString &p, int recovered) {
+        post("reconciled", Obj{{key, p}, {QStringLiteral("recovered"), recovered}});
+    });
+    connect(this, &LoopEngine::predictionsRefreshed, this, [post, key](const QString &p, int version, int created, int sent) {
+        post("predictions_refreshed",
+             Obj{{key, p}, {QStringLiteral("version"), version}, {QStringLiteral("created"), created}, {QStringLiteral("sent"), sent}});
+    });
 }
 
 LoopEngine::~LoopEngine()
@@ -399,6 +430,7 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
     m_server->setWebhookSink([this](const backend::WebhookEvent &event) { return ingestWebhook(event); });
     // The engine outlives the server (it stops it first), so a non-owning pointer is safe.
     m_server->setLoopControl(std::shared_ptr<backend::LoopControl>(this, [](backend::LoopControl *) {}));
+    m_server->setLoopEvents(m_events);
     connect(m_server, &backend::BackendServer::projectSetup, this,
             [this](const QString &projectId, const QString &, const QString &) {
                 if (auto id = resolve(projectId)) {
@@ -543,6 +575,14 @@ bool LoopEngine::startServer(const backend::ServerConfig &config, QString *error
 {
     backend::ServerConfig c = config;
     c.dataDir = m_dataDir;
+    if (c.operatorToken.isEmpty()) {
+        const Result<QString> token = backend::operatortoken::loadOrCreate(m_dataDir);
+        if (!token) {
+            *error = token.error();
+            return false;
+        }
+        c.operatorToken = token.value();
+    }
     return m_server->start(c, error);
 }
 

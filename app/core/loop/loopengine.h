@@ -44,6 +44,7 @@ QT_END_NAMESPACE
 
 namespace loopdeck::backend {
 class BackendServer;
+class LoopEvents;
 class ModelRegistry;
 class PredictionService;
 } // namespace loopdeck::backend
@@ -94,6 +95,8 @@ public:
     backend::BackendServer *server() const { return m_server; }
     std::shared_ptr<backend::PredictionService> predictionService() const { return m_service; }
     store::LoopStore *store() const { return m_store.get(); }
+    // The loop's signals as events for GET /loop/events.
+    std::shared_ptr<backend::LoopEvents> events() const { return m_events; }
     bool startServer(const backend::ServerConfig &config, QString *error);
     void stopServer();
 
@@ -203,6 +206,7 @@ private:
     std::unique_ptr<store::LoopStore> m_store;
     std::shared_ptr<backend::ModelRegistry> m_registry;
     std::shared_ptr<backend::PredictionService> m_service;
+    std::shared_ptr<backend::LoopEvents> m_events;
     backend::BackendServer *m_server = nullptr;
     QPointer<labelstudio::LabelStudioClient> m_client;
     PredictionRefresher *m_refresher = nullptr;
