@@ -84,6 +84,24 @@
     </message>
 </context>
 <context>
+    <name>loopdeck::client::InProcessLoopClient</name>
+    <message>
+        <source>this computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>The loop on this computer has stopped.</source>
+        <translation>本机上的循环已停止。</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::client::LoopClient</name>
+    <message>
+        <source>The loop sent an answer LoopDeck cannot read: field &quot;%1&quot; %2.</source>
+        <translation>循环返回了 LoopDeck 无法解析的响应：字段“%1”%2。</translation>
+    </message>
+</context>
+<context>
     <name>loopdeck::demo::DemoSession</name>
     <message>
         <source>Label Studio stopped unexpectedly (exit status %1); its log is in %2.</source>
