@@ -139,6 +139,7 @@ private:
     Project makeProject(const QString &title, int annotations, int versions);
     bool annotate(Project &p, int count);
     int versionCount(int projectId) const;
+    QByteArray operatorAuth() const;
     QJsonArray backendVersions(int projectId) const;
     QString setupVersion(const QString &projectKey) const;
     QUrl backendUrl(const QString &path, const QString &query = {}) const;
@@ -204,12 +205,16 @@ QUrl TestModelPage::backendUrl(const QString &path, const QString &query) const
     return u;
 }
 
+QByteArray TestModelPage::operatorAuth() const
+{
+    // The details and /loop/* are the operator's: with the token the window's backend made in its data folder.
+    const auto token = backend::operatortoken::readFile(backend::operatortoken::pathIn(m_window->engine()->dataDir()));
+    return token ? "Bearer " + token.value().toLatin1() : QByteArray();
+}
+
 QJsonArray TestModelPage::backendVersions(int projectId) const
 {
-    // The details are the operator's: with the token the window's backend made in its data folder.
-    const auto token = backend::operatortoken::readFile(backend::operatortoken::pathIn(m_window->engine()->dataDir()));
-    return call("GET", backendUrl(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(projectId)), {},
-                token ? "Bearer " + token.value().toLatin1() : QByteArray())
+    return call("GET", backendUrl(QStringLiteral("/versions"), QStringLiteral("project=%1").arg(projectId)), {}, operatorAuth())
         .json.value(QStringLiteral("details"))
         .toArray();
 }
@@ -601,7 +606,7 @@ void TestModelPage::scheduleEditorSavesAtOnce()
     editor->intervalBox()->setChecked(true);
     QCOMPARE(m_window->engine()->settings(testing::keyOf(seeded.project)).trainEvery, 7);
     QVERIFY(m_window->engine()->settings(testing::keyOf(seeded.project)).uncertaintySampling);
-    const QJsonObject settings = call("GET", backendUrl(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(seeded.project.id)))
+    const QJsonObject settings = call("GET", backendUrl(QStringLiteral("/loop/status"), QStringLiteral("project=%1").arg(seeded.project.id)), {}, operatorAuth())
                                      .json.value(QStringLiteral("settings"))
                                      .toObject();
     QCOMPARE(settings.value(QStringLiteral("train_every")).toInt(), 7);

@@ -17,6 +17,7 @@
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
 #include "fakelabelstudio.h"
+#include "lswebhooks.h"
 #include "legacystore.h"
 
 #include <QDir>
@@ -44,98 +45,17 @@ using loopdeck::model::TextClassifier;
 using loopdeck::test::FakeLabelStudio;
 using loopdeck::test::FakeRequest;
 using loopdeck::test::httpResponse;
+using loopdeck::test::annotationEvent;
+using loopdeck::test::kConfig;
+using loopdeck::test::sentence;
 using nlohmann::json;
 
 namespace {
 
 constexpr int kTimeout = 60000; // generous: ASan, a loaded 2-core machine; never a speed claim
 
-const QString kConfig = QStringLiteral(
-    "<View><Text name=\"text\" value=\"$text\"/><Choices name=\"sentiment\" toName=\"text\" choice=\"single\">"
-    "<Choice value=\"Positive\"/><Choice value=\"Negative\"/></Choices></View>");
-
-// Sentences with a clear sentiment word mix, seeded.
-QString sentence(std::mt19937 &rng, bool positive)
-{
-    static const QStringList pos = {QStringLiteral("great"), QStringLiteral("wonderful"), QStringLiteral("loved"),
-                                    QStringLiteral("excellent"), QStringLiteral("superb"), QStringLiteral("delightful")};
-    static const QStringList neg = {QStringLiteral("awful"), QStringLiteral("terrible"), QStringLiteral("hated"),
-                                    QStringLiteral("boring"), QStringLiteral("dreadful"), QStringLiteral("broken")};
-    static const QStringList filler = {QStringLiteral("the"), QStringLiteral("film"), QStringLiteral("was"),
-                                       QStringLiteral("really"), QStringLiteral("and"), QStringLiteral("plot"),
-                                       QStringLiteral("acting"), QStringLiteral("today")};
-    QStringList words;
-    const int n = 6 + int(rng() % 5);
-    for (int i = 0; i < n; ++i)
-        words << (rng() % 3 == 0 ? (positive ? pos : neg)[qsizetype(rng() % 6)] : filler[qsizetype(rng() % filler.size())]);
-    words << (positive ? pos : neg)[qsizetype(rng() % 6)];
-    return words.join(QLatin1Char(' '));
-}
-
 // Label Studio's name of the test project: id 1, created at 1764064800 (what /setup sends).
 const QString kKey = QStringLiteral("1.1764064800");
-
-QString lsTime(int second)
-{
-    return QDateTime(QDate(2026, 11, 25), QTime(10, 0), Qt::UTC).addSecs(second).toString(Qt::ISODateWithMs).replace(
-        QStringLiteral("Z"), QStringLiteral("123Z"));
-}
-
-// A webhook body the way Label Studio 1.23.2 sends ANNOTATION_CREATED / ANNOTATION_UPDATED, with
-// the given project object (Label Studio sends the whole project, created_at included).
-QByteArray annotationEvent(const char *action, const json &projectJson, qint64 taskId, qint64 annotationId,
-                           const QString &text, const QString &label, int second)
-{
-    const qint64 project = projectJson.value("id", qint64(0));
-    const json annotation = {{"id", annotationId},
-                             {"result", json::array({json{{"id", "r" + std::to_string(annotationId)},
-                                                          {"type", "choices"},
-                                                          {"value", {{"choices", json::array({label.toStdString()})}}},
-                                                          {"origin", "manual"},
-                                                          {"to_name", "text"},
-                                                          {"from_name", "sentiment"}}})},
-                             {"created_username", " annotator@example.com, 1"},
-                             {"created_ago", "0 minutes"},
-                             {"completed_by", 1},
-                             {"was_cancelled", false},
-                             {"ground_truth", false},
-                             {"created_at", lsTime(0).toStdString()},
-                             {"updated_at", lsTime(second).toStdString()},
-                             {"draft_created_at", nullptr},
-                             {"lead_time", 2.5},
-                             {"import_id", nullptr},
-                             {"last_action", nullptr},
-                             {"bulk_created", false},
-                             {"task", taskId},
-                             {"project", project},
-                             {"updated_by", 1},
-                             {"parent_prediction", nullptr},
-                             {"parent_annotation", nullptr},
-                             {"last_created_by", nullptr}};
-    const json task = {{"id", taskId},
-                       {"data", {{"text", text.toStdString()}}},
-                       {"meta", json::object()},
-                       {"created_at", lsTime(0).toStdString()},
-                       {"updated_at", lsTime(second).toStdString()},
-                       {"is_labeled", true},
-                       {"overlap", 1},
-                       {"inner_id", taskId},
-                       {"total_annotations", 1},
-                       {"cancelled_annotations", 0},
-                       {"total_predictions", 0},
-                       {"project", project},
-                       {"updated_by", 1},
-                       {"file_upload", nullptr}};
-    const json body = {{"action", action}, {"annotation", annotation}, {"task", task}, {"project", projectJson}};
-    return QByteArray::fromStdString(body.dump());
-}
-
-QByteArray annotationEvent(const char *action, qint64 project, qint64 taskId, qint64 annotationId, const QString &text,
-                           const QString &label, int second)
-{
-    return annotationEvent(action, json{{"id", project}, {"title", "Reviews"}, {"label_config", kConfig.toStdString()}}, taskId,
-                           annotationId, text, label, second);
-}
 
 // Label Studio's project object as a webhook carries it: id, created_at (microseconds, UTC).
 json projectObject(qint64 id, const char *createdAt, const QString &labelConfig = kConfig)

@@ -742,6 +742,8 @@ ApiResponse BackendApi::loop(Route route, const ApiRequest &request) const
     if (!m_hooks.loop)
         return error(503, QStringLiteral("The loop is not running in this backend (it serves predictions only)."));
     const QString project = request.query.queryItemValue(QStringLiteral("project"), QUrl::FullyDecoded);
+    if (project.isEmpty() && route == Route::LoopStatus)
+        return respond(200, dumpJson(QJsonObject{{QStringLiteral("projects"), QJsonArray::fromStringList(m_hooks.loop->projectList())}}));
     if (project.isEmpty())
         return error(400, QStringLiteral("Say which project: add ?project=ID to the URL."));
     switch (route) {

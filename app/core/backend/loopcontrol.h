@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 namespace loopdeck::backend {
 
@@ -39,6 +40,8 @@ public:
     virtual LoopReply cancel(const QString &projectId) = 0;
     // Changes the project's loop settings: the keys of `changes` (LoopSettings JSON names).
     virtual LoopReply configure(const QString &projectId, const QJsonObject &changes) = 0;
+    // The projects the loop knows (keys), for GET /loop/status without ?project.
+    virtual QStringList projectList() const { return {}; }
     // One object per version (oldest first) for GET /versions "details".
     virtual QJsonArray versionDetails(const QString &projectId) const = 0;
     // A bare project id ("3", from a client that sends no creation time) as the project's key

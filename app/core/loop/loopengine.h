@@ -104,6 +104,7 @@ public:
     // A project is Label Studio's key "<id>.<created_at>" (core/backend/projectkey.h), so two
     // servers' project 1 are two projects here. projects() lists the keys.
     QStringList projects() const;
+    QStringList projectList() const override { return projects(); }
     // What a client named: a full key stays; a bare id ("3") becomes the one known key with
     // that id (nullopt + *why when several servers have a project 3; the bare id itself when
     // none is known yet).
