@@ -5,9 +5,12 @@
 // banner above the tabs (and the tray, where there is one) reports what the loop did. Owns the DashboardSession that polls Label Studio, the saved
 // connection profiles and the token store. Created by gui::run() and by the GUI tests, which
 // pass their own QSettings and drive it through the public methods below.
-// Owns the user's LoopEngine; when its store cannot be opened, a "Loop" page says what failed
-// and what to do instead of the ML backend tab, and the dashboard works without the loop. While
-// the demo runs, the model page and the dashboard's loop columns show the demo's own engine.
+// Owns the user's LoopEngine and the client::InProcessLoopClient it views it through; when its
+// store cannot be opened, a "Loop" page says what failed and what to do instead of the ML backend
+// tab, and the dashboard works without the loop. The model page, the dashboard's loop columns and
+// the notifications see a loop only through a client::LoopClient; while the demo runs they show
+// the demo's own engine through a client of its own. The engine itself is used for what is not
+// a view of the loop: its Label Studio connection and, on the backend tab, its server.
 #include "gui/dashboardsession.h"
 #include "settings/connectionprofile.h"
 #include "settings/tokenstore.h"
@@ -29,6 +32,10 @@ class QTabWidget;
 class QTableView;
 class QTimer;
 
+namespace loopdeck::client {
+class InProcessLoopClient;
+class LoopClient;
+} // namespace loopdeck::client
 namespace loopdeck::loop {
 class LoopEngine;
 }
@@ -67,10 +74,12 @@ public:
     void applySettings();
 
     DashboardSession *session() const { return m_session; }
-    // The user's loop (null when its store could not be opened: see loopErrorPage()).
+    // The user's loop and the client the window views it through (null when its store could
+    // not be opened: see loopErrorPage()).
     loop::LoopEngine *engine() const { return m_engine.get(); }
-    // The loop the model page and the dashboard show: the demo's while it runs, else engine().
-    loop::LoopEngine *shownEngine() const;
+    client::LoopClient *client() const;
+    // The loop the model page and the dashboard show: the demo's while it runs, else client().
+    client::LoopClient *shownClient() const;
     // The page that says why the user's loop is not running (null while it runs).
     QWidget *loopErrorPage() const { return m_loopErrorPage; }
     QString loopError() const { return m_loopError; }
@@ -118,7 +127,7 @@ private:
     bool openLoop();
     void buildLoopTabs();
     QWidget *buildLoopErrorPage();
-    void showEngine(loop::LoopEngine *engine);
+    void showClient(client::LoopClient *client);
     void updateLoopTabs();
     QWidget *buildStatusStrip();
     QWidget *buildProjectsPage();
@@ -150,10 +159,12 @@ private:
     std::unique_ptr<settings::ConnectionProfiles> m_profiles;
     settings::TokenStore *m_tokens;
     DashboardSession *m_session;
-    // The loop (server, store, trainer); the backend tab views it. Destroyed after the tabs.
+    // The loop (server, store, trainer) and the client the views use; the backend tab views the
+    // engine. Destroyed after the tabs (the client first).
     std::unique_ptr<loop::LoopEngine> m_engine;
-    QPointer<loop::LoopEngine> m_shownEngine; // m_engine or the demo's; its signals reach this
-    QString m_loopError;                       // why m_engine is null
+    std::unique_ptr<client::InProcessLoopClient> m_client;
+    QPointer<client::LoopClient> m_shownClient; // m_client or m_demoClient; its signals reach this
+    QString m_loopError;                         // why m_engine is null
     QString m_loopErrorDir;
     QWidget *m_loopErrorPage = nullptr;
     QLabel *m_loopErrorText = nullptr;
@@ -190,6 +201,7 @@ private:
     QLabel *m_firstRunMessage = nullptr;
     QAction *m_demoAction = nullptr;
     demo::DemoSession *m_demo = nullptr;
+    std::unique_ptr<client::InProcessLoopClient> m_demoClient; // the demo's engine, while it runs
     int m_demoProject = 0;
     ModelPage *m_modelPage = nullptr;
     NotificationBanner *m_banner = nullptr;

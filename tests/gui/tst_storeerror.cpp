@@ -47,7 +47,8 @@ class TestStoreError final : public QObject
     void checkErrorPage(gui::MainWindow *window, const QString &dataDir, const QString &reason)
     {
         QVERIFY(!window->engine());
-        QVERIFY(!window->shownEngine());
+        QVERIFY(!window->client());
+        QVERIFY(!window->shownClient());
         QVERIFY(!window->backendPanel());
         QWidget *page = window->findChild<QWidget *>(QStringLiteral("loopErrorPage"));
         QVERIFY(page);
@@ -115,8 +116,9 @@ private Q_SLOTS:
         window->applySettings();
         QVERIFY(window->engine());
         QCOMPARE(window->engine()->dataDir(), good);
-        QCOMPARE(window->shownEngine(), window->engine());
-        QCOMPARE(window->modelPage()->engine(), window->engine());
+        QVERIFY(window->client());
+        QCOMPARE(window->shownClient(), window->client());
+        QCOMPARE(window->modelPage()->client(), window->client());
         QVERIFY(!window->findChild<QWidget *>(QStringLiteral("loopErrorPage")));
         QVERIFY(!window->loopErrorPage());
         QVERIFY(window->backendPanel());
