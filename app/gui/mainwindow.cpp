@@ -11,6 +11,7 @@
 #include "gui/appsettings.h"
 #include "gui/backendpanel.h"
 #include "gui/connectiondialog.h"
+#include "gui/localloop.h"
 #include "gui/modelpage.h"
 #include "gui/notifier.h"
 #include "gui/progressdelegate.h"
@@ -86,7 +87,7 @@ QString tokenSourceText(Source source)
 
 } // namespace
 
-MainWindow::MainWindow(QSettings *settings, QWidget *parent)
+MainWindow::MainWindow(QSettings *settings, LocalLoop *loop, QWidget *parent)
     : QMainWindow(parent)
     , m_ownSettings(settings ? nullptr : std::make_unique<QSettings>())
     , m_settings(settings ? settings : m_ownSettings.get())
@@ -94,6 +95,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
     , m_tokens(new settings::TokenStore(this))
     , m_session(new DashboardSession(this))
+    , m_ownLoop(loop ? nullptr : std::make_unique<LocalLoop>())
+    , m_loop(loop ? loop : m_ownLoop.get())
 {
     openLoop();
     setObjectName(QStringLiteral("mainWindow"));
@@ -150,7 +153,8 @@ MainWindow::~MainWindow()
 {
     delete m_demo; // stops the demo's Label Studio before the engine goes
     m_demo = nullptr;
-    // The backend tab and the model page view the loop: they go first, then the loop (members).
+    // The backend tab and the model page view the loop: they go first, then the loop (m_ownLoop,
+    // or the application's, which outlives the window).
     delete m_backend;
     m_backend = nullptr;
     delete m_modelPage;
@@ -268,24 +272,26 @@ void MainWindow::buildUi()
 
 bool MainWindow::openLoop()
 {
+    // The application's loop is open already (or failed in this very folder: no second try).
     const QString dir = m_appSettings->dataDir();
-    auto engine = std::make_unique<loop::LoopEngine>();
-    if (const Status opened = engine->open(dir, loop::LoopSettings()); !opened) {
-        m_loopError = opened.error();
-        m_loopErrorDir = dir;
-        qWarning("LoopDeck: the loop cannot open its store: %s", qUtf8Printable(m_loopError));
-        return false;
-    }
-    m_loopError.clear();
-    m_loopErrorDir.clear();
-    m_engine = std::move(engine);
-    m_client = std::make_unique<client::InProcessLoopClient>(m_engine.get());
-    return true;
+    if (engine() || (!m_loop->error().isEmpty() && m_loop->errorDir() == dir))
+        return engine() != nullptr;
+    return m_loop->open(dir);
+}
+
+loop::LoopEngine *MainWindow::engine() const
+{
+    return m_loop->engine();
 }
 
 client::LoopClient *MainWindow::client() const
 {
-    return m_client.get();
+    return m_loop->client();
+}
+
+QString MainWindow::loopError() const
+{
+    return m_loop->error();
 }
 
 // The tab after the model page: the ML backend of the user's loop, or (when its store could not
@@ -313,7 +319,7 @@ void MainWindow::buildLoopTabs()
            "<p><b>What to do:</b> choose another data directory in <i>Settings…</i> (the loop starts there at once), "
            "or make this folder writable, or move a damaged <tt>loopdeck.sqlite3</tt> out of it and restart "
            "LoopDeck. A store written by a newer LoopDeck needs that version.</p>")
-            .arg(QDir::toNativeSeparators(m_loopErrorDir).toHtmlEscaped(), m_loopError.toHtmlEscaped()));
+            .arg(QDir::toNativeSeparators(m_loop->errorDir()).toHtmlEscaped(), m_loop->error().toHtmlEscaped()));
 }
 
 QWidget *MainWindow::buildLoopErrorPage()
@@ -505,7 +511,7 @@ QWidget *MainWindow::buildProjectsPage()
 
 void MainWindow::applySettings()
 {
-    if (!engine() && m_appSettings->dataDir() != m_loopErrorDir) {
+    if (!engine() && m_appSettings->dataDir() != m_loop->errorDir()) {
         // Another data directory after the loop could not open its store: try there now.
         const bool opened = openLoop();
         buildLoopTabs();

@@ -5,7 +5,7 @@
 // banner above the tabs (and the tray, where there is one) reports what the loop did. Owns the DashboardSession that polls Label Studio, the saved
 // connection profiles and the token store. Created by gui::run() and by the GUI tests, which
 // pass their own QSettings and drive it through the public methods below.
-// Owns the user's LoopEngine and the client::InProcessLoopClient it views it through; when its
+// Views the user's loop (a LocalLoop: the application's, or its own when given none); when its
 // store cannot be opened, a "Loop" page says what failed and what to do instead of the ML backend
 // tab, and the dashboard works without the loop. The model page, the dashboard's loop columns and
 // the notifications see a loop only through a client::LoopClient; while the demo runs they show
@@ -47,6 +47,7 @@ namespace loopdeck::gui {
 
 class AppSettings;
 class BackendPanel;
+class LocalLoop;
 class ModelPage;
 class NotificationBanner;
 class Notifier;
@@ -59,8 +60,10 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    // Uses the application's QSettings unless `settings` is given (not owned; tests).
-    explicit MainWindow(QSettings *settings = nullptr, QWidget *parent = nullptr);
+    // Uses the application's QSettings unless `settings` is given (not owned; tests), and the
+    // application's loop `loop` (not owned; opened here if it is not yet) or, without one, a loop
+    // of its own.
+    explicit MainWindow(QSettings *settings = nullptr, LocalLoop *loop = nullptr, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     // What the connection dialog does on Save: stores the profile and the token (keychain or
@@ -76,13 +79,13 @@ public:
     DashboardSession *session() const { return m_session; }
     // The user's loop and the client the window views it through (null when its store could
     // not be opened: see loopErrorPage()).
-    loop::LoopEngine *engine() const { return m_engine.get(); }
+    loop::LoopEngine *engine() const;
     client::LoopClient *client() const;
     // The loop the model page and the dashboard show: the demo's while it runs, else client().
     client::LoopClient *shownClient() const;
     // The page that says why the user's loop is not running (null while it runs).
     QWidget *loopErrorPage() const { return m_loopErrorPage; }
-    QString loopError() const { return m_loopError; }
+    QString loopError() const;
     ProjectsModel *projectsModel() const { return m_model; }
     QSortFilterProxyModel *projectsProxy() const { return m_proxy; }
     QTableView *projectsTable() const { return m_table; }
@@ -159,13 +162,11 @@ private:
     std::unique_ptr<settings::ConnectionProfiles> m_profiles;
     settings::TokenStore *m_tokens;
     DashboardSession *m_session;
-    // The loop (server, store, trainer) and the client the views use; the backend tab views the
-    // engine. Destroyed after the tabs (the client first).
-    std::unique_ptr<loop::LoopEngine> m_engine;
-    std::unique_ptr<client::InProcessLoopClient> m_client;
-    QPointer<client::LoopClient> m_shownClient; // m_client or m_demoClient; its signals reach this
-    QString m_loopError;                         // why m_engine is null
-    QString m_loopErrorDir;
+    // The user's loop (server, store, trainer): the application's, or m_ownLoop. Destroyed after
+    // the tabs that view it.
+    std::unique_ptr<LocalLoop> m_ownLoop;
+    LocalLoop *m_loop;
+    QPointer<client::LoopClient> m_shownClient; // m_loop's or m_demoClient; its signals reach this
     QWidget *m_loopErrorPage = nullptr;
     QLabel *m_loopErrorText = nullptr;
     settings::TokenStore::Source m_tokenSource = settings::TokenStore::Source::None;
