@@ -1176,10 +1176,6 @@
         <translation>正在取消训练…</translation>
     </message>
     <message>
-        <source>No training run is in progress.</source>
-        <translation>当前没有正在进行的训练。</translation>
-    </message>
-    <message>
         <source>Activate version</source>
         <translation>启用版本</translation>
     </message>
@@ -1246,6 +1242,14 @@ Label Studio gets its predictions from %2 from now on.</source>
     <message>
         <source>Training cancelled; the active version keeps serving.</source>
         <translation>训练已取消；当前版本继续提供服务。</translation>
+    </message>
+    <message>
+        <source>The loop does not answer</source>
+        <translation>循环没有响应</translation>
+    </message>
+    <message>
+        <source>The loop at %1 does not answer: %2</source>
+        <translation>%1 上的循环没有响应：%2</translation>
     </message>
 </context>
 <context>

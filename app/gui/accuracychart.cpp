@@ -104,15 +104,11 @@ AccuracyChart::AccuracyChart(QWidget *parent)
     setVersions({});
 }
 
-void AccuracyChart::setVersions(const QJsonArray &details)
+void AccuracyChart::setVersions(const QList<client::VersionInfo> &versions)
 {
-    m_versions.clear();
-    for (const QJsonValue &v : details)
-        if (v.isObject())
-            m_versions.append(v.toObject());
-    std::sort(m_versions.begin(), m_versions.end(), [](const QJsonObject &a, const QJsonObject &b) {
-        return a.value(QStringLiteral("version")).toInt() < b.value(QStringLiteral("version")).toInt();
-    });
+    m_versions = versions;
+    std::sort(m_versions.begin(), m_versions.end(),
+              [](const client::VersionInfo &a, const client::VersionInfo &b) { return a.version < b.version; });
     const int n = int(m_versions.size());
 
     QList<QPointF> accuracy, macroF1, acceptance, active;
@@ -120,19 +116,19 @@ void AccuracyChart::setVersions(const QJsonArray &details)
     QList<qreal> examples;
     int maxExamples = 0;
     for (int i = 0; i < n; ++i) {
-        const QJsonObject &v = m_versions[i];
+        const client::VersionInfo &v = m_versions[i];
         categories << versionName(v);
-        const int ex = v.value(QStringLiteral("training_examples")).toInt();
+        const int ex = v.trainingExamples;
         examples << ex;
         maxExamples = std::max(maxExamples, ex);
-        if (const double a = versionAccuracy(v); a >= 0) {
+        if (const double a = v.accuracy; a >= 0) {
             accuracy << QPointF(i, a);
-            if (v.value(QStringLiteral("active")).toBool())
+            if (v.active)
                 active << QPointF(i, a);
         }
         if (const double f = versionMacroF1(v); f >= 0)
             macroF1 << QPointF(i, f);
-        if (const double r = versionAcceptance(v); r >= 0)
+        if (const double r = v.liveAcceptance; r >= 0)
             acceptance << QPointF(i, r);
     }
     m_accuracy->replace(accuracy);
@@ -177,16 +173,14 @@ QString AccuracyChart::toolTipFor(int slot) const
 {
     if (slot < 0 || slot >= m_versions.size())
         return {};
-    const QJsonObject &v = m_versions[slot];
+    const client::VersionInfo &v = m_versions[slot];
     const QLocale locale;
     QString text = tr("<b>%1</b>%2 — %3")
-                       .arg(v.value(QStringLiteral("name")).toString(),
-                            v.value(QStringLiteral("active")).toBool() ? tr(" (active)") : QString(),
-                            VersionsModel::triggerText(v.value(QStringLiteral("trigger")).toString()));
-    text += QStringLiteral("<br>") + tr("Accuracy: %1").arg(ratioText(versionAccuracy(v)));
+                       .arg(v.name, v.active ? tr(" (active)") : QString(), VersionsModel::triggerText(v.trigger));
+    text += QStringLiteral("<br>") + tr("Accuracy: %1").arg(ratioText(v.accuracy));
     text += QStringLiteral("<br>") + tr("Macro-F1: %1").arg(ratioText(versionMacroF1(v)));
-    text += QStringLiteral("<br>") + tr("Live acceptance: %1").arg(ratioText(versionAcceptance(v)));
-    text += QStringLiteral("<br>") + tr("Training examples: %1").arg(locale.toString(v.value(QStringLiteral("training_examples")).toInt()));
+    text += QStringLiteral("<br>") + tr("Live acceptance: %1").arg(ratioText(v.liveAcceptance));
+    text += QStringLiteral("<br>") + tr("Training examples: %1").arg(locale.toString(v.trainingExamples));
     return text;
 }
 

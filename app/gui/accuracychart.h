@@ -3,10 +3,10 @@
 // on a 0–1 axis (left) and the training examples as bars on a second axis (right); the active
 // version is marked with a larger point, hovering a point or bar shows that version's values.
 // The x axis is one slot per version (versions pruned by retention leave no gap); labels are
-// thinned so that 1 and 100 versions both read. Fed with versionDetails() JSON; GUI thread.
+// thinned so that 1 and 100 versions both read. Fed with a LoopClient's versions(); GUI thread.
+#include "core/client/loopclient.h"
+
 #include <QChartView>
-#include <QJsonArray>
-#include <QJsonObject>
 
 QT_BEGIN_NAMESPACE
 class QBarSeries;
@@ -28,7 +28,7 @@ class AccuracyChart final : public QChartView
 public:
     explicit AccuracyChart(QWidget *parent = nullptr);
 
-    void setVersions(const QJsonArray &details);
+    void setVersions(const QList<client::VersionInfo> &versions);
 
     // For tests: the series as drawn.
     QLineSeries *accuracySeries() const { return m_accuracy; }
@@ -45,7 +45,7 @@ private:
     void hover(const QPointF &point, bool state);
     void hoverBar(bool state, int index);
 
-    QList<QJsonObject> m_versions;
+    QList<client::VersionInfo> m_versions;
     QLineSeries *m_accuracy = nullptr;
     QLineSeries *m_macroF1 = nullptr;
     QLineSeries *m_acceptance = nullptr;

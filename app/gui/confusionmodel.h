@@ -2,7 +2,7 @@
 // Table models of one version's evaluation for the model page: the confusion matrix as a
 // heat map (counts as text, cells shaded by their share of the row, so each true class reads
 // as "where did its examples go") and the per-class precision / recall / F1 / support.
-// Fed with the "metrics" object of a version (versionDetails() / GET /versions). Single-label
+// Fed with the "metrics" object of a version (VersionInfo::metrics). Single-label
 // matrices are truth x predicted; multi-label ones ("per_class_tn_fp_fn_tp") have one row per
 // class with TN, FP, FN, TP. GUI thread only.
 #include <QAbstractTableModel>

@@ -1,6 +1,7 @@
 #include "gui/guiapp.h"
 
 #include "gui/appsettings.h"
+#include "gui/localloop.h"
 #include "gui/mainwindow.h"
 #include "gui/translations.h"
 
@@ -30,12 +31,17 @@ int run(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("loopdeck"));
     initResources();
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/loopdeck.svg")));
+    // The user's loop is the application's: made before the window, gone after it. A store that
+    // cannot be opened is the window's to explain (its "Loop" page).
+    LocalLoop loop;
     {
         QSettings settings;
-        installTranslations(preferredLocale(AppSettings(&settings).language()));
+        const AppSettings app(&settings);
+        installTranslations(preferredLocale(app.language()));
+        loop.open(app.dataDir());
     }
 
-    MainWindow window;
+    MainWindow window(nullptr, &loop);
     window.show();
     if (QCoreApplication::arguments().contains(QStringLiteral("--demo")))
         window.startDemo();

@@ -1,6 +1,6 @@
 #pragma once
-// Desktop entry: creates the QApplication, loads the translation for the system locale
-// and shows the main window. Called by main() when no command-line command is given.
+// Desktop entry: creates the QApplication, loads the translation for the system locale,
+// opens the user's loop (LocalLoop, owned here rather than by a window) and shows the main window. Called by main() when no command-line command is given.
 
 namespace loopdeck::gui {
 

@@ -1,7 +1,9 @@
 #include "gui/mainwindow.h"
 
+#include "core/backend/modelregistry.h"
 #include "core/backend/projectkey.h"
 
+#include "core/client/inprocessloopclient.h"
 #include "core/demo/demosession.h"
 
 #include "core/loop/loopengine.h"
@@ -9,6 +11,7 @@
 #include "gui/appsettings.h"
 #include "gui/backendpanel.h"
 #include "gui/connectiondialog.h"
+#include "gui/localloop.h"
 #include "gui/modelpage.h"
 #include "gui/notifier.h"
 #include "gui/progressdelegate.h"
@@ -26,8 +29,6 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
-#include <QJsonArray>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -86,7 +87,7 @@ QString tokenSourceText(Source source)
 
 } // namespace
 
-MainWindow::MainWindow(QSettings *settings, QWidget *parent)
+MainWindow::MainWindow(QSettings *settings, LocalLoop *loop, QWidget *parent)
     : QMainWindow(parent)
     , m_ownSettings(settings ? nullptr : std::make_unique<QSettings>())
     , m_settings(settings ? settings : m_ownSettings.get())
@@ -94,6 +95,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
     , m_tokens(new settings::TokenStore(this))
     , m_session(new DashboardSession(this))
+    , m_ownLoop(loop ? nullptr : std::make_unique<LocalLoop>())
+    , m_loop(loop ? loop : m_ownLoop.get())
 {
     openLoop();
     setObjectName(QStringLiteral("mainWindow"));
@@ -120,22 +123,24 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent)
     connect(m_session, &DashboardSession::storeProblem, this,
             [this](const QString &message) { statusBar()->showMessage(message, 15000); });
 
-    // The loop columns of the dashboard follow the shown engine (showEngine).
+    // The loop columns of the dashboard follow the shown client (showClient).
     m_summaryTimer = new QTimer(this);
     m_summaryTimer->setSingleShot(true);
     m_summaryTimer->setInterval(150);
     connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateLoopSummaries);
     m_notifier = new Notifier(m_settings, m_banner, this);
-    if (m_engine)
-        m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
-    showEngine(m_engine.get());
+    if (client()) {
+        m_notifier->watch(client(), [this](const QString &id) { return projectTitle(id); });
+        m_notifier->watchServer(engine()->server());
+    }
+    showClient(client());
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
     connect(m_notifier, &Notifier::showWindowRequested, this, [this] {
         showNormal();
         raise();
         activateWindow();
-        if (shownEngine())
+        if (shownClient())
             m_tabs->setCurrentWidget(m_modelPage);
     });
 
@@ -148,7 +153,8 @@ MainWindow::~MainWindow()
 {
     delete m_demo; // stops the demo's Label Studio before the engine goes
     m_demo = nullptr;
-    // The backend tab and the model page view the engine: they go first, then the engine (a member).
+    // The backend tab and the model page view the loop: they go first, then the loop (m_ownLoop,
+    // or the application's, which outlives the window).
     delete m_backend;
     m_backend = nullptr;
     delete m_modelPage;
@@ -252,7 +258,7 @@ void MainWindow::buildUi()
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(buildProjectsPage(), QIcon(QStringLiteral(":/icons/projects.svg")), tr("Projects"));
-    m_modelPage = new ModelPage(m_engine.get(), m_tabs);
+    m_modelPage = new ModelPage(client(), m_tabs);
     m_tabs->addTab(m_modelPage, QIcon(QStringLiteral(":/icons/model.svg")), tr("Model"));
     buildLoopTabs();
     layout->addWidget(m_tabs, 1);
@@ -266,18 +272,26 @@ void MainWindow::buildUi()
 
 bool MainWindow::openLoop()
 {
+    // The application's loop is open already (or failed in this very folder: no second try).
     const QString dir = m_appSettings->dataDir();
-    auto engine = std::make_unique<loop::LoopEngine>();
-    if (const Status opened = engine->open(dir, loop::LoopSettings()); !opened) {
-        m_loopError = opened.error();
-        m_loopErrorDir = dir;
-        qWarning("LoopDeck: the loop cannot open its store: %s", qUtf8Printable(m_loopError));
-        return false;
-    }
-    m_loopError.clear();
-    m_loopErrorDir.clear();
-    m_engine = std::move(engine);
-    return true;
+    if (engine() || (!m_loop->error().isEmpty() && m_loop->errorDir() == dir))
+        return engine() != nullptr;
+    return m_loop->open(dir);
+}
+
+loop::LoopEngine *MainWindow::engine() const
+{
+    return m_loop->engine();
+}
+
+client::LoopClient *MainWindow::client() const
+{
+    return m_loop->client();
+}
+
+QString MainWindow::loopError() const
+{
+    return m_loop->error();
 }
 
 // The tab after the model page: the ML backend of the user's loop, or (when its store could not
@@ -285,11 +299,11 @@ bool MainWindow::openLoop()
 void MainWindow::buildLoopTabs()
 {
     const int index = m_tabs->indexOf(m_modelPage) + 1;
-    if (m_engine) {
+    if (engine()) {
         delete m_loopErrorPage; // removes its tab
         m_loopErrorPage = nullptr;
         m_loopErrorText = nullptr;
-        m_backend = new BackendPanel(m_session, m_appSettings.get(), m_engine.get(), m_tabs);
+        m_backend = new BackendPanel(m_session, m_appSettings.get(), engine(), m_tabs);
         m_tabs->insertTab(index, m_backend, QIcon(QStringLiteral(":/icons/backend.svg")), tr("ML backend"));
         return;
     }
@@ -305,7 +319,7 @@ void MainWindow::buildLoopTabs()
            "<p><b>What to do:</b> choose another data directory in <i>Settings…</i> (the loop starts there at once), "
            "or make this folder writable, or move a damaged <tt>loopdeck.sqlite3</tt> out of it and restart "
            "LoopDeck. A store written by a newer LoopDeck needs that version.</p>")
-            .arg(QDir::toNativeSeparators(m_loopErrorDir).toHtmlEscaped(), m_loopError.toHtmlEscaped()));
+            .arg(QDir::toNativeSeparators(m_loop->errorDir()).toHtmlEscaped(), m_loop->error().toHtmlEscaped()));
 }
 
 QWidget *MainWindow::buildLoopErrorPage()
@@ -331,34 +345,34 @@ QWidget *MainWindow::buildLoopErrorPage()
     return m_loopErrorPage;
 }
 
-loop::LoopEngine *MainWindow::shownEngine() const
+client::LoopClient *MainWindow::shownClient() const
 {
-    return m_shownEngine.data();
+    return m_shownClient.data();
 }
 
-// The model page and the dashboard's loop columns follow `engine` (the user's or the demo's).
-void MainWindow::showEngine(loop::LoopEngine *engine)
+// The model page and the dashboard's loop columns follow `loop` (the user's or the demo's).
+void MainWindow::showClient(client::LoopClient *loop)
 {
-    if (m_shownEngine)
-        m_shownEngine->disconnect(this);
-    m_shownEngine = engine;
+    if (m_shownClient)
+        m_shownClient->disconnect(this);
+    m_shownClient = loop;
     m_pendingSummaries.clear();
     m_model->clearLoopSummaries();
-    if (engine) {
+    if (loop) {
         // Coalesced: a burst of webhooks makes one update per project.
-        connect(engine, &loop::LoopEngine::statusChanged, this, &MainWindow::queueLoopSummary);
-        connect(engine, &loop::LoopEngine::versionsChanged, this, &MainWindow::queueLoopSummary);
-        connect(engine, &loop::LoopEngine::projectAdded, this, &MainWindow::queueLoopSummary);
-        for (const QString &id : engine->projects())
+        connect(loop, &client::LoopClient::statusChanged, this, &MainWindow::queueLoopSummary);
+        connect(loop, &client::LoopClient::versionsChanged, this, &MainWindow::queueLoopSummary);
+        connect(loop, &client::LoopClient::projectAdded, this, &MainWindow::queueLoopSummary);
+        for (const QString &id : loop->projects())
             queueLoopSummary(id);
     }
-    m_modelPage->setEngine(engine);
+    m_modelPage->setClient(loop);
     updateLoopTabs();
 }
 
 void MainWindow::updateLoopTabs()
 {
-    m_tabs->setTabEnabled(m_tabs->indexOf(m_modelPage), shownEngine() != nullptr);
+    m_tabs->setTabEnabled(m_tabs->indexOf(m_modelPage), shownClient() != nullptr);
     if (m_backend) {
         // The backend tab configures the user's server; the demo runs its own.
         const int index = m_tabs->indexOf(m_backend);
@@ -497,16 +511,17 @@ QWidget *MainWindow::buildProjectsPage()
 
 void MainWindow::applySettings()
 {
-    if (!m_engine && m_appSettings->dataDir() != m_loopErrorDir) {
+    if (!engine() && m_appSettings->dataDir() != m_loop->errorDir()) {
         // Another data directory after the loop could not open its store: try there now.
         const bool opened = openLoop();
         buildLoopTabs();
         if (opened) {
-            m_notifier->watch(m_engine.get(), [this](const QString &id) { return projectTitle(id); });
+            m_notifier->watch(client(), [this](const QString &id) { return projectTitle(id); });
+            m_notifier->watchServer(engine()->server());
             if (m_demo) {
-                updateLoopTabs(); // the demo's engine stays shown until it stops
+                updateLoopTabs(); // the demo's loop stays shown until it stops
             } else {
-                showEngine(m_engine.get());
+                showClient(client());
                 connectProfile(currentConnection());
             }
         }
@@ -616,8 +631,10 @@ void MainWindow::startDemo()
     updateFirstRun();
     m_demo->start();
     if (m_demo && m_demo->engine()) {
-        m_notifier->watch(m_demo->engine(), [this](const QString &id) { return projectTitle(id); });
-        showEngine(m_demo->engine());
+        m_demoClient = std::make_unique<client::InProcessLoopClient>(m_demo->engine());
+        m_notifier->watch(m_demoClient.get(), [this](const QString &id) { return projectTitle(id); });
+        m_notifier->watchServer(m_demo->engine()->server());
+        showClient(m_demoClient.get());
     }
 }
 
@@ -632,7 +649,8 @@ void MainWindow::stopDemo()
 // Stops the demo and gives the window back to the user's loop and connection.
 void MainWindow::endDemo()
 {
-    showEngine(m_engine.get()); // first: the demo's engine goes with the demo
+    showClient(client()); // first: the demo's loop goes with the demo
+    m_demoClient.reset();
     m_demo->stop();
     m_demo->deleteLater();
     m_demo = nullptr;
@@ -700,8 +718,8 @@ void MainWindow::connectProfile(const QString &name, bool engineToo)
         m_notConfiguredReason = tr("No connection yet — choose “Add connection…” to connect to a Label Studio server.");
         m_tokenSource = Source::None;
         m_session->setServer(QUrl(), QString());
-        if (m_engine && engineToo)
-            m_engine->setLabelStudio(QUrl(), QString());
+        if (engine() && engineToo)
+            engine()->setLabelStudio(QUrl(), QString());
         if (m_backend)
             m_backend->setProject(nullptr);
         updateStatus();
@@ -726,8 +744,8 @@ void MainWindow::connectWithToken(const settings::ConnectionProfile &profile, co
     else
         m_notConfiguredReason.clear();
     m_session->setServer(profile.url, token);
-    if (m_engine && engineToo)
-        m_engine->setLabelStudio(profile.url, token);
+    if (engine() && engineToo)
+        engine()->setLabelStudio(profile.url, token);
     updateStatus();
 }
 
@@ -997,24 +1015,21 @@ void MainWindow::queueLoopSummary(const QString &projectId)
 void MainWindow::updateLoopSummaries()
 {
     const QSet<QString> pending = std::exchange(m_pendingSummaries, {});
-    loop::LoopEngine *engine = shownEngine();
-    if (!engine)
+    client::LoopClient *loop = shownClient();
+    if (!loop)
         return;
     for (const QString &id : pending) {
         const labelstudio::Project *shown = dashboardProject(id);
         if (!shown)
             continue; // another server's project
         LoopSummary summary;
-        const backend::LoopReply status = engine->status(id);
-        if (status.error == backend::LoopReply::Error::None) {
-            const QString state = status.body.value(QStringLiteral("state")).toString();
-            summary.state = state == u"idle" && !status.body.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("off") : state;
-            summary.activeVersion = status.body.value(QStringLiteral("active_version")).toString();
-            for (const QJsonValue &v : engine->versionDetails(id)) {
-                const QJsonObject o = v.toObject();
-                if (o.value(QStringLiteral("active")).toBool())
-                    summary.accuracy = o.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
-            }
+        if (const std::optional<client::LoopStatus> status = loop->status(id)) {
+            summary.state = status->state == u"idle" && !status->settings.enabled ? QStringLiteral("off") : status->state;
+            if (status->activeVersion > 0)
+                summary.activeVersion = backend::ModelRegistry::versionName(status->activeVersion);
+            for (const client::VersionInfo &v : loop->versions(id))
+                if (v.active)
+                    summary.accuracy = v.accuracy;
         }
         m_model->setLoopSummary(int(shown->id), summary);
     }

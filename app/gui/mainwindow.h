@@ -5,9 +5,12 @@
 // banner above the tabs (and the tray, where there is one) reports what the loop did. Owns the DashboardSession that polls Label Studio, the saved
 // connection profiles and the token store. Created by gui::run() and by the GUI tests, which
 // pass their own QSettings and drive it through the public methods below.
-// Owns the user's LoopEngine; when its store cannot be opened, a "Loop" page says what failed
-// and what to do instead of the ML backend tab, and the dashboard works without the loop. While
-// the demo runs, the model page and the dashboard's loop columns show the demo's own engine.
+// Views the user's loop (a LocalLoop: the application's, or its own when given none); when its
+// store cannot be opened, a "Loop" page says what failed and what to do instead of the ML backend
+// tab, and the dashboard works without the loop. The model page, the dashboard's loop columns and
+// the notifications see a loop only through a client::LoopClient; while the demo runs they show
+// the demo's own engine through a client of its own. The engine itself is used for what is not
+// a view of the loop: its Label Studio connection and, on the backend tab, its server.
 #include "gui/dashboardsession.h"
 #include "settings/connectionprofile.h"
 #include "settings/tokenstore.h"
@@ -29,6 +32,10 @@ class QTabWidget;
 class QTableView;
 class QTimer;
 
+namespace loopdeck::client {
+class InProcessLoopClient;
+class LoopClient;
+} // namespace loopdeck::client
 namespace loopdeck::loop {
 class LoopEngine;
 }
@@ -40,6 +47,7 @@ namespace loopdeck::gui {
 
 class AppSettings;
 class BackendPanel;
+class LocalLoop;
 class ModelPage;
 class NotificationBanner;
 class Notifier;
@@ -52,8 +60,10 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    // Uses the application's QSettings unless `settings` is given (not owned; tests).
-    explicit MainWindow(QSettings *settings = nullptr, QWidget *parent = nullptr);
+    // Uses the application's QSettings unless `settings` is given (not owned; tests), and the
+    // application's loop `loop` (not owned; opened here if it is not yet) or, without one, a loop
+    // of its own.
+    explicit MainWindow(QSettings *settings = nullptr, LocalLoop *loop = nullptr, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     // What the connection dialog does on Save: stores the profile and the token (keychain or
@@ -67,13 +77,15 @@ public:
     void applySettings();
 
     DashboardSession *session() const { return m_session; }
-    // The user's loop (null when its store could not be opened: see loopErrorPage()).
-    loop::LoopEngine *engine() const { return m_engine.get(); }
-    // The loop the model page and the dashboard show: the demo's while it runs, else engine().
-    loop::LoopEngine *shownEngine() const;
+    // The user's loop and the client the window views it through (null when its store could
+    // not be opened: see loopErrorPage()).
+    loop::LoopEngine *engine() const;
+    client::LoopClient *client() const;
+    // The loop the model page and the dashboard show: the demo's while it runs, else client().
+    client::LoopClient *shownClient() const;
     // The page that says why the user's loop is not running (null while it runs).
     QWidget *loopErrorPage() const { return m_loopErrorPage; }
-    QString loopError() const { return m_loopError; }
+    QString loopError() const;
     ProjectsModel *projectsModel() const { return m_model; }
     QSortFilterProxyModel *projectsProxy() const { return m_proxy; }
     QTableView *projectsTable() const { return m_table; }
@@ -118,7 +130,7 @@ private:
     bool openLoop();
     void buildLoopTabs();
     QWidget *buildLoopErrorPage();
-    void showEngine(loop::LoopEngine *engine);
+    void showClient(client::LoopClient *client);
     void updateLoopTabs();
     QWidget *buildStatusStrip();
     QWidget *buildProjectsPage();
@@ -150,11 +162,11 @@ private:
     std::unique_ptr<settings::ConnectionProfiles> m_profiles;
     settings::TokenStore *m_tokens;
     DashboardSession *m_session;
-    // The loop (server, store, trainer); the backend tab views it. Destroyed after the tabs.
-    std::unique_ptr<loop::LoopEngine> m_engine;
-    QPointer<loop::LoopEngine> m_shownEngine; // m_engine or the demo's; its signals reach this
-    QString m_loopError;                       // why m_engine is null
-    QString m_loopErrorDir;
+    // The user's loop (server, store, trainer): the application's, or m_ownLoop. Destroyed after
+    // the tabs that view it.
+    std::unique_ptr<LocalLoop> m_ownLoop;
+    LocalLoop *m_loop;
+    QPointer<client::LoopClient> m_shownClient; // m_loop's or m_demoClient; its signals reach this
     QWidget *m_loopErrorPage = nullptr;
     QLabel *m_loopErrorText = nullptr;
     settings::TokenStore::Source m_tokenSource = settings::TokenStore::Source::None;
@@ -190,6 +202,7 @@ private:
     QLabel *m_firstRunMessage = nullptr;
     QAction *m_demoAction = nullptr;
     demo::DemoSession *m_demo = nullptr;
+    std::unique_ptr<client::InProcessLoopClient> m_demoClient; // the demo's engine, while it runs
     int m_demoProject = 0;
     ModelPage *m_modelPage = nullptr;
     NotificationBanner *m_banner = nullptr;

@@ -2,8 +2,6 @@
 
 #include "core/backend/projectkey.h"
 
-#include "core/loop/loopengine.h"
-
 #include "gui/accuracychart.h"
 #include "gui/confusionmodel.h"
 #include "gui/scheduleeditor.h"
@@ -17,7 +15,6 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonArray>
 #include <QLabel>
 #include <QLocale>
 #include <QMessageBox>
@@ -84,9 +81,9 @@ QString evaluationText(const QString &evaluation)
 
 } // namespace
 
-ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
+ModelPage::ModelPage(client::LoopClient *client, QWidget *parent)
     : QWidget(parent)
-    , m_engine(engine)
+    , m_client(client)
     , m_coalesce(new QTimer(this))
     , m_tick(new QTimer(this))
 {
@@ -155,7 +152,7 @@ ModelPage::ModelPage(loop::LoopEngine *engine, QWidget *parent)
     connect(m_coalesce, &QTimer::timeout, this, &ModelPage::refresh);
     m_tick->setInterval(500);
     connect(m_tick, &QTimer::timeout, this, &ModelPage::refreshStatus);
-    connectEngine();
+    connectClient();
     setProject(QString(), QString());
 }
 
@@ -298,51 +295,57 @@ void ModelPage::setProject(const QString &projectId, const QString &title)
     m_projectId = projectId;
     m_title = title;
     if (changed) {
+        ++m_shown; // answers to actions on the previous project are not for this one
         m_trainRequested = false;
         m_cancelRequested = false;
+        m_cancelRunning = false;
+        m_switchRunning = false;
+        m_savesRunning = 0;
         m_userSelected = false;
         m_versions->clear();
         m_confusion->clear();
         m_classes->clear();
         m_messageLabel->clear();
         m_schedule->setMessage(QString(), false);
-        if (m_engine && !projectId.isEmpty())
-            m_schedule->setSettings(m_engine->settings(projectId));
+        if (m_client && !projectId.isEmpty())
+            m_schedule->setSettings(m_client->settings(projectId));
     }
     m_heading->setText(!projectId.isEmpty() ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(backend::projectkey::lsId(projectId)) : title)
                                      : tr("Select a project on the Projects tab"));
     refresh();
 }
 
-void ModelPage::setEngine(loop::LoopEngine *engine)
+void ModelPage::setClient(client::LoopClient *client)
 {
-    if (m_engine == engine)
+    if (m_client == client)
         return;
-    if (m_engine)
-        m_engine->disconnect(this);
-    m_engine = engine;
-    connectEngine();
+    if (m_client)
+        m_client->disconnect(this);
+    m_client = client;
+    connectClient();
     const QString project = std::exchange(m_projectId, QString());
-    setProject(project, m_title); // the same project key means another project in another engine
+    setProject(project, m_title); // the same project key means another project in another loop
 }
 
-void ModelPage::connectEngine()
+void ModelPage::connectClient()
 {
-    if (!m_engine)
+    if (!m_client)
         return;
+    using client::LoopClient;
     auto mine = [this](const QString &id) {
         if (id == m_projectId && !m_projectId.isEmpty() && !m_coalesce->isActive())
             m_coalesce->start();
     };
-    connect(m_engine, &loop::LoopEngine::statusChanged, this, mine);
-    connect(m_engine, &loop::LoopEngine::versionsChanged, this, mine);
-    connect(m_engine, &loop::LoopEngine::projectAdded, this, mine);
-    connect(m_engine, &loop::LoopEngine::trainingFinished, this, [this, mine](const QString &id, int, bool, double, double) {
+    connect(m_client, &LoopClient::statusChanged, this, mine);
+    connect(m_client, &LoopClient::versionsChanged, this, mine);
+    connect(m_client, &LoopClient::projectAdded, this, mine);
+    connect(m_client, &LoopClient::connectionChanged, this, [this, mine] { mine(m_projectId); });
+    connect(m_client, &LoopClient::trainingFinished, this, [this, mine](const QString &id, int, bool, double, double) {
         if (id == m_projectId)
             m_trainRequested = m_cancelRequested = false;
         mine(id);
     });
-    connect(m_engine, &loop::LoopEngine::trainingFailed, this, [this, mine](const QString &id, const QString &error) {
+    connect(m_client, &LoopClient::trainingFailed, this, [this, mine](const QString &id, const QString &error) {
         if (id != m_projectId)
             return;
         m_trainRequested = false;
@@ -363,36 +366,38 @@ void ModelPage::refresh()
 void ModelPage::refreshStatus()
 {
     QString reason;
-    m_status = {};
+    m_status.reset();
     QString stateText;
     QColor color = kOff;
-    if (!m_engine || m_projectId.isEmpty()) {
+    if (!m_client || m_projectId.isEmpty()) {
         m_state.clear();
         stateText = tr("No project selected");
         reason = tr("Select a project first.");
+    } else if (!m_client->isUp()) {
+        m_state.clear();
+        stateText = tr("The loop does not answer");
+        reason = tr("The loop at %1 does not answer: %2").arg(m_client->describe(), m_client->connectionError());
     } else {
-        const backend::LoopReply reply = m_engine->status(m_projectId);
-        if (reply.error != backend::LoopReply::Error::None) {
+        m_status = m_client->status(m_projectId);
+        if (!m_status) {
             m_state.clear();
             stateText = tr("Not in the loop");
             reason = tr("The loop does not serve this project yet: start the backend and choose “Connect to this project” "
                         "on the ML backend tab.");
         } else {
-            m_status = reply.body;
-            const QString state = m_status.value(QStringLiteral("state")).toString();
-            const bool enabled = m_status.value(QStringLiteral("enabled")).toBool(true);
-            if (state == u"training") {
-                m_state = state;
+            const client::LoopStatus &status = *m_status;
+            const bool enabled = status.settings.enabled;
+            if (status.state == u"training") {
+                m_state = status.state;
                 m_trainRequested = false;
-                const QString trigger = VersionsModel::triggerText(m_status.value(QStringLiteral("trigger")).toString());
-                const int elapsed = int(m_status.value(QStringLiteral("elapsed_seconds")).toDouble());
-                stateText = tr("Training (%1) — %2 s").arg(trigger).arg(elapsed);
+                const QString trigger = VersionsModel::triggerText(status.trigger);
+                stateText = tr("Training (%1) — %2 s").arg(trigger).arg(int(status.elapsedSeconds));
                 reason = tr("A training run is in progress; wait for it or cancel it.");
                 color = kBusy;
-            } else if (state == u"queued") {
-                m_state = state;
+            } else if (status.state == u"queued") {
+                m_state = status.state;
                 m_trainRequested = false;
-                stateText = tr("Queued (%1)").arg(VersionsModel::triggerText(m_status.value(QStringLiteral("queued")).toString()));
+                stateText = tr("Queued (%1)").arg(VersionsModel::triggerText(status.queued));
                 reason = tr("A run is already queued and starts after the cooldown.");
                 color = kBusy;
             } else {
@@ -411,71 +416,71 @@ void ModelPage::refreshStatus()
     m_stateDot->setPixmap(statusDot(color, devicePixelRatioF()));
     const bool training = m_state == u"training";
     m_progress->setVisible(training);
-    m_progress->setValue(int(m_status.value(QStringLiteral("progress")).toDouble() * 100));
+    m_progress->setValue(m_status ? int(m_status->progress * 100) : 0);
     const bool canTrain = reason.isEmpty();
     m_trainButton->setEnabled(canTrain);
     m_trainButton->setToolTip(canTrain ? tr("Train a new version from every annotation now") : reason);
     m_reasonLabel->setText(reason);
     m_reasonLabel->setVisible(!reason.isEmpty());
-    m_cancelButton->setEnabled(training);
+    m_cancelButton->setEnabled(training && !m_cancelRunning);
     if (training && !m_tick->isActive())
         m_tick->start();
     else if (!training)
         m_tick->stop();
 
-    if (!m_status.isEmpty()) {
+    if (m_status) {
+        const client::LoopStatus &status = *m_status;
         const QLocale locale;
         QString counts = tr("%1 annotations · %2 usable examples · %3 new since the last training")
-                             .arg(locale.toString(m_status.value(QStringLiteral("annotations")).toInt()),
-                                  locale.toString(m_status.value(QStringLiteral("usable_examples")).toInt()),
-                                  locale.toString(m_status.value(QStringLiteral("new_since_training")).toInt()));
-        const QDateTime next = QDateTime::fromString(m_status.value(QStringLiteral("next_scheduled_run")).toString(), Qt::ISODateWithMs);
-        if (next.isValid())
-            counts += QStringLiteral("\n") + tr("Next scheduled run: %1").arg(locale.toString(next.toLocalTime(), QLocale::ShortFormat));
+                             .arg(locale.toString(status.annotations), locale.toString(status.usableExamples),
+                                  locale.toString(status.newSinceTraining));
+        if (status.nextScheduledRun.isValid())
+            counts += QStringLiteral("\n")
+                      + tr("Next scheduled run: %1").arg(locale.toString(status.nextScheduledRun.toLocalTime(), QLocale::ShortFormat));
         m_countsLabel->setText(counts);
         QStringList errors;
-        if (const QString e = m_status.value(QStringLiteral("last_error")).toString(); !e.isEmpty())
-            errors << tr("Last run: %1").arg(e);
-        if (const QString e = m_status.value(QStringLiteral("reconcile_error")).toString(); !e.isEmpty())
-            errors << tr("Reconcile: %1").arg(e);
-        if (const QString e = m_status.value(QStringLiteral("webhook")).toObject().value(QStringLiteral("warning")).toString(); !e.isEmpty())
-            errors << tr("Webhook: %1").arg(e);
-        if (const QString e = m_status.value(QStringLiteral("prediction_refresh")).toObject().value(QStringLiteral("error")).toString();
+        if (!status.lastError.isEmpty())
+            errors << tr("Last run: %1").arg(status.lastError);
+        if (!status.reconcileError.isEmpty())
+            errors << tr("Reconcile: %1").arg(status.reconcileError);
+        if (!status.webhookWarning.isEmpty())
+            errors << tr("Webhook: %1").arg(status.webhookWarning);
+        // LoopStatus has no field for the prediction refresh: it stays in the document.
+        if (const QString e = status.raw.value(QStringLiteral("prediction_refresh")).toObject().value(QStringLiteral("error")).toString();
             !e.isEmpty())
             errors << tr("Prediction refresh: %1").arg(e);
         m_errorLabel->setText(errors.join(QLatin1Char('\n')));
         m_errorLabel->setVisible(!errors.isEmpty());
-        QStringList lines;
-        for (const QJsonValue &l : m_status.value(QStringLiteral("log")).toArray())
-            lines << l.toString();
-        const QString text = lines.join(QLatin1Char('\n'));
+        const QString text = status.log.join(QLatin1Char('\n'));
         if (m_log->toPlainText() != text) {
             m_log->setPlainText(text);
             m_log->moveCursor(QTextCursor::End);
         }
-        // Settings changed elsewhere (CLI, HTTP): show them unless the user is editing.
-        if (!m_schedule->isAncestorOf(QApplication::focusWidget()) && m_engine)
-            if (m_schedule->settings() != m_engine->settings(m_projectId))
-                m_schedule->setSettings(m_engine->settings(m_projectId));
+        // Settings changed elsewhere (CLI, HTTP): show them unless the user is editing, or a save
+        // of theirs has not been answered yet (the loop may not show it yet).
+        if (!m_schedule->isAncestorOf(QApplication::focusWidget()) && m_savesRunning == 0)
+            if (const loop::LoopSettings saved = m_client->settings(m_projectId); m_schedule->settings() != saved)
+                m_schedule->setSettings(saved);
     } else {
         m_countsLabel->clear();
         m_errorLabel->clear();
         m_errorLabel->hide();
         m_log->clear();
     }
-    m_schedule->setEnabled(!m_status.isEmpty());
+    m_schedule->setEnabled(m_status.has_value());
     Q_EMIT statusShown(m_state, m_trainButton->isEnabled(), reason);
 }
 
 void ModelPage::refreshVersions()
 {
-    const QJsonArray details = (m_engine && !m_projectId.isEmpty()) ? m_engine->versionDetails(m_projectId) : QJsonArray();
-    m_versions->setVersions(details);
-    m_chart->setVersions(details);
+    const QList<client::VersionInfo> versions =
+        (m_client && !m_projectId.isEmpty()) ? m_client->versions(m_projectId) : QList<client::VersionInfo>();
+    m_versions->setVersions(versions);
+    m_chart->setVersions(versions);
     if ((!m_userSelected || !m_table->selectionModel()->currentIndex().isValid()) && m_versions->rowCount() > 0) {
         const int active = m_versions->activeVersion();
         m_selectingAutomatically = true;
-        selectVersion(active > 0 ? active : m_versions->versionAt(m_versions->rowCount() - 1).value(QStringLiteral("version")).toInt());
+        selectVersion(active > 0 ? active : m_versions->versionAt(m_versions->rowCount() - 1).version);
         m_selectingAutomatically = false;
         m_userSelected = false;
     }
@@ -504,8 +509,8 @@ int ModelPage::selectedVersion() const
 void ModelPage::showSelectedEvaluation()
 {
     const int version = selectedVersion();
-    const QJsonObject v = m_versions->versionAt(m_versions->rowOfVersion(version));
-    if (v.isEmpty()) {
+    const client::VersionInfo v = m_versions->versionAt(m_versions->rowOfVersion(version));
+    if (v.version == 0) {
         m_confusion->clear();
         m_classes->clear();
         m_evaluationLabel->setText(!m_projectId.isEmpty() ? tr("No version yet: the first one trains when enough annotations arrive, "
@@ -513,12 +518,11 @@ void ModelPage::showSelectedEvaluation()
                                                    : QString());
         return;
     }
-    const QJsonObject metrics = v.value(QStringLiteral("metrics")).toObject();
-    m_confusion->setMetrics(metrics);
-    m_classes->setMetrics(metrics);
+    m_confusion->setMetrics(v.metrics);
+    m_classes->setMetrics(v.metrics);
     QString text = tr("%1: accuracy %2, macro-F1 %3 (%4)")
-                       .arg(versionName(v), ratio(versionAccuracy(v)), ratio(versionMacroF1(v)),
-                            evaluationText(metrics.value(QStringLiteral("evaluation")).toString()));
+                       .arg(versionName(v), ratio(v.accuracy), ratio(versionMacroF1(v)),
+                            evaluationText(v.metrics.value(QStringLiteral("evaluation")).toString()));
     m_evaluationLabel->setText(text);
 }
 
@@ -526,12 +530,12 @@ void ModelPage::updateVersionActions()
 {
     const int selected = selectedVersion();
     const int active = m_versions->activeVersion();
-    const bool inLoop = !m_status.isEmpty();
-    m_activateButton->setEnabled(inLoop && selected > 0 && selected != active);
+    const bool inLoop = m_status.has_value();
+    m_activateButton->setEnabled(inLoop && !m_switchRunning && selected > 0 && selected != active);
     m_activateButton->setToolTip(selected > 0 && selected == active ? tr("The selected version is already active")
                                                                     : tr("Serve the selected version to Label Studio"));
     const int target = rollbackTarget();
-    m_rollbackButton->setEnabled(inLoop && target > 0);
+    m_rollbackButton->setEnabled(inLoop && !m_switchRunning && target > 0);
     m_rollbackButton->setToolTip(target > 0 ? tr("Serve %1 again instead of %2").arg(versionWithAccuracy(target), versionWithAccuracy(active))
                                             : tr("There is no older version to roll back to"));
     m_exportButton->setEnabled(m_versions->rowCount() > 0);
@@ -542,11 +546,9 @@ int ModelPage::rollbackTarget() const
     // The same choice as the registry: the newest version older than the active one.
     const int active = m_versions->activeVersion();
     int target = 0;
-    for (const QJsonObject &v : m_versions->versions()) {
-        const int n = v.value(QStringLiteral("version")).toInt();
-        if (active > 0 && n < active)
-            target = std::max(target, n);
-    }
+    for (const client::VersionInfo &v : m_versions->versions())
+        if (active > 0 && v.version < active)
+            target = std::max(target, v.version);
     return target;
 }
 
@@ -554,8 +556,7 @@ QString ModelPage::versionWithAccuracy(int version) const
 {
     if (version <= 0)
         return tr("no version");
-    const QJsonObject v = m_versions->versionAt(m_versions->rowOfVersion(version));
-    const double accuracy = versionAccuracy(v);
+    const double accuracy = m_versions->versionAt(m_versions->rowOfVersion(version)).accuracy;
     return accuracy < 0 ? tr("v%1 (accuracy unknown)").arg(version)
                         : tr("v%1 (accuracy %2)").arg(version).arg(QLocale().toString(accuracy, 'f', 3));
 }
@@ -577,80 +578,104 @@ void ModelPage::showMessage(const QString &text, bool error)
     m_messageLabel->setPalette(pal);
 }
 
+client::LoopClient::Done ModelPage::whenCurrent(std::function<void(const client::LoopResult &)> then)
+{
+    return [self = QPointer<ModelPage>(this), shown = m_shown, then = std::move(then)](const client::LoopResult &result) {
+        if (self && self->m_shown == shown)
+            then(result);
+    };
+}
+
 void ModelPage::trainNow()
 {
-    if (!m_engine || m_projectId.isEmpty())
+    if (!m_client || m_projectId.isEmpty() || m_trainRequested)
         return;
+    // Until the answer, and after it until the run shows, the button stays off and says why.
     m_trainRequested = true;
-    const backend::LoopReply reply = m_engine->train(m_projectId);
-    if (reply.error != backend::LoopReply::Error::None) {
-        m_trainRequested = false;
-        showMessage(reply.message, true);
-    } else {
-        const QString state = reply.body.value(QStringLiteral("train")).toString();
-        showMessage(state == u"started" ? tr("Training started.") : tr("Training queued: it starts when the current run and "
-                                                                       "the cooldown are over."),
-                    false);
-    }
     refreshStatus();
+    m_client->train(m_projectId, whenCurrent([this](const client::LoopResult &result) {
+        if (!result.ok) {
+            m_trainRequested = false;
+            showMessage(result.error, true);
+        } else if (m_trainRequested || m_state == u"training" || m_state == u"queued") {
+            // (Not when the run already ended: its own message stays.)
+            const QString state = result.body.value(QStringLiteral("train")).toString();
+            showMessage(state == u"started" ? tr("Training started.") : tr("Training queued: it starts when the current run and "
+                                                                           "the cooldown are over."),
+                        false);
+        }
+        refreshStatus();
+    }));
 }
 
 void ModelPage::cancelRun()
 {
-    if (!m_engine || m_projectId.isEmpty())
+    if (!m_client || m_projectId.isEmpty() || m_cancelRunning)
         return;
-    const backend::LoopReply reply = m_engine->cancel(m_projectId);
-    m_cancelRequested = reply.error == backend::LoopReply::Error::None;
-    if (m_cancelRequested)
-        showMessage(tr("Cancelling the training run…"), false);
-    else
-        showMessage(tr("No training run is in progress."), true);
-    refreshStatus();
+    m_cancelRunning = true;
+    m_cancelButton->setEnabled(false);
+    m_client->cancel(m_projectId, whenCurrent([this](const client::LoopResult &result) {
+        m_cancelRunning = false;
+        m_cancelRequested = result.ok;
+        if (result.ok)
+            showMessage(tr("Cancelling the training run…"), false);
+        else
+            showMessage(result.error, true);
+        refreshStatus();
+    }));
 }
 
 void ModelPage::activateSelected()
 {
     const int version = selectedVersion();
     const int active = m_versions->activeVersion();
-    if (!m_engine || version <= 0 || version == active)
+    if (!m_client || version <= 0 || version == active || m_switchRunning)
         return;
     if (!confirm(tr("Activate version"),
                  tr("Make %1 the active version in place of %2?\n\nLabel Studio gets its predictions from %1 from now on.")
                      .arg(versionWithAccuracy(version), versionWithAccuracy(active))))
         return;
-    const backend::LoopReply reply = m_engine->activate(m_projectId, version);
-    if (reply.error != backend::LoopReply::Error::None)
-        showMessage(reply.message, true);
-    else
-        showMessage(tr("%1 is active.").arg(QStringLiteral("v%1").arg(version)), false);
-    refresh();
+    m_switchRunning = true;
+    updateVersionActions();
+    m_client->activate(m_projectId, version, whenCurrent([this, version](const client::LoopResult &result) {
+        m_switchRunning = false;
+        if (!result.ok)
+            showMessage(result.error, true);
+        else
+            showMessage(tr("%1 is active.").arg(QStringLiteral("v%1").arg(version)), false);
+        refresh();
+    }));
 }
 
 void ModelPage::rollBack()
 {
     const int target = rollbackTarget();
     const int active = m_versions->activeVersion();
-    if (!m_engine || target <= 0)
+    if (!m_client || target <= 0 || m_switchRunning)
         return;
     if (!confirm(tr("Roll back"), tr("Roll back from %1 to %2?\n\nLabel Studio gets its predictions from %2 from now on.")
                                       .arg(versionWithAccuracy(active), versionWithAccuracy(target))))
         return;
-    const backend::LoopReply reply = m_engine->rollback(m_projectId);
-    if (reply.error != backend::LoopReply::Error::None)
-        showMessage(reply.message, true);
-    else
-        showMessage(tr("Rolled back: %1 is active.").arg(reply.body.value(QStringLiteral("active")).toString()), false);
-    refresh();
+    m_switchRunning = true;
+    updateVersionActions();
+    m_client->rollback(m_projectId, whenCurrent([this](const client::LoopResult &result) {
+        m_switchRunning = false;
+        if (!result.ok)
+            showMessage(result.error, true);
+        else
+            showMessage(tr("Rolled back: %1 is active.").arg(result.body.value(QStringLiteral("active")).toString()), false);
+        refresh();
+    }));
 }
 
 Status ModelPage::exportCsv(const QString &path) const
 {
-    if (!m_engine || m_projectId.isEmpty())
+    if (!m_client || m_projectId.isEmpty())
         return Status::failure(tr("No project selected."));
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return Status::failure(tr("Cannot write %1: %2").arg(path, file.errorString()));
-    file.write(VersionsModel::toCsv(m_engine->versionDetails(m_projectId)));
+    file.write(VersionsModel::toCsv(m_client->versions(m_projectId)));
     if (!file.commit())
         return Status::failure(tr("Cannot write %1: %2").arg(path, file.errorString()));
     return {};
@@ -670,13 +695,17 @@ void ModelPage::exportCsvInteractive()
 
 void ModelPage::saveSchedule()
 {
-    if (!m_engine || m_projectId.isEmpty())
+    if (!m_client || m_projectId.isEmpty())
         return;
-    if (const Status s = m_engine->setSettings(m_projectId, m_schedule->settings()); !s)
-        m_schedule->setMessage(tr("Not saved: %1").arg(s.error()), true);
-    else
-        m_schedule->setMessage(tr("Saved at %1; in force now.").arg(QLocale().toString(QTime::currentTime(), QStringLiteral("HH:mm:ss"))),
-                               false);
+    ++m_savesRunning;
+    m_client->setSettings(m_projectId, m_schedule->settings(), whenCurrent([this](const client::LoopResult &result) {
+        --m_savesRunning;
+        if (!result.ok)
+            m_schedule->setMessage(tr("Not saved: %1").arg(result.error), true);
+        else
+            m_schedule->setMessage(
+                tr("Saved at %1; in force now.").arg(QLocale().toString(QTime::currentTime(), QStringLiteral("HH:mm:ss"))), false);
+    }));
 }
 
 QString ModelPage::stateText() const

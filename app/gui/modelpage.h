@@ -6,14 +6,18 @@
 // accuracy) and CSV export; the accuracy-per-version chart (AccuracyChart); the selected
 // version's confusion matrix and per-class metrics (ConfusionModel, ClassMetricsModel); the
 // schedule editor (ScheduleEditor, saved in the loop store at once); the last runs' log lines.
-// Views and steers MainWindow's LoopEngine (or the demo's, see setEngine); refreshes on its signals. GUI thread only.
+// Views and steers a loop only through a client::LoopClient (the window's own, or the demo's
+// while it runs, see setClient) and refreshes on its signals. Actions answer later: the button
+// that started one stays disabled until its answer, which says what happened or why not.
+// GUI thread only.
+#include "core/client/loopclient.h"
 #include "core/result.h"
 
-#include <QJsonObject>
 #include <QPointer>
 #include <QWidget>
 
 #include <functional>
+#include <optional>
 
 class QLabel;
 class QPlainTextEdit;
@@ -23,10 +27,6 @@ class QSortFilterProxyModel;
 class QTabWidget;
 class QTableView;
 class QTimer;
-
-namespace loopdeck::loop {
-class LoopEngine;
-}
 
 namespace loopdeck::gui {
 
@@ -45,12 +45,13 @@ public:
     // Asked before Activate / Roll back; true = go ahead. The default shows a QMessageBox.
     using Confirm = std::function<bool(const QString &title, const QString &text)>;
 
-    explicit ModelPage(loop::LoopEngine *engine, QWidget *parent = nullptr);
+    // `client` is not owned (null: no loop to show).
+    explicit ModelPage(client::LoopClient *client, QWidget *parent = nullptr);
     ~ModelPage() override;
 
     // The loop to view (the window's own, or the demo's while the demo runs); null: none.
-    void setEngine(loop::LoopEngine *engine);
-    loop::LoopEngine *engine() const { return m_engine; }
+    void setClient(client::LoopClient *client);
+    client::LoopClient *client() const { return m_client; }
     // The project to show (0: none). The title is only for the heading.
     void setProject(const QString &projectKey, const QString &title); // key: core/backend/projectkey.h
     QString projectKey() const { return m_projectId; }
@@ -98,7 +99,10 @@ private:
     QWidget *buildTrainingBox();
     QWidget *buildVersionsBox();
     QWidget *buildEvaluationTab();
-    void connectEngine();
+    void connectClient();
+    // The `done` of an action: runs `then` only while the page shows the client and project the
+    // action was for (a late answer about another one is dropped).
+    client::LoopClient::Done whenCurrent(std::function<void(const client::LoopResult &)> then);
     void refreshStatus();
     void refreshVersions();
     void showSelectedEvaluation();
@@ -109,14 +113,18 @@ private:
     int rollbackTarget() const;
     QString versionWithAccuracy(int version) const;
 
-    QPointer<loop::LoopEngine> m_engine;
+    QPointer<client::LoopClient> m_client;
     QString m_projectId; // the project key ("3.1700000000"), empty = none
     QString m_title;
     QString m_state;
-    QJsonObject m_status;
+    std::optional<client::LoopStatus> m_status; // nullopt: not in the loop
     Confirm m_confirm;
-    bool m_trainRequested = false;
-    bool m_cancelRequested = false;
+    quint64 m_shown = 0;                  // bumped when the client or project changes
+    bool m_trainRequested = false;        // from Train now until the run shows (or the answer says no)
+    bool m_cancelRequested = false;       // the loop accepted Cancel; the run has not ended yet
+    bool m_cancelRunning = false;         // Cancel asked, no answer yet
+    bool m_switchRunning = false;         // Activate or Roll back asked, no answer yet
+    int m_savesRunning = 0;               // schedule saves without an answer
     bool m_userSelected = false;          // the operator chose the selected version
     bool m_selectingAutomatically = false;
 
@@ -148,7 +156,7 @@ private:
     QPlainTextEdit *m_log = nullptr;
     QLabel *m_errorLabel = nullptr;
 
-    QTimer *m_coalesce = nullptr; // engine signals -> one refresh
+    QTimer *m_coalesce = nullptr; // client signals -> one refresh
     QTimer *m_tick = nullptr;     // elapsed time while a run is in progress
 };
 

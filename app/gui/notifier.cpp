@@ -3,7 +3,7 @@
 #include "core/backend/projectkey.h"
 
 #include "core/backend/backendserver.h"
-#include "core/loop/loopengine.h"
+#include "core/client/loopclient.h"
 
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -134,10 +134,11 @@ void Notifier::notify(const QString &title, const QString &message, bool error)
     Q_EMIT notified(title, message);
 }
 
-void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
+void Notifier::watch(client::LoopClient *client, ProjectName projectName)
 {
+    using client::LoopClient;
     m_projectName = std::move(projectName);
-    connect(engine, &loop::LoopEngine::trainingFinished, this,
+    connect(client, &LoopClient::trainingFinished, this,
             [this](const QString &project, int version, bool activated, double previous, double accuracy) {
                 const QString change = tr("v%1: %2 → %3").arg(version).arg(accuracyText(previous), accuracyText(accuracy));
                 if (activated)
@@ -147,21 +148,25 @@ void Notifier::watch(loop::LoopEngine *engine, ProjectName projectName)
                            tr("%1 — worse than the active version by more than the margin; the active one keeps serving.")
                                .arg(change));
             });
-    connect(engine, &loop::LoopEngine::trainingFailed, this, [this](const QString &project, const QString &error) {
+    connect(client, &LoopClient::trainingFailed, this, [this](const QString &project, const QString &error) {
         notify(tr("%1: training failed").arg(nameOf(project)), error, true);
     });
-    connect(engine, &loop::LoopEngine::projectAdded, this, [this](const QString &project) { m_firstSync.insert(project); });
-    connect(engine, &loop::LoopEngine::reconciled, this, [this](const QString &project, int recovered) {
+    connect(client, &LoopClient::projectAdded, this, [this](const QString &project) { m_firstSync.insert(project); });
+    connect(client, &LoopClient::reconciled, this, [this](const QString &project, int recovered) {
         if (m_firstSync.remove(project))
             return;
         if (recovered > 0)
             notify(tr("%1: missed annotations recovered").arg(nameOf(project)),
                    tr("The reconcile with Label Studio recovered %1 annotations the backend had missed.").arg(recovered));
     });
-    if (backend::BackendServer *server = engine->server())
-        connect(server, &backend::BackendServer::errorOccurred, this, [this](const QString &message) {
-            notify(tr("The ML backend is not answering"), message, true);
-        });
+}
+
+void Notifier::watchServer(backend::BackendServer *server)
+{
+    if (!server)
+        return;
+    connect(server, &backend::BackendServer::errorOccurred, this,
+            [this](const QString &message) { notify(tr("The ML backend is not answering"), message, true); });
 }
 
 } // namespace loopdeck::gui

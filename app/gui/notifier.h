@@ -5,8 +5,8 @@
 // reconcile recovered missed annotations. Shown as a tray balloon where the platform has a
 // system tray (QSystemTrayIcon), otherwise — and on offscreen/minimal platforms — in the
 // window's NotificationBanner. One setting ("notifications/enabled" in the app's QSettings)
-// turns them off. Created by MainWindow, which hands it the engine and a project-name lookup.
-// GUI thread only.
+// turns them off. Created by MainWindow, which hands it the loop (a client::LoopClient: the
+// user's, the demo's), the embedded backend server and a project-name lookup. GUI thread only.
 #include <QFrame>
 #include <QObject>
 #include <QSet>
@@ -18,8 +18,11 @@ class QSettings;
 class QSystemTrayIcon;
 class QTimer;
 
-namespace loopdeck::loop {
-class LoopEngine;
+namespace loopdeck::backend {
+class BackendServer;
+}
+namespace loopdeck::client {
+class LoopClient;
 }
 
 namespace loopdeck::gui {
@@ -54,7 +57,10 @@ public:
     Notifier(QSettings *settings, NotificationBanner *banner, QObject *parent = nullptr);
     ~Notifier() override;
 
-    void watch(loop::LoopEngine *engine, ProjectName projectName);
+    // Announces what `client`'s loop does (several clients may be watched at once).
+    void watch(client::LoopClient *client, ProjectName projectName);
+    // Announces that `server` (an in-process loop's backend) stopped answering.
+    void watchServer(backend::BackendServer *server);
 
     bool isEnabled() const;
     void setEnabled(bool enabled);

@@ -13,8 +13,6 @@ namespace loopdeck::gui {
 
 namespace {
 
-const QString kMetrics = QStringLiteral("metrics");
-
 QString csvField(const QString &text)
 {
     if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) && !text.contains(QLatin1Char('\n'))
@@ -30,27 +28,32 @@ QString csvNumber(double value, int decimals)
     return value < 0 ? QString() : QString::number(value, 'f', decimals);
 }
 
+// The kept predictions behind liveAcceptance (VersionInfo has the share and the total).
+int liveAccepted(const client::VersionInfo &version)
+{
+    return version.raw.value(QStringLiteral("live_acceptance")).toObject().value(QStringLiteral("accepted")).toInt();
+}
+
+// Whether a row would show anything different: every field, and raw (the live counts and
+// anything else no field holds).
+bool sameVersion(const client::VersionInfo &a, const client::VersionInfo &b)
+{
+    return a.version == b.version && a.name == b.name && a.created == b.created && a.trigger == b.trigger
+        && a.active == b.active && a.trainingExamples == b.trainingExamples && a.accuracy == b.accuracy
+        && a.liveAcceptance == b.liveAcceptance && a.liveTotal == b.liveTotal && a.durationMs == b.durationMs
+        && a.metrics == b.metrics && a.raw == b.raw;
+}
+
 } // namespace
 
-double versionAccuracy(const QJsonObject &version)
+double versionMacroF1(const client::VersionInfo &version)
 {
-    return version.value(kMetrics).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
+    return version.metrics.value(QStringLiteral("macro_f1")).toDouble(-1);
 }
 
-double versionMacroF1(const QJsonObject &version)
+QString versionName(const client::VersionInfo &version)
 {
-    return version.value(kMetrics).toObject().value(QStringLiteral("macro_f1")).toDouble(-1);
-}
-
-double versionAcceptance(const QJsonObject &version)
-{
-    const QJsonValue live = version.value(QStringLiteral("live_acceptance"));
-    return live.isObject() ? live.toObject().value(QStringLiteral("rate")).toDouble(-1) : -1;
-}
-
-QString versionName(const QJsonObject &version)
-{
-    return QStringLiteral("v%1").arg(version.value(QStringLiteral("version")).toInt());
+    return QStringLiteral("v%1").arg(version.version);
 }
 
 VersionsModel::VersionsModel(QObject *parent)
@@ -67,40 +70,38 @@ void VersionsModel::clear()
     endResetModel();
 }
 
-void VersionsModel::setVersions(const QJsonArray &details)
+void VersionsModel::setVersions(const QList<client::VersionInfo> &versions)
 {
-    QList<QJsonObject> incoming;
-    for (const QJsonValue &v : details)
-        if (v.isObject() && v.toObject().value(QStringLiteral("version")).toInt() > 0)
-            incoming.append(v.toObject());
-    std::sort(incoming.begin(), incoming.end(), [](const QJsonObject &a, const QJsonObject &b) {
-        return a.value(QStringLiteral("version")).toInt() < b.value(QStringLiteral("version")).toInt();
-    });
+    QList<client::VersionInfo> incoming;
+    for (const client::VersionInfo &v : versions)
+        if (v.version > 0)
+            incoming.append(v);
+    std::sort(incoming.begin(), incoming.end(),
+              [](const client::VersionInfo &a, const client::VersionInfo &b) { return a.version < b.version; });
     QSet<int> keep;
-    for (const QJsonObject &v : std::as_const(incoming))
-        keep.insert(v.value(QStringLiteral("version")).toInt());
+    for (const client::VersionInfo &v : std::as_const(incoming))
+        keep.insert(v.version);
 
     // Deleted versions go (from the bottom so row numbers stay valid).
     for (int row = int(m_rows.size()) - 1; row >= 0; --row) {
-        if (!keep.contains(m_rows[row].value(QStringLiteral("version")).toInt())) {
+        if (!keep.contains(m_rows[row].version)) {
             beginRemoveRows({}, row, row);
             m_rows.removeAt(row);
             endRemoveRows();
         }
     }
     // The rest are updated in place; new ones are inserted where their number belongs.
-    for (const QJsonObject &v : std::as_const(incoming)) {
-        const int version = v.value(QStringLiteral("version")).toInt();
-        const int row = rowOfVersion(version);
+    for (const client::VersionInfo &v : std::as_const(incoming)) {
+        const int row = rowOfVersion(v.version);
         if (row >= 0) {
-            if (m_rows[row] != v) {
+            if (!sameVersion(m_rows[row], v)) {
                 m_rows[row] = v;
                 Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
             }
             continue;
         }
         int at = 0;
-        while (at < m_rows.size() && m_rows[at].value(QStringLiteral("version")).toInt() < version)
+        while (at < m_rows.size() && m_rows[at].version < v.version)
             ++at;
         beginInsertRows({}, at, at);
         m_rows.insert(at, v);
@@ -111,21 +112,21 @@ void VersionsModel::setVersions(const QJsonArray &details)
 int VersionsModel::rowOfVersion(int version) const
 {
     for (int row = 0; row < m_rows.size(); ++row)
-        if (m_rows[row].value(QStringLiteral("version")).toInt() == version)
+        if (m_rows[row].version == version)
             return row;
     return -1;
 }
 
-QJsonObject VersionsModel::versionAt(int row) const
+client::VersionInfo VersionsModel::versionAt(int row) const
 {
-    return row >= 0 && row < m_rows.size() ? m_rows[row] : QJsonObject();
+    return row >= 0 && row < m_rows.size() ? m_rows[row] : client::VersionInfo();
 }
 
 int VersionsModel::activeVersion() const
 {
-    for (const QJsonObject &v : m_rows)
-        if (v.value(QStringLiteral("active")).toBool())
-            return v.value(QStringLiteral("version")).toInt();
+    for (const client::VersionInfo &v : m_rows)
+        if (v.active)
+            return v.version;
     return 0;
 }
 
@@ -158,12 +159,12 @@ QVariant VersionsModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const QJsonObject &v = m_rows[index.row()];
-    const int version = v.value(QStringLiteral("version")).toInt();
-    const bool active = v.value(QStringLiteral("active")).toBool();
+    const client::VersionInfo &v = m_rows[index.row()];
+    const int version = v.version;
+    const bool active = v.active;
     switch (role) {
     case VersionRole: return version;
-    case DetailsRole: return v;
+    case DetailsRole: return v.raw;
     case ActiveRole: return active;
     default: break;
     }
@@ -189,10 +190,10 @@ QVariant VersionsModel::data(const QModelIndex &index, int role) const
         if (role == SortRole)
             return version;
         if (role == Qt::ToolTipRole)
-            return v.value(QStringLiteral("name")).toString();
+            return v.name;
         return {};
     case CreatedColumn: {
-        const QDateTime created = QDateTime::fromString(v.value(QStringLiteral("created")).toString(), Qt::ISODateWithMs);
+        const QDateTime &created = v.created;
         if (role == Qt::DisplayRole)
             return created.isValid() ? locale.toString(created.toLocalTime(), QStringLiteral("MMM d HH:mm")) : QString();
         if (role == SortRole)
@@ -203,10 +204,10 @@ QVariant VersionsModel::data(const QModelIndex &index, int role) const
     }
     case TriggerColumn:
         if (role == Qt::DisplayRole || role == SortRole)
-            return triggerText(v.value(QStringLiteral("trigger")).toString());
+            return triggerText(v.trigger);
         return {};
     case ExamplesColumn: {
-        const int n = v.value(QStringLiteral("training_examples")).toInt();
+        const int n = v.trainingExamples;
         if (role == Qt::DisplayRole)
             return locale.toString(n);
         if (role == SortRole)
@@ -217,19 +218,16 @@ QVariant VersionsModel::data(const QModelIndex &index, int role) const
     }
     case AccuracyColumn:
         if (role == Qt::ToolTipRole)
-            return v.value(kMetrics).toObject().value(QStringLiteral("evaluation")).toString();
-        return ratio(versionAccuracy(v));
+            return v.metrics.value(QStringLiteral("evaluation")).toString();
+        return ratio(v.accuracy);
     case MacroF1Column: return ratio(versionMacroF1(v));
     case AcceptanceColumn: {
         if (role == Qt::ToolTipRole) {
-            const QJsonObject live = v.value(QStringLiteral("live_acceptance")).toObject();
-            if (live.isEmpty())
+            if (v.liveAcceptance < 0)
                 return tr("No annotation has been compared with this version's predictions yet");
-            return tr("%1 of %2 annotations kept this version's prediction")
-                .arg(live.value(QStringLiteral("accepted")).toInt())
-                .arg(live.value(QStringLiteral("total")).toInt());
+            return tr("%1 of %2 annotations kept this version's prediction").arg(liveAccepted(v)).arg(v.liveTotal);
         }
-        return ratio(versionAcceptance(v));
+        return ratio(v.liveAcceptance);
     }
     case ActiveColumn:
         if (role == Qt::DisplayRole)
@@ -284,34 +282,28 @@ QStringList VersionsModel::csvColumns()
             QStringLiteral("active")};
 }
 
-QByteArray VersionsModel::toCsv(const QJsonArray &details)
+QByteArray VersionsModel::toCsv(QList<client::VersionInfo> versions)
 {
-    QList<QJsonObject> rows;
-    for (const QJsonValue &v : details)
-        if (v.isObject())
-            rows.append(v.toObject());
-    std::sort(rows.begin(), rows.end(), [](const QJsonObject &a, const QJsonObject &b) {
-        return a.value(QStringLiteral("version")).toInt() < b.value(QStringLiteral("version")).toInt();
-    });
+    std::sort(versions.begin(), versions.end(),
+              [](const client::VersionInfo &a, const client::VersionInfo &b) { return a.version < b.version; });
     QString out = csvColumns().join(QLatin1Char(',')) + QStringLiteral("\r\n");
-    for (const QJsonObject &v : std::as_const(rows)) {
-        const QJsonObject metrics = v.value(kMetrics).toObject();
-        const QJsonObject live = v.value(QStringLiteral("live_acceptance")).toObject();
-        const QJsonValue duration = metrics.value(QStringLiteral("duration_ms"));
+    for (const client::VersionInfo &v : std::as_const(versions)) {
+        const bool live = v.liveAcceptance >= 0;
         const QStringList fields = {
-            QString::number(v.value(QStringLiteral("version")).toInt()),
-            csvField(v.value(QStringLiteral("name")).toString()),
-            csvField(v.value(QStringLiteral("created")).toString()),
-            csvField(v.value(QStringLiteral("trigger")).toString()),
-            QString::number(v.value(QStringLiteral("training_examples")).toInt()),
-            csvNumber(versionAccuracy(v), 6),
+            QString::number(v.version),
+            csvField(v.name),
+            v.created.isValid() ? v.created.toUTC().toString(Qt::ISODateWithMs) : QString(),
+            csvField(v.trigger),
+            QString::number(v.trainingExamples),
+            csvNumber(v.accuracy, 6),
             csvNumber(versionMacroF1(v), 6),
-            csvNumber(versionAcceptance(v), 6),
-            live.isEmpty() ? QString() : QString::number(live.value(QStringLiteral("accepted")).toInt()),
-            live.isEmpty() ? QString() : QString::number(live.value(QStringLiteral("total")).toInt()),
-            csvField(metrics.value(QStringLiteral("evaluation")).toString()),
-            duration.isDouble() ? QString::number(qint64(duration.toDouble())) : QString(),
-            v.value(QStringLiteral("active")).toBool() ? QStringLiteral("1") : QStringLiteral("0"),
+            csvNumber(v.liveAcceptance, 6),
+            live ? QString::number(liveAccepted(v)) : QString(),
+            live ? QString::number(v.liveTotal) : QString(),
+            csvField(v.metrics.value(QStringLiteral("evaluation")).toString()),
+            // 0 ms is a real duration; a version without one has an empty field
+            v.metrics.value(QStringLiteral("duration_ms")).isDouble() ? QString::number(v.durationMs) : QString(),
+            v.active ? QStringLiteral("1") : QStringLiteral("0"),
         };
         out += fields.join(QLatin1Char(',')) + QStringLiteral("\r\n");
     }

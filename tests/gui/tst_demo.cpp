@@ -8,6 +8,7 @@
 // screenshot of the demo running.
 #include "core/backend/backendserver.h"
 #include "core/backend/predictionservice.h"
+#include "core/client/inprocessloopclient.h"
 #include "core/demo/demosession.h"
 #include "core/loop/loopengine.h"
 #include "core/store/loopstore.h"
@@ -129,8 +130,12 @@ private Q_SLOTS:
         QVERIFY(engine->dataDir().startsWith(demoData));
         QVERIFY(engine->server()->isListening());
         QVERIFY(!mine->server()->isListening());
-        QCOMPARE(window->shownEngine(), engine);
-        QCOMPARE(window->modelPage()->engine(), engine);
+        // ... through a client of its own (the model page and the dashboard use only that).
+        auto *shown = qobject_cast<client::InProcessLoopClient *>(window->shownClient());
+        QVERIFY(shown);
+        QVERIFY(window->shownClient() != window->client());
+        QCOMPARE(shown->engine(), engine);
+        QCOMPARE(window->modelPage()->client(), window->shownClient());
         // The backend tab configures the user's server: off while the demo runs its own.
         QVERIFY(!window->tabs()->isTabEnabled(window->tabs()->indexOf(window->backendPanel())));
         // The user's project keeps its settings and the user's engine its Label Studio.
@@ -166,8 +171,10 @@ private Q_SLOTS:
 
         // The window views the user's loop again, still connected to the user's Label Studio.
         QCOMPARE(window->engine(), mine);
-        QCOMPARE(window->shownEngine(), mine);
-        QCOMPARE(window->modelPage()->engine(), mine);
+        QVERIFY(window->client());
+        QCOMPARE(window->shownClient(), window->client());
+        QCOMPARE(qobject_cast<client::InProcessLoopClient *>(window->client())->engine(), mine);
+        QCOMPARE(window->modelPage()->client(), window->client());
         QVERIFY(window->tabs()->isTabEnabled(window->tabs()->indexOf(window->backendPanel())));
         QVERIFY(mine->hasLabelStudio());
         // The user's store: the same projects and settings, no versions.

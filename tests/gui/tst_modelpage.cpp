@@ -1,8 +1,8 @@
 // GUI test of the loop in the window (offscreen) against the fixture Label Studio: real
 // annotations posted through Label Studio's API reach the window's backend as webhooks and
-// train real versions; the model page lists them with the same metrics as GET /versions, the
-// chart has one point per version, "Train now" adds a version and is disabled (with a reason)
-// meanwhile, "Cancel" stops a run of 3000 examples, "Roll back" / "Activate" switch the version /setup reports (after a confirmation
+// train real versions; the model page (which sees the loop through its LoopClient) lists them
+// with the same metrics as GET /versions, the chart has one point per version, "Train now" adds
+// a version and is disabled (with a reason) from the click on, "Cancel" stops a run of 3000 examples, "Roll back" / "Activate" switch the version /setup reports (after a confirmation
 // naming both versions), the CSV has one row per version, the schedule editor saves at once,
 // and the dashboard columns, webhook list and notifications follow. Every test function makes
 // its own project. Saves screenshots of the model page (English and Chinese) and of a
@@ -78,6 +78,12 @@ QStringList makeTexts(QStringList *labels)
         labels->append(classes[i % 11 == 0 ? (c + 1) % 3 : c]);
     }
     return texts;
+}
+
+// A version's accuracy as GET /versions "details" says it.
+double accuracyOf(const QJsonObject &version)
+{
+    return version.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
 }
 
 QByteArray annotationJson(const QString &label)
@@ -352,7 +358,7 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     QCOMPARE(chart->macroF1Series()->count(), int(details.size()));
     QCOMPARE(chart->examplesSet()->count(), int(details.size()));
     QCOMPARE(chart->activeMarker()->count(), 1);
-    QCOMPARE(chart->activeMarker()->at(0).y(), gui::versionAccuracy(details.first().toObject()));
+    QCOMPARE(chart->activeMarker()->at(0).y(), accuracyOf(details.first().toObject()));
     QCOMPARE(chart->axisLabels(), QStringList{QStringLiteral("v1")});
     QVERIFY(chart->toolTipFor(0).contains(QStringLiteral("loopdeck-v1")));
 
@@ -428,6 +434,8 @@ void TestModelPage::trainNowAddsVersionWhileButtonDisabled()
             cancelWhileTraining = cancelWhileTraining && page()->cancelButton()->isEnabled();
     });
     QTest::mouseClick(train, Qt::LeftButton);
+    QVERIFY(!train->isEnabled()); // from the click on, before the loop answers
+    QCOMPARE(page()->trainReason(), QStringLiteral("Starting a training run…"));
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 2, 120000);
     QTRY_VERIFY_WITH_TIMEOUT(train->isEnabled(), 30000);
     disconnect(page(), &gui::ModelPage::statusShown, this, nullptr);
@@ -504,6 +512,7 @@ void TestModelPage::cancelStopsARunningTraining()
     QVERIFY(!page()->trainButton()->isEnabled());
     QVERIFY(page()->stateText().startsWith(QStringLiteral("Training (Manual)")));
     QTest::mouseClick(page()->cancelButton(), Qt::LeftButton);
+    QVERIFY(!page()->cancelButton()->isEnabled()); // until the answer
     QTRY_COMPARE_WITH_TIMEOUT(page()->state(), QStringLiteral("idle"), 60000);
     QTRY_VERIFY2_WITH_TIMEOUT(page()->messageText().contains(QStringLiteral("cancelled")), qPrintable(page()->messageText() + QLatin1Char('\n') + page()->logText()), 10000);
     QCOMPARE(versionCount(project.id), 0); // nothing was kept from the cancelled run
@@ -523,8 +532,8 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 2, 10000);
     QCOMPARE(setupVersion(p.key), QStringLiteral("loopdeck-v2"));
     const QJsonArray details = backendVersions(p.id);
-    const QString acc1 = QLocale().toString(gui::versionAccuracy(details[0].toObject()), 'f', 3);
-    const QString acc2 = QLocale().toString(gui::versionAccuracy(details[1].toObject()), 'f', 3);
+    const QString acc1 = QLocale().toString(accuracyOf(details[0].toObject()), 'f', 3);
+    const QString acc2 = QLocale().toString(accuracyOf(details[1].toObject()), 'f', 3);
 
     // Declined: nothing changes. The question names both versions with their accuracy.
     QString asked;
@@ -545,7 +554,11 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
         return true;
     });
     QTest::mouseClick(page()->rollbackButton(), Qt::LeftButton);
+    // The answer comes later: until then neither switch can be pressed again.
+    QVERIFY(!page()->rollbackButton()->isEnabled());
+    QVERIFY(!page()->activateButton()->isEnabled());
     QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.key), QStringLiteral("loopdeck-v1"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(page()->messageText(), QStringLiteral("Rolled back: loopdeck-v1 is active."), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 1, 10000);
     QVERIFY(!page()->rollbackButton()->isEnabled()); // nothing older than v1
 
@@ -555,6 +568,8 @@ void TestModelPage::rollBackAndActivateSwitchSetupVersion()
     QTest::mouseClick(page()->activateButton(), Qt::LeftButton);
     QVERIFY2(asked.startsWith(QStringLiteral("Make v2 (accuracy %1) the active version in place of v1 (accuracy %2)").arg(acc2, acc1)),
              qPrintable(asked));
+    QVERIFY(!page()->activateButton()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(page()->messageText(), QStringLiteral("v2 is active."), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(setupVersion(p.key), QStringLiteral("loopdeck-v2"), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 2, 10000);
     QVERIFY(!page()->activateButton()->isEnabled()); // the selected one is active now
@@ -583,7 +598,7 @@ void TestModelPage::csvHasOneRowPerVersion()
         QCOMPARE(fields[columns.indexOf(QStringLiteral("version"))].toInt(), d.value(QStringLiteral("version")).toInt());
         QCOMPARE(fields[columns.indexOf(QStringLiteral("trigger"))], d.value(QStringLiteral("trigger")).toString());
         QCOMPARE(fields[columns.indexOf(QStringLiteral("training_examples"))].toInt(), d.value(QStringLiteral("training_examples")).toInt());
-        QVERIFY(qAbs(fields[columns.indexOf(QStringLiteral("accuracy"))].toDouble() - gui::versionAccuracy(d)) < 1e-6);
+        QVERIFY(qAbs(fields[columns.indexOf(QStringLiteral("accuracy"))].toDouble() - accuracyOf(d)) < 1e-6);
         QCOMPARE(fields[columns.indexOf(QStringLiteral("active"))], d.value(QStringLiteral("active")).toBool() ? QStringLiteral("1") : QStringLiteral("0"));
     }
 }
@@ -611,7 +626,7 @@ void TestModelPage::scheduleEditorSavesAtOnce()
                                      .toObject();
     QCOMPARE(settings.value(QStringLiteral("train_every")).toInt(), 7);
     QCOMPARE(settings.value(QStringLiteral("interval_minutes")).toInt(), editor->intervalSpin()->value());
-    QVERIFY(editor->message().startsWith(QStringLiteral("Saved")));
+    QTRY_VERIFY(editor->message().startsWith(QStringLiteral("Saved"))); // the answer comes from the event loop
     // Off: "every N" unchecked stores 0.
     editor->everyBox()->setChecked(false);
     QCOMPARE(m_window->engine()->settings(testing::keyOf(seeded.project)).trainEvery, 0);

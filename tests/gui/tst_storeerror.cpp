@@ -2,11 +2,16 @@
 // folder whose loopdeck.sqlite3 is not an SQLite database (tests run as root, so a read-only
 // folder would not stop them) and one written by a newer LoopDeck. The window shows the "Loop"
 // page with the folder, the reason and what to do, the dashboard and the other tabs keep
-// working, and choosing another data directory starts the loop at once. Saves a screenshot.
+// working, and choosing another data directory starts the loop at once. The same with the loop
+// the application owns (LocalLoop, what gui::run() hands the window): the window uses it, does not
+// try the failed folder again, opens it in the new folder, and the loop outlives the window.
+// Saves a screenshot.
+#include "core/client/loopclient.h"
 #include "core/loop/loopengine.h"
 #include "gui/appsettings.h"
 #include "gui/backendpanel.h"
 #include "gui/guiapp.h"
+#include "gui/localloop.h"
 #include "gui/mainwindow.h"
 #include "gui/modelpage.h"
 #include "gui/translations.h"
@@ -31,12 +36,12 @@ class TestStoreError final : public QObject
     QTemporaryDir m_dir;
     QSettings *m_settings = nullptr; // the last window's
 
-    std::unique_ptr<gui::MainWindow> makeWindow(const QString &name, const QString &dataDir)
+    std::unique_ptr<gui::MainWindow> makeWindow(const QString &name, const QString &dataDir, gui::LocalLoop *loop = nullptr)
     {
         auto settings = new QSettings(m_dir.filePath(name + QStringLiteral(".ini")), QSettings::IniFormat);
         m_settings = settings;
         gui::AppSettings(settings).setDataDir(dataDir);
-        auto window = std::make_unique<gui::MainWindow>(settings);
+        auto window = std::make_unique<gui::MainWindow>(settings, loop);
         settings->setParent(window.get());
         window->resize(1360, 820);
         window->show();
@@ -47,7 +52,8 @@ class TestStoreError final : public QObject
     void checkErrorPage(gui::MainWindow *window, const QString &dataDir, const QString &reason)
     {
         QVERIFY(!window->engine());
-        QVERIFY(!window->shownEngine());
+        QVERIFY(!window->client());
+        QVERIFY(!window->shownClient());
         QVERIFY(!window->backendPanel());
         QWidget *page = window->findChild<QWidget *>(QStringLiteral("loopErrorPage"));
         QVERIFY(page);
@@ -115,8 +121,9 @@ private Q_SLOTS:
         window->applySettings();
         QVERIFY(window->engine());
         QCOMPARE(window->engine()->dataDir(), good);
-        QCOMPARE(window->shownEngine(), window->engine());
-        QCOMPARE(window->modelPage()->engine(), window->engine());
+        QVERIFY(window->client());
+        QCOMPARE(window->shownClient(), window->client());
+        QCOMPARE(window->modelPage()->client(), window->client());
         QVERIFY(!window->findChild<QWidget *>(QStringLiteral("loopErrorPage")));
         QVERIFY(!window->loopErrorPage());
         QVERIFY(window->backendPanel());
@@ -142,6 +149,55 @@ private Q_SLOTS:
 
         auto window = makeWindow(QStringLiteral("newer"), data);
         checkErrorPage(window.get(), data, QStringLiteral("newer LoopDeck"));
+        window->close();
+    }
+
+    void applicationOwnsTheLoop()
+    {
+        const QString key = QStringLiteral("1.1764064800");
+        const QString data = m_dir.filePath(QStringLiteral("app-data"));
+        gui::LocalLoop loop;
+        QVERIFY(loop.open(data));
+        loop::LoopEngine *engine = loop.engine();
+        QVERIFY(engine->setSettings(key, loop::LoopSettings()).ok());
+        {
+            auto window = makeWindow(QStringLiteral("app"), data, &loop);
+            QCOMPARE(window->engine(), engine);
+            QCOMPARE(window->client(), loop.client());
+            QCOMPARE(window->shownClient(), loop.client());
+            QCOMPARE(window->modelPage()->client(), loop.client());
+            QVERIFY(window->backendPanel());
+            window->close();
+        }
+        // The window is gone, the loop is not.
+        QCOMPARE(loop.engine(), engine);
+        QCOMPARE(loop.client()->projects(), QStringList{key});
+        QVERIFY(loop.client()->status(key));
+
+        // The application could not open its folder: the window explains it without trying the
+        // same folder again, and opens the application's loop in the folder chosen in Settings.
+        const QString corrupt = m_dir.filePath(QStringLiteral("app-corrupt"));
+        QVERIFY(QDir().mkpath(corrupt));
+        QFile file(QDir(corrupt).filePath(QStringLiteral("loopdeck.sqlite3")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 256; ++i)
+            file.write("this is not an SQLite database either. ");
+        file.close();
+        gui::LocalLoop broken;
+        QVERIFY(!broken.open(corrupt));
+        QCOMPARE(broken.errorDir(), corrupt);
+        QVERIFY(!broken.client());
+        auto window = makeWindow(QStringLiteral("app-corrupt"), corrupt, &broken);
+        checkErrorPage(window.get(), corrupt, QStringLiteral("not a usable SQLite database"));
+        QCOMPARE(window->loopError(), broken.error());
+        const QString good = m_dir.filePath(QStringLiteral("app-good"));
+        gui::AppSettings(m_settings).setDataDir(good);
+        window->applySettings();
+        QVERIFY(broken.engine());
+        QCOMPARE(broken.engine()->dataDir(), good);
+        QCOMPARE(window->engine(), broken.engine());
+        QCOMPARE(window->shownClient(), broken.client());
+        QCOMPARE(window->modelPage()->client(), broken.client());
         window->close();
     }
 };

@@ -1,8 +1,9 @@
-// The model page's view models and chart without a window: VersionsModel (rows from
-// versionDetails() JSON, in-place updates, CSV), ConfusionModel (counts, row-normalised
+// The model page's view models and chart without a window: VersionsModel (rows from a
+// LoopClient's versions(), in-place updates, CSV), ConfusionModel (counts, row-normalised
 // shares, malformed input), ClassMetricsModel, ProjectsModel's loop columns, and
 // AccuracyChart's series and thinned axis at 1 and 100 versions. Every model runs under
-// QAbstractItemModelTester. The JSON here is made up (shape of GET /versions "details").
+// QAbstractItemModelTester. The JSON here is made up (shape of GET /versions "details") and
+// read by VersionInfo::fromJson, as a client reads it.
 #include "gui/accuracychart.h"
 #include "gui/confusionmodel.h"
 #include "gui/projectsmodel.h"
@@ -20,6 +21,7 @@
 #include <QTest>
 
 using namespace loopdeck;
+using client::VersionInfo;
 using gui::ConfusionModel;
 using gui::VersionsModel;
 
@@ -39,6 +41,20 @@ QJsonObject version(int n, double accuracy, bool active, QJsonValue live = QJson
                        {QStringLiteral("metrics"), metrics},
                        {QStringLiteral("live_acceptance"), live},
                        {QStringLiteral("active"), active}};
+}
+
+// The versions as a client gives them; one that does not read is left out (and said).
+QList<VersionInfo> infos(const QList<QJsonObject> &details)
+{
+    QList<VersionInfo> out;
+    for (const QJsonObject &d : details) {
+        QString why;
+        if (const auto v = VersionInfo::fromJson(d, &why))
+            out.append(*v);
+        else
+            qWarning("test data: %s", qPrintable(why));
+    }
+    return out;
 }
 
 QJsonObject live(int accepted, int total)
@@ -71,7 +87,7 @@ class TestGuiModels final : public QObject
 private Q_SLOTS:
     void versionsModelShowsDetails();
     void versionsModelUpdatesInPlace();
-    void versionsModelIgnoresMalformed();
+    void versionsModelShowsWhatIsUnknown();
     void csvOneRowPerVersion();
     void confusionSharesAreRowNormalised();
     void confusionMalformedAndMultiLabel();
@@ -86,7 +102,7 @@ void TestGuiModels::versionsModelShowsDetails()
     VersionsModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     // Given out of order; shown by version number.
-    model.setVersions(QJsonArray{version(3, 0.9, false, live(9, 10)), version(1, 0.8, false), version(2, 0.85, true)});
+    model.setVersions(infos({version(3, 0.9, false, live(9, 10)), version(1, 0.8, false), version(2, 0.85, true)}));
     QCOMPARE(model.rowCount(), 3);
     QCOMPARE(model.columnCount(), int(VersionsModel::ColumnCount));
     QCOMPARE(model.index(0, VersionsModel::VersionColumn).data().toString(), QStringLiteral("v1"));
@@ -112,7 +128,7 @@ void TestGuiModels::versionsModelUpdatesInPlace()
 {
     VersionsModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setVersions(QJsonArray{version(1, 0.8, false), version(2, 0.85, true)});
+    model.setVersions(infos({version(1, 0.8, false), version(2, 0.85, true)}));
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
@@ -120,7 +136,7 @@ void TestGuiModels::versionsModelUpdatesInPlace()
     const QPersistentModelIndex v2(model.index(1, 0));
 
     // v1 pruned, v2 rolled back from... no: v3 trained and active, v2 gets live acceptance.
-    model.setVersions(QJsonArray{version(2, 0.85, false, live(3, 4)), version(3, 0.9, true)});
+    model.setVersions(infos({version(2, 0.85, false, live(3, 4)), version(3, 0.9, true)}));
     QCOMPARE(reset.count(), 0);
     QCOMPARE(removed.count(), 1);
     QCOMPARE(inserted.count(), 1);
@@ -134,20 +150,25 @@ void TestGuiModels::versionsModelUpdatesInPlace()
 
     // The same again: nothing changes.
     changed.clear();
-    model.setVersions(QJsonArray{version(2, 0.85, false, live(3, 4)), version(3, 0.9, true)});
+    model.setVersions(infos({version(2, 0.85, false, live(3, 4)), version(3, 0.9, true)}));
     QCOMPARE(changed.count(), 0);
     model.clear();
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(model.activeVersion(), 0);
 }
 
-void TestGuiModels::versionsModelIgnoresMalformed()
+void TestGuiModels::versionsModelShowsWhatIsUnknown()
 {
     VersionsModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QJsonObject noMetrics{{QStringLiteral("version"), 4}, {QStringLiteral("metrics"), QStringLiteral("oops")}};
-    model.setVersions(QJsonArray{QStringLiteral("junk"), 3, QJsonObject{{QStringLiteral("version"), -1}}, QJsonObject{}, noMetrics});
+    // (Malformed JSON never gets here: fromJson refuses it, tst_loopclient.) A version with
+    // nothing but its number shows dashes; one without a number is left out.
+    const QList<VersionInfo> bare = infos({QJsonObject{{QStringLiteral("version"), 4}}});
+    QCOMPARE(bare.size(), 1);
+    model.setVersions(bare + QList<VersionInfo>{VersionInfo()});
     QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(model.index(0, VersionsModel::VersionColumn).data().toString(), QStringLiteral("v4"));
+    QCOMPARE(model.index(0, VersionsModel::CreatedColumn).data().toString(), QString());
     QCOMPARE(model.index(0, VersionsModel::AccuracyColumn).data().toString(), QStringLiteral("—"));
     QCOMPARE(model.index(0, VersionsModel::MacroF1Column).data(VersionsModel::SortRole).toDouble(), -1.0);
     QCOMPARE(model.index(0, VersionsModel::ExamplesColumn).data(VersionsModel::SortRole).toInt(), 0);
@@ -160,7 +181,9 @@ void TestGuiModels::csvOneRowPerVersion()
     metrics.insert(QStringLiteral("evaluation"), QStringLiteral("holdout, \"20 %\""));
     odd.insert(QStringLiteral("metrics"), metrics);
     const QJsonObject bare{{QStringLiteral("version"), 7}, {QStringLiteral("name"), QStringLiteral("loopdeck-v7")}};
-    const QString csv = QString::fromUtf8(VersionsModel::toCsv(QJsonArray{bare, version(1, 0.75, false), odd}));
+    const QList<VersionInfo> versions = infos({bare, version(1, 0.75, false), odd});
+    QCOMPARE(versions.size(), 3);
+    const QString csv = QString::fromUtf8(VersionsModel::toCsv(versions));
     const QStringList lines = csv.split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 4);
     QCOMPARE(lines[0], VersionsModel::csvColumns().join(QLatin1Char(',')));
@@ -269,7 +292,7 @@ void TestGuiModels::projectsLoopColumns()
 void TestGuiModels::chartOneVersion()
 {
     gui::AccuracyChart chart;
-    chart.setVersions(QJsonArray{version(1, 0.8, true, live(3, 4))});
+    chart.setVersions(infos({version(1, 0.8, true, live(3, 4))}));
     QCOMPARE(chart.accuracySeries()->count(), 1);
     QCOMPARE(chart.accuracySeries()->at(0), QPointF(0, 0.8));
     QVERIFY(chart.accuracySeries()->pointsVisible()); // one point must be visible without a line
@@ -289,11 +312,11 @@ void TestGuiModels::chartOneVersion()
 void TestGuiModels::chartHundredVersions()
 {
     // Versions 31..130 (older ones pruned), no live acceptance for the newest, v100 active.
-    QJsonArray details;
+    QList<QJsonObject> details;
     for (int n = 31; n <= 130; ++n)
         details.append(version(n, 0.5 + n / 400.0, n == 100, n < 120 ? QJsonValue(live(n % 7, 7)) : QJsonValue(QJsonValue::Null)));
     gui::AccuracyChart chart;
-    chart.setVersions(details);
+    chart.setVersions(infos(details));
     QCOMPARE(chart.accuracySeries()->count(), 100);
     QCOMPARE(chart.macroF1Series()->count(), 100);
     QCOMPARE(chart.acceptanceSeries()->count(), 89);
