@@ -4,6 +4,7 @@
 #include "core/backend/projectkey.h"
 
 #include "core/client/inprocessloopclient.h"
+#include "core/client/remoteloopclient.h"
 #include "core/demo/demosession.h"
 
 #include "core/loop/loopengine.h"
@@ -12,6 +13,7 @@
 #include "gui/backendpanel.h"
 #include "gui/connectiondialog.h"
 #include "gui/localloop.h"
+#include "gui/loopserverdialog.h"
 #include "gui/modelpage.h"
 #include "gui/notifier.h"
 #include "gui/progressdelegate.h"
@@ -21,6 +23,7 @@
 #include "gui/statusdot.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -93,6 +96,7 @@ MainWindow::MainWindow(QSettings *settings, LocalLoop *loop, QWidget *parent)
     , m_settings(settings ? settings : m_ownSettings.get())
     , m_appSettings(std::make_unique<AppSettings>(m_settings))
     , m_profiles(std::make_unique<settings::ConnectionProfiles>(m_settings))
+    , m_loopServers(std::make_unique<settings::LoopServerProfiles>(m_settings))
     , m_tokens(new settings::TokenStore(this))
     , m_session(new DashboardSession(this))
     , m_ownLoop(loop ? nullptr : std::make_unique<LocalLoop>())
@@ -134,6 +138,11 @@ MainWindow::MainWindow(QSettings *settings, LocalLoop *loop, QWidget *parent)
         m_notifier->watchServer(engine()->server());
     }
     showClient(client());
+    // The loop chosen last time: a LoopDeck server's, once its token is read.
+    if (!m_loopServers->current().isEmpty())
+        useLoopServer(m_loopServers->current());
+    rebuildLoopMenu();
+    updateLoopLocation();
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
     connect(m_notifier, &Notifier::showWindowRequested, this, [this] {
@@ -213,6 +222,8 @@ void MainWindow::buildActions()
     m_demoAction->setObjectName(QStringLiteral("demoAction"));
     m_demoAction->setToolTip(tr("Start a local Label Studio with a sample project and watch the loop train"));
     connect(m_demoAction, &QAction::triggered, this, [this] { m_demo ? stopDemo() : startDemo(); });
+    m_loopMenu = menuBar()->addMenu(tr("&Loop"));
+    m_loopMenu->setObjectName(QStringLiteral("loopMenu"));
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(m_aboutAction);
 }
@@ -268,6 +279,9 @@ void MainWindow::buildUi()
     m_intervalStatus = new QLabel(statusBar());
     statusBar()->addWidget(m_refreshStatus, 1);
     statusBar()->addPermanentWidget(m_intervalStatus);
+    m_loopLocation = new QLabel(statusBar());
+    m_loopLocation->setObjectName(QStringLiteral("loopLocation"));
+    statusBar()->addPermanentWidget(m_loopLocation);
 }
 
 bool MainWindow::openLoop()
@@ -343,6 +357,184 @@ QWidget *MainWindow::buildLoopErrorPage()
     layout->addLayout(buttons);
     layout->addStretch(1);
     return m_loopErrorPage;
+}
+
+client::LoopClient *MainWindow::userClient() const
+{
+    return m_remote ? static_cast<client::LoopClient *>(m_remote.get()) : client();
+}
+
+// ---- which loop: this computer's or a LoopDeck server's -----------------------------------
+
+void MainWindow::rebuildLoopMenu()
+{
+    m_loopMenu->clear();
+    auto *group = new QActionGroup(m_loopMenu);
+    QAction *local = m_loopMenu->addAction(tr("&This computer"));
+    local->setObjectName(QStringLiteral("loopLocalAction"));
+    local->setCheckable(true);
+    local->setChecked(m_remoteName.isEmpty());
+    local->setToolTip(tr("The loop of this window's own engine and ML backend"));
+    group->addAction(local);
+    connect(local, &QAction::triggered, this, [this] { useLoopServer(QString()); });
+    for (const settings::LoopServerProfile &p : m_loopServers->all()) {
+        QAction *a = m_loopMenu->addAction(p.name);
+        a->setCheckable(true);
+        a->setChecked(p.name == m_remoteName);
+        a->setToolTip(p.url.toDisplayString());
+        group->addAction(a);
+        const QString name = p.name;
+        connect(a, &QAction::triggered, this, [this, name] { useLoopServer(name); });
+    }
+    m_loopMenu->addSeparator();
+    QAction *add = m_loopMenu->addAction(tr("&Connect to a LoopDeck server…"));
+    add->setObjectName(QStringLiteral("loopAddServerAction"));
+    connect(add, &QAction::triggered, this, &MainWindow::addLoopServer);
+    if (!m_remoteName.isEmpty()) {
+        QAction *edit = m_loopMenu->addAction(tr("&Edit this server…"));
+        connect(edit, &QAction::triggered, this, [this] {
+            const auto profile = m_loopServers->find(m_remoteName);
+            if (!profile)
+                return;
+            QStringList taken;
+            for (const auto &p : m_loopServers->all())
+                if (p.name != profile->name)
+                    taken << p.name;
+            LoopServerDialog dialog(taken, this);
+            dialog.setProfile(*profile, true);
+            if (dialog.exec() != QDialog::Accepted)
+                return;
+            if (dialog.profile().name != profile->name) {
+                m_loopServers->remove(profile->name);
+                m_tokens->remove(profile->tokenKey());
+            }
+            applyLoopServer(dialog.profile(), dialog.token());
+        });
+        QAction *remove = m_loopMenu->addAction(tr("&Forget this server"));
+        connect(remove, &QAction::triggered, this, [this] {
+            const auto profile = m_loopServers->find(m_remoteName);
+            if (!profile)
+                return;
+            if (QMessageBox::question(this, tr("Forget this server"),
+                                      tr("Forget the LoopDeck server \"%1\" and its operator token? The window goes back to "
+                                         "this computer's loop; the server and its loop are not changed.")
+                                          .arg(profile->name))
+                != QMessageBox::Yes)
+                return;
+            m_loopServers->remove(profile->name);
+            m_tokens->remove(profile->tokenKey());
+            useLoopServer(QString());
+        });
+    }
+}
+
+void MainWindow::addLoopServer()
+{
+    QStringList taken;
+    for (const auto &p : m_loopServers->all())
+        taken << p.name;
+    LoopServerDialog dialog(taken, this);
+    if (dialog.exec() == QDialog::Accepted)
+        applyLoopServer(dialog.profile(), dialog.token());
+}
+
+void MainWindow::applyLoopServer(const settings::LoopServerProfile &profile, const QString &token)
+{
+    m_loopServers->save(profile);
+    if (token.isEmpty()) {
+        useLoopServer(profile.name); // keep the stored token
+        return;
+    }
+    m_tokens->write(profile.tokenKey(), token, [this](bool persisted, const QString &warning) {
+        if (!persisted && !warning.isEmpty())
+            statusBar()->showMessage(warning, 15000);
+    });
+    operateRemote(profile, token);
+}
+
+void MainWindow::useLoopServer(const QString &name)
+{
+    const quint64 generation = ++m_remoteGeneration;
+    if (name.isEmpty()) {
+        m_loopServers->setCurrent(QString());
+        if (m_remote) {
+            if (m_shownClient == m_remote.get())
+                showClient(client());
+            m_remote.reset();
+        }
+        m_remoteName.clear();
+        rebuildLoopMenu();
+        updateLoopLocation();
+        return;
+    }
+    const auto profile = m_loopServers->find(name);
+    if (!profile) {
+        statusBar()->showMessage(tr("No LoopDeck server named \"%1\" is saved.").arg(name), 10000);
+        useLoopServer(QString());
+        return;
+    }
+    m_tokens->read(profile->tokenKey(), profile->url,
+                   [this, generation, p = *profile](const QString &token, settings::TokenStore::Source, const QString &warning) {
+                       if (generation != m_remoteGeneration)
+                           return; // another loop was chosen meanwhile
+                       if (token.isEmpty()) {
+                           statusBar()->showMessage(warning.isEmpty() ? tr("No operator token is stored for \"%1\"; edit the server "
+                                                                           "and paste it.")
+                                                                            .arg(p.name)
+                                                                      : warning,
+                                                    15000);
+                       }
+                       operateRemote(p, token);
+                   });
+}
+
+void MainWindow::operateRemote(const settings::LoopServerProfile &profile, const QString &token)
+{
+    ++m_remoteGeneration;
+    client::RemoteLoopClient::Endpoint endpoint;
+    endpoint.url = profile.url;
+    endpoint.token = token;
+    if (!profile.caFile.isEmpty()) {
+        QString error;
+        endpoint.caCertificates = client::RemoteLoopClient::loadCaFile(profile.caFile, &error);
+        if (!error.isEmpty())
+            statusBar()->showMessage(error, 15000);
+    }
+    const bool shown = !m_demo;
+    if (m_remote && m_shownClient == m_remote.get())
+        showClient(client()); // nothing views the old client while it goes
+    m_remote = std::make_unique<client::RemoteLoopClient>();
+    m_remoteName = profile.name;
+    m_loopServers->setCurrent(profile.name);
+    connect(m_remote.get(), &client::LoopClient::connectionChanged, this, &MainWindow::updateLoopLocation);
+    m_notifier->watch(m_remote.get(), [this](const QString &id) { return projectTitle(id); });
+    m_remote->connectTo(endpoint);
+    if (shown)
+        showClient(m_remote.get());
+    rebuildLoopMenu();
+    updateLoopLocation();
+}
+
+QString MainWindow::loopLocationText() const
+{
+    if (!m_remote)
+        return tr("Loop: this computer");
+    if (m_remote->isUp())
+        return tr("Loop: %1 — connected").arg(m_remote->describe());
+    const QString why = m_remote->connectionError();
+    return why.isEmpty() ? tr("Loop: %1 — connecting…").arg(m_remote->describe())
+                         : tr("Loop: %1 — not answering").arg(m_remote->describe());
+}
+
+void MainWindow::updateLoopLocation()
+{
+    if (!m_loopLocation)
+        return;
+    m_loopLocation->setText(loopLocationText());
+    m_loopLocation->setToolTip(m_remote && !m_remote->isUp() ? m_remote->connectionError() : QString());
+    m_loopLocation->setStyleSheet(m_remote && !m_remote->isUp() && !m_remote->connectionError().isEmpty()
+                                      ? QStringLiteral("color:#c62828")
+                                      : QString());
 }
 
 client::LoopClient *MainWindow::shownClient() const
@@ -521,7 +713,7 @@ void MainWindow::applySettings()
             if (m_demo) {
                 updateLoopTabs(); // the demo's loop stays shown until it stops
             } else {
-                showClient(client());
+                showClient(userClient());
                 connectProfile(currentConnection());
             }
         }
@@ -649,7 +841,7 @@ void MainWindow::stopDemo()
 // Stops the demo and gives the window back to the user's loop and connection.
 void MainWindow::endDemo()
 {
-    showClient(client()); // first: the demo's loop goes with the demo
+    showClient(userClient()); // first: the demo's loop goes with the demo
     m_demoClient.reset();
     m_demo->stop();
     m_demo->deleteLater();

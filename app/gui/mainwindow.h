@@ -13,6 +13,7 @@
 // a view of the loop: its Label Studio connection and, on the backend tab, its server.
 #include "gui/dashboardsession.h"
 #include "settings/connectionprofile.h"
+#include "settings/loopserverprofile.h"
 #include "settings/tokenstore.h"
 
 #include <QMainWindow>
@@ -25,6 +26,7 @@ class QAction;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QSettings;
 class QSortFilterProxyModel;
 class QSplitter;
@@ -35,6 +37,7 @@ class QTimer;
 namespace loopdeck::client {
 class InProcessLoopClient;
 class LoopClient;
+class RemoteLoopClient;
 } // namespace loopdeck::client
 namespace loopdeck::loop {
 class LoopEngine;
@@ -81,8 +84,19 @@ public:
     // not be opened: see loopErrorPage()).
     loop::LoopEngine *engine() const;
     client::LoopClient *client() const;
-    // The loop the model page and the dashboard show: the demo's while it runs, else client().
+    // The loop the user chose: a LoopDeck server's (remoteClient()) or this computer's (client()).
+    client::LoopClient *userClient() const;
+    client::RemoteLoopClient *remoteClient() const { return m_remote.get(); }
+    // The loop the model page and the dashboard show: the demo's while it runs, else userClient().
     client::LoopClient *shownClient() const;
+    // "Loop: this computer" / "Loop: https://… — connected" as the status bar shows it.
+    QString loopLocationText() const;
+    // What "Connect to a LoopDeck server…" does on Connect: saves the server (the token in the
+    // keychain, or for this session; an empty token keeps the stored one) and operates its loop.
+    void applyLoopServer(const settings::LoopServerProfile &profile, const QString &token);
+    // Operate a saved server's loop (its token from the keychain), or this computer's with "".
+    void useLoopServer(const QString &name);
+    QMenu *loopMenu() const { return m_loopMenu; }
     // The page that says why the user's loop is not running (null while it runs).
     QWidget *loopErrorPage() const { return m_loopErrorPage; }
     QString loopError() const;
@@ -112,6 +126,7 @@ public Q_SLOTS:
     void startDemo();
     void stopDemo();
     void addConnection();
+    void addLoopServer();
     void editConnection();
     void removeConnection();
     void openSettings();
@@ -131,6 +146,9 @@ private:
     void buildLoopTabs();
     QWidget *buildLoopErrorPage();
     void showClient(client::LoopClient *client);
+    void rebuildLoopMenu();
+    void updateLoopLocation();
+    void operateRemote(const settings::LoopServerProfile &profile, const QString &token);
     void updateLoopTabs();
     QWidget *buildStatusStrip();
     QWidget *buildProjectsPage();
@@ -160,6 +178,7 @@ private:
     QSettings *m_settings;
     std::unique_ptr<AppSettings> m_appSettings;
     std::unique_ptr<settings::ConnectionProfiles> m_profiles;
+    std::unique_ptr<settings::LoopServerProfiles> m_loopServers;
     settings::TokenStore *m_tokens;
     DashboardSession *m_session;
     // The user's loop (server, store, trainer): the application's, or m_ownLoop. Destroyed after
@@ -203,6 +222,11 @@ private:
     QAction *m_demoAction = nullptr;
     demo::DemoSession *m_demo = nullptr;
     std::unique_ptr<client::InProcessLoopClient> m_demoClient; // the demo's engine, while it runs
+    std::unique_ptr<client::RemoteLoopClient> m_remote;        // a LoopDeck server's loop, when chosen
+    QString m_remoteName;                                       // its saved name
+    quint64 m_remoteGeneration = 0;                             // token reads for an older choice are dropped
+    QMenu *m_loopMenu = nullptr;
+    QLabel *m_loopLocation = nullptr;
     int m_demoProject = 0;
     ModelPage *m_modelPage = nullptr;
     NotificationBanner *m_banner = nullptr;
