@@ -1,5 +1,6 @@
 #include "gui/backendpanel.h"
 
+#include "core/backend/operatortoken.h"
 #include "core/loop/loopengine.h"
 
 #include "backend/backendserver.h"
@@ -195,9 +196,28 @@ QWidget *BackendPanel::buildServerBox()
         m_copyButton->setText(tr("Copied"));
         QTimer::singleShot(1500, this, [this] { m_copyButton->setText(tr("Copy")); });
     });
+    // For a window elsewhere (Loop → Connect to a LoopDeck server…) or `loopdeck loop`: the
+    // operator token of this backend, from its data folder, never shown on screen.
+    m_copyTokenButton = new QPushButton(QIcon(QStringLiteral(":/icons/copy.svg")), tr("Copy operator token"), box);
+    m_copyTokenButton->setObjectName(QStringLiteral("copyOperatorToken"));
+    m_copyTokenButton->setToolTip(tr("The credential another window needs to operate this loop (kept in operator-token in "
+                                     "the data folder; `loopdeck operator-token --rotate` replaces it)"));
+    connect(m_copyTokenButton, &QPushButton::clicked, this, [this] {
+        if (!m_engine)
+            return;
+        const auto token = backend::operatortoken::loadOrCreate(m_engine->dataDir());
+        if (!token) {
+            m_errorLabel->setText(token.error());
+            return;
+        }
+        QApplication::clipboard()->setText(token.value());
+        m_copyTokenButton->setText(tr("Copied"));
+        QTimer::singleShot(1500, this, [this] { m_copyTokenButton->setText(tr("Copy operator token")); });
+    });
     auto *urlRow = new QHBoxLayout;
     urlRow->addWidget(m_urlEdit, 1);
     urlRow->addWidget(m_copyButton);
+    urlRow->addWidget(m_copyTokenButton);
     grid->addWidget(new QLabel(tr("URL:"), box), 2, 0);
     grid->addLayout(urlRow, 2, 1);
 

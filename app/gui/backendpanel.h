@@ -112,6 +112,7 @@ private:
     QLabel *m_stateLabel = nullptr;
     QLineEdit *m_urlEdit = nullptr;
     QPushButton *m_copyButton = nullptr;
+    QPushButton *m_copyTokenButton = nullptr;
     QLabel *m_errorLabel = nullptr;
     QPushButton *m_usePortButton = nullptr;
 

@@ -310,8 +310,13 @@ void ModelPage::setProject(const QString &projectId, const QString &title)
         if (m_client && !projectId.isEmpty())
             m_schedule->setSettings(m_client->settings(projectId));
     }
-    m_heading->setText(!projectId.isEmpty() ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(backend::projectkey::lsId(projectId)) : title)
-                                     : tr("Select a project on the Projects tab"));
+    QString heading = !projectId.isEmpty()
+        ? tr("Model of “%1”").arg(title.isEmpty() ? tr("project %1").arg(backend::projectkey::lsId(projectId)) : title)
+        : tr("Select a project on the Projects tab");
+    // Which loop, at a glance, when it is not this computer's.
+    if (m_client && m_client->where() == client::LoopClient::Where::Remote)
+        heading += QStringLiteral(" — ") + tr("on %1").arg(m_client->describe());
+    m_heading->setText(heading);
     refresh();
 }
 

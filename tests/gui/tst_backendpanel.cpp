@@ -11,6 +11,7 @@
 #include "lsfixture.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -131,6 +132,20 @@ void TestBackendPanel::startsWithOneClickAndAnswersHealth()
     QVERIFY(doc.isObject());
     QTRY_VERIFY_WITH_TIMEOUT(panel->requestCount() > before, 5000);
     QTRY_VERIFY_WITH_TIMEOUT(panel->logRowCount() >= 1, 5000);
+
+    // "Copy operator token": the token of this backend's data folder, which /loop/* takes.
+    QPushButton *copyToken = button("copyOperatorToken");
+    QVERIFY(copyToken);
+    QApplication::clipboard()->clear();
+    QTest::mouseClick(copyToken, Qt::LeftButton);
+    const QString token = QApplication::clipboard()->text();
+    QVERIFY(token.startsWith(QLatin1String("ldo_")));
+    QNetworkRequest status(QUrl(url + QStringLiteral("/loop/status")));
+    status.setRawHeader("Authorization", "Bearer " + token.toLatin1());
+    std::unique_ptr<QNetworkReply> withToken(nam.get(status));
+    QSignalSpy statusDone(withToken.get(), &QNetworkReply::finished);
+    QVERIFY(statusDone.wait(5000));
+    QCOMPARE(withToken->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
 }
 
 void TestBackendPanel::connectsToSeededProject()
