@@ -102,6 +102,89 @@
     </message>
 </context>
 <context>
+    <name>loopdeck::client::RemoteLoopClient</name>
+    <message>
+        <source>%1 runs LoopDeck %2, this window is %3: use the same version on both (major and minor).</source>
+        <translation>%1 运行的是 LoopDeck %2，本窗口是 %3：请在两端使用相同的版本（主版本号和次版本号）。</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>（未知）</translation>
+    </message>
+    <message>
+        <source>Disconnected from %1.</source>
+        <translation>已与 %1 断开连接。</translation>
+    </message>
+    <message>
+        <source>The TLS connection to %1 failed: %2. If its certificate comes from your team&apos;s own certificate authority, give that CA&apos;s file in the connection.</source>
+        <translation>与 %1 的 TLS 连接失败：%2。如果其证书由你们团队自己的证书颁发机构签发，请在连接中指定该 CA 的文件。</translation>
+    </message>
+    <message>
+        <source>Nothing answers at %1 (connection refused): is `loopdeck serve` running there, on this port?</source>
+        <translation>%1 没有响应（连接被拒绝）：`loopdeck serve` 是否正在该主机的这个端口上运行？</translation>
+    </message>
+    <message>
+        <source>The host name of %1 is not known.</source>
+        <translation>无法识别 %1 的主机名。</translation>
+    </message>
+    <message>
+        <source>%1 did not answer in time.</source>
+        <translation>%1 未能及时响应。</translation>
+    </message>
+    <message>
+        <source>%1 closed the connection before answering.</source>
+        <translation>%1 在响应之前关闭了连接。</translation>
+    </message>
+    <message>
+        <source>Could not reach %1: %2.</source>
+        <translation>无法访问 %1：%2。</translation>
+    </message>
+    <message>
+        <source>%1 refused the operator token: %2 On the server, `loopdeck operator-token` prints the current one.</source>
+        <translation>%1 拒绝了操作员令牌：%2 在服务器上运行 `loopdeck operator-token` 可显示当前令牌。</translation>
+    </message>
+    <message>
+        <source>HTTP 401.</source>
+        <translation>HTTP 401。</translation>
+    </message>
+    <message>
+        <source>%1 answered 404: is it a LoopDeck server (`loopdeck serve`) of this version?</source>
+        <translation>%1 返回 404：它是否为此版本的 LoopDeck 服务器（`loopdeck serve`）？</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 redirects (HTTP %2); give the address it redirects to (the token is not sent on).</source>
+        <translation>%1 发生了重定向（HTTP %2）；请填写重定向后的地址（令牌不会被转发过去）。</translation>
+    </message>
+    <message>
+        <source>%1 answered HTTP %2.</source>
+        <translation>%1 返回 HTTP %2。</translation>
+    </message>
+    <message>
+        <source>The connection to %1 was lost; reconnecting.</source>
+        <translation>与 %1 的连接已中断，正在重新连接。</translation>
+    </message>
+    <message>
+        <source>Not connected to a LoopDeck server.</source>
+        <translation>未连接到 LoopDeck 服务器。</translation>
+    </message>
+    <message>
+        <source>Could not read the CA file %1: %2.</source>
+        <translation>无法读取 CA 文件 %1：%2。</translation>
+    </message>
+    <message>
+        <source>The CA file %1 holds no PEM certificate.</source>
+        <translation>CA 文件 %1 中没有 PEM 证书。</translation>
+    </message>
+    <message>
+        <source>Connected to LoopDeck %1 at %2.</source>
+        <translation>已连接到 %2 上的 LoopDeck %1。</translation>
+    </message>
+</context>
+<context>
     <name>loopdeck::demo::DemoSession</name>
     <message>
         <source>Label Studio stopped unexpectedly (exit status %1); its log is in %2.</source>
@@ -537,6 +620,14 @@
         <source>What Label Studio told the loop: new, changed and deleted annotations, “Start training”</source>
         <translation>Label Studio 通知循环的事件：新建、修改和删除的标注，以及“开始训练”</translation>
     </message>
+    <message>
+        <source>Copy operator token</source>
+        <translation>复制操作员令牌</translation>
+    </message>
+    <message>
+        <source>The credential another window needs to operate this loop (kept in operator-token in the data folder; `loopdeck operator-token --rotate` replaces it)</source>
+        <translation>其他窗口操作此循环所需的凭据（保存在数据文件夹的 operator-token 中；`loopdeck operator-token --rotate` 可更换它）</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::ClassMetricsModel</name>
@@ -700,6 +791,109 @@
     <message>
         <source>Could not record progress: %1</source>
         <translation>无法记录进度：%1</translation>
+    </message>
+</context>
+<context>
+    <name>loopdeck::gui::LoopServerDialog</name>
+    <message>
+        <source>Connect to a LoopDeck server</source>
+        <translation>连接到 LoopDeck 服务器</translation>
+    </message>
+    <message>
+        <source>Team server</source>
+        <translation>团队服务器</translation>
+    </message>
+    <message>
+        <source>`loopdeck operator-token` on the server prints it</source>
+        <translation>在服务器上运行 `loopdeck operator-token` 可显示令牌</translation>
+    </message>
+    <message>
+        <source>Optional: your team&apos;s CA certificate (PEM)</source>
+        <translation>可选：你们团队的 CA 证书（PEM）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>CA certificate</source>
+        <translation>CA 证书</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>证书 (*.pem *.crt *.cer);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Operator &amp;token:</source>
+        <translation>操作员令牌(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;CA certificate:</source>
+        <translation>CA 证书(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Test</source>
+        <translation>测试(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Operate the loop of a &lt;tt&gt;loopdeck serve&lt;/tt&gt; that runs next to your team&apos;s Label Studio. See docs/deploy.md for HTTPS and the operator token.</source>
+        <translation>操作与你们团队的 Label Studio 一同运行的 &lt;tt&gt;loopdeck serve&lt;/tt&gt; 的闭环。有关 HTTPS 和操作员令牌，请参阅 docs/deploy.md。</translation>
+    </message>
+    <message>
+        <source>Stored in the keychain; leave empty to keep it</source>
+        <translation>已保存在密钥环中；留空则保留</translation>
+    </message>
+    <message>
+        <source>Give the server a name.</source>
+        <translation>请为服务器命名。</translation>
+    </message>
+    <message>
+        <source>A server named &quot;%1&quot; is saved already.</source>
+        <translation>已保存了名为“%1”的服务器。</translation>
+    </message>
+    <message>
+        <source>Give the server&apos;s address, e.g. https://loopdeck.example.org.</source>
+        <translation>请输入服务器的地址，例如 https://loopdeck.example.org。</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a server address.</source>
+        <translation>“%1”不是服务器地址。</translation>
+    </message>
+    <message>
+        <source>The address must start with https:// (or http://).</source>
+        <translation>地址必须以 https://（或 http://）开头。</translation>
+    </message>
+    <message>
+        <source>Leave the user name and password out of the address; the operator token is the credential.</source>
+        <translation>请勿在地址中包含用户名和密码；操作员令牌即为凭据。</translation>
+    </message>
+    <message>
+        <source>Leave ?… and #… out of the address.</source>
+        <translation>请勿在地址中包含 ?… 和 #…。</translation>
+    </message>
+    <message>
+        <source>Paste the server&apos;s operator token.</source>
+        <translation>请粘贴服务器的操作员令牌。</translation>
+    </message>
+    <message>
+        <source>Plain http: the operator token would cross the network unencrypted. Put the server behind HTTPS.</source>
+        <translation>明文 http：操作员令牌将以未加密的形式在网络上传输。请为服务器配置 HTTPS。</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>正在测试…</translation>
     </message>
 </context>
 <context>
@@ -976,6 +1170,62 @@
         <source>The demo runs a backend of its own; this tab is for yours once the demo stops.</source>
         <translation>演示运行着自己的后端;演示停止后,此标签页用于您自己的后端。</translation>
     </message>
+    <message>
+        <source>&amp;Loop</source>
+        <translation>闭环(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;This computer</source>
+        <translation>本机(&amp;T)</translation>
+    </message>
+    <message>
+        <source>The loop of this window&apos;s own engine and ML backend</source>
+        <translation>本窗口自己的引擎和机器学习后端的闭环</translation>
+    </message>
+    <message>
+        <source>&amp;Connect to a LoopDeck server…</source>
+        <translation>连接到 LoopDeck 服务器(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Edit this server…</source>
+        <translation>编辑此服务器(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Forget this server</source>
+        <translation>忘记此服务器(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Forget this server</source>
+        <translation>忘记此服务器</translation>
+    </message>
+    <message>
+        <source>Forget the LoopDeck server &quot;%1&quot; and its operator token? The window goes back to this computer&apos;s loop; the server and its loop are not changed.</source>
+        <translation>忘记 LoopDeck 服务器“%1”及其操作员令牌？窗口将回到本机的闭环；服务器及其闭环不受影响。</translation>
+    </message>
+    <message>
+        <source>No LoopDeck server named &quot;%1&quot; is saved.</source>
+        <translation>没有保存名为“%1”的 LoopDeck 服务器。</translation>
+    </message>
+    <message>
+        <source>No operator token is stored for &quot;%1&quot;; edit the server and paste it.</source>
+        <translation>“%1”没有保存操作员令牌；请编辑该服务器并粘贴令牌。</translation>
+    </message>
+    <message>
+        <source>Loop: this computer</source>
+        <translation>闭环：本机</translation>
+    </message>
+    <message>
+        <source>Loop: %1 — connected</source>
+        <translation>闭环：%1 — 已连接</translation>
+    </message>
+    <message>
+        <source>Loop: %1 — connecting…</source>
+        <translation>闭环：%1 — 正在连接…</translation>
+    </message>
+    <message>
+        <source>Loop: %1 — not answering</source>
+        <translation>闭环：%1 — 没有响应</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::ModelPage</name>
@@ -1250,6 +1500,10 @@ Label Studio gets its predictions from %2 from now on.</source>
     <message>
         <source>The loop at %1 does not answer: %2</source>
         <translation>%1 上的循环没有响应：%2</translation>
+    </message>
+    <message>
+        <source>on %1</source>
+        <translation>位于 %1</translation>
     </message>
 </context>
 <context>
