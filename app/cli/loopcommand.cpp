@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QEventLoop>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -33,6 +34,8 @@ HttpAnswer call(const QByteArray &verb, const QUrl &url, const QByteArray &autho
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     if (!authorization.isEmpty())
         request.setRawHeader("Authorization", authorization);
+    // A redirect would carry the operator token to wherever it points: never follow one.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     request.setTransferTimeout(timeoutMs);
     QNetworkReply *reply = verb == "GET" ? nam.get(request) : nam.post(request, body);
     QEventLoop loop;
@@ -163,6 +166,11 @@ int runLoop(const QStringList &args)
         tokenSource = file;
     }
     const QByteArray authorization = "Bearer " + token.toLatin1();
+    const QHostAddress backendAddress(base.host());
+    if (base.scheme() == u"http" && base.host().compare(QLatin1String("localhost"), Qt::CaseInsensitive) != 0
+        && !(backendAddress.isNull() ? false : backendAddress.isLoopback()))
+        err << "loopdeck loop: warning: the operator token goes to " << base.host()
+            << " unencrypted (http); put the backend behind HTTPS (docs/deploy.md)\n";
     if (parser.isSet(userOption))
         err << "loopdeck loop: note: --basic-auth-user is not needed for /loop/* any more (the operator token admits it)\n";
 
@@ -178,6 +186,11 @@ int runLoop(const QStringList &args)
     if (answer.status == 0) {
         err << "loopdeck loop: the backend at " << base.toString() << " did not answer: " << answer.networkError << '\n';
         return 3;
+    }
+    if (answer.status >= 300 && answer.status < 400) {
+        err << "loopdeck loop: the backend at " << base.toString() << " redirects (HTTP " << answer.status
+            << "); give the address it redirects to (the token is not sent on)\n";
+        return 5;
     }
     const QJsonDocument doc = QJsonDocument::fromJson(answer.body);
     if (answer.status != 200) {

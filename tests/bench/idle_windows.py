@@ -100,7 +100,8 @@ def main():
     for r in rows:
         # Per window: above the no-window baseline (the loop's own timers), when it was measured.
         extra = r["cpu_ms"] - (baseline["cpu_ms"] * r["seconds"] / baseline["seconds"] if baseline else 0)
-        per_hour = f"{extra / r['windows'] * 3600 / r['seconds']:.0f} ms" if r["windows"] else "(baseline)"
+        per_hour = ("(baseline)" if not r["windows"]
+                    else "below the noise" if extra <= 0 else f"{extra / r['windows'] * 3600 / r['seconds']:.0f} ms")
         print(f"| {r['windows']} | {r['seconds']:.0f} s | {r['cpu_ms']:.0f} ms | {per_hour} | {r['rss']:.1f} MB | "
               f"{r['bytes_per_stream']:.0f} | {r['requests']} |")
 

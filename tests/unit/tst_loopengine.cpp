@@ -194,9 +194,11 @@ Reply TestLoopEngine::send(const QByteArray &method, const QString &path, const 
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     request.setTransferTimeout(30000);
-    // The operator token startServer() made in the data folder.
+    // The operator's calls carry the token startServer() made in the data folder; Label Studio's
+    // (/setup, /webhook, /predict) never do.
+    const bool operatorCall = path.startsWith(QLatin1String("/loop/")) || path.startsWith(QLatin1String("/versions"));
     const auto token = loopdeck::backend::operatortoken::readFile(loopdeck::backend::operatortoken::pathIn(m_engine->dataDir()));
-    if (token)
+    if (operatorCall && token)
         request.setRawHeader("Authorization", "Bearer " + token.value().toLatin1());
     QNetworkReply *reply = m_nam->sendCustomRequest(request, method, body);
     QEventLoop loop;

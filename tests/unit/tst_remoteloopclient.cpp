@@ -61,16 +61,17 @@ class TestRemoteLoopClient final : public QObject
     // Runs an action and waits for its `done`; `check` runs inside `done` (the reads must already agree).
     LoopResult run(const std::function<void(RemoteLoopClient::Done)> &action, const std::function<void()> &check = {})
     {
-        std::optional<LoopResult> result;
-        action([&](const LoopResult &r) {
+        // Shared: a `done` that comes after the test gave up must not write into a dead frame.
+        auto result = std::make_shared<std::optional<LoopResult>>();
+        action([result, check](const LoopResult &r) {
             if (check)
                 check();
-            result = r;
+            *result = r;
         });
         QDeadlineTimer deadline(kTimeout);
-        while (!result && !deadline.hasExpired())
+        while (!*result && !deadline.hasExpired())
             QTest::qWait(20);
-        return result.value_or(LoopResult::failure(QStringLiteral("no answer within the test's time")));
+        return result->value_or(LoopResult::failure(QStringLiteral("no answer within the test's time")));
     }
     int engineActive() const
     {
@@ -165,6 +166,27 @@ private Q_SLOTS:
         QTest::qWait(3000);
         QCOMPARE(client.requestsSent(), requests);
         QVERIFY(client.isUp());
+    }
+
+    void everyActionIsAnsweredOnce()
+    {
+        RemoteLoopClient client;
+        client.connectTo(endpoint(m_token));
+        QTRY_VERIFY_WITH_TIMEOUT(client.isUp(), 10000);
+        // In flight when the connection changes: answered at once, with a failure, and never again.
+        auto answers = std::make_shared<QList<LoopResult>>();
+        client.rollback(kKey, [answers](const LoopResult &r) { answers->append(r); });
+        client.connectTo(endpoint(m_token));
+        QCOMPARE(answers->size(), 1);
+        QVERIFY(!answers->first().ok);
+        QVERIFY2(answers->first().error.contains(QLatin1String("changed")), qPrintable(answers->first().error));
+        QTest::qWait(1500);
+        QCOMPARE(answers->size(), 1);
+        // A pasted token with a line break never reaches a header.
+        client.connectTo(endpoint(m_token + QStringLiteral("\r\nX-Evil: 1")));
+        QVERIFY(!client.isUp());
+        QVERIFY2(client.connectionError().contains(QLatin1String("characters")), qPrintable(client.connectionError()));
+        QCOMPARE(client.requestsSent(), 0);
     }
 
     void wrongTokenSaysSo()

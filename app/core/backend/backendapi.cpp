@@ -426,29 +426,35 @@ std::optional<ApiResponse> BackendApi::admit(const QByteArray &method, const QSt
                                              "add the origin to the allowed origins if it is really needed.")
                                   .arg(QString::fromLatin1(origin.left(100))));
     }
-    // 2. Credentials, on every route. The operator token (Bearer) admits any route and is the
-    //    only way into /loop/*, also from loopback: any local user or process can reach it.
+    // 2. Credentials, on every route. The operator token (Bearer) is the only way into /loop/*,
+    //    also from loopback (any local user or process can reach it), and admits the read-only
+    //    routes a remote window needs besides (/versions with its details, /health, /metrics) -
+    //    never Label Studio's writes (/setup, /predict, /webhook), which keep their own rules. A
+    //    Bearer elsewhere (a proxy's own) is not ours: it is ignored there.
     const QString normalized = normalizePath(path);
     const bool isWebhook = normalized == QLatin1String("/webhook");
+    const bool operatorPath = isOperatorPath(normalized);
+    const bool operatorReadable = method == "GET"
+        && (normalized == QLatin1String("/versions") || normalized == QLatin1String("/health") || normalized == QLatin1String("/metrics"));
     const QByteArray authorization = headerValue(headers, "authorization");
     const bool bearer = authorization.left(7).toLower() == "bearer ";
     const bool operatorOk = bearer && operatortoken::matchesBearer(authorization, m_config.operatorToken);
-    if (bearer && !operatorOk)
-        return operatorRefusal(m_config.operatorToken.isEmpty()
-                                   ? QStringLiteral("This backend has no operator token, so it takes no Bearer credentials.")
-                                   : QStringLiteral("The operator token is wrong (was it rotated? `loopdeck operator-token` on the "
-                                                    "backend's machine prints the current one)."));
-    if (isOperatorPath(normalized) && !operatorOk)
-        return operatorRefusal(m_config.operatorToken.isEmpty()
-                                   ? QStringLiteral("This backend has no operator token, so its operator routes (/loop/...) are closed.")
-                                   : QStringLiteral("The loop's operator routes need the operator token: send \"Authorization: Bearer "
-                                                    "TOKEN\". It is in the file operator-token in the backend's data folder "
-                                                    "(`loopdeck operator-token` prints it)."));
-    bool authorized = operatorOk || checkAuth(authorization);
+    if (operatorPath && !operatorOk) {
+        if (m_config.operatorToken.isEmpty())
+            return operatorRefusal(QStringLiteral("This backend has no operator token, so its operator routes (/loop/...) are closed."));
+        return operatorRefusal(bearer ? QStringLiteral("The operator token is wrong (was it rotated? `loopdeck operator-token` on the "
+                                                       "backend's machine prints the current one).")
+                                      : QStringLiteral("The loop's operator routes need the operator token: send \"Authorization: "
+                                                       "Bearer TOKEN\". It is in the file operator-token in the backend's data folder "
+                                                       "(`loopdeck operator-token` prints it)."));
+    }
+    if (bearer && !operatorOk && normalized == QLatin1String("/versions") && !m_config.operatorToken.isEmpty())
+        return operatorRefusal(QStringLiteral("The operator token is wrong, so /versions cannot show its details (was it rotated?)."));
+    bool authorized = (operatorOk && (operatorPath || operatorReadable)) || checkAuth(authorization);
     if (isWebhook && !m_config.webhookSecret.isEmpty()) {
         const bool secretOk = constantTimeEquals(headerValue(headers, kWebhookSecretHeader), m_config.webhookSecret.toUtf8());
         // With Basic auth set, either credential admits a webhook; without it, the secret is required.
-        authorized = m_config.hasAuth() ? (secretOk || authorized) : (secretOk || operatorOk);
+        authorized = m_config.hasAuth() ? (secretOk || authorized) : secretOk;
         if (!authorized)
             return error(401, QStringLiteral("This ML backend accepts webhooks only with its shared secret in the %1 header%2.")
                                   .arg(QLatin1String(kWebhookSecretHeader),

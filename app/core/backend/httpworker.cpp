@@ -22,6 +22,11 @@
 #ifdef Q_OS_UNIX
 #include <unistd.h>
 #endif
+#ifdef Q_OS_LINUX
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
 
 namespace loopdeck::backend {
 
@@ -111,12 +116,30 @@ public:
     static constexpr qint64 kMaxUnsent = 1 << 20;
     static constexpr int kHeartbeatMs = 15000;
 
-    EventStream(QTcpSocket *socket, std::shared_ptr<LoopEvents> events)
+    EventStream(QTcpSocket *socket, std::shared_ptr<LoopEvents> events, std::shared_ptr<std::atomic<int>> openConnections)
         : QObject(socket)
         , m_socket(socket)
         , m_events(std::move(events))
+        , m_open(std::move(openConnections))
     {
         m_events->streamOpened();
+        // A stream does not hold one of the connections Label Studio's calls need (it has a cap
+        // of its own, kMaxStreams); it gives its slot back until it ends.
+        m_open->fetch_sub(1);
+        // Nothing more is read from this connection: QHttpServer's reader (which would keep every
+        // later byte in an open read transaction) is cut off, later bytes are dropped.
+        QObject::disconnect(socket, &QIODevice::readyRead, nullptr, nullptr);
+        if (socket->isTransactionStarted())
+            socket->rollbackTransaction();
+        socket->readAll();
+        connect(socket, &QIODevice::readyRead, this, [socket] { socket->readAll(); });
+        // A client that vanished (sleep, network change) is noticed by the kernel: keep-alive
+        // probes, and on Linux unacknowledged heartbeats end the connection after 60 s.
+        socket->setSocketOption(QAbstractSocket::KeepAliveOption, 1);
+#ifdef Q_OS_LINUX
+        const unsigned int userTimeoutMs = 60000;
+        ::setsockopt(int(socket->socketDescriptor()), IPPROTO_TCP, TCP_USER_TIMEOUT, &userTimeoutMs, sizeof userTimeoutMs);
+#endif
         const QByteArray hello = QJsonDocument(QJsonObject{{QStringLiteral("boot"), m_events->bootId()},
                                                            {QStringLiteral("version"), QStringLiteral(LOOPDECK_VERSION)}})
                                      .toJson(QJsonDocument::Compact);
@@ -130,7 +153,12 @@ public:
         connect(heartbeat, &QTimer::timeout, this, [this] { send(QByteArrayLiteral(": ping\n\n")); });
         heartbeat->start(kHeartbeatMs);
     }
-    ~EventStream() override { m_events->streamClosed(); }
+    ~EventStream() override
+    {
+        m_events->streamClosed();
+        m_open->fetch_add(1); // the socket's own end gives it back again
+    }
+    static constexpr int kMaxStreams = 64;
 
 private:
     void send(const QByteArray &frame)
@@ -146,6 +174,7 @@ private:
 
     QPointer<QTcpSocket> m_socket;
     std::shared_ptr<LoopEvents> m_events;
+    std::shared_ptr<std::atomic<int>> m_open;
 };
 
 // Watches the bytes of one connection as they arrive (before QHttpServer reads them) with a
@@ -158,10 +187,11 @@ class RequestGuard final : public QObject
 public:
     using Reject = std::function<void(const QByteArray &method, const QByteArray &path, int status)>;
 
-    RequestGuard(QTcpSocket *socket, const BackendApi &api, Reject reject)
+    RequestGuard(QTcpSocket *socket, const BackendApi &api, Reject reject, std::shared_ptr<std::atomic<int>> openConnections)
         : QObject(socket)
         , m_socket(socket)
         , m_api(api)
+        , m_open(std::move(openConnections))
         , m_framer(limitsOf(api.config()),
                    [&api, socket](const RequestHead &head) -> std::optional<FramingError> {
                        const QString path = QString::fromUtf8(QByteArray::fromPercentEncoding(head.path()));
@@ -170,6 +200,9 @@ public:
                        if (head.method == "GET" && BackendApi::normalizePath(path) == QLatin1String("/loop/events")) {
                            if (!api.events())
                                return FramingError{503, QStringLiteral("The loop is not running in this backend, so it has no events.")};
+                           if (api.events()->openStreams() >= EventStream::kMaxStreams)
+                               return FramingError{503, QStringLiteral("The backend has %1 event streams open, its limit; try again "
+                                                                       "shortly.").arg(EventStream::kMaxStreams)};
                            FramingError stream{200, QString()};
                            stream.takeOver = true;
                            return stream;
@@ -203,7 +236,7 @@ private:
         if (const auto error = m_framer.feed(chunk)) {
             m_socket->readAll();
             if (error->takeOver) {
-                new EventStream(m_socket, m_api.events());
+                new EventStream(m_socket, m_api.events(), m_open);
                 if (m_reject)
                     m_reject(m_framer.current().method, m_framer.current().path(), 200);
                 return;
@@ -216,6 +249,7 @@ private:
 
     QTcpSocket *m_socket;
     const BackendApi &m_api;
+    std::shared_ptr<std::atomic<int>> m_open;
     RequestFramer m_framer;
     Reject m_reject;
 };
@@ -256,7 +290,7 @@ protected:
         }
         connect(socket, &QObject::destroyed, [open = m_open] { open->fetch_sub(1); });
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        new RequestGuard(socket, *m_api, m_reject);
+        new RequestGuard(socket, *m_api, m_reject, m_open);
         addPendingConnection(socket);
     }
 

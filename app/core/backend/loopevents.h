@@ -30,7 +30,7 @@ public:
     // the server restarted.
     QString bootId() const { return m_boot; }
     qint64 posted() const { return m_next.load() - 1; }
-    // Open streams (the /metrics document and tests read it).
+    // Open streams (the HTTP layer caps them; tests read it).
     int openStreams() const { return m_streams.load(); }
     void streamOpened() { m_streams.fetch_add(1); }
     void streamClosed() { m_streams.fetch_sub(1); }

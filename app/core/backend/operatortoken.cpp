@@ -3,9 +3,10 @@
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
-#include <QSaveFile>
 
 #include <array>
+#include <filesystem>
+#include <system_error>
 
 namespace loopdeck::backend::operatortoken {
 
@@ -23,18 +24,38 @@ bool looksLikeToken(const QByteArray &t)
     return true;
 }
 
-Result<QString> write(const QString &dataDir, const QString &token)
+// Writes the token to a new owner-only file beside the final one (created with mode 0600, so no
+// other user can ever open it), then moves it into place: over an existing token (`replace`), or
+// only where there is none yet - when another process made one meanwhile, that one is used.
+Result<QString> write(const QString &dataDir, const QString &token, bool replace)
 {
     if (!QDir().mkpath(dataDir))
         return Result<QString>::failure(QStringLiteral("Could not make the data folder %1 for the operator token.").arg(dataDir));
-    // QSaveFile: a reader never sees half a token; the new file is made owner-only before the
-    // token is written into it.
-    QSaveFile file(pathIn(dataDir));
-    if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(kOwnerOnly) || file.write(token.toLatin1() + '\n') < 0
-        || !file.commit())
-        return Result<QString>::failure(QStringLiteral("Could not write the operator token to %1: %2.")
-                                            .arg(pathIn(dataDir), file.errorString()));
-    QFile::setPermissions(pathIn(dataDir), kOwnerOnly);
+    const QString final = pathIn(dataDir);
+    const QString temp = final + QStringLiteral(".new-") + QString::number(QRandomGenerator::system()->generate64(), 36);
+    QFile file(temp);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, kOwnerOnly) || file.write(token.toLatin1() + '\n') < 0
+        || !file.flush()) {
+        const QString why = file.errorString();
+        file.close();
+        QFile::remove(temp);
+        return Result<QString>::failure(QStringLiteral("Could not write the operator token to %1: %2.").arg(final, why));
+    }
+    file.close();
+    std::error_code ec;
+    if (replace) {
+        std::filesystem::rename(std::filesystem::path(temp.toStdU16String()), std::filesystem::path(final.toStdU16String()), ec);
+    } else if (!QFile::rename(temp, final)) { // never replaces: another starter's token wins
+        QFile::remove(temp);
+        if (QFile::exists(final))
+            return readFile(final);
+        return Result<QString>::failure(QStringLiteral("Could not put the operator token in place at %1.").arg(final));
+    }
+    if (ec) {
+        QFile::remove(temp);
+        return Result<QString>::failure(
+            QStringLiteral("Could not put the operator token in place at %1: %2.").arg(final, QString::fromStdString(ec.message())));
+    }
     return token;
 }
 
@@ -56,6 +77,10 @@ QString generate()
 Result<QString> readFile(const QString &path)
 {
     QFile file(path);
+    // A token file others can read (copied, restored from a backup): owner-only again.
+    if (file.exists() && (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup
+                                                 | QFileDevice::WriteOther)))
+        file.setPermissions(kOwnerOnly);
     if (!file.open(QIODevice::ReadOnly))
         return Result<QString>::failure(QStringLiteral("Could not read the operator token file %1: %2.").arg(path, file.errorString()));
     const QByteArray token = file.read(4096).trimmed();
@@ -70,12 +95,12 @@ Result<QString> loadOrCreate(const QString &dataDir)
 {
     if (QFile::exists(pathIn(dataDir)))
         return readFile(pathIn(dataDir));
-    return write(dataDir, generate());
+    return write(dataDir, generate(), false);
 }
 
 Result<QString> rotate(const QString &dataDir)
 {
-    return write(dataDir, generate());
+    return write(dataDir, generate(), true);
 }
 
 bool matchesBearer(const QByteArray &authorization, const QString &token)

@@ -71,8 +71,12 @@ RemoteLoopClient::RemoteLoopClient(QObject *parent)
 RemoteLoopClient::~RemoteLoopClient()
 {
     ++m_generation;
-    if (m_stream)
-        m_stream->abort();
+    m_pendingDone.clear(); // nobody is left to tell
+    if (QNetworkReply *reply = m_stream) {
+        m_stream = nullptr; // its finished() (emitted by abort) must not reach onStreamEnded now
+        reply->disconnect(this);
+        reply->abort();
+    }
 }
 
 QString RemoteLoopClient::describe() const
@@ -87,6 +91,13 @@ void RemoteLoopClient::connectTo(const Endpoint &endpoint)
     m_backoffMs = 1000;
     m_eventsReceived = 0;
     m_requestsSent = 0;
+    for (const QChar c : endpoint.token)
+        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f) {
+            // Never put it into a header: a pasted line break would end the header.
+            setUp(false, tr("The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it "
+                            "again."));
+            return;
+        }
     openStream();
 }
 
@@ -101,6 +112,11 @@ void RemoteLoopClient::disconnectFromServer()
         old->abort();
         old->deleteLater();
     }
+    // Actions still waiting for an answer get one now: the connection they went to is gone.
+    const QList<Done> waiting = m_pendingDone.values();
+    m_pendingDone.clear();
+    for (const Done &done : waiting)
+        done(LoopResult::failure(tr("The connection to %1 changed before the answer came.").arg(hostOf(m_endpoint.url))));
     const QStringList known = m_order;
     m_projects.clear();
     m_order.clear();
@@ -129,8 +145,9 @@ QNetworkRequest RemoteLoopClient::request(const QString &path, const QString &qu
     r.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     if (url.scheme() == QLatin1String("https")) {
         QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        // Besides the system's, never instead of them (setting CAs would stop Qt loading those).
         if (!m_endpoint.caCertificates.isEmpty())
-            ssl.addCaCertificates(m_endpoint.caCertificates);
+            ssl.setCaCertificates(QSslConfiguration::systemCaCertificates() + m_endpoint.caCertificates);
         r.setSslConfiguration(ssl);
     }
     return r;
@@ -222,6 +239,8 @@ void RemoteLoopClient::openStream()
     m_streamBuffer.clear();
     m_eventName.clear();
     m_eventData.clear();
+    m_streamChecked = false;
+    ++m_streamId;
     QNetworkRequest r = request(QStringLiteral("/loop/events"));
     r.setRawHeader("Accept", "text/event-stream");
     ++m_requestsSent;
@@ -250,12 +269,18 @@ void RemoteLoopClient::onStreamData()
     const int status = m_stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status != 200)
         return; // the body is an error document: read at the end
+    if (!m_streamChecked) {
+        m_streamChecked = true;
+        const QString type = m_stream->header(QNetworkRequest::ContentTypeHeader).toString();
+        if (!type.startsWith(QLatin1String("text/event-stream"))) {
+            dropConnection(tr("%1 answered /loop/events with %2, not an event stream: is it a LoopDeck server (a proxy's page?)")
+                               .arg(hostOf(m_endpoint.url), type.isEmpty() ? tr("no content type") : type.left(60)),
+                           true);
+            return;
+        }
+    }
     m_watchdog->start();
     m_streamBuffer += m_stream->readAll();
-    if (m_streamBuffer.size() > kMaxEventBytes) {
-        m_stream->abort(); // no event is this big: not a LoopDeck stream
-        return;
-    }
     // Server-Sent Events: lines; "field: value"; a blank line ends an event.
     qsizetype start = 0;
     for (;;) {
@@ -288,6 +313,9 @@ void RemoteLoopClient::onStreamData()
             m_eventData += (m_eventData.isEmpty() ? QByteArray() : QByteArrayLiteral("\n")) + value;
     }
     m_streamBuffer.remove(0, start);
+    // What is still unparsed: no LoopDeck event is near this size.
+    if (m_streamBuffer.size() + m_eventData.size() > kMaxEventBytes)
+        dropConnection(tr("%1 sent an event larger than %2 MiB; reconnecting.").arg(hostOf(m_endpoint.url)).arg(kMaxEventBytes >> 20), false);
 }
 
 void RemoteLoopClient::onStreamEnded()
@@ -320,8 +348,8 @@ void RemoteLoopClient::dropConnection(const QString &why, bool slow)
 
 void RemoteLoopClient::scheduleReconnect(bool slow)
 {
-    if (m_endpoint.url.isEmpty())
-        return;
+    if (m_endpoint.url.isEmpty() || m_reconnect->isActive())
+        return; // one reconnect at a time, however many requests failed
     m_reconnect->start(slow ? kSlowRetryMs : m_backoffMs);
     if (!slow)
         m_backoffMs = std::min(m_backoffMs * 2, kMaxBackoffMs);
@@ -347,7 +375,6 @@ void RemoteLoopClient::dispatch(const QByteArray &event, const QByteArray &data)
             return;
         }
         m_boot = json.value(QStringLiteral("boot")).toString();
-        m_backoffMs = 1000;
         setUp(true, QString());
         listProjects(); // the whole state once; events keep it fresh from here
         return;
@@ -388,11 +415,16 @@ void RemoteLoopClient::dispatch(const QByteArray &event, const QByteArray &data)
 
 void RemoteLoopClient::listProjects()
 {
-    onFinished(send("GET", QStringLiteral("/loop/status")), [this](int status, const QByteArray &body, const QString &failure) {
+    const int stream = m_streamId;
+    onFinished(send("GET", QStringLiteral("/loop/status")), [this, stream](int status, const QByteArray &body, const QString &failure) {
+        if (stream != m_streamId)
+            return; // for a stream that is gone
         if (status != 200) {
-            dropConnection(failure, status == 401); // reconnect and read everything again
+            // Reconnect and read everything again; an answer of the server (4xx) will not change quickly.
+            dropConnection(failure, status >= 400 && status < 500);
             return;
         }
+        m_backoffMs = 1000; // a whole connection worked
         const QJsonArray list = QJsonDocument::fromJson(body).object().value(QStringLiteral("projects")).toArray();
         QSet<QString> now;
         for (const QJsonValue &v : list)
@@ -436,8 +468,9 @@ void RemoteLoopClient::fetchStatus(const QString &project)
     }
     p.statusBusy = true;
     p.statusDirty = false;
+    const int stream = m_streamId;
     onFinished(send("GET", QStringLiteral("/loop/status"), QStringLiteral("project=") + QString::fromLatin1(QUrl::toPercentEncoding(project))),
-               [this, project](int status, const QByteArray &body, const QString &failure) {
+               [this, project, stream](int status, const QByteArray &body, const QString &failure) {
                    auto it = m_projects.find(project);
                    if (it == m_projects.end())
                        return;
@@ -451,7 +484,7 @@ void RemoteLoopClient::fetchStatus(const QString &project)
                                     qPrintable(project), qPrintable(why));
                    } else if (status == 404) {
                        it->status.reset();
-                   } else if (status == 0 || status == 401) {
+                   } else if ((status == 0 || status == 401) && stream == m_streamId) {
                        // What the window shows may be stale now: reconnect and read everything again.
                        dropConnection(failure, status == 401);
                        return;
@@ -480,8 +513,9 @@ void RemoteLoopClient::fetchVersions(const QString &project)
     }
     p.versionsBusy = true;
     p.versionsDirty = false;
+    const int stream = m_streamId;
     onFinished(send("GET", QStringLiteral("/versions"), QStringLiteral("project=") + QString::fromLatin1(QUrl::toPercentEncoding(project))),
-               [this, project](int status, const QByteArray &body, const QString &failure) {
+               [this, project, stream](int status, const QByteArray &body, const QString &failure) {
                    auto it = m_projects.find(project);
                    if (it == m_projects.end())
                        return;
@@ -493,7 +527,7 @@ void RemoteLoopClient::fetchVersions(const QString &project)
                            if (auto parsed = VersionInfo::fromJson(v.toObject()))
                                versions.append(std::move(*parsed));
                        it->versions = std::move(versions);
-                   } else if (status == 0 || status == 401) {
+                   } else if ((status == 0 || status == 401) && stream == m_streamId) {
                        dropConnection(failure, status == 401);
                        return;
                    }
@@ -553,18 +587,29 @@ void RemoteLoopClient::action(const QByteArray &verb, const QString &path, const
     QString query = QStringLiteral("project=") + QString::fromLatin1(QUrl::toPercentEncoding(project));
     if (!extraQuery.isEmpty())
         query += QLatin1Char('&') + extraQuery;
+    // Every action is answered exactly once: here, or by disconnectFromServer with a failure.
+    const quint64 id = ++m_nextAction;
+    m_pendingDone.insert(id, std::move(done));
+    const auto finish = [this, id](const LoopResult &r) {
+        const auto it = m_pendingDone.find(id);
+        if (it == m_pendingDone.end())
+            return;
+        const Done d = it.value();
+        m_pendingDone.erase(it);
+        d(r);
+    };
     onFinished(send(verb, path, query, body.isEmpty() ? QByteArrayLiteral("{}") : body),
-               [this, project, done](int status, const QByteArray &answer, const QString &failure) {
+               [this, project, finish](int status, const QByteArray &answer, const QString &failure) {
                    if (status != 200) {
-                       done(LoopResult::failure(failure, status));
+                       finish(LoopResult::failure(failure, status));
                        return;
                    }
                    const QJsonObject json = QJsonDocument::fromJson(answer).object();
                    // The reads show the change before `done` runs.
-                   refetchThen(project, [done, json] {
+                   refetchThen(project, [finish, json] {
                        LoopResult r = LoopResult::success(json);
                        r.httpStatus = 200;
-                       done(r);
+                       finish(r);
                    });
                });
 }

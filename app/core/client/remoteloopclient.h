@@ -126,6 +126,10 @@ private:
     QString m_boot;                      // the server's loop id from "hello"
     QHash<QString, Project> m_projects;
     QStringList m_order;
+    int m_streamId = 0;                  // bumped per stream: a failure of an older one's request is not this one's
+    bool m_streamChecked = false;        // its Content-Type was looked at
+    QHash<quint64, Done> m_pendingDone;  // actions waiting for their answer
+    quint64 m_nextAction = 0;
     qint64 m_eventsReceived = 0;
     qint64 m_requestsSent = 0;
 };
