@@ -183,6 +183,26 @@
         <source>Connected to LoopDeck %1 at %2.</source>
         <translation>已连接到 %2 上的 LoopDeck %1。</translation>
     </message>
+    <message>
+        <source>The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it again.</source>
+        <translation>操作员令牌中含有令牌不可能有的字符（空格、换行或非 ASCII 字符）；请重新粘贴。</translation>
+    </message>
+    <message>
+        <source>The connection to %1 changed before the answer came.</source>
+        <translation>在收到答复之前，与 %1 的连接已改变。</translation>
+    </message>
+    <message>
+        <source>%1 answered /loop/events with %2, not an event stream: is it a LoopDeck server (a proxy&apos;s page?)</source>
+        <translation>%1 对 /loop/events 的答复是 %2，而不是事件流：它是 LoopDeck 服务器吗（还是代理的页面？）</translation>
+    </message>
+    <message>
+        <source>no content type</source>
+        <translation>没有内容类型</translation>
+    </message>
+    <message>
+        <source>%1 sent an event larger than %2 MiB; reconnecting.</source>
+        <translation>%1 发送了大于 %2 MiB 的事件；正在重新连接。</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::demo::DemoSession</name>
