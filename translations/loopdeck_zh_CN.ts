@@ -797,6 +797,10 @@
         <source>Paste a token for the new server</source>
         <translation>粘贴新服务器的令牌</translation>
     </message>
+    <message>
+        <source>Names starting with “loopdeck-server/” are LoopDeck&apos;s own; choose another.</source>
+        <translation>以“loopdeck-server/”开头的名称为 LoopDeck 自用；请另选一个名称。</translation>
+    </message>
 </context>
 <context>
     <name>loopdeck::gui::DashboardSession</name>
@@ -914,6 +918,14 @@
     <message>
         <source>Testing…</source>
         <translation>正在测试…</translation>
+    </message>
+    <message>
+        <source>The address points to another server: paste that server&apos;s operator token (the stored one is not sent there).</source>
+        <translation>该地址指向另一台服务器：请粘贴那台服务器的操作员令牌（已保存的令牌不会发往那里）。</translation>
+    </message>
+    <message>
+        <source>The operator token has spaces, line breaks or other characters a token cannot have; paste it again.</source>
+        <translation>操作员令牌中含有空格、换行或令牌不可能有的其他字符；请重新粘贴。</translation>
     </message>
 </context>
 <context>
@@ -1245,6 +1257,10 @@
     <message>
         <source>Loop: %1 — not answering</source>
         <translation>闭环：%1 — 没有响应</translation>
+    </message>
+    <message>
+        <source>Loop: %1 — no operator token (Loop → Edit this server…)</source>
+        <translation>闭环：%1 — 没有操作员令牌（闭环 → 编辑此服务器…）</translation>
     </message>
 </context>
 <context>

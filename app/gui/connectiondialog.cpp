@@ -153,6 +153,9 @@ void ConnectionDialog::updateHints()
         nameProblem = tr("Give the connection a name.");
     else if (name != m_originalName && m_takenNames.contains(name))
         nameProblem = tr("Another connection is already called “%1”.").arg(name);
+    else if (name.startsWith(QLatin1String("loopdeck-server/")))
+        // The keychain keeps LoopDeck servers' operator tokens under that prefix.
+        nameProblem = tr("Names starting with “loopdeck-server/” are LoopDeck's own; choose another.");
     m_ui->nameHint->setText(nameProblem);
     m_ui->nameHint->setVisible(!nameProblem.isEmpty());
 

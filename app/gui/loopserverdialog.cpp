@@ -1,6 +1,7 @@
 #include "gui/loopserverdialog.h"
 
 #include "core/client/remoteloopclient.h"
+#include "settings/connectionprofile.h"
 
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -54,6 +55,8 @@ LoopServerDialog::LoopServerDialog(const QStringList &takenNames, QWidget *paren
     m_result = new QLabel(this);
     m_result->setObjectName(QStringLiteral("loopServerTestResult"));
     m_result->setWordWrap(true);
+    m_result->setTextFormat(Qt::PlainText); // it may carry the server's own sentence
+    m_hint->setTextFormat(Qt::PlainText);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_test = new QPushButton(tr("&Test"), this);
     m_test->setObjectName(QStringLiteral("loopServerTest"));
@@ -87,6 +90,7 @@ LoopServerDialog::LoopServerDialog(const QStringList &takenNames, QWidget *paren
 void LoopServerDialog::setProfile(const settings::LoopServerProfile &profile, bool hasToken)
 {
     m_originalName = profile.name;
+    m_originalUrl = profile.url;
     m_hasToken = hasToken;
     m_name->setText(profile.name);
     m_url->setText(profile.url.toString());
@@ -140,8 +144,15 @@ QString LoopServerDialog::problem() const
         return tr("Leave the user name and password out of the address; the operator token is the credential.");
     case settings::LoopServerProfiles::UrlProblem::QueryOrFragment: return tr("Leave ?… and #… out of the address.");
     }
-    if (token().isEmpty() && !m_hasToken)
-        return tr("Paste the server's operator token.");
+    // A stored token belongs to the address it was given for: another scheme, host or port needs its own.
+    const bool keepsToken = m_hasToken && settings::ConnectionProfiles::sameOrigin(m_originalUrl, p.url);
+    if (token().isEmpty() && !keepsToken)
+        return m_hasToken ? tr("The address points to another server: paste that server's operator token (the stored one is "
+                               "not sent there).")
+                          : tr("Paste the server's operator token.");
+    for (const QChar c : token())
+        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f)
+            return tr("The operator token has spaces, line breaks or other characters a token cannot have; paste it again.");
     if (!p.caFile.isEmpty()) {
         QString error;
         if (client::RemoteLoopClient::loadCaFile(p.caFile, &error).isEmpty())
@@ -173,6 +184,8 @@ void LoopServerDialog::runTest()
     QString error;
     if (!p.caFile.isEmpty())
         e.caCertificates = client::RemoteLoopClient::loadCaFile(p.caFile, &error);
+    if (!problem().isEmpty())
+        return;
     m_result->setText(tr("Testing…"));
     m_result->setStyleSheet(QString());
     const int run = ++m_testRun;

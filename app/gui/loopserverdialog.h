@@ -44,6 +44,7 @@ private:
 
     QStringList m_taken;
     QString m_originalName;
+    QUrl m_originalUrl;
     bool m_hasToken = false;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_url = nullptr;

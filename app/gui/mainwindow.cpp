@@ -141,7 +141,6 @@ MainWindow::MainWindow(QSettings *settings, LocalLoop *loop, QWidget *parent)
     // The loop chosen last time: a LoopDeck server's, once its token is read.
     if (!m_loopServers->current().isEmpty())
         useLoopServer(m_loopServers->current());
-    rebuildLoopMenu();
     updateLoopLocation();
     m_notifyAction->setChecked(m_notifier->isEnabled());
     connect(m_notifyAction, &QAction::toggled, m_notifier, &Notifier::setEnabled);
@@ -224,6 +223,8 @@ void MainWindow::buildActions()
     connect(m_demoAction, &QAction::triggered, this, [this] { m_demo ? stopDemo() : startDemo(); });
     m_loopMenu = menuBar()->addMenu(tr("&Loop"));
     m_loopMenu->setObjectName(QStringLiteral("loopMenu"));
+    // Built when it opens: never rebuilt from inside one of its own actions.
+    connect(m_loopMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildLoopMenu);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(m_aboutAction);
 }
@@ -369,7 +370,9 @@ client::LoopClient *MainWindow::userClient() const
 void MainWindow::rebuildLoopMenu()
 {
     m_loopMenu->clear();
-    auto *group = new QActionGroup(m_loopMenu);
+    delete m_loopGroup;
+    m_loopGroup = new QActionGroup(m_loopMenu);
+    QActionGroup *group = m_loopGroup;
     QAction *local = m_loopMenu->addAction(tr("&This computer"));
     local->setObjectName(QStringLiteral("loopLocalAction"));
     local->setCheckable(true);
@@ -392,24 +395,7 @@ void MainWindow::rebuildLoopMenu()
     connect(add, &QAction::triggered, this, &MainWindow::addLoopServer);
     if (!m_remoteName.isEmpty()) {
         QAction *edit = m_loopMenu->addAction(tr("&Edit this server…"));
-        connect(edit, &QAction::triggered, this, [this] {
-            const auto profile = m_loopServers->find(m_remoteName);
-            if (!profile)
-                return;
-            QStringList taken;
-            for (const auto &p : m_loopServers->all())
-                if (p.name != profile->name)
-                    taken << p.name;
-            LoopServerDialog dialog(taken, this);
-            dialog.setProfile(*profile, true);
-            if (dialog.exec() != QDialog::Accepted)
-                return;
-            if (dialog.profile().name != profile->name) {
-                m_loopServers->remove(profile->name);
-                m_tokens->remove(profile->tokenKey());
-            }
-            applyLoopServer(dialog.profile(), dialog.token());
-        });
+        connect(edit, &QAction::triggered, this, [this] { QTimer::singleShot(0, this, &MainWindow::editLoopServer); });
         QAction *remove = m_loopMenu->addAction(tr("&Forget this server"));
         connect(remove, &QAction::triggered, this, [this] {
             const auto profile = m_loopServers->find(m_remoteName);
@@ -426,6 +412,34 @@ void MainWindow::rebuildLoopMenu()
             useLoopServer(QString());
         });
     }
+}
+
+void MainWindow::editLoopServer()
+{
+    const auto profile = m_loopServers->find(m_remoteName);
+    if (!profile)
+        return;
+    // Whether a token is stored decides whether an empty field may keep it.
+    m_tokens->read(profile->tokenKey(), QUrl(), [this, old = *profile](const QString &stored, settings::TokenStore::Source, const QString &) {
+        QStringList taken;
+        for (const auto &p : m_loopServers->all())
+            if (p.name != old.name)
+                taken << p.name;
+        LoopServerDialog dialog(taken, this);
+        dialog.setProfile(old, !stored.isEmpty());
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        const settings::LoopServerProfile edited = dialog.profile();
+        QString token = dialog.token();
+        // A token belongs to one server: at another address (scheme, host, port) the dialog asked
+        // for a new one; the old one is never sent there. Same server: an empty field keeps it.
+        if (token.isEmpty() && settings::ConnectionProfiles::sameOrigin(old.url, edited.url))
+            token = stored;
+        if (edited.name != old.name)
+            m_loopServers->remove(old.name);
+        m_tokens->remove(old.tokenKey());
+        applyLoopServer(edited, token);
+    });
 }
 
 void MainWindow::addLoopServer()
@@ -454,6 +468,8 @@ void MainWindow::applyLoopServer(const settings::LoopServerProfile &profile, con
 
 void MainWindow::useLoopServer(const QString &name)
 {
+    if (!name.isEmpty() && name == m_remoteName && m_remote)
+        return; // already operated: a reconnect would only drop the actions in flight
     const quint64 generation = ++m_remoteGeneration;
     if (name.isEmpty()) {
         m_loopServers->setCurrent(QString());
@@ -463,7 +479,7 @@ void MainWindow::useLoopServer(const QString &name)
             m_remote.reset();
         }
         m_remoteName.clear();
-        rebuildLoopMenu();
+        m_remoteMissingToken = false;
         updateLoopLocation();
         return;
     }
@@ -473,16 +489,25 @@ void MainWindow::useLoopServer(const QString &name)
         useLoopServer(QString());
         return;
     }
-    m_tokens->read(profile->tokenKey(), profile->url,
+    // No URL: LOOPDECK_TOKEN (a Label Studio token) is never a fallback for an operator token.
+    m_tokens->read(profile->tokenKey(), QUrl(),
                    [this, generation, p = *profile](const QString &token, settings::TokenStore::Source, const QString &warning) {
                        if (generation != m_remoteGeneration)
                            return; // another loop was chosen meanwhile
                        if (token.isEmpty()) {
+                           // Not connected without one: it would only be refused, again and again.
                            statusBar()->showMessage(warning.isEmpty() ? tr("No operator token is stored for \"%1\"; edit the server "
                                                                            "and paste it.")
                                                                             .arg(p.name)
                                                                       : warning,
                                                     15000);
+                           if (m_remote && m_shownClient == m_remote.get())
+                               showClient(client());
+                           m_remote.reset();
+                           m_remoteName = p.name;
+                           m_remoteMissingToken = true;
+                           updateLoopLocation();
+                           return;
                        }
                        operateRemote(p, token);
                    });
@@ -502,21 +527,24 @@ void MainWindow::operateRemote(const settings::LoopServerProfile &profile, const
     }
     const bool shown = !m_demo;
     if (m_remote && m_shownClient == m_remote.get())
-        showClient(client()); // nothing views the old client while it goes
+        showClient(nullptr); // nothing views the old client while it goes (and nothing saves into another loop)
     m_remote = std::make_unique<client::RemoteLoopClient>();
     m_remoteName = profile.name;
+    m_remoteMissingToken = false;
     m_loopServers->setCurrent(profile.name);
-    connect(m_remote.get(), &client::LoopClient::connectionChanged, this, &MainWindow::updateLoopLocation);
+    // The label is the context: showClient() cuts the window's own connections to a client.
+    connect(m_remote.get(), &client::LoopClient::connectionChanged, m_loopLocation, [this] { updateLoopLocation(); });
     m_notifier->watch(m_remote.get(), [this](const QString &id) { return projectTitle(id); });
     m_remote->connectTo(endpoint);
     if (shown)
         showClient(m_remote.get());
-    rebuildLoopMenu();
     updateLoopLocation();
 }
 
 QString MainWindow::loopLocationText() const
 {
+    if (!m_remote && m_remoteMissingToken)
+        return tr("Loop: %1 — no operator token (Loop → Edit this server…)").arg(m_remoteName);
     if (!m_remote)
         return tr("Loop: this computer");
     if (m_remote->isUp())
@@ -531,7 +559,8 @@ void MainWindow::updateLoopLocation()
     if (!m_loopLocation)
         return;
     m_loopLocation->setText(loopLocationText());
-    m_loopLocation->setToolTip(m_remote && !m_remote->isUp() ? m_remote->connectionError() : QString());
+    // Escaped: the reason may carry a remote server's own sentence, never markup from there.
+    m_loopLocation->setToolTip(m_remote && !m_remote->isUp() ? m_remote->connectionError().toHtmlEscaped() : QString());
     m_loopLocation->setStyleSheet(m_remote && !m_remote->isUp() && !m_remote->connectionError().isEmpty()
                                       ? QStringLiteral("color:#c62828")
                                       : QString());
@@ -555,6 +584,16 @@ void MainWindow::showClient(client::LoopClient *loop)
         connect(loop, &client::LoopClient::statusChanged, this, &MainWindow::queueLoopSummary);
         connect(loop, &client::LoopClient::versionsChanged, this, &MainWindow::queueLoopSummary);
         connect(loop, &client::LoopClient::projectAdded, this, &MainWindow::queueLoopSummary);
+        // A loop that stops answering shows no loop columns rather than its last known state.
+        connect(loop, &client::LoopClient::connectionChanged, this, [this, loop](bool up) {
+            if (!up) {
+                m_pendingSummaries.clear();
+                m_model->clearLoopSummaries();
+                return;
+            }
+            for (const QString &id : loop->projects())
+                queueLoopSummary(id);
+        });
         for (const QString &id : loop->projects())
             queueLoopSummary(id);
     }

@@ -23,6 +23,7 @@
 #include <memory>
 
 class QAction;
+class QActionGroup;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -127,6 +128,7 @@ public Q_SLOTS:
     void stopDemo();
     void addConnection();
     void addLoopServer();
+    void editLoopServer();
     void editConnection();
     void removeConnection();
     void openSettings();
@@ -226,6 +228,8 @@ private:
     QString m_remoteName;                                       // its saved name
     quint64 m_remoteGeneration = 0;                             // token reads for an older choice are dropped
     QMenu *m_loopMenu = nullptr;
+    QActionGroup *m_loopGroup = nullptr;
+    bool m_remoteMissingToken = false;                          // m_remoteName chosen, but no token stored
     QLabel *m_loopLocation = nullptr;
     int m_demoProject = 0;
     ModelPage *m_modelPage = nullptr;

@@ -47,6 +47,8 @@ QLabel *wrapLabel(QWidget *parent, const char *name)
     auto *l = new QLabel(parent);
     l->setObjectName(QLatin1String(name));
     l->setWordWrap(true);
+    // Plain: these show sentences that may come from a remote server; no markup from there.
+    l->setTextFormat(Qt::PlainText);
     l->setTextInteractionFlags(Qt::TextSelectableByMouse);
     return l;
 }
@@ -700,7 +702,9 @@ void ModelPage::exportCsvInteractive()
 
 void ModelPage::saveSchedule()
 {
-    if (!m_client || m_projectId.isEmpty())
+    // Only what the user edited on a loop that answers: not the defaults an editor shows while a
+    // remote loop's status has not come yet, nor an editing-finished fired by a switch of loops.
+    if (!m_client || m_projectId.isEmpty() || !m_schedule->isEnabled() || !m_client->isUp() || !m_client->status(m_projectId))
         return;
     ++m_savesRunning;
     m_client->setSettings(m_projectId, m_schedule->settings(), whenCurrent([this](const client::LoopResult &result) {

@@ -57,6 +57,7 @@ public:
     // Forgets every loop summary (the window shows another loop engine).
     void clearLoopSummaries();
     LoopSummary loopSummary(int projectId) const { return m_loop.value(projectId); }
+    int loopSummaryCount() const { return int(m_loop.size()); }
     // "Idle", "Training", ... (translated); "—" for a project outside the loop.
     static QString loopStateText(const QString &state);
 

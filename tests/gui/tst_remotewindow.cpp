@@ -9,8 +9,11 @@
 #include "core/client/remoteloopclient.h"
 #include "gui/appsettings.h"
 #include "gui/guiapp.h"
+#include "gui/loopserverdialog.h"
 #include "gui/mainwindow.h"
 #include "gui/modelpage.h"
+#include "gui/notifier.h"
+#include "gui/projectsmodel.h"
 #include "gui/scheduleeditor.h"
 #include "gui/translations.h"
 #include "gui/versionsmodel.h"
@@ -214,6 +217,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 2, 15000);
         QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->activeVersion(), 2, 15000);
         QCOMPARE(serveStatus().value(QStringLiteral("active_version")).toString(), QStringLiteral("loopdeck-v2"));
+        // The notification comes from the remote loop's event, as it does for this computer's.
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->notificationBanner()->text().contains(QLatin1String("v2")), 15000);
     }
 
     void rollBackAndActivateActOnTheServer()
@@ -247,7 +252,13 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_window->loopLocationText().endsWith(QLatin1String("not answering")), 15000);
         QVERIFY2(m_window->remoteClient()->connectionError().contains(QLatin1String("operator token")),
                  qPrintable(m_window->remoteClient()->connectionError()));
-        QTRY_VERIFY_WITH_TIMEOUT(page()->messageText().contains(QLatin1String("operator token")) || !page()->trainButton()->isEnabled(), 10000);
+        // The page says the loop does not answer, and why; the label in the status bar too.
+        QTRY_VERIFY_WITH_TIMEOUT(page()->trainReason().contains(QLatin1String("operator token")), 10000);
+        QVERIFY(!page()->trainButton()->isEnabled());
+        auto *where = m_window->statusBar()->findChild<QLabel *>(QStringLiteral("loopLocation"));
+        QVERIFY(where);
+        QCOMPARE(where->text(), m_window->loopLocationText());
+        QVERIFY(where->toolTip().contains(QLatin1String("operator token")));
         // The right token again: back at once.
         m_window->applyLoopServer(profile(), m_serve.token);
         QTRY_VERIFY_WITH_TIMEOUT(m_window->remoteClient()->isUp(), 15000);
@@ -256,13 +267,41 @@ private Q_SLOTS:
 
     void deadServerIsSaidAndRecovered()
     {
+        // After the demo's loop or a settings change was shown, the status bar still follows this one.
+        m_window->useLoopServer(profile().name); // already operated: nothing changes
+        auto *where = m_window->statusBar()->findChild<QLabel *>(QStringLiteral("loopLocation"));
+        QVERIFY(where);
         m_serve.stop();
         QTRY_VERIFY_WITH_TIMEOUT(m_window->loopLocationText().endsWith(QLatin1String("not answering")), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(where->text().endsWith(QLatin1String("not answering")), 5000);
+        // The dashboard shows no loop state of a loop that does not answer.
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->projectsModel()->loopSummaryCount() == 0, 5000);
         QVERIFY(!m_window->remoteClient()->connectionError().isEmpty());
         QVERIFY(startServe()); // same port, same data folder, same token
         QTRY_VERIFY_WITH_TIMEOUT(m_window->remoteClient()->isUp(), 40000);
         QTRY_VERIFY_WITH_TIMEOUT(m_window->loopLocationText().endsWith(QLatin1String("connected")), 5000);
         QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 2, 15000);
+    }
+
+    void aNewWindowWithoutTheTokenDoesNotConnect()
+    {
+        // The token was kept for the first window's session only (no keychain here): a second
+        // window restores the chosen server, but without a token it does not knock on its door.
+        gui::MainWindow second(m_settings.get());
+        QTRY_VERIFY_WITH_TIMEOUT(second.loopLocationText().contains(QLatin1String("no operator token")), 10000);
+        QVERIFY(!second.remoteClient());
+        QCOMPARE(second.shownClient(), second.client());
+    }
+
+    void editingTheAddressNeedsANewToken()
+    {
+        gui::LoopServerDialog dialog({});
+        dialog.setProfile(profile(), true);
+        QVERIFY2(dialog.problem().isEmpty(), qPrintable(dialog.problem())); // same server: the stored token is kept
+        dialog.setValues(profile().name, QStringLiteral("http://127.0.0.2:%1").arg(m_serve.port), QString());
+        QVERIFY(dialog.problem().contains(QLatin1String("another server")));
+        dialog.setValues(profile().name, profile().url.toString(), QStringLiteral("ldo_line\nbreak_0123456789"));
+        QVERIFY(dialog.problem().contains(QLatin1String("line breaks")));
     }
 
     void backToThisComputer()

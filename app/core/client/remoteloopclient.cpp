@@ -387,7 +387,8 @@ void RemoteLoopClient::dispatch(const QByteArray &event, const QByteArray &data)
     } else if (event == "versions") {
         fetchVersions(project);
     } else if (event == "project_added") {
-        refetchThen(project, {}); // projectAdded is emitted when its status lands
+        m_projects[project].announce = true; // a project new to the loop (not one read at connect)
+        refetchThen(project, {});            // projectAdded is emitted when its status lands
     } else if (event == "training_started") {
         const QString trigger = json.value(QStringLiteral("trigger")).toString();
         refetchThen(project, [this, project, trigger] { Q_EMIT trainingStarted(project, trigger); });
@@ -497,7 +498,10 @@ void RemoteLoopClient::fetchStatus(const QString &project)
                        it->known = true;
                        if (!m_order.contains(project))
                            m_order.append(project);
-                       Q_EMIT projectAdded(project);
+                       // Only a project the loop just took in: the ones read at (re)connect are not new
+                       // (the notifier treats a new project's first reconcile as its first import).
+                       if (std::exchange(it->announce, false))
+                           Q_EMIT projectAdded(project);
                    }
                    Q_EMIT statusChanged(project);
                    fetchDone(project);
@@ -657,6 +661,14 @@ QList<QSslCertificate> RemoteLoopClient::loadCaFile(const QString &path, QString
 
 void RemoteLoopClient::testConnection(const Endpoint &endpoint, QObject *context, std::function<void(bool, const QString &)> done)
 {
+    for (const QChar c : endpoint.token)
+        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f) {
+            QTimer::singleShot(0, context, [done] {
+                done(false, tr("The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it "
+                               "again."));
+            });
+            return;
+        }
     // A client of its own: /loop/status (token and routes) then /health (version).
     auto *probe = new RemoteLoopClient(context);
     probe->m_endpoint = endpoint;

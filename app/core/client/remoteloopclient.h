@@ -83,7 +83,8 @@ private:
     struct Project {
         std::optional<LoopStatus> status;
         QList<VersionInfo> versions;
-        bool known = false;              // projectAdded was emitted
+        bool known = false;              // its first status came
+        bool announce = false;           // named by a project_added event: emit projectAdded
         bool statusBusy = false, statusDirty = false;
         bool versionsBusy = false, versionsDirty = false;
         // Signals that wait for the next status and versions to land (trainingFinished, ...).
