@@ -435,9 +435,10 @@ void MainWindow::editLoopServer()
         // for a new one; the old one is never sent there. Same server: an empty field keeps it.
         if (token.isEmpty() && settings::ConnectionProfiles::sameOrigin(old.url, edited.url))
             token = stored;
-        if (edited.name != old.name)
+        if (edited.name != old.name) {
             m_loopServers->remove(old.name);
-        m_tokens->remove(old.tokenKey());
+            m_tokens->remove(old.tokenKey()); // (the same name: the write below replaces it)
+        }
         applyLoopServer(edited, token);
     });
 }
