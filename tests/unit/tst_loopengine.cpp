@@ -118,6 +118,7 @@ private Q_SLOTS:
     void activationIgnoresTasksTheActiveVersionLearnt();
     void retentionNeverDeletesActive();
     void cancelKeepsActiveServing();
+    void operatorsChoiceDuringARunStands();
     void webhookBadInputAndIdempotency();
     void operatorRoutesBadInput();
     void predictFromOneWholeModelWhileSwapping();
@@ -685,6 +686,49 @@ void TestLoopEngine::cancelKeepsActiveServing()
     QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kTimeout);
     QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
+}
+
+void TestLoopEngine::operatorsChoiceDuringARunStands()
+{
+    LoopSettings s;
+    s.trainEvery = 0;
+    s.cooldownSeconds = 0;
+    s.refreshPredictions = false;
+    s.activationMargin = 1.0; // the comparison alone would activate every new version
+    startEngine(s);
+    QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
+    setupProject();
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->projects().contains(kKey), kTimeout);
+    postAnnotations(1, 30, 1);
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
+    postAnnotations(31, 10, 1);
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kTimeout);
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v2"));
+
+    // A third run; right after it began (queued behind its start, so before its result), the
+    // operator rolls back to v1. The run ends with v3 kept and v1 still serving.
+    postAnnotations(41, 10, 1);
+    bool rolledBack = false;
+    const auto connection = connect(m_engine.get(), &LoopEngine::trainingStarted, this, [&](const QString &project, const QString &) {
+        QMetaObject::invokeMethod(this, [&, project] { rolledBack = m_engine->rollback(project).error == loopdeck::backend::LoopReply::Error::None; },
+                                  Qt::QueuedConnection);
+    });
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, kTimeout);
+    disconnect(connection);
+    QVERIFY(rolledBack);
+    QCOMPARE(finished.at(2).at(1).toInt(), 3);
+    QCOMPARE(finished.at(2).at(2).toBool(), false); // not activated
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v1"));
+    const auto runs = m_engine->store()->runs(kKey, 10);
+    QVERIFY(runs && !runs->isEmpty());
+    QCOMPARE(runs->constLast().outcome, QStringLiteral("kept"));
+    QVERIFY2(runs->constLast().message.contains(QLatin1String("made active by hand")), qPrintable(runs->constLast().message));
+    // The kept version can still be chosen.
+    QCOMPARE(send("POST", QStringLiteral("/loop/activate?project=1&version=3")).status, 200);
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v3"));
 }
 
 void TestLoopEngine::webhookBadInputAndIdempotency()

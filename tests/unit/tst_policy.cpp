@@ -281,6 +281,25 @@ private Q_SLOTS:
         QCOMPARE(policy::kMinSharedExamples, 10);
     }
 
+    void operatorsChoiceStands()
+    {
+        // Chosen by hand while the new version trained: kept, however the new one compares.
+        policy::ActivationInput in;
+        in.activeVersion = 2;
+        in.operatorChose = true;
+        in.shared = policy::PairedCounts{0, 30, 0, 0}; // the new one right on all 30, the active on none
+        policy::ActivationDecision d = policy::decideActivation(in);
+        QVERIFY(!d.activate);
+        QCOMPARE(int(d.reason), int(policy::ActivationReason::OperatorChose));
+        in.shared.reset();
+        QVERIFY(!policy::decideActivation(in).activate);
+        // Nothing active (the operator's choice cannot be "none"): the new one serves.
+        in.activeVersion = 0;
+        d = policy::decideActivation(in);
+        QVERIFY(d.activate);
+        QCOMPARE(int(d.reason), int(policy::ActivationReason::NoActiveVersion));
+    }
+
     // ---- chooseLabels: single choice ----
 
     void singleTopClass()

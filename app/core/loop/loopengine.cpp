@@ -947,14 +947,14 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             const int previous = activeVersion(projectId);
             const QString previousName = backend::ModelRegistry::versionName(previous);
             // Like with like: both versions on the labelled tasks the active one was not trained
-            // on (policy.h). An operator who activated another version while this one
-            // trained made the comparison moot: then it is not compared.
+            // on (policy.h). An operator who activated or rolled back while this one trained
+            // chose by hand: that choice stands (the new version is kept, to activate later).
             policy::ActivationInput input;
             input.activeVersion = previous;
             input.margin = settings.activationMargin;
-            QString notCompared = shared.why;
+            const QString notCompared = shared.why;
             if (previous != shared.activeVersion)
-                notCompared = QStringLiteral("%1 became active while it trained").arg(previousName);
+                input.operatorChose = true;
             else
                 input.shared = shared.counts;
             const policy::ActivationDecision decision = policy::decideActivation(input);
@@ -1002,6 +1002,9 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                                    .arg(previousName)
                                    .arg(settings.activationMargin)
                                    .arg(onShared);
+                break;
+            case policy::ActivationReason::OperatorChose:
+                decisionText = QStringLiteral("%1 was made active by hand while it trained; that choice stands").arg(previousName);
                 break;
             case policy::ActivationReason::WorseWithConfidence:
                 decisionText = QStringLiteral("worse than %1 by more than %2 with 95 % confidence %3")

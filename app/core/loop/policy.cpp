@@ -102,6 +102,12 @@ PairedDifference pairedDifference(const PairedCounts &c, double z)
 ActivationDecision decideActivation(const ActivationInput &in)
 {
     ActivationDecision d;
+    if (in.operatorChose && in.activeVersion > 0) {
+        // A choice made by hand after the run began outranks what the run would decide.
+        d.activate = false;
+        d.reason = ActivationReason::OperatorChose;
+        return d;
+    }
     if (in.activeVersion <= 0)
         return d; // NoActiveVersion
     if (!in.shared) {

@@ -88,6 +88,7 @@ struct ActivationInput {
     std::optional<PairedCounts> shared;   // nullopt = no comparison possible (e.g. the active
                                           // version's training data is not known)
     double margin = 0.02;                 // tolerated loss in accuracy (activation_margin)
+    bool operatorChose = false;           // the operator activated or rolled back while it trained
 };
 
 enum class ActivationReason {
@@ -96,6 +97,7 @@ enum class ActivationReason {
     TooFewShared,        // activate: fewer than kMinSharedExamples shared examples
     NotWorse,            // activate: not worse by more than the margin with confidence
     WorseWithConfidence, // keep the active one
+    OperatorChose,       // keep the active one: the operator chose it while the new one trained
 };
 
 struct ActivationDecision {
