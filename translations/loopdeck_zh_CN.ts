@@ -923,10 +923,6 @@
         <source>The address points to another server: paste that server&apos;s operator token (the stored one is not sent there).</source>
         <translation>该地址指向另一台服务器：请粘贴那台服务器的操作员令牌（已保存的令牌不会发往那里）。</translation>
     </message>
-    <message>
-        <source>The operator token has spaces, line breaks or other characters a token cannot have; paste it again.</source>
-        <translation>操作员令牌中含有空格、换行或令牌不可能有的其他字符；请重新粘贴。</translation>
-    </message>
 </context>
 <context>
     <name>loopdeck::gui::MainWindow</name>

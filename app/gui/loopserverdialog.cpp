@@ -150,9 +150,8 @@ QString LoopServerDialog::problem() const
         return m_hasToken ? tr("The address points to another server: paste that server's operator token (the stored one is "
                                "not sent there).")
                           : tr("Paste the server's operator token.");
-    for (const QChar c : token())
-        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f)
-            return tr("The operator token has spaces, line breaks or other characters a token cannot have; paste it again.");
+    if (!client::RemoteLoopClient::isUsableToken(token()))
+        return client::RemoteLoopClient::unusableTokenSentence();
     if (!p.caFile.isEmpty()) {
         QString error;
         if (client::RemoteLoopClient::loadCaFile(p.caFile, &error).isEmpty())

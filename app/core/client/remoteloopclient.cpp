@@ -50,7 +50,42 @@ QString versionMismatch(const QUrl &url, const QString &theirs)
         .arg(hostOf(url), theirs.isEmpty() ? RemoteLoopClient::tr("(unknown)") : theirs, QStringLiteral(LOOPDECK_VERSION));
 }
 
+// Keeps the TLS errors of a reply for describeFailure (they are gone once it has finished).
+void recordSslErrors(QNetworkReply *reply)
+{
+    QObject::connect(reply, &QNetworkReply::sslErrors, reply, [reply](const QList<QSslError> &errors) {
+        QStringList texts;
+        for (const QSslError &e : errors)
+            texts << e.errorString();
+        reply->setProperty(kSslErrorsProperty, texts);
+    });
+}
+
 } // namespace
+
+bool RemoteLoopClient::isUsableToken(const QString &token)
+{
+    // Printable ASCII without spaces: a pasted line break must never end the Authorization header.
+    for (const QChar c : token)
+        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f)
+            return false;
+    return true;
+}
+
+QString RemoteLoopClient::unusableTokenSentence()
+{
+    return tr("The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it again.");
+}
+
+void RemoteLoopClient::closeStream()
+{
+    QNetworkReply *reply = std::exchange(m_stream, nullptr);
+    if (!reply)
+        return;
+    reply->disconnect(this); // its finished() (emitted by abort) must not reach onStreamEnded
+    reply->abort();
+    reply->deleteLater();
+}
 
 RemoteLoopClient::RemoteLoopClient(QObject *parent)
     : LoopClient(parent)
@@ -72,11 +107,7 @@ RemoteLoopClient::~RemoteLoopClient()
 {
     ++m_generation;
     m_pendingDone.clear(); // nobody is left to tell
-    if (QNetworkReply *reply = m_stream) {
-        m_stream = nullptr; // its finished() (emitted by abort) must not reach onStreamEnded now
-        reply->disconnect(this);
-        reply->abort();
-    }
+    closeStream();
 }
 
 QString RemoteLoopClient::describe() const
@@ -91,13 +122,10 @@ void RemoteLoopClient::connectTo(const Endpoint &endpoint)
     m_backoffMs = 1000;
     m_eventsReceived = 0;
     m_requestsSent = 0;
-    for (const QChar c : endpoint.token)
-        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f) {
-            // Never put it into a header: a pasted line break would end the header.
-            setUp(false, tr("The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it "
-                            "again."));
-            return;
-        }
+    if (!isUsableToken(endpoint.token)) {
+        setUp(false, unusableTokenSentence());
+        return;
+    }
     openStream();
 }
 
@@ -106,12 +134,7 @@ void RemoteLoopClient::disconnectFromServer()
     ++m_generation;
     m_reconnect->stop();
     m_watchdog->stop();
-    if (m_stream) {
-        QNetworkReply *old = m_stream;
-        m_stream = nullptr;
-        old->abort();
-        old->deleteLater();
-    }
+    closeStream();
     // Actions still waiting for an answer get one now: the connection they went to is gone.
     const QList<Done> waiting = m_pendingDone.values();
     m_pendingDone.clear();
@@ -159,12 +182,7 @@ QNetworkReply *RemoteLoopClient::send(const QByteArray &verb, const QString &pat
     r.setTransferTimeout(m_endpoint.timeoutMs);
     ++m_requestsSent;
     QNetworkReply *reply = m_nam->sendCustomRequest(r, verb, body);
-    connect(reply, &QNetworkReply::sslErrors, reply, [reply](const QList<QSslError> &errors) {
-        QStringList texts;
-        for (const QSslError &e : errors)
-            texts << e.errorString();
-        reply->setProperty(kSslErrorsProperty, texts);
-    });
+    recordSslErrors(reply);
     return reply;
 }
 
@@ -230,12 +248,7 @@ void RemoteLoopClient::openStream()
 {
     if (m_endpoint.url.isEmpty())
         return;
-    if (m_stream) {
-        QNetworkReply *old = m_stream;
-        m_stream = nullptr;
-        old->abort();
-        old->deleteLater();
-    }
+    closeStream();
     m_streamBuffer.clear();
     m_eventName.clear();
     m_eventData.clear();
@@ -246,12 +259,7 @@ void RemoteLoopClient::openStream()
     ++m_requestsSent;
     QNetworkReply *reply = m_nam->get(r);
     m_stream = reply;
-    connect(reply, &QNetworkReply::sslErrors, reply, [reply](const QList<QSslError> &errors) {
-        QStringList texts;
-        for (const QSslError &e : errors)
-            texts << e.errorString();
-        reply->setProperty(kSslErrorsProperty, texts);
-    });
+    recordSslErrors(reply);
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
         if (reply == m_stream)
             onStreamData();
@@ -337,10 +345,7 @@ void RemoteLoopClient::onStreamEnded()
 
 void RemoteLoopClient::dropConnection(const QString &why, bool slow)
 {
-    if (QNetworkReply *reply = m_stream) {
-        m_stream = nullptr;
-        reply->abort();
-    }
+    closeStream();
     m_watchdog->stop();
     setUp(false, why);
     scheduleReconnect(slow);
@@ -661,14 +666,10 @@ QList<QSslCertificate> RemoteLoopClient::loadCaFile(const QString &path, QString
 
 void RemoteLoopClient::testConnection(const Endpoint &endpoint, QObject *context, std::function<void(bool, const QString &)> done)
 {
-    for (const QChar c : endpoint.token)
-        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f) {
-            QTimer::singleShot(0, context, [done] {
-                done(false, tr("The operator token has characters a token cannot have (spaces, line breaks or non-ASCII); paste it "
-                               "again."));
-            });
-            return;
-        }
+    if (!isUsableToken(endpoint.token)) {
+        QTimer::singleShot(0, context, [done] { done(false, unusableTokenSentence()); });
+        return;
+    }
     // A client of its own: /loop/status (token and routes) then /health (version).
     auto *probe = new RemoteLoopClient(context);
     probe->m_endpoint = endpoint;

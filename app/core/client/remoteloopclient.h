@@ -51,6 +51,9 @@ public:
     // One check for a connection dialog: reaches the server, its version and the token.
     // `done(ok, sentence)` says what is wrong in words (unreachable, TLS, token, version).
     static void testConnection(const Endpoint &endpoint, QObject *context, std::function<void(bool ok, const QString &message)> done);
+    // Whether a pasted token can go into a header (printable ASCII, no spaces), and the sentence when not.
+    static bool isUsableToken(const QString &token);
+    static QString unusableTokenSentence();
     // Reads PEM certificates (a team's CA) from a file; *error says why not.
     static QList<QSslCertificate> loadCaFile(const QString &path, QString *error);
 
@@ -103,6 +106,8 @@ private:
     void onStreamEnded();
     void dispatch(const QByteArray &event, const QByteArray &data);
     void scheduleReconnect(bool slow);
+    // Ends the event stream's reply, if any, without it reaching onStreamEnded.
+    void closeStream();
     // Ends the stream (if open), says why, and reconnects (slowly for what does not fix itself).
     void dropConnection(const QString &why, bool slow);
     void setUp(bool up, const QString &error);
