@@ -19,12 +19,13 @@ Exit status 0 = pass. Standard library only.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from browser_common import chromium_from_argv, free_port, wait_for
 
 TARGETS = ["/setup", "/webhook", "/predict", "/loop/train", "/loop/activate", "/loop/rollback"]
 CONFIG = ('<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
@@ -69,23 +70,6 @@ run();
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.status
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"FAIL: {url} did not answer within {timeout} s")
-
-
 def metrics(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
         return json.load(r)
@@ -93,7 +77,7 @@ def metrics(port):
 
 def main():
     binary = sys.argv[1]
-    chromium = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
+    chromium = chromium_from_argv()
     work = tempfile.mkdtemp(prefix="loopdeck-browser-")
     procs = []
     try:

@@ -38,6 +38,8 @@ import threading
 import time
 import urllib.request
 
+from browser_common import chromium_from_argv, free_port, wait_for
+
 PATHS = ["/loop/status", "/versions", "/metrics", "/health"]
 
 PAGE = """<!doctype html><html><head><title>rebind</title></head><body><pre id="log"></pre>
@@ -64,23 +66,6 @@ async function run() {
 run();
 </script></body></html>
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.status
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"FAIL: {url} did not answer within {timeout} s")
 
 
 class Quiet(http.server.BaseHTTPRequestHandler):
@@ -171,7 +156,7 @@ class RebindingPort:
 
 def main():
     binary = sys.argv[1]
-    chromium = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
+    chromium = chromium_from_argv()
     work = tempfile.mkdtemp(prefix="loopdeck-rebind-")
     procs = []
     servers = []

@@ -16,13 +16,14 @@ Exit status 0 = pass. Standard library only.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from browser_common import chromium_from_argv, free_port, wait_for
 
 GETS = ["/loop/status?project=7", "/loop/events", "/loop/train?project=7"]
 
@@ -61,26 +62,9 @@ run();
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.status
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"FAIL: {url} did not answer within {timeout} s")
-
-
 def main():
     binary = sys.argv[1]
-    chromium = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
+    chromium = chromium_from_argv()
     work = tempfile.mkdtemp(prefix="loopdeck-operator-")
     procs = []
     try:
