@@ -15,6 +15,7 @@
 #include "gui/backendpanel.h"
 #include "gui/confusionmodel.h"
 #include "gui/guiapp.h"
+#include "guitesting.h"
 #include "gui/mainwindow.h"
 #include "gui/modelpage.h"
 #include "gui/notifier.h"
@@ -84,28 +85,6 @@ QStringList makeTexts(QStringList *labels)
 double accuracyOf(const QJsonObject &version)
 {
     return version.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("accuracy")).toDouble(-1);
-}
-
-QByteArray annotationJson(const QString &label)
-{
-    const QJsonObject value{{QStringLiteral("choices"), QJsonArray{label}}};
-    const QJsonObject result{{QStringLiteral("from_name"), QStringLiteral("sentiment")},
-                             {QStringLiteral("to_name"), QStringLiteral("text")},
-                             {QStringLiteral("type"), QStringLiteral("choices")},
-                             {QStringLiteral("value"), value}};
-    return QJsonDocument(QJsonObject{{QStringLiteral("result"), QJsonArray{result}}}).toJson(QJsonDocument::Compact);
-}
-
-void saveShot(QWidget *w, const QString &name)
-{
-    QApplication::processEvents();
-    const QString dir = QStringLiteral(LOOPDECK_SCREENSHOTS);
-    QDir().mkpath(dir);
-    const QPixmap pix = w->grab();
-    QVERIFY2(!pix.isNull(), qPrintable(name));
-    const QString path = dir + QLatin1Char('/') + name;
-    QVERIFY2(pix.save(path, "PNG"), qPrintable(path));
-    qInfo("screenshot: %s", qPrintable(path));
 }
 
 } // namespace
@@ -243,7 +222,7 @@ bool TestModelPage::annotate(Project &p, int count)
 {
     for (int i = 0; i < count && p.annotated < p.tasks.size(); ++i, ++p.annotated) {
         auto [body, error] = syncWait<QByteArray>([&](auto cb) {
-            m_client.createAnnotation(p.tasks[p.annotated], annotationJson(p.labels[p.annotated]), cb);
+            m_client.createAnnotation(p.tasks[p.annotated], testing::sentimentAnnotation(p.labels[p.annotated]), cb);
         });
         if (error.isError()) {
             qWarning("annotation %d: %s", p.annotated, qPrintable(error.message()));
@@ -406,7 +385,7 @@ void TestModelPage::versionsMatchBackendAfterRealTraining()
     m_window->refreshNow();
     QVERIFY(refreshed.wait(30000));
     m_window->tabs()->setCurrentIndex(0);
-    saveShot(m_window.get(), QStringLiteral("notification-banner.png"));
+    testing::saveScreenshot(m_window.get(), QStringLiteral("notification-banner.png"));
     m_window->tabs()->setCurrentWidget(page());
     m_window->notificationBanner()->hide();
 }
@@ -716,7 +695,7 @@ void TestModelPage::screenshotsEnglishAndChinese()
     m_window->tabs()->setCurrentWidget(page());
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 3, 10000);
     m_window->notificationBanner()->hide();
-    saveShot(m_window.get(), QStringLiteral("model-page.png"));
+    testing::saveScreenshot(m_window.get(), QStringLiteral("model-page.png"));
 
     // The same project in a new window in Chinese (the engine reloads it from the data folder).
     m_window.reset();
@@ -727,7 +706,7 @@ void TestModelPage::screenshotsEnglishAndChinese()
     QTRY_COMPARE_WITH_TIMEOUT(page()->versionsModel()->rowCount(), 3, 10000);
     QCOMPARE(page()->trainButton()->text(), QStringLiteral("立即训练"));
     m_window->notificationBanner()->hide();
-    saveShot(m_window.get(), QStringLiteral("model-page-zh_CN.png"));
+    testing::saveScreenshot(m_window.get(), QStringLiteral("model-page-zh_CN.png"));
     m_window.reset(); // the next test gets an English window
     gui::installTranslations(QLocale(QLocale::English, QLocale::UnitedStates));
 }

@@ -9,6 +9,7 @@
 #include "core/client/remoteloopclient.h"
 #include "gui/appsettings.h"
 #include "gui/guiapp.h"
+#include "guitesting.h"
 #include "gui/loopserverdialog.h"
 #include "gui/mainwindow.h"
 #include "gui/modelpage.h"
@@ -44,16 +45,6 @@ namespace {
 
 constexpr int kTasks = 70;
 constexpr int kThreshold = 20;
-
-QByteArray annotationJson(const QString &label)
-{
-    const QJsonObject value{{QStringLiteral("choices"), QJsonArray{label}}};
-    const QJsonObject result{{QStringLiteral("from_name"), QStringLiteral("sentiment")},
-                             {QStringLiteral("to_name"), QStringLiteral("text")},
-                             {QStringLiteral("type"), QStringLiteral("choices")},
-                             {QStringLiteral("value"), value}};
-    return QJsonDocument(QJsonObject{{QStringLiteral("result"), QJsonArray{result}}}).toJson(QJsonDocument::Compact);
-}
 
 } // namespace
 
@@ -93,7 +84,7 @@ class TestRemoteWindow final : public QObject
     {
         for (int i = 0; i < count; ++i, ++m_annotated) {
             auto [body, error] = syncWait<QByteArray>(
-                [&](auto cb) { m_client.createAnnotation(m_tasks[m_annotated], annotationJson(m_labels[m_annotated]), cb); });
+                [&](auto cb) { m_client.createAnnotation(m_tasks[m_annotated], testing::sentimentAnnotation(m_labels[m_annotated]), cb); });
             if (error.isError()) {
                 qWarning("annotation %d: %s", m_annotated, qPrintable(error.message()));
                 return false;
@@ -109,14 +100,6 @@ class TestRemoteWindow final : public QObject
                              {QStringLiteral("--label-studio"), m_fx.url.toString(), QStringLiteral("--train-every"),
                               QString::number(kThreshold), QStringLiteral("--log-level"), QStringLiteral("warning")},
                              env);
-    }
-    void saveShot(QWidget *w, const QString &name)
-    {
-        QApplication::processEvents();
-        const QString dir = QStringLiteral(LOOPDECK_SCREENSHOTS);
-        QDir().mkpath(dir);
-        QVERIFY(w->grab().save(dir + QLatin1Char('/') + name, "PNG"));
-        qInfo("screenshot: %s/%s", qPrintable(dir), qPrintable(name));
     }
 
 private Q_SLOTS:
@@ -243,7 +226,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(serveStatus().value(QStringLiteral("settings")).toObject().value(QStringLiteral("train_every")).toInt(), 33,
                                   15000);
         QTRY_COMPARE_WITH_TIMEOUT(m_window->remoteClient()->settings(m_key).trainEvery, 33, 15000);
-        saveShot(m_window.get(), QStringLiteral("model-page-remote.png"));
+        testing::saveScreenshot(m_window.get(), QStringLiteral("model-page-remote.png"));
     }
 
     void wrongTokenIsSaid()

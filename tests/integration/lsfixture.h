@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QEventLoop>
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -77,6 +78,17 @@ inline QString sentimentConfig()
         "<View><Text name=\"text\" value=\"$text\"/>"
         "<Choices name=\"sentiment\" toName=\"text\" choice=\"single\">"
         "<Choice value=\"Positive\"/><Choice value=\"Negative\"/><Choice value=\"Neutral\"/></Choices></View>");
+}
+
+// An annotation of sentimentConfig(): the one choice `label`, as Label Studio's API takes it.
+inline QByteArray sentimentAnnotation(const QString &label)
+{
+    const QJsonObject value{{QStringLiteral("choices"), QJsonArray{label}}};
+    const QJsonObject result{{QStringLiteral("from_name"), QStringLiteral("sentiment")},
+                             {QStringLiteral("to_name"), QStringLiteral("text")},
+                             {QStringLiteral("type"), QStringLiteral("choices")},
+                             {QStringLiteral("value"), value}};
+    return QJsonDocument(QJsonObject{{QStringLiteral("result"), QJsonArray{result}}}).toJson(QJsonDocument::Compact);
 }
 
 inline SeededProject seedProject(labelstudio::LabelStudioClient &client, const QString &title,

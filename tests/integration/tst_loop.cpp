@@ -58,14 +58,6 @@ nlohmann::json lsCall(LabelStudioClient &client, const QByteArray &verb, const Q
     return answer.isEmpty() ? nlohmann::json() : nlohmann::json::parse(answer.toStdString(), nullptr, false);
 }
 
-QByteArray annotation(const QString &label)
-{
-    const nlohmann::json a = {{"result",
-                               {{{"from_name", "sentiment"}, {"to_name", "text"}, {"type", "choices"},
-                                 {"value", {{"choices", {label.toStdString()}}}}}}}};
-    return QByteArray::fromStdString(a.dump());
-}
-
 } // namespace
 
 class TestLoop final : public QObject
@@ -99,7 +91,7 @@ class TestLoop final : public QObject
     {
         for (int i = 0; i < count; ++i, ++m_annotated) {
             auto [body, error] = syncWait<QByteArray>(
-                [&](auto cb) { m_client.createAnnotation(m_tasks[m_annotated], annotation(m_labels[m_annotated]), cb); });
+                [&](auto cb) { m_client.createAnnotation(m_tasks[m_annotated], testing::sentimentAnnotation(m_labels[m_annotated]), cb); });
             if (error.isError()) {
                 qWarning("annotation %d: %s", m_annotated, qPrintable(error.message()));
                 return false;
