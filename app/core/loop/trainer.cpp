@@ -84,58 +84,83 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         return Result<TrainingOutput>::failure(
             QStringLiteral("The annotations use %1 label(s); at least two different labels are needed to train.").arg(classes.size()));
 
-    // Evaluation: every fold below kKFoldBelow examples, fold 0 alone (a 20 % holdout) above.
     const int n = int(examples.size());
-    const bool kfold = n < kKFoldBelow;
-    const int foldsToRun = kfold ? kFolds : 1;
-    const std::vector<int> fold = model::assignFolds(examples, kFolds, kSeed);
     QList<QStringList> truth, predicted;
     std::vector<std::optional<QStringList>> outOfFold(static_cast<std::size_t>(n));
     QString why;
-    for (int f = 0; f < foldsToRun; ++f) {
+    QString evaluation;
+    std::shared_ptr<const model::TextClassifier> final;
+    if (n >= kKFoldBelow) {
+        // Many examples: the model's own cross-validation (which chose C and the weighting)
+        // already predicted every example by a model that did not see it; that is the
+        // evaluation, so the run trains once.
+        model::TrainReport report;
+        final = model::TextClassifier::train(examples, options, &why, input.unlabeledTexts, [&](double p) {
+            progress(p);
+            return !cancelled();
+        }, &report);
         if (cancelled())
             return Result<TrainingOutput>::failure(kCancelled);
-        QList<model::Example> trainSet, testSet;
-        std::vector<int> testIndex;
+        if (!final)
+            return Result<TrainingOutput>::failure(QStringLiteral("The model cannot be trained: %1").arg(why));
+        if (report.outOfFold.size() != static_cast<std::size_t>(n))
+            return Result<TrainingOutput>::failure(
+                QStringLiteral("The model's cross-validation did not predict every example (%1 of %2).")
+                    .arg(report.outOfFold.size())
+                    .arg(n));
         for (int i = 0; i < n; ++i) {
-            (fold[std::size_t(i)] == f ? testSet : trainSet).append(examples[i]);
-            if (fold[std::size_t(i)] == f)
-                testIndex.push_back(i);
+            truth.append(examples[i].labels);
+            predicted.append(report.outOfFold[std::size_t(i)]);
+            outOfFold[std::size_t(i)] = report.outOfFold[std::size_t(i)];
         }
-        if (testSet.isEmpty())
-            continue;
-        const double base = double(f) / (foldsToRun + 1);
-        const auto m = model::TextClassifier::train(trainSet, options, &why, input.unlabeledTexts, [&](double p) {
-            progress(base + p / (foldsToRun + 1));
+        evaluation = QStringLiteral("stratified %1-fold cross-validation").arg(final->selection().folds);
+    } else {
+        // Fewer examples: a nested stratified k-fold evaluation (the model selection inside each
+        // fold sees only that fold's training part), then the final model on all examples.
+        const std::vector<int> fold = model::assignFolds(examples, kFolds, kSeed);
+        for (int f = 0; f < kFolds; ++f) {
+            if (cancelled())
+                return Result<TrainingOutput>::failure(kCancelled);
+            QList<model::Example> trainSet, testSet;
+            std::vector<int> testIndex;
+            for (int i = 0; i < n; ++i) {
+                (fold[std::size_t(i)] == f ? testSet : trainSet).append(examples[i]);
+                if (fold[std::size_t(i)] == f)
+                    testIndex.push_back(i);
+            }
+            if (testSet.isEmpty())
+                continue;
+            const double base = double(f) / (kFolds + 1);
+            const auto m = model::TextClassifier::train(trainSet, options, &why, input.unlabeledTexts, [&](double p) {
+                progress(base + p / (kFolds + 1));
+                return !cancelled();
+            });
+            if (cancelled())
+                return Result<TrainingOutput>::failure(kCancelled);
+            if (!m)
+                return Result<TrainingOutput>::failure(
+                    QStringLiteral("Evaluation fold %1 of %2 cannot be trained: %3").arg(f + 1).arg(kFolds).arg(why));
+            for (qsizetype k = 0; k < testSet.size(); ++k) {
+                const model::Example &e = testSet[k];
+                truth.append(e.labels);
+                predicted.append(m->predict(e.text).labels);
+                outOfFold[std::size_t(testIndex[std::size_t(k)])] = predicted.constLast();
+            }
+            progress(double(f + 1) / (kFolds + 1));
+        }
+        if (cancelled())
+            return Result<TrainingOutput>::failure(kCancelled);
+        const double base = double(kFolds) / (kFolds + 1);
+        final = model::TextClassifier::train(examples, options, &why, input.unlabeledTexts, [&](double p) {
+            progress(base + p / (kFolds + 1));
             return !cancelled();
         });
         if (cancelled())
             return Result<TrainingOutput>::failure(kCancelled);
-        if (!m)
-            return Result<TrainingOutput>::failure(
-                QStringLiteral("Evaluation fold %1 of %2 cannot be trained: %3").arg(f + 1).arg(kFolds).arg(why));
-        for (qsizetype k = 0; k < testSet.size(); ++k) {
-            const model::Example &e = testSet[k];
-            truth.append(e.labels);
-            predicted.append(m->predict(e.text).labels);
-            outOfFold[std::size_t(testIndex[std::size_t(k)])] = predicted.constLast();
-        }
-        progress(double(f + 1) / (foldsToRun + 1));
+        if (!final)
+            return Result<TrainingOutput>::failure(QStringLiteral("The model cannot be trained: %1").arg(why));
+        evaluation = QStringLiteral("stratified %1-fold cross-validation").arg(kFolds);
     }
-    if (cancelled())
-        return Result<TrainingOutput>::failure(kCancelled);
-
-    const double base = double(foldsToRun) / (foldsToRun + 1);
-    auto final = model::TextClassifier::train(examples, options, &why, input.unlabeledTexts, [&](double p) {
-        progress(base + p / (foldsToRun + 1));
-        return !cancelled();
-    });
-    if (cancelled())
-        return Result<TrainingOutput>::failure(kCancelled);
-    if (!final)
-        return Result<TrainingOutput>::failure(QStringLiteral("The model cannot be trained: %1").arg(why));
-    if (cancelled())
-        return Result<TrainingOutput>::failure(kCancelled);
 
     const model::Metrics m = model::computeMetrics(classes, truth, predicted, input.multiple);
     TrainingOutput out;
@@ -145,9 +170,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     out.durationMs = timer.elapsed();
     out.metrics = metricsJson(m);
     out.metrics.insert(QStringLiteral("examples"), n);
-    out.metrics.insert(QStringLiteral("evaluation"),
-                       kfold ? QStringLiteral("stratified %1-fold cross-validation").arg(kFolds)
-                             : QStringLiteral("stratified %1 % holdout").arg(int(kHoldoutFraction * 100)));
+    out.metrics.insert(QStringLiteral("evaluation"), evaluation);
     out.metrics.insert(QStringLiteral("duration_ms"), out.durationMs);
     out.metrics.insert(QStringLiteral("unlabeled_texts"), int(input.unlabeledTexts.size()));
     const model::ModelSelection chosen = out.classifier->selection();

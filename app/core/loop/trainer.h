@@ -1,10 +1,13 @@
 #pragma once
 // One training run of the loop, off the GUI and HTTP threads: evaluates the classifier on the
-// project's examples (stratified 5-fold cross-validation below 2,000 examples, a fixed-seed
-// stratified 20 % holdout above), then trains the final model on all of them. Reports progress
-// and stops early when cancelled; a cancelled or failed run produces no model, so the active
-// version keeps serving. The metrics JSON is what /versions "details" and the model page show:
-// accuracy, macro_f1, per_class, confusion, examples, evaluation, duration_ms.
+// project's examples and trains the final model. Below 2,000 examples the evaluation is a nested
+// stratified 5-fold cross-validation (five extra trainings; cheap at that size); from 2,000 on,
+// it is the out-of-fold predictions of the classifier's own cross-validation (the one that
+// chooses C and the weighting), so the run trains once: the loop's latency at thousands of
+// annotations is one training. Reports progress and stops early when cancelled; a cancelled or
+// failed run produces no model, so the active version keeps serving. The metrics JSON is what
+// /versions "details" and the model page show: accuracy, macro_f1, per_class, confusion,
+// examples, evaluation, duration_ms.
 // Called by the loop engine on a worker thread (QtConcurrent); `train` itself is reentrant.
 #include "core/model/textclassifier.h"
 #include "core/result.h"
@@ -34,8 +37,8 @@ struct TrainingOutput {
     int examples = 0;
     qint64 durationMs = 0;
     // Per input example (same order): the evaluation's prediction for it, made by a model that
-    // did not see it (cross-validation: every example; holdout: only the held-out 20 %). The
-    // activation policy compares these with the active version's predictions.
+    // did not see it (every example is predicted by one of the folds). The activation policy
+    // compares these with the active version's predictions.
     std::vector<std::optional<QStringList>> outOfFold;
 };
 
@@ -49,7 +52,6 @@ class Trainer final
 public:
     static constexpr int kKFoldBelow = 2000;
     static constexpr int kFolds = 5;
-    static constexpr double kHoldoutFraction = 0.2;
     static constexpr quint32 kSeed = 20261125;
 
     // Fails with a sentence when the data cannot make a model (fewer than two classes, ...)

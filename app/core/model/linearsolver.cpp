@@ -29,24 +29,57 @@ DualSvm::DualSvm(const CsrMatrix &x, std::vector<std::uint32_t> rows, std::vecto
     , m_w(x.columns, 0.0)
     , m_rng(seed)
 {
+    const std::size_t l = rows.size();
+    m_begin.resize(l);
+    m_end.resize(l);
     std::size_t nnz = 0;
-    for (std::uint32_t r : rows)
-        nnz += m_x.start[r + 1] - m_x.start[r];
-    m_start.reserve(rows.size() + 1);
-    m_start.push_back(0);
-    m_col.reserve(nnz);
-    m_val.reserve(nnz);
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-        const std::size_t r = rows[k];
-        double s = 1.0;
-        for (std::size_t e = m_x.start[r]; e < m_x.start[r + 1]; ++e) {
-            const float v = m_scale ? m_x.value[e] * m_scale[m_x.column[e]] : m_x.value[e];
-            m_col.push_back(m_x.column[e]);
-            m_val.push_back(v);
-            s += double(v) * v;
+    for (std::size_t k = 0; k < l; ++k) {
+        m_begin[k] = m_x.start[rows[k]];
+        m_end[k] = m_x.start[rows[k] + 1];
+        nnz += m_end[k] - m_begin[k];
+    }
+    const std::uint32_t *col = m_x.column.data();
+    const float *val = m_x.value.data();
+    if (m_scale) {
+        m_valStart.resize(l);
+        m_val.resize(nnz);
+        float *out = m_val.data();
+        for (std::size_t k = 0; k < l; ++k) {
+            m_valStart[k] = static_cast<std::size_t>(out - m_val.data());
+            double s = 1.0;
+            for (std::size_t e = m_begin[k]; e < m_end[k]; ++e) {
+                const float v = val[e] * m_scale[col[e]];
+                *out++ = v;
+                s += double(v) * v;
+            }
+            m_sq[k] = s;
         }
-        m_start.push_back(m_col.size());
-        m_sq[k] = s;
+    } else {
+        for (std::size_t k = 0; k < l; ++k) {
+            double s = 1.0;
+            for (std::size_t e = m_begin[k]; e < m_end[k]; ++e)
+                s += double(val[e]) * val[e];
+            m_sq[k] = s;
+        }
+    }
+}
+
+void DualSvm::startFrom(const std::vector<float> &alpha)
+{
+    std::fill(m_w.begin(), m_w.end(), 0.0);
+    m_b = 0.0;
+    const std::size_t l = std::min(alpha.size(), m_alpha.size());
+    for (std::size_t k = 0; k < m_alpha.size(); ++k) {
+        const double a = k < l && alpha[k] > 0.0f && std::isfinite(alpha[k]) ? double(alpha[k]) : 0.0;
+        m_alpha[k] = a;
+        if (a == 0.0)
+            continue;
+        const double d = m_positive[k] ? a : -a;
+        const std::uint32_t *col = m_x.column.data() + m_begin[k];
+        const float *val = rowValues(k);
+        for (std::size_t e = 0, len = m_end[k] - m_begin[k]; e < len; ++e)
+            m_w[col[e]] += d * double(val[e]);
+        m_b += d;
     }
 }
 
@@ -76,8 +109,7 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
         index[k] = k;
     std::size_t active = l;
     double pgMaxOld = std::numeric_limits<double>::infinity();
-    const std::uint32_t *col = m_col.data();
-    const float *val = m_val.data();
+    const std::uint32_t *columns = m_x.column.data();
     double *w = m_w.data();
     m_epochs = 0;
     while (m_epochs < maxEpochs) {
@@ -92,9 +124,11 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
         for (std::size_t s = 0; s < active; ++s) {
             const std::size_t k = index[s];
             const double y = m_positive[k] ? 1.0 : -1.0;
-            const std::size_t from = m_start[k], to = m_start[k + 1];
+            const std::uint32_t *col = columns + m_begin[k];
+            const float *val = rowValues(k);
+            const std::size_t len = m_end[k] - m_begin[k];
             double wx = m_b;
-            for (std::size_t e = from; e < to; ++e)
+            for (std::size_t e = 0; e < len; ++e)
                 wx += double(val[e]) * w[col[e]];
             const double g = y * wx - 1.0 + m_alpha[k] * diag;
             double pg = 0.0;
@@ -116,7 +150,7 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
                 const double old = m_alpha[k];
                 m_alpha[k] = std::max(old - g / (m_sq[k] + diag), 0.0);
                 const double d = (m_alpha[k] - old) * y;
-                for (std::size_t e = from; e < to; ++e)
+                for (std::size_t e = 0; e < len; ++e)
                     w[col[e]] += d * double(val[e]);
                 m_b += d;
             }

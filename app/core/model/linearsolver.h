@@ -6,7 +6,8 @@
 // order comes from a seeded generator (deterministic for equal input, also when several solvers
 // run on different threads) and so that one solver can walk a path of increasing C values,
 // warm-started from the previous solution (cheap cross-validation).
-// One instance per thread; the matrix is shared read-only.
+// One instance per thread; the matrix is shared read-only (and read in place: only the scaled
+// values of a scaled solver are copied).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,13 @@ public:
     // true (the solution is then unfinished).
     bool solve(double c, const std::atomic<bool> *cancel = nullptr, double eps = 0.1, int maxEpochs = 300);
 
+    // Starts from the dual solution alpha (one value per training row, >= 0) instead of zero:
+    // sets w and b from it. For warm starts from a related problem (the folds of a
+    // cross-validation for the model on all rows); the optimum found is the same.
+    void startFrom(const std::vector<float> &alpha);
+    // The dual solution, one value per training row.
+    const std::vector<double> &alpha() const { return m_alpha; }
+
     // Decision value w.x + b of any row of the matrix (scaled like the training rows).
     double decision(std::size_t row) const;
     // Weights in the scaled space; multiply by the scale for weights on the raw features.
@@ -43,12 +51,17 @@ public:
     int lastEpochs() const { return m_epochs; }
 
 private:
+    const float *rowValues(std::size_t k) const
+    {
+        return m_scale ? m_val.data() + m_valStart[k] : m_x.value.data() + m_begin[k];
+    }
+
     const CsrMatrix &m_x;
     std::vector<char> m_positive;
     const float *m_scale;
-    // The training rows, copied contiguously with the scale applied (sequential reads).
-    std::vector<std::size_t> m_start;
-    std::vector<std::uint32_t> m_col;
+    // The training rows are read from the shared matrix (row k = entries [m_begin[k], m_end[k]));
+    // with a scale, their scaled values are copied (row k's at m_val[m_valStart[k] ...]).
+    std::vector<std::size_t> m_begin, m_end, m_valStart;
     std::vector<float> m_val;
     std::vector<double> m_alpha;
     std::vector<double> m_sq; // x.x + 1 (bias) per training row

@@ -120,6 +120,8 @@ constexpr double kDefaultC = 0.6; // when there is too little data for cross-val
 constexpr double kCvEps = 0.2;    // solver tolerance inside the cross-validation (final: 0.1)
 // Above this many non-zeros x columns, C and the weighting are chosen on a stratified sample.
 constexpr std::size_t kCvWorkBudget = 8'000'000;
+// Cross-validation solvers stay alive from one C to the next while their row copies fit in this.
+constexpr std::size_t kCvSolverMemory = std::size_t(256) << 20;
 constexpr std::size_t kSelfTrainingMaxLabels = 1000; // self-train only with fewer labels
 constexpr int kSelfTrainingRounds = 2;
 constexpr std::size_t kPlattBiasMinExamples = 1000; // below: Platt scale without the bias
@@ -361,8 +363,11 @@ TextClassifier::~TextClassifier() = default;
 std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example> &examples,
                                                            const TrainOptions &options, QString *error,
                                                            const QStringList &unlabeled,
-                                                           const TrainProgress &progress)
+                                                           const TrainProgress &progress,
+                                                           TrainReport *report)
 {
+    if (report)
+        *report = {};
     if (examples.isEmpty()) {
         setError(error, QStringLiteral("There are no examples to train on."));
         return nullptr;
@@ -521,64 +526,166 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         for (std::size_t j = 0; j < m; ++j)
             cvTargets[c][j] = targets[c][cvIndex[j]];
     using Oof = std::vector<std::vector<std::vector<double>>>; // [weighting][c] -> rows x k
-    // Out-of-fold decision values over the examples index[] for every weighting and C.
+    // Out-of-fold decision values over the examples index[] for every weighting and C, one C at a
+    // time for all folds, weightings and columns at once (in parallel), each solver warm-started
+    // from its solution at the previous C. When no candidate is as accurate at a C as at the one
+    // before (accuracy falls as C grows), the larger C values are not tried. The dual solutions
+    // at every C are kept, to warm-start the final model from them.
+    struct CvRun {
+        Oof oof;                  // [weighting][c] -> rows x k; levels C values filled
+        std::size_t levels = 0;   // C values solved: grid[0 .. levels)
+        std::vector<int> foldOf;  // per row of index[]
+        // Per task (fold, weighting, column; see taskOf) and C: the dual solution over the
+        // fold's training rows (index[] order, test rows left out).
+        std::vector<std::vector<std::vector<float>>> alpha;
+        std::size_t taskOf(int fold, std::size_t w, int column, std::size_t weightings, int k) const
+        {
+            return (static_cast<std::size_t>(fold) * weightings + w) * static_cast<std::size_t>(k) + static_cast<std::size_t>(column);
+        }
+    };
+    const auto candidateAccuracies = [&](const Oof &oof, std::size_t ci, const QList<Example> &on) {
+        std::vector<double> acc;
+        for (const auto &w : oof)
+            acc.push_back(oofAccuracy(w[ci], k, on, classes, options.multiLabel));
+        if (oof.size() == 2) { // the plain+NB average
+            std::vector<double> mixed(oof[0][ci].size());
+            for (std::size_t j = 0; j < mixed.size(); ++j)
+                mixed[j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
+            acc.push_back(oofAccuracy(mixed, k, on, classes, options.multiLabel));
+        }
+        return acc;
+    };
     auto crossValidateOn = [&](const std::vector<std::uint32_t> &index, const std::vector<FeatureWeighting> &ws,
                                const std::vector<double> &grid) {
         const std::size_t rows = index.size();
         QList<Example> subset;
         for (std::uint32_t i : index)
             subset.append(examples[static_cast<qsizetype>(i)]);
-        const std::vector<int> foldOf = assignFolds(subset, folds, kFoldSeed);
-        Oof oof(ws.size(), std::vector<std::vector<double>>(grid.size(), std::vector<double>(rows * static_cast<std::size_t>(k), 0.0)));
-        struct Task {
-            int fold;
-            int column;
-            std::size_t weighting;
-        };
-        std::vector<Task> tasks;
-        for (int f = 0; f < folds; ++f)
-            for (std::size_t w = 0; w < ws.size(); ++w)
-                for (int c = 0; c < k; ++c)
-                    tasks.push_back({f, c, w});
-        QtConcurrent::blockingMap(tasks, [&](const Task &t) {
-            std::vector<std::uint32_t> trainRows, testRows;
-            std::vector<char> positive;
-            const std::vector<char> &y = targets[static_cast<std::size_t>(t.column)];
-            for (std::size_t j = 0; j < rows; ++j) {
-                if (foldOf[j] == t.fold) {
-                    testRows.push_back(static_cast<std::uint32_t>(j));
-                } else {
-                    trainRows.push_back(index[j]);
-                    positive.push_back(y[index[j]]);
+        CvRun run;
+        run.foldOf = assignFolds(subset, folds, kFoldSeed);
+        run.oof.assign(ws.size(), std::vector<std::vector<double>>(grid.size()));
+        const std::size_t taskCount = static_cast<std::size_t>(folds) * ws.size() * static_cast<std::size_t>(k);
+        run.alpha.assign(taskCount, {});
+        std::vector<std::size_t> taskIds(taskCount);
+        std::iota(taskIds.begin(), taskIds.end(), std::size_t(0));
+        // Solvers live from one C to the next when their row copies fit in the budget; otherwise
+        // each C rebuilds them from the kept dual solutions.
+        std::size_t nnz = 0;
+        for (std::uint32_t i : index)
+            nnz += x.start[i + 1] - x.start[i];
+        const std::size_t trainNnz = nnz * static_cast<std::size_t>(folds - 1) / static_cast<std::size_t>(folds);
+        std::size_t solverBytes = 0; // weights, per-row state, and the scaled values of NB solvers
+        for (FeatureWeighting w : ws)
+            solverBytes += static_cast<std::size_t>(folds * k)
+                * (featureCount * 8 + rows * 40 + (w == FeatureWeighting::NaiveBayes ? trainNnz * 4 + featureCount * 4 : 0));
+        const bool keepSolvers = solverBytes <= kCvSolverMemory;
+        std::vector<std::unique_ptr<DualSvm>> solvers(taskCount);
+        std::vector<std::vector<float>> scales(taskCount);
+        std::vector<double> previous;
+        for (std::size_t ci = 0; ci < grid.size(); ++ci) {
+            for (auto &w : run.oof)
+                w[ci].assign(rows * static_cast<std::size_t>(k), 0.0);
+            QtConcurrent::blockingMap(taskIds, [&](std::size_t t) {
+                if (meter.cancelled())
+                    return;
+                const int column = static_cast<int>(t % static_cast<std::size_t>(k));
+                const std::size_t w = (t / static_cast<std::size_t>(k)) % ws.size();
+                const int fold = static_cast<int>(t / (static_cast<std::size_t>(k) * ws.size()));
+                std::vector<std::uint32_t> testRows;
+                for (std::size_t j = 0; j < rows; ++j)
+                    if (run.foldOf[j] == fold)
+                        testRows.push_back(static_cast<std::uint32_t>(j));
+                if (!solvers[t]) {
+                    std::vector<std::uint32_t> trainRows;
+                    std::vector<char> positive;
+                    const std::vector<char> &y = targets[static_cast<std::size_t>(column)];
+                    for (std::size_t j = 0; j < rows; ++j) {
+                        if (run.foldOf[j] != fold) {
+                            trainRows.push_back(index[j]);
+                            positive.push_back(y[index[j]]);
+                        }
+                    }
+                    if (ws[w] == FeatureWeighting::NaiveBayes && scales[t].empty())
+                        scales[t] = nbRatios(x, trainRows, positive);
+                    solvers[t] = std::make_unique<DualSvm>(x, std::move(trainRows), std::move(positive),
+                                                           scales[t].empty() ? nullptr : scales[t].data(),
+                                                           kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
+                    if (ci > 0)
+                        solvers[t]->startFrom(run.alpha[t].back());
                 }
-            }
-            std::vector<float> scale;
-            if (ws[t.weighting] == FeatureWeighting::NaiveBayes)
-                scale = nbRatios(x, trainRows, positive);
-            DualSvm svm(x, std::move(trainRows), std::move(positive), scale.empty() ? nullptr : scale.data(),
-                        kSolverSeed + static_cast<std::uint64_t>(t.fold * 7919 + t.column));
-            for (std::size_t ci = 0; ci < grid.size(); ++ci) {
+                DualSvm &svm = *solvers[t];
                 if (!svm.solve(grid[ci], meter.flag(), kCvEps))
                     return;
-                std::vector<double> &out = oof[t.weighting][ci];
+                std::vector<double> &out = run.oof[w][ci];
                 for (std::uint32_t j : testRows)
-                    out[static_cast<std::size_t>(j) * static_cast<std::size_t>(k) + static_cast<std::size_t>(t.column)] =
+                    out[static_cast<std::size_t>(j) * static_cast<std::size_t>(k) + static_cast<std::size_t>(column)] =
                         svm.decision(index[j]);
+                run.alpha[t].emplace_back(svm.alpha().begin(), svm.alpha().end());
+                if (!keepSolvers)
+                    solvers[t].reset();
                 meter.step();
+            });
+            if (meter.cancelled())
+                return run;
+            run.levels = ci + 1;
+            const std::vector<double> acc = candidateAccuracies(run.oof, ci, subset);
+            bool anyHeld = ci == 0;
+            for (std::size_t a = 0; a < acc.size() && !anyHeld; ++a)
+                anyHeld = acc[a] >= previous[a];
+            previous = acc;
+            if (!anyHeld) {
+                for (std::size_t skipped = (grid.size() - ci - 1) * taskCount; skipped > 0; --skipped)
+                    meter.step();
+                break;
             }
-        });
-        return oof;
+        }
+        return run;
+    };
+    // The final model's warm start for one weighting and column: each row's dual value averaged
+    // over the folds that trained on it, at C index ci (rows outside the run stay at zero).
+    const auto warmStartFrom = [&](const CvRun &run, const std::vector<std::uint32_t> &index, std::size_t weightingsRun,
+                                   std::size_t w, std::size_t ci, int column) {
+        std::vector<float> sum(n, 0.0f);
+        std::vector<std::uint8_t> count(n, 0);
+        for (int f = 0; f < folds; ++f) {
+            const std::vector<float> &a = run.alpha[run.taskOf(f, w, column, weightingsRun, k)][ci];
+            std::size_t p = 0;
+            for (std::size_t j = 0; j < index.size(); ++j) {
+                if (run.foldOf[j] == f)
+                    continue;
+                sum[index[j]] += a[p++];
+                ++count[index[j]];
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            if (count[i] > 0)
+                sum[i] /= static_cast<float>(count[i]);
+        return sum;
+    };
+    // Dual starting points of the final model per [part (plain, NB)][column]; empty = from zero.
+    std::vector<std::vector<std::vector<float>>> finalStart(2, std::vector<std::vector<float>>(static_cast<std::size_t>(k)));
+    const auto keepStartsOf = [&](const CvRun &run, const std::vector<std::uint32_t> &index,
+                                  const std::vector<FeatureWeighting> &ws, std::size_t ci) {
+        for (std::size_t w = 0; w < ws.size(); ++w) {
+            const std::size_t part = ws[w] == FeatureWeighting::NaiveBayes ? 1 : 0;
+            for (int col = 0; col < k; ++col)
+                finalStart[part][static_cast<std::size_t>(col)] = warmStartFrom(run, index, ws.size(), w, ci, col);
+        }
     };
     if (crossValidate) {
-        Oof oof = crossValidateOn(cvIndex, weightings, cs);
+        CvRun run = crossValidateOn(cvIndex, weightings, cs);
         if (meter.cancelled())
             return cancelled();
+        if (report)
+            report->cValuesTried = static_cast<int>(run.levels);
+        Oof &oof = run.oof;
         // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
-        // each weighting at each C, then the plain+NB average at each C.
+        // each weighting at each C, then the plain+NB average at each C (C values not tried, as
+        // they lost at a smaller C, are skipped).
         const bool mixable = weightings.size() == 2;
         if (mixable) {
             oof.emplace_back(cs.size());
-            for (std::size_t ci = 0; ci < cs.size(); ++ci) {
+            for (std::size_t ci = 0; ci < run.levels; ++ci) {
                 oof[2][ci].resize(oof[0][ci].size());
                 for (std::size_t j = 0; j < oof[0][ci].size(); ++j)
                     oof[2][ci][j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
@@ -590,7 +697,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         for (std::size_t w = 0; w < candidates.size(); ++w) {
             if (options.weighting == FeatureWeighting::Mixed && candidates[w] != FeatureWeighting::Mixed)
                 continue;
-            for (std::size_t ci = 0; ci < cs.size(); ++ci) {
+            for (std::size_t ci = 0; ci < run.levels; ++ci) {
                 const double acc = oofAccuracy(oof[w][ci], k, cvExamples, classes, options.multiLabel);
                 if (acc > cvAccuracy) {
                     cvAccuracy = acc;
@@ -608,16 +715,19 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             cvExamples = examples;
             cvTargets = targets;
             m = n;
-            if (chosen.weighting == FeatureWeighting::Mixed) {
-                Oof both = crossValidateOn(cvIndex, weightings, {cs[chosen.cIndex]});
-                chosenOof = both[0][0];
-                for (std::size_t j = 0; j < chosenOof.size(); ++j)
-                    chosenOof[j] = 0.5 * (both[0][0][j] + both[1][0][j]);
-            } else {
-                chosenOof = std::move(crossValidateOn(cvIndex, {chosen.weighting}, {cs[chosen.cIndex]})[0][0]);
-            }
+            const std::vector<FeatureWeighting> again = chosen.weighting == FeatureWeighting::Mixed
+                ? weightings
+                : std::vector<FeatureWeighting>{chosen.weighting};
+            CvRun all = crossValidateOn(cvIndex, again, {cs[chosen.cIndex]});
             if (meter.cancelled())
                 return cancelled();
+            chosenOof = all.oof[0][0];
+            if (again.size() == 2)
+                for (std::size_t j = 0; j < chosenOof.size(); ++j)
+                    chosenOof[j] = 0.5 * (all.oof[0][0][j] + all.oof[1][0][j]);
+            keepStartsOf(all, cvIndex, again, 0);
+        } else {
+            keepStartsOf(run, cvIndex, weightings, chosen.cIndex);
         }
     }
     const double c = cs[chosen.cIndex];
@@ -662,6 +772,12 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         }
     }
 
+    if (report && crossValidate && chosenOof.size() == n * static_cast<std::size_t>(k)) {
+        report->outOfFold.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+            report->outOfFold.push_back(impl->finish(chosenOof.data() + i * static_cast<std::size_t>(k)).labels);
+    }
+
     // The final model on all examples (plus pseudo-labelled ones when self-training).
     std::vector<int> columnIds(static_cast<std::size_t>(k));
     std::iota(columnIds.begin(), columnIds.end(), 0);
@@ -671,29 +787,54 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
     auto trainFinal = [&] {
-        QtConcurrent::blockingMap(columnIds, [&](int col) {
+        // One solver per column and part (plain and/or NB-weighted; Mixed averages the two), all
+        // in parallel, each warm-started from the cross-validation's dual solutions when there are.
+        const bool mixed = chosen.weighting == FeatureWeighting::Mixed;
+        std::vector<std::size_t> parts;
+        if (mixed || chosen.weighting == FeatureWeighting::Plain)
+            parts.push_back(0);
+        if (mixed || chosen.weighting == FeatureWeighting::NaiveBayes)
+            parts.push_back(1);
+        struct Solved {
+            std::vector<double> raw; // weights on the raw features
+            double bias = 0.0;
+        };
+        std::vector<std::size_t> jobs(static_cast<std::size_t>(k) * parts.size());
+        std::iota(jobs.begin(), jobs.end(), std::size_t(0));
+        std::vector<Solved> solved(jobs.size());
+        QtConcurrent::blockingMap(jobs, [&](std::size_t job) {
+            const auto col = job / parts.size();
+            const std::size_t part = parts[job % parts.size()];
             std::vector<char> y;
             y.reserve(trainRows.size());
             for (std::uint32_t r : trainRows)
-                y.push_back(targets[static_cast<std::size_t>(col)][r]);
-            // Raw-feature weights of the plain and/or the NB-weighted SVM (Mixed: their average).
+                y.push_back(targets[col][r]);
+            std::vector<float> scale;
+            if (part == 1)
+                scale = nbRatios(x, trainRows, y);
+            DualSvm svm(x, trainRows, std::move(y), scale.empty() ? nullptr : scale.data(),
+                        kSolverSeed + static_cast<std::uint64_t>(col));
+            if (!finalStart[part][col].empty())
+                svm.startFrom(finalStart[part][col]);
+            if (!svm.solve(c, meter.flag()))
+                return;
+            Solved &out = solved[job];
+            out.raw.resize(featureCount);
+            for (std::size_t j = 0; j < featureCount; ++j)
+                out.raw[j] = svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
+            out.bias = svm.bias();
+        });
+        if (meter.cancelled())
+            return;
+        const double share = 1.0 / static_cast<double>(parts.size());
+        QtConcurrent::blockingMap(columnIds, [&](int col) {
             std::vector<double> raw(featureCount, 0.0);
             double bias = 0.0;
-            const bool mixed = chosen.weighting == FeatureWeighting::Mixed;
-            for (FeatureWeighting part : {FeatureWeighting::Plain, FeatureWeighting::NaiveBayes}) {
-                if (!mixed && part != chosen.weighting)
-                    continue;
-                const double share = mixed ? 0.5 : 1.0;
-                std::vector<float> scale;
-                if (part == FeatureWeighting::NaiveBayes)
-                    scale = nbRatios(x, trainRows, y);
-                DualSvm svm(x, trainRows, y, scale.empty() ? nullptr : scale.data(),
-                            kSolverSeed + static_cast<std::uint64_t>(col));
-                if (!svm.solve(c, meter.flag()))
-                    return;
+            for (std::size_t p = 0; p < parts.size(); ++p) {
+                const Solved &s = solved[static_cast<std::size_t>(col) * parts.size() + p];
                 for (std::size_t j = 0; j < featureCount; ++j)
-                    raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
-                bias += share * svm.bias();
+                    raw[j] += share * s.raw[j];
+                bias += share * s.bias;
             }
             // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
             double maxAbs = 0.0;

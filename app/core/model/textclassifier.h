@@ -55,6 +55,18 @@ struct ModelSelection {
     std::vector<double> calibrationParameters; // a, b (Platt) / a (temperature) / a_c, b_c ...
 };
 
+// What else training can hand back besides the model.
+struct TrainReport {
+    // Per example (same order): the label(s) the chosen C and weighting predicted for it in the
+    // internal cross-validation, by a model that did not see it, calibrated like predict()'s.
+    // An estimate of the model's accuracy that needs no further training (slightly optimistic:
+    // the same folds also chose C and the weighting). Empty when no cross-validation ran.
+    std::vector<QStringList> outOfFold;
+    // How many C values of the grid the cross-validation solved (ascending; it stops climbing
+    // when no candidate is as accurate at a C as at the one before). 0 without cross-validation.
+    int cValuesTried = 0;
+};
+
 // Called during training with the share done (0..1); returning false cancels training.
 // Invoked from worker threads, never concurrently.
 using TrainProgress = std::function<bool(double progress)>;
@@ -80,7 +92,8 @@ public:
     static std::shared_ptr<const TextClassifier> train(const QList<Example> &examples,
                                                        const TrainOptions &options, QString *error,
                                                        const QStringList &unlabeled = {},
-                                                       const TrainProgress &progress = {});
+                                                       const TrainProgress &progress = {},
+                                                       TrainReport *report = nullptr);
 
     // Loads a model file written by save(). A corrupt, truncated or foreign file is refused
     // with a clear message in *error and nullptr; never half-loaded.

@@ -1,0 +1,236 @@
+// Unit tests for the training path's shortcuts (issue 14): the dual solver's warm start, the C
+// path that stops climbing, the out-of-fold predictions the classifier hands back, and the loop
+// trainer that uses them as its evaluation from Trainer::kKFoldBelow examples on.
+#include "core/loop/trainer.h"
+#include "core/model/linearsolver.h"
+#include "core/model/textclassifier.h"
+#include "syntheticdata.h"
+
+#include <QTest>
+
+#include <cmath>
+#include <random>
+
+using namespace loopdeck::model;
+
+namespace {
+
+// A random sparse problem: rows of 5..30 of 400 columns, labels from a hidden linear rule with
+// 10 % of them flipped (so the optimum has many non-zero duals).
+struct Problem {
+    CsrMatrix x;
+    std::vector<char> positive;
+};
+
+Problem randomProblem(std::size_t rows, unsigned seed)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> gauss;
+    Problem p;
+    p.x.columns = 400;
+    std::vector<double> rule(p.x.columns);
+    for (double &r : rule)
+        r = gauss(rng);
+    for (std::size_t i = 0; i < rows; ++i) {
+        const int len = 5 + static_cast<int>(rng() % 26);
+        double score = 0.0;
+        std::vector<std::uint32_t> cols;
+        for (int e = 0; e < len; ++e)
+            cols.push_back(static_cast<std::uint32_t>(rng() % p.x.columns));
+        std::sort(cols.begin(), cols.end());
+        cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+        for (std::uint32_t c : cols) {
+            const float v = static_cast<float>(0.1 + (rng() % 100) / 100.0);
+            p.x.column.push_back(c);
+            p.x.value.push_back(v);
+            score += v * rule[c];
+        }
+        p.x.start.push_back(p.x.column.size());
+        p.positive.push_back((score > 0.0) != (rng() % 10 == 0) ? 1 : 0);
+    }
+    return p;
+}
+
+std::vector<std::uint32_t> allRows(std::size_t n)
+{
+    std::vector<std::uint32_t> r(n);
+    for (std::size_t i = 0; i < n; ++i)
+        r[i] = static_cast<std::uint32_t>(i);
+    return r;
+}
+
+double accuracyOf(const std::vector<QStringList> &predicted, const QList<Example> &data)
+{
+    int right = 0;
+    for (qsizetype i = 0; i < data.size(); ++i)
+        right += predicted[static_cast<std::size_t>(i)] == data[i].labels;
+    return double(right) / double(data.size());
+}
+
+} // namespace
+
+class TestTraining : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void warmStartReachesTheSameOptimum();
+    void startFromASolutionIsThatSolution();
+    void outOfFoldPredictionsAreTheCrossValidations();
+    void noOutOfFoldWithoutCrossValidation();
+    void cPathClimbsWhileAccuracyHolds();
+    void trainerEvaluatesWithTheModelsFoldsFromKFoldBelow();
+    void trainerNestsTheEvaluationBelowKFoldBelow();
+};
+
+void TestTraining::warmStartReachesTheSameOptimum()
+{
+    const Problem p = randomProblem(600, 3);
+    const auto rows = allRows(p.x.rows());
+    DualSvm cold(p.x, rows, p.positive, nullptr, 1);
+    QVERIFY(cold.solve(1.0, nullptr, 1e-6, 5000));
+    // From the solution of a neighbouring problem (C = 0.3 on half the rows, the rest at zero).
+    std::vector<std::uint32_t> half(rows.begin(), rows.begin() + 300);
+    DualSvm part(p.x, half, std::vector<char>(p.positive.begin(), p.positive.begin() + 300), nullptr, 2);
+    QVERIFY(part.solve(0.3, nullptr, 1e-6, 5000));
+    std::vector<float> start(rows.size(), 0.0f);
+    for (std::size_t k = 0; k < half.size(); ++k)
+        start[k] = static_cast<float>(part.alpha()[k]);
+    DualSvm warm(p.x, rows, p.positive, nullptr, 3);
+    warm.startFrom(start);
+    QVERIFY(warm.solve(1.0, nullptr, 1e-6, 5000));
+    // The problem is strictly convex in the duals: one optimum, whatever the start.
+    double maxDiff = 0.0;
+    for (std::size_t r = 0; r < p.x.rows(); ++r)
+        maxDiff = std::max(maxDiff, std::fabs(cold.decision(r) - warm.decision(r)));
+    QVERIFY2(maxDiff < 1e-3, qPrintable(QString::number(maxDiff)));
+    // And the warm start is nearer: fewer epochs than from zero.
+    QVERIFY2(warm.lastEpochs() < cold.lastEpochs(),
+             qPrintable(QStringLiteral("%1 vs %2").arg(warm.lastEpochs()).arg(cold.lastEpochs())));
+}
+
+void TestTraining::startFromASolutionIsThatSolution()
+{
+    const Problem p = randomProblem(300, 5);
+    const auto rows = allRows(p.x.rows());
+    std::vector<float> scale(p.x.columns);
+    for (std::size_t j = 0; j < scale.size(); ++j)
+        scale[j] = 0.5f + static_cast<float>(j % 7) / 7.0f;
+    for (const float *s : {static_cast<const float *>(nullptr), static_cast<const float *>(scale.data())}) {
+        DualSvm a(p.x, rows, p.positive, s, 1);
+        QVERIFY(a.solve(2.0, nullptr, 1e-4, 5000));
+        std::vector<float> alpha(a.alpha().begin(), a.alpha().end());
+        DualSvm b(p.x, rows, p.positive, s, 9);
+        b.startFrom(alpha);
+        // w and b rebuilt from the duals: the same decisions (up to the duals' float rounding).
+        for (std::size_t r = 0; r < p.x.rows(); ++r)
+            QVERIFY2(std::fabs(a.decision(r) - b.decision(r)) < 1e-4, qPrintable(QString::number(r)));
+        QVERIFY(b.solve(2.0, nullptr, 1e-4, 5000));
+        QVERIFY2(b.lastEpochs() <= 3, qPrintable(QString::number(b.lastEpochs())));
+    }
+    // Negative, NaN or missing duals start at zero; extra ones are ignored.
+    DualSvm c(p.x, rows, p.positive, nullptr, 1);
+    c.startFrom({-1.0f, std::nanf(""), 0.0f});
+    QCOMPARE(c.bias(), 0.0);
+    for (std::size_t r = 0; r < p.x.rows(); ++r)
+        QCOMPARE(c.decision(r), 0.0);
+}
+
+void TestTraining::outOfFoldPredictionsAreTheCrossValidations()
+{
+    // Three classes: temperature scaling keeps the arg-max, so the out-of-fold labels score
+    // exactly the accuracy the cross-validation chose the setting by.
+    const auto data = testdata::overlappingTopics(60, 35);
+    TrainReport report;
+    QString error;
+    const auto model = TextClassifier::train(data, {}, &error, {}, {}, &report);
+    QVERIFY2(model, qPrintable(error));
+    QCOMPARE(report.outOfFold.size(), std::size_t(data.size()));
+    for (const QStringList &labels : report.outOfFold) {
+        QCOMPARE(labels.size(), 1);
+        QVERIFY(model->classes().contains(labels.first()));
+    }
+    QCOMPARE(accuracyOf(report.outOfFold, data), model->selection().cvAccuracy);
+    QVERIFY(model->selection().cvAccuracy < 1.0); // overlapping topics: some are wrong
+    QVERIFY(report.cValuesTried >= 1 && report.cValuesTried <= 4);
+    // The same run without a report trains the same model.
+    const auto again = TextClassifier::train(data, {}, &error);
+    QVERIFY(again);
+    QCOMPARE(again->toBytes(), model->toBytes());
+}
+
+void TestTraining::noOutOfFoldWithoutCrossValidation()
+{
+    const QList<Example> tiny = {{u"good"_qs, {u"pos"_qs}}, {u"bad"_qs, {u"neg"_qs}}, {u"fine"_qs, {u"pos"_qs}}};
+    TrainReport report;
+    report.outOfFold.resize(7); // left over from an earlier use: cleared
+    report.cValuesTried = 9;
+    QString error;
+    QVERIFY2(TextClassifier::train(tiny, {}, &error, {}, {}, &report), qPrintable(error));
+    QVERIFY(report.outOfFold.empty());
+    QCOMPARE(report.cValuesTried, 0);
+}
+
+void TestTraining::cPathClimbsWhileAccuracyHolds()
+{
+    // Separable topics: every C is as accurate as the one before, so the whole grid is tried.
+    const auto data = testdata::topicSentences(40, 11);
+    TrainReport report;
+    QString error;
+    QVERIFY2(TextClassifier::train(data, {}, &error, {}, {}, &report), qPrintable(error));
+    QCOMPARE(report.cValuesTried, 4);
+    // A fixed C: one value, no path.
+    TrainOptions fixed;
+    fixed.c = 1.0;
+    QVERIFY2(TextClassifier::train(data, fixed, &error, {}, {}, &report), qPrintable(error));
+    QCOMPARE(report.cValuesTried, 1);
+}
+
+void TestTraining::trainerEvaluatesWithTheModelsFoldsFromKFoldBelow()
+{
+    using loopdeck::loop::Trainer;
+    loopdeck::loop::TrainingInput input;
+    input.examples = testdata::overlappingTopics(Trainer::kKFoldBelow / 3 + 1, 8);
+    QVERIFY(input.examples.size() >= Trainer::kKFoldBelow);
+    loopdeck::loop::TrainingControl control;
+    const auto out = Trainer::train(input, &control);
+    QVERIFY2(out.ok(), qPrintable(out.ok() ? QString() : out.error()));
+    const auto &o = out.value();
+    QCOMPARE(o.metrics.value(u"evaluation"_qs).toString(), u"stratified 3-fold cross-validation"_qs);
+    QCOMPARE(o.outOfFold.size(), std::size_t(input.examples.size()));
+    std::vector<QStringList> predicted;
+    for (const auto &p : o.outOfFold) {
+        QVERIFY(p.has_value());
+        predicted.push_back(*p);
+    }
+    // The reported accuracy is the out-of-fold one, which is the model's cross-validated one.
+    QCOMPARE(o.metrics.value(u"accuracy"_qs).toDouble(), accuracyOf(predicted, input.examples));
+    QCOMPARE(o.metrics.value(u"accuracy"_qs).toDouble(), o.classifier->selection().cvAccuracy);
+    QCOMPARE(o.metrics.value(u"examples"_qs).toInt(), int(input.examples.size()));
+    QCOMPARE(control.progress.load(), 1.0);
+}
+
+void TestTraining::trainerNestsTheEvaluationBelowKFoldBelow()
+{
+    using loopdeck::loop::Trainer;
+    loopdeck::loop::TrainingInput input;
+    input.examples = testdata::overlappingTopics(100, 8);
+    QVERIFY(input.examples.size() < Trainer::kKFoldBelow);
+    loopdeck::loop::TrainingControl control;
+    const auto out = Trainer::train(input, &control);
+    QVERIFY2(out.ok(), qPrintable(out.ok() ? QString() : out.error()));
+    const auto &o = out.value();
+    QCOMPARE(o.metrics.value(u"evaluation"_qs).toString(),
+             QStringLiteral("stratified %1-fold cross-validation").arg(Trainer::kFolds));
+    for (const auto &p : o.outOfFold)
+        QVERIFY(p.has_value());
+    // Nested: the folds' models chose their own settings, so the evaluation is not the final
+    // model's cross-validated accuracy in general; it is measured on every example.
+    std::vector<QStringList> predicted;
+    for (const auto &p : o.outOfFold)
+        predicted.push_back(*p);
+    QCOMPARE(o.metrics.value(u"accuracy"_qs).toDouble(), accuracyOf(predicted, input.examples));
+}
+
+QTEST_GUILESS_MAIN(TestTraining)
+#include "tst_training.moc"
