@@ -73,7 +73,13 @@ private:
                                           u"שָׁלוֹם"_qs, u"مرحبا"_qs,  u"हिन्दी"_qs,   u"ไทย"_qs,        u"Ａｂｃ"_qs};
         static const QStringList cjk = {u"中文"_qs, u"质量不错"_qs, u"物流很快"_qs, u"下次还会再买"_qs, u"。"_qs,
                                         u"，"_qs,   u"！"_qs,     u"ひらがな"_qs, u"カタカナ"_qs,     u"ｶﾀｶﾅ"_qs,
-                                        u"한국어"_qs, u"テスト"_qs,  u"漢字かな"_qs, u"電脑ABC"_qs,     u"第3次"_qs};
+                                        u"한국어"_qs, u"テスト"_qs,  u"漢字かな"_qs, u"電脑ABC"_qs,     u"第3次"_qs,
+                                        // Han followed by what keeps it in one segment with the next
+                                        // character (WB4: Extend, Format, ZWJ) or by break-class
+                                        // punctuation, full-width forms and digits.
+                                        u"中\u0301"_qs, u"字\uFE0F"_qs, u"漢\u200D"_qs, u"语\u302A"_qs, u"文\u00AD"_qs,
+                                        u"好\u200B"_qs, u"一，二"_qs, u"３，５"_qs, u"价格：１２"_qs, u"'"_qs, u"字'"_qs,
+                                        u"\u3400\u3401"_qs, u"\u9FF0"_qs, u"ー"_qs, u"々"_qs};
         static const QStringList astral = {QString::fromUcs4(U"\U0001F600"), QString::fromUcs4(U"\U0001F44D\U0001F3FD"),
                                            QString::fromUcs4(U"\U00020BB7\U00020BB7"), QString::fromUcs4(U"\U0001D400"),
                                            QString::fromUcs4(U"\U0001F1E9\U0001F1EA"),

@@ -160,7 +160,9 @@ void addAsciiSegment(QStringView seg, Tokenizer::Sink &out)
         out.token(u"<num>");
 }
 
-void tokenizeWords(QStringView text, Tokenizer::Sink &out)
+// A stretch of text between single-character Han tokens (or all of a text without them): the
+// word boundaries computed here for ASCII, else QTextBoundaryFinder's.
+void tokenizeStretch(QStringView text, Tokenizer::Sink &out)
 {
     if (text.isEmpty())
         return;
@@ -178,6 +180,10 @@ void tokenizeWords(QStringView text, Tokenizer::Sink &out)
                 start = i;
             }
         }
+        return;
+    }
+    if (n == 1) {
+        addSegment(text, out); // one code unit: one segment
         return;
     }
     // The finder keeps its boundary attributes in this buffer instead of allocating its own.
@@ -198,6 +204,51 @@ void tokenizeWords(QStringView text, Tokenizer::Sink &out)
     }
 }
 
+// A CJK Unified Ideograph of the basic block: word-break class Other in UAX #29, so there is a
+// boundary before it, and after it unless an Extend, Format or ZWJ character follows (WB4).
+bool isBasicHan(char16_t c)
+{
+    return c >= 0x4E00 && c <= 0x9FEF;
+}
+
+// Code units that are certainly not Extend, Format or ZWJ (so a boundary falls between a Han
+// character and them): ASCII, basic Han, CJK symbols and punctuation but the ideographic tone
+// marks U+302A..U+302F, and the full-width ASCII forms.
+bool breaksAfterHan(char16_t c)
+{
+    return c < 0x80 || isBasicHan(c) || (c >= 0x3000 && c <= 0x3029) || (c >= 0x3030 && c <= 0x303F)
+        || (c >= 0xFF01 && c <= 0xFF5E);
+}
+
+// Words of folded text: every basic Han character with a boundary after it is a token of its
+// own (what the finder's segments give, without running it over Chinese text), and the stretches
+// between them are segmented as a whole. Cutting there changes no boundary: each cut has a
+// boundary on both sides, and the rules that look two characters back or ahead (WB6, WB7, WB11,
+// WB12) need a letter or digit where the Han character stands. Not with Thai, Lao, Myanmar or
+// Khmer anywhere in the text: Qt tailors their boundaries by dictionary (libthai for Thai), and
+// the tailored finder's boundaries then depend on where its text starts. tst_fastpath compares
+// the result with QTextBoundaryFinder over whole texts.
+void tokenizeWords(QStringView text, Tokenizer::Sink &out)
+{
+    const char16_t *s = text.utf16();
+    const qsizetype n = text.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        if ((s[i] >= 0x0E00 && s[i] <= 0x0EFF) || (s[i] >= 0x1000 && s[i] <= 0x109F) || (s[i] >= 0x1780 && s[i] <= 0x17FF)) {
+            tokenizeStretch(text, out);
+            return;
+        }
+    }
+    qsizetype pending = 0;
+    for (qsizetype i = 0; i < n; ++i) {
+        if (!isBasicHan(s[i]) || (i + 1 < n && !breaksAfterHan(s[i + 1])))
+            continue;
+        tokenizeStretch(text.mid(pending, i - pending), out);
+        out.token(text.mid(i, 1));
+        pending = i + 1;
+    }
+    tokenizeStretch(text.mid(pending), out);
+}
+
 } // namespace
 
 bool Tokenizer::isCjk(char32_t ucs4)
@@ -208,6 +259,10 @@ bool Tokenizer::isCjk(char32_t ucs4)
     // Unicode 11 (tst_fastpath checks them against QChar::script()).
     if ((ucs4 >= 0x4E00 && ucs4 <= 0x9FEF) || (ucs4 >= 0xAC00 && ucs4 <= 0xD7A3))
         return true;
+    // And for Chinese punctuation: CJK symbols and punctuation U+3000..U+3004 and U+3008..U+3020
+    // and the full-width forms U+FF01..U+FF64 are Common or Latin script.
+    if ((ucs4 >= 0xFF01 && ucs4 <= 0xFF64) || (ucs4 >= 0x3000 && ucs4 <= 0x3004) || (ucs4 >= 0x3008 && ucs4 <= 0x3020))
+        return false;
     switch (QChar::script(ucs4)) {
     case QChar::Script_Han:
     case QChar::Script_Hiragana:
