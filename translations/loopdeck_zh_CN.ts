@@ -1568,8 +1568,8 @@ Label Studio gets its predictions from %2 from now on.</source>
         <translation>%1：新版本未启用</translation>
     </message>
     <message>
-        <source>%1 — worse than the active version by more than the margin; the active one keeps serving.</source>
-        <translation>%1 — 比当前版本差且超出容差；当前版本继续提供服务。</translation>
+        <source>%1 — kept inactive; the active version keeps serving (the model page&apos;s log says why).</source>
+        <translation>%1 — 未启用；当前版本继续提供服务（原因见模型页面的日志）。</translation>
     </message>
     <message>
         <source>%1: training failed</source>
@@ -1869,8 +1869,8 @@ Label Studio gets its predictions from %2 from now on.</source>
         <translation>Label Studio 请求时（“开始训练”）</translation>
     </message>
     <message>
-        <source>A new version becomes active unless its accuracy is lower than the active one&apos;s by more than this</source>
-        <translation>除非新版本的准确率比当前版本低出此值以上，否则新版本将被启用</translation>
+        <source>A new version becomes active unless it is worse than the active one by more than this, with 95 % confidence, on the labelled tasks the active one was not trained on</source>
+        <translation>除非在当前版本未训练过的已标注任务上，新版本以 95% 的置信度比当前版本差出此值以上，否则新版本将被启用</translation>
     </message>
     <message>
         <source>Activation margin:</source>

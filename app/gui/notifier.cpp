@@ -145,7 +145,7 @@ void Notifier::watch(client::LoopClient *client, ProjectName projectName)
                     notify(tr("%1: new model version").arg(nameOf(project)), change);
                 else
                     notify(tr("%1: new version not activated").arg(nameOf(project)),
-                           tr("%1 — worse than the active version by more than the margin; the active one keeps serving.")
+                           tr("%1 — kept inactive; the active version keeps serving (the model page's log says why).")
                                .arg(change));
             });
     connect(client, &LoopClient::trainingFailed, this, [this](const QString &project, const QString &error) {

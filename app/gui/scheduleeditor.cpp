@@ -68,7 +68,7 @@ ScheduleEditor::ScheduleEditor(QWidget *parent)
     m_margin->setRange(0.0, 1.0);
     m_margin->setSingleStep(0.01);
     m_margin->setDecimals(3);
-    m_margin->setToolTip(tr("A new version becomes active unless its accuracy is lower than the active one's by more than this"));
+    m_margin->setToolTip(tr("A new version becomes active unless it is worse than the active one by more than this, with 95 % confidence, on the labelled tasks the active one was not trained on"));
     form->addRow(tr("Activation margin:"), m_margin);
     m_minExamples = new QSpinBox(this);
     m_minExamples->setObjectName(QStringLiteral("minExamples"));
