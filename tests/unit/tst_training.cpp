@@ -59,6 +59,26 @@ std::vector<std::uint32_t> allRows(std::size_t n)
     return r;
 }
 
+// Two classes told apart by one word each (in 60 % of their texts), a quarter of the labels
+// flipped, and 20 words of a 4,000-word vocabulary per text: the larger C, the more the model
+// learns the flipped labels from words no other text has, so accuracy falls along the C path.
+QList<Example> noisyLabels(int count, unsigned seed)
+{
+    std::mt19937 rng(seed);
+    QList<Example> out;
+    for (int i = 0; i < count; ++i) {
+        const bool positive = i % 2 == 0;
+        QStringList words;
+        if (rng() % 10 < 6)
+            words << (positive ? u"splendid"_qs : u"dreadful"_qs);
+        for (int w = 0; w < 20; ++w)
+            words << QStringLiteral("w%1").arg(rng() % 4000);
+        const bool flipped = rng() % 4 == 0;
+        out.append({words.join(u' '), {(positive != flipped) ? u"pos"_qs : u"neg"_qs}});
+    }
+    return out;
+}
+
 double accuracyOf(const std::vector<QStringList> &predicted, const QList<Example> &data)
 {
     int right = 0;
@@ -79,6 +99,11 @@ private slots:
     void outOfFoldPredictionsAreTheCrossValidations();
     void noOutOfFoldWithoutCrossValidation();
     void cPathClimbsWhileAccuracyHolds();
+    void cPathStopsWhenAccuracyFalls();
+    void outOfFoldForBinaryAndMultiLabel();
+    void rebuiltSolversChooseAsKeptOnes();
+    void sampledSelectionStillPredictsEveryExample();
+    void noReportWhenCancelled();
     void trainerEvaluatesWithTheModelsFoldsFromKFoldBelow();
     void trainerNestsTheEvaluationBelowKFoldBelow();
 };
@@ -184,6 +209,110 @@ void TestTraining::cPathClimbsWhileAccuracyHolds()
     fixed.c = 1.0;
     QVERIFY2(TextClassifier::train(data, fixed, &error, {}, {}, &report), qPrintable(error));
     QCOMPARE(report.cValuesTried, 1);
+}
+
+void TestTraining::cPathStopsWhenAccuracyFalls()
+{
+    const auto data = noisyLabels(600, 4);
+    TrainReport report;
+    QString error;
+    const auto model = TextClassifier::train(data, {}, &error, {}, {}, &report);
+    QVERIFY2(model, qPrintable(error));
+    QVERIFY2(report.cValuesTried < 4, qPrintable(QString::number(report.cValuesTried)));
+    // The choice is among the C values tried.
+    QVERIFY(model->selection().c <= 0.6);
+}
+
+void TestTraining::outOfFoldForBinaryAndMultiLabel()
+{
+    // Binary with more than 1,000 examples: Platt scaling with a bias, fitted per fold on the
+    // other folds' values.
+    const auto binary = noisyLabels(1200, 9);
+    TrainReport report;
+    QString error;
+    const auto model = TextClassifier::train(binary, {}, &error, {}, {}, &report);
+    QVERIFY2(model, qPrintable(error));
+    QCOMPARE(report.outOfFold.size(), std::size_t(binary.size()));
+    for (const QStringList &labels : report.outOfFold)
+        QVERIFY(labels == QStringList{u"pos"_qs} || labels == QStringList{u"neg"_qs});
+    const double acc = accuracyOf(report.outOfFold, binary);
+    QVERIFY2(acc > 0.6 && qAbs(acc - model->selection().cvAccuracy) < 0.05,
+             qPrintable(QStringLiteral("%1 vs %2").arg(acc).arg(model->selection().cvAccuracy)));
+    // Multi-label: any number of labels per example, each from the classes.
+    TrainOptions multi;
+    multi.multiLabel = true;
+    const auto data = testdata::topicSentences(40, 3, true);
+    QVERIFY2(TextClassifier::train(data, multi, &error, {}, {}, &report), qPrintable(error));
+    QCOMPARE(report.outOfFold.size(), std::size_t(data.size()));
+    int multiple = 0;
+    for (const QStringList &labels : report.outOfFold) {
+        for (const QString &l : labels)
+            QVERIFY((QStringList{u"food"_qs, u"sport"_qs, u"tech"_qs}).contains(l));
+        multiple += labels.size() > 1;
+    }
+    QVERIFY(multiple > 0);
+}
+
+void TestTraining::rebuiltSolversChooseAsKeptOnes()
+{
+    const auto data = testdata::overlappingTopics(80, 21);
+    TrainReport kept, rebuilt;
+    TrainOptions small;
+    small.cvSolverMemory = 1; // nothing fits: every C rebuilds its solvers from their duals
+    QString error;
+    const auto a = TextClassifier::train(data, {}, &error, {}, {}, &kept);
+    const auto b = TextClassifier::train(data, small, &error, {}, {}, &rebuilt);
+    QVERIFY(a && b);
+    // A rebuilt solver starts from its float-rounded duals with a fresh visiting order, so it
+    // stops at a slightly different point within the tolerance: close, not identical.
+    QVERIFY2(qAbs(b->selection().cvAccuracy - a->selection().cvAccuracy) <= 0.03,
+             qPrintable(QStringLiteral("%1 vs %2").arg(b->selection().cvAccuracy).arg(a->selection().cvAccuracy)));
+    QCOMPARE(rebuilt.outOfFold.size(), kept.outOfFold.size());
+    QVERIFY(qAbs(accuracyOf(rebuilt.outOfFold, data) - accuracyOf(kept.outOfFold, data)) <= 0.03);
+    QVERIFY(rebuilt.cValuesTried >= 1 && rebuilt.cValuesTried <= 4);
+    // Deterministic either way.
+    const auto c = TextClassifier::train(data, small, &error);
+    QVERIFY(c);
+    QCOMPARE(c->toBytes(), b->toBytes());
+}
+
+void TestTraining::sampledSelectionStillPredictsEveryExample()
+{
+    // A work budget far below the data: C and the weighting are chosen on a sample, then the
+    // chosen setting is cross-validated on all examples (calibration, out-of-fold labels).
+    const auto data = testdata::overlappingTopics(700, 5);
+    QVERIFY(data.size() >= 2000);
+    TrainOptions options;
+    options.cvWorkBudget = 10'000;
+    TrainReport report;
+    QString error;
+    const auto model = TextClassifier::train(data, options, &error, {}, {}, &report);
+    QVERIFY2(model, qPrintable(error));
+    QCOMPARE(report.outOfFold.size(), std::size_t(data.size()));
+    const double acc = accuracyOf(report.outOfFold, data);
+    QVERIFY2(acc > 0.6, qPrintable(QString::number(acc)));
+    const auto again = TextClassifier::train(data, options, &error);
+    QVERIFY(again);
+    QCOMPARE(again->toBytes(), model->toBytes());
+    // The sample's choice generalises: close to the full selection's accuracy.
+    TrainReport full;
+    const auto whole = TextClassifier::train(data, {}, &error, {}, {}, &full);
+    QVERIFY(whole);
+    QVERIFY2(qAbs(acc - accuracyOf(full.outOfFold, data)) < 0.05, qPrintable(QString::number(acc)));
+}
+
+void TestTraining::noReportWhenCancelled()
+{
+    const auto data = testdata::overlappingTopics(60, 35);
+    TrainReport report;
+    report.cValuesTried = 7;
+    int calls = 0;
+    QString error;
+    const auto model = TextClassifier::train(data, {}, &error, {}, [&](double p) { return ++calls < 20 || p < 0; }, &report);
+    QVERIFY(!model);
+    QVERIFY(calls >= 20);
+    QVERIFY(report.outOfFold.empty());
+    QCOMPARE(report.cValuesTried, 0);
 }
 
 void TestTraining::trainerEvaluatesWithTheModelsFoldsFromKFoldBelow()

@@ -38,7 +38,8 @@ public:
 
     // Starts from the dual solution alpha (one value per training row, >= 0) instead of zero:
     // sets w and b from it. For warm starts from a related problem (the folds of a
-    // cross-validation for the model on all rows); the optimum found is the same.
+    // cross-validation for the model on all rows): the optimum is the same, and the solution
+    // found equals a cold start's up to the tolerance (not bit for bit).
     void startFrom(const std::vector<float> &alpha);
     // The dual solution, one value per training row.
     const std::vector<double> &alpha() const { return m_alpha; }

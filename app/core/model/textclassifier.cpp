@@ -120,7 +120,8 @@ constexpr double kDefaultC = 0.6; // when there is too little data for cross-val
 constexpr double kCvEps = 0.2;    // solver tolerance inside the cross-validation (final: 0.1)
 // Above this many non-zeros x columns, C and the weighting are chosen on a stratified sample.
 constexpr std::size_t kCvWorkBudget = 8'000'000;
-// Cross-validation solvers stay alive from one C to the next while their row copies fit in this.
+// Cross-validation solvers (weights, per-row state, NB-scaled values) stay alive from one C to the
+// next while their estimated size fits in this; otherwise they are rebuilt from their duals.
 constexpr std::size_t kCvSolverMemory = std::size_t(256) << 20;
 constexpr std::size_t kSelfTrainingMaxLabels = 1000; // self-train only with fewer labels
 constexpr int kSelfTrainingRounds = 2;
@@ -367,7 +368,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                                                            TrainReport *report)
 {
     if (report)
-        *report = {};
+        *report = {}; // filled only when training succeeds
     if (examples.isEmpty()) {
         setError(error, QStringLiteral("There are no examples to train on."));
         return nullptr;
@@ -503,13 +504,16 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         chosen.weighting = options.weighting;
     double cvAccuracy = -1.0;
     std::vector<double> chosenOof;
+    std::vector<int> chosenFoldOf; // the fold of each row of chosenOof
+    int cValuesTried = 0;
     // The cross-validation runs on all examples, or on a stratified sample of them when the
     // feature matrix is large (kCvWorkBudget), to bound its time.
     std::vector<std::uint32_t> cvIndex;
     QList<Example> cvExamples;
     const std::size_t cvWork = x.value.size() * static_cast<std::size_t>(k); // non-zeros x columns
-    if (cvWork > kCvWorkBudget && n >= 2000) {
-        const int parts = static_cast<int>((cvWork + kCvWorkBudget - 1) / kCvWorkBudget);
+    const std::size_t workBudget = options.cvWorkBudget > 0 ? options.cvWorkBudget : kCvWorkBudget;
+    if (cvWork > workBudget && n >= 2000) {
+        const int parts = static_cast<int>((cvWork + workBudget - 1) / workBudget);
         const std::vector<int> part = assignFolds(examples, parts, kFoldSeed + 1);
         for (std::size_t i = 0; i < n; ++i)
             if (part[i] == 0)
@@ -528,9 +532,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     using Oof = std::vector<std::vector<std::vector<double>>>; // [weighting][c] -> rows x k
     // Out-of-fold decision values over the examples index[] for every weighting and C, one C at a
     // time for all folds, weightings and columns at once (in parallel), each solver warm-started
-    // from its solution at the previous C. When no candidate is as accurate at a C as at the one
-    // before (accuracy falls as C grows), the larger C values are not tried. The dual solutions
-    // at every C are kept, to warm-start the final model from them.
+    // from its solution at the previous C. When every candidate that can be chosen is less
+    // accurate at a C than at the one before, by more than one example (accuracy falls as C
+    // grows), the larger C values are not tried. The dual solutions at every C are kept, to
+    // warm-start the final model from them.
     struct CvRun {
         Oof oof;                  // [weighting][c] -> rows x k; levels C values filled
         std::size_t levels = 0;   // C values solved: grid[0 .. levels)
@@ -568,8 +573,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         run.alpha.assign(taskCount, {});
         std::vector<std::size_t> taskIds(taskCount);
         std::iota(taskIds.begin(), taskIds.end(), std::size_t(0));
-        // Solvers live from one C to the next when their row copies fit in the budget; otherwise
-        // each C rebuilds them from the kept dual solutions.
+        // Solvers live from one C to the next when they fit in the budget; otherwise each C
+        // rebuilds them from the kept dual solutions (and their NB scales, which are cheap).
         std::size_t nnz = 0;
         for (std::uint32_t i : index)
             nnz += x.start[i + 1] - x.start[i];
@@ -578,7 +583,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         for (FeatureWeighting w : ws)
             solverBytes += static_cast<std::size_t>(folds * k)
                 * (featureCount * 8 + rows * 40 + (w == FeatureWeighting::NaiveBayes ? trainNnz * 4 + featureCount * 4 : 0));
-        const bool keepSolvers = solverBytes <= kCvSolverMemory;
+        const bool keepSolvers =
+            grid.size() > 1 && solverBytes <= (options.cvSolverMemory > 0 ? options.cvSolverMemory : kCvSolverMemory);
         std::vector<std::unique_ptr<DualSvm>> solvers(taskCount);
         std::vector<std::vector<float>> scales(taskCount);
         std::vector<double> previous;
@@ -595,6 +601,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                 for (std::size_t j = 0; j < rows; ++j)
                     if (run.foldOf[j] == fold)
                         testRows.push_back(static_cast<std::uint32_t>(j));
+                std::vector<float> scale; // the NB scale of a solver rebuilt for this C only
                 if (!solvers[t]) {
                     std::vector<std::uint32_t> trainRows;
                     std::vector<char> positive;
@@ -605,10 +612,11 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                             positive.push_back(y[index[j]]);
                         }
                     }
-                    if (ws[w] == FeatureWeighting::NaiveBayes && scales[t].empty())
-                        scales[t] = nbRatios(x, trainRows, positive);
+                    std::vector<float> &kept = keepSolvers ? scales[t] : scale;
+                    if (ws[w] == FeatureWeighting::NaiveBayes)
+                        kept = nbRatios(x, trainRows, positive);
                     solvers[t] = std::make_unique<DualSvm>(x, std::move(trainRows), std::move(positive),
-                                                           scales[t].empty() ? nullptr : scales[t].data(),
+                                                           kept.empty() ? nullptr : kept.data(),
                                                            kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
                     if (ci > 0)
                         solvers[t]->startFrom(run.alpha[t].back());
@@ -621,19 +629,28 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                     out[static_cast<std::size_t>(j) * static_cast<std::size_t>(k) + static_cast<std::size_t>(column)] =
                         svm.decision(index[j]);
                 run.alpha[t].emplace_back(svm.alpha().begin(), svm.alpha().end());
-                if (!keepSolvers)
+                if (!keepSolvers || ci + 1 == grid.size()) {
                     solvers[t].reset();
+                    scales[t] = {};
+                }
                 meter.step();
             });
             if (meter.cancelled())
                 return run;
             run.levels = ci + 1;
+            if (ci + 1 == grid.size())
+                break;
             const std::vector<double> acc = candidateAccuracies(run.oof, ci, subset);
+            // Candidates the options allow: a fixed Mixed weighting is only chosen as the average.
+            const double oneExample = 1.0 / static_cast<double>(std::max<std::size_t>(rows, 1));
             bool anyHeld = ci == 0;
             for (std::size_t a = 0; a < acc.size() && !anyHeld; ++a)
-                anyHeld = acc[a] >= previous[a];
+                if (options.weighting != FeatureWeighting::Mixed || a == 2)
+                    anyHeld = acc[a] >= previous[a] - 1.5 * oneExample;
             previous = acc;
             if (!anyHeld) {
+                for (auto &solver : solvers)
+                    solver.reset();
                 for (std::size_t skipped = (grid.size() - ci - 1) * taskCount; skipped > 0; --skipped)
                     meter.step();
                 break;
@@ -676,8 +693,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         CvRun run = crossValidateOn(cvIndex, weightings, cs);
         if (meter.cancelled())
             return cancelled();
-        if (report)
-            report->cValuesTried = static_cast<int>(run.levels);
+        cValuesTried = static_cast<int>(run.levels);
         Oof &oof = run.oof;
         // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
         // each weighting at each C, then the plain+NB average at each C (C values not tried, as
@@ -726,56 +742,99 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                 for (std::size_t j = 0; j < chosenOof.size(); ++j)
                     chosenOof[j] = 0.5 * (all.oof[0][0][j] + all.oof[1][0][j]);
             keepStartsOf(all, cvIndex, again, 0);
+            chosenFoldOf = all.foldOf;
         } else {
             keepStartsOf(run, cvIndex, weightings, chosen.cIndex);
+            chosenFoldOf = run.foldOf;
         }
     }
     const double c = cs[chosen.cIndex];
 
-    // Calibration on the out-of-fold decision values (fixed defaults without CV).
-    impl->calA.assign(static_cast<std::size_t>(k), 1.0);
-    impl->calB.assign(static_cast<std::size_t>(k), 0.0);
-    if (options.multiLabel || k == 1) {
-        impl->calibration = options.multiLabel ? Calibration::PlattPerClass : Calibration::Platt;
-        if (crossValidate) {
+    // Calibration on the out-of-fold decision values (fixed defaults without CV): fitted on the
+    // rows listed (indices into chosenOof's rows).
+    struct Fitted {
+        std::vector<double> a, b;
+    };
+    const auto fitCalibration = [&](const std::vector<std::uint32_t> &on) {
+        Fitted f;
+        if (options.multiLabel || k == 1) {
+            f.a.assign(static_cast<std::size_t>(k), 1.0);
+            f.b.assign(static_cast<std::size_t>(k), 0.0);
             for (int col = 0; col < k; ++col) {
-                std::vector<double> dc(m);
-                for (std::size_t j = 0; j < m; ++j)
-                    dc[j] = chosenOof[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)];
-                PlattScale s = fitPlatt(dc, cvTargets[static_cast<std::size_t>(col)]);
-                if (m < kPlattBiasMinExamples && !options.multiLabel) {
+                std::vector<double> dc;
+                std::vector<char> yc;
+                for (std::uint32_t j : on) {
+                    dc.push_back(chosenOof[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)]);
+                    yc.push_back(cvTargets[static_cast<std::size_t>(col)][j]);
+                }
+                PlattScale ps = fitPlatt(dc, yc);
+                if (on.size() < kPlattBiasMinExamples && !options.multiLabel) {
                     // Few examples: a fitted bias would move the decision threshold on noise;
                     // fit only the scale (sigmoid(a d) = softmax(a [-d/2, d/2])).
                     std::vector<double> pairs;
                     std::vector<int> truth;
-                    for (std::size_t j = 0; j < m; ++j) {
+                    for (std::size_t j = 0; j < dc.size(); ++j) {
                         pairs.insert(pairs.end(), {-dc[j] / 2.0, dc[j] / 2.0});
-                        truth.push_back(cvTargets[static_cast<std::size_t>(col)][j] ? 1 : 0);
+                        truth.push_back(yc[j] ? 1 : 0);
                     }
-                    s = {fitTemperature(pairs, 2, truth), 0.0};
+                    ps = {fitTemperature(pairs, 2, truth), 0.0};
                 }
-                impl->calA[static_cast<std::size_t>(col)] = s.a;
-                impl->calB[static_cast<std::size_t>(col)] = s.b;
+                f.a[static_cast<std::size_t>(col)] = ps.a;
+                f.b[static_cast<std::size_t>(col)] = ps.b;
             }
         } else {
-            impl->calA.assign(static_cast<std::size_t>(k), 2.0);
+            std::vector<double> values;
+            std::vector<int> truth;
+            for (std::uint32_t j : on) {
+                values.insert(values.end(), chosenOof.begin() + static_cast<std::ptrdiff_t>(j * static_cast<std::size_t>(k)),
+                              chosenOof.begin() + static_cast<std::ptrdiff_t>((j + 1) * static_cast<std::size_t>(k)));
+                truth.push_back(static_cast<int>(classes.indexOf(cvExamples[static_cast<qsizetype>(j)].labels.first())));
+            }
+            f.a = {fitTemperature(values, static_cast<std::size_t>(k), truth)};
         }
-    } else {
-        impl->calibration = Calibration::Temperature;
+        return f;
+    };
+    impl->calibration = options.multiLabel ? Calibration::PlattPerClass
+        : k == 1                           ? Calibration::Platt
+                                           : Calibration::Temperature;
+    if (crossValidate) {
+        std::vector<std::uint32_t> all(m);
+        std::iota(all.begin(), all.end(), 0u);
+        Fitted f = fitCalibration(all);
+        impl->calA = std::move(f.a);
+        impl->calB = std::move(f.b);
+    } else if (impl->calibration == Calibration::Temperature) {
         impl->calA.assign(1, 3.0);
         impl->calB.clear();
-        if (crossValidate) {
-            std::vector<int> truth(m);
-            for (std::size_t j = 0; j < m; ++j)
-                truth[j] = static_cast<int>(classes.indexOf(cvExamples[static_cast<qsizetype>(j)].labels.first()));
-            impl->calA[0] = fitTemperature(chosenOof, static_cast<std::size_t>(k), truth);
-        }
+    } else {
+        impl->calA.assign(static_cast<std::size_t>(k), 2.0);
+        impl->calB.assign(static_cast<std::size_t>(k), 0.0);
     }
 
-    if (report && crossValidate && chosenOof.size() == n * static_cast<std::size_t>(k)) {
-        report->outOfFold.reserve(n);
-        for (std::size_t i = 0; i < n; ++i)
-            report->outOfFold.push_back(impl->finish(chosenOof.data() + i * static_cast<std::size_t>(k)).labels);
+    // The out-of-fold labels for the report, calibrated without their own fold: each fold's
+    // decision values go through a calibration fitted on the other folds' values, so the
+    // threshold a Platt bias sets is not tuned on the examples it labels.
+    TrainReport made;
+    made.cValuesTried = cValuesTried;
+    if (report && crossValidate && chosenOof.size() == n * static_cast<std::size_t>(k) && chosenFoldOf.size() == n) {
+        made.outOfFold.resize(n);
+        Impl probe; // what finish() reads: classes, options, columns, calibration
+        probe.classes = impl->classes;
+        probe.options = impl->options;
+        probe.columns = impl->columns;
+        probe.calibration = impl->calibration;
+        for (int f = 0; f < folds; ++f) {
+            std::vector<std::uint32_t> others;
+            for (std::size_t j = 0; j < n; ++j)
+                if (chosenFoldOf[j] != f)
+                    others.push_back(static_cast<std::uint32_t>(j));
+            Fitted fitted = fitCalibration(others);
+            probe.calA = std::move(fitted.a);
+            probe.calB = std::move(fitted.b);
+            for (std::size_t j = 0; j < n; ++j)
+                if (chosenFoldOf[j] == f)
+                    made.outOfFold[j] = probe.finish(chosenOof.data() + j * static_cast<std::size_t>(k)).labels;
+        }
     }
 
     // The final model on all examples (plus pseudo-labelled ones when self-training).
@@ -787,24 +846,19 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
     auto trainFinal = [&] {
-        // One solver per column and part (plain and/or NB-weighted; Mixed averages the two), all
-        // in parallel, each warm-started from the cross-validation's dual solutions when there are.
+        // One solver per column and part (plain and/or NB-weighted; Mixed averages the two), each
+        // warm-started from the cross-validation's dual solutions when there are. With one column
+        // its parts run in parallel; with several, the columns do (each solving its parts in
+        // turn), so only one column's weights per thread are in memory at a time.
         const bool mixed = chosen.weighting == FeatureWeighting::Mixed;
         std::vector<std::size_t> parts;
         if (mixed || chosen.weighting == FeatureWeighting::Plain)
             parts.push_back(0);
         if (mixed || chosen.weighting == FeatureWeighting::NaiveBayes)
             parts.push_back(1);
-        struct Solved {
-            std::vector<double> raw; // weights on the raw features
-            double bias = 0.0;
-        };
-        std::vector<std::size_t> jobs(static_cast<std::size_t>(k) * parts.size());
-        std::iota(jobs.begin(), jobs.end(), std::size_t(0));
-        std::vector<Solved> solved(jobs.size());
-        QtConcurrent::blockingMap(jobs, [&](std::size_t job) {
-            const auto col = job / parts.size();
-            const std::size_t part = parts[job % parts.size()];
+        const double share = 1.0 / static_cast<double>(parts.size());
+        // Raw-feature weights and bias of one column's part, scaled by its share.
+        auto solvePart = [&](std::size_t col, std::size_t part, std::vector<double> &raw, double &bias) {
             std::vector<char> y;
             y.reserve(trainRows.size());
             for (std::uint32_t r : trainRows)
@@ -817,36 +871,51 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             if (!finalStart[part][col].empty())
                 svm.startFrom(finalStart[part][col]);
             if (!svm.solve(c, meter.flag()))
-                return;
-            Solved &out = solved[job];
-            out.raw.resize(featureCount);
+                return false;
+            raw.resize(featureCount, 0.0);
             for (std::size_t j = 0; j < featureCount; ++j)
-                out.raw[j] = svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
-            out.bias = svm.bias();
-        });
-        if (meter.cancelled())
-            return;
-        const double share = 1.0 / static_cast<double>(parts.size());
-        QtConcurrent::blockingMap(columnIds, [&](int col) {
-            std::vector<double> raw(featureCount, 0.0);
-            double bias = 0.0;
-            for (std::size_t p = 0; p < parts.size(); ++p) {
-                const Solved &s = solved[static_cast<std::size_t>(col) * parts.size() + p];
-                for (std::size_t j = 0; j < featureCount; ++j)
-                    raw[j] += share * s.raw[j];
-                bias += share * s.bias;
-            }
-            // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
+                raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
+            bias += share * svm.bias();
+            return true;
+        };
+        // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
+        auto store = [&](std::size_t col, const std::vector<double> &raw, double bias) {
             double maxAbs = 0.0;
             for (double w : raw)
                 maxAbs = std::max(maxAbs, std::fabs(w));
             const float step = maxAbs > 0.0 ? static_cast<float>(maxAbs / 32767.0) : 1.0f;
-            impl->steps[static_cast<std::size_t>(col)] = step;
+            impl->steps[col] = step;
             for (std::size_t j = 0; j < featureCount; ++j) {
                 const double q = std::clamp(std::round(raw[j] / step), -32767.0, 32767.0);
-                impl->weights[j * static_cast<std::size_t>(k) + static_cast<std::size_t>(col)] = static_cast<float>(q) * step;
+                impl->weights[j * static_cast<std::size_t>(k) + col] = static_cast<float>(q) * step;
             }
-            impl->bias[static_cast<std::size_t>(col)] = static_cast<float>(bias);
+            impl->bias[col] = static_cast<float>(bias);
+        };
+        if (k == 1) {
+            std::vector<std::vector<double>> raw(parts.size());
+            std::vector<double> bias(parts.size(), 0.0);
+            std::vector<std::size_t> jobs(parts.size());
+            std::iota(jobs.begin(), jobs.end(), std::size_t(0));
+            QtConcurrent::blockingMap(jobs, [&](std::size_t p) { solvePart(0, parts[p], raw[p], bias[p]); });
+            if (meter.cancelled())
+                return;
+            std::vector<double> sum(featureCount, 0.0);
+            double b = 0.0;
+            for (std::size_t p = 0; p < parts.size(); ++p) { // in a fixed order: the same sums every time
+                for (std::size_t j = 0; j < featureCount; ++j)
+                    sum[j] += raw[p][j];
+                b += bias[p];
+            }
+            store(0, sum, b);
+            return;
+        }
+        QtConcurrent::blockingMap(columnIds, [&](int col) {
+            std::vector<double> raw;
+            double bias = 0.0;
+            for (std::size_t part : parts)
+                if (!solvePart(static_cast<std::size_t>(col), part, raw, bias))
+                    return;
+            store(static_cast<std::size_t>(col), raw, bias);
         });
     };
     trainFinal();
@@ -915,6 +984,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->selection.weighting = chosen.weighting;
     impl->selection.folds = crossValidate ? folds : 0;
     impl->selection.cvAccuracy = cvAccuracy;
+    if (report)
+        *report = std::move(made);
     return std::shared_ptr<const TextClassifier>(new TextClassifier(std::move(impl)));
 }
 

@@ -14,6 +14,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,6 +43,11 @@ struct TrainOptions {
     // With unlabelled texts and fewer than 1000 single-label examples: self-training (two rounds
     // adding the most confident unlabelled texts, class-balanced, as pseudo-labelled examples).
     bool selfTraining = true;
+    // Limits of the cross-validation's cost; 0 = the built-in ones. Above cvWorkBudget non-zeros x
+    // columns, C and the weighting are chosen on a stratified sample; the solvers of the C path
+    // stay alive between C values while they fit in cvSolverMemory bytes. Not saved with a model.
+    std::size_t cvWorkBudget = 0;
+    std::size_t cvSolverMemory = 0;
 };
 
 // What training chose and measured (stored in the model file).
@@ -59,8 +65,10 @@ struct ModelSelection {
 struct TrainReport {
     // Per example (same order): the label(s) the chosen C and weighting predicted for it in the
     // internal cross-validation, by a model that did not see it, calibrated like predict()'s.
-    // An estimate of the model's accuracy that needs no further training (slightly optimistic:
-    // the same folds also chose C and the weighting). Empty when no cross-validation ran.
+    // Each fold's labels come from a calibration fitted on the other folds only. An estimate of
+    // the model's accuracy that needs no further training, slightly optimistic: the same folds
+    // also chose C and the weighting, and the document frequencies came from all texts (no
+    // labels). Empty when no cross-validation ran, or when training failed or was cancelled.
     std::vector<QStringList> outOfFold;
     // How many C values of the grid the cross-validation solved (ascending; it stops climbing
     // when no candidate is as accurate at a C as at the one before). 0 without cross-validation.

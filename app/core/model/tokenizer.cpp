@@ -220,18 +220,26 @@ bool breaksAfterHan(char16_t c)
         || (c >= 0xFF01 && c <= 0xFF5E);
 }
 
-// Words of folded text: every basic Han character with a boundary after it is a token of its
-// own (what the finder's segments give, without running it over Chinese text), and the stretches
-// between them are segmented as a whole. Cutting there changes no boundary: each cut has a
-// boundary on both sides, and the rules that look two characters back or ahead (WB6, WB7, WB11,
-// WB12) need a letter or digit where the Han character stands. Not with Thai, Lao, Myanmar or
-// Khmer anywhere in the text: Qt tailors their boundaries by dictionary (libthai for Thai), and
-// the tailored finder's boundaries then depend on where its text starts. tst_fastpath compares
-// the result with QTextBoundaryFinder over whole texts.
+// Words of folded text: every basic Han character followed by a code unit of breaksAfterHan()
+// (or ending the text) is a token of its own (what the finder's segments give, without running
+// it over Chinese text), and the stretches between them are segmented as a whole. Cutting there
+// changes no boundary: each cut has a boundary on both sides, and the rules that look two
+// characters back or ahead (WB6, WB7, WB11, WB12) need a letter or digit where the Han
+// character stands. Not with Thai anywhere in the text: Qt tailors Thai word boundaries by
+// dictionary (libthai), and the tailored finder's boundaries then depend on where its text
+// starts; Lao, Myanmar and Khmer are left to the finder too, in case a Qt tailors them.
+// tst_fastpath compares the result with QTextBoundaryFinder over whole texts.
 void tokenizeWords(QStringView text, Tokenizer::Sink &out)
 {
     const char16_t *s = text.utf16();
     const qsizetype n = text.size();
+    char16_t orAll = 0;
+    for (qsizetype i = 0; i < n; ++i)
+        orAll |= s[i];
+    if (orAll < 0x80) {
+        tokenizeStretch(text, out); // ASCII: no Han, no tailoring
+        return;
+    }
     for (qsizetype i = 0; i < n; ++i) {
         if ((s[i] >= 0x0E00 && s[i] <= 0x0EFF) || (s[i] >= 0x1000 && s[i] <= 0x109F) || (s[i] >= 0x1780 && s[i] <= 0x17FF)) {
             tokenizeStretch(text, out);
