@@ -128,6 +128,7 @@ private Q_SLOTS:
     void annotationEventWithoutAnnotationIs400();
     void startTrainingSkipsCooldown();
     void disconnectUnsticksReconcile();
+    void settingsChangesReadTheirWrites();
 
 private:
     void startEngine(const LoopSettings &settings);
@@ -161,6 +162,31 @@ private:
     QNetworkAccessManager *m_nam = nullptr;
     quint16 m_port = 0;
 };
+
+void TestLoopEngine::settingsChangesReadTheirWrites()
+{
+    startEngine(LoopSettings{});
+    setupProject(4);
+    const QString key = QStringLiteral("4.1764064800");
+    // Two changes of different keys, answered before the engine's thread saves either (no
+    // event loop runs in between): both stand, and status shows them at once.
+    const auto a = m_engine->configure(QStringLiteral("4"), QJsonObject{{QStringLiteral("cooldown_seconds"), 0}});
+    const auto b = m_engine->configure(key, QJsonObject{{QStringLiteral("train_every"), 7}});
+    QCOMPARE(int(a.error), int(loopdeck::backend::LoopReply::Error::None));
+    QCOMPARE(int(b.error), int(loopdeck::backend::LoopReply::Error::None));
+    QCOMPARE(m_engine->settings(key).cooldownSeconds, 0);
+    QCOMPARE(m_engine->settings(key).trainEvery, 7);
+    const QJsonObject shown = m_engine->status(key).body.value(QStringLiteral("settings")).toObject();
+    QCOMPARE(shown.value(QStringLiteral("cooldown_seconds")).toInt(), 0);
+    QCOMPARE(shown.value(QStringLiteral("train_every")).toInt(), 7);
+    // The store gets both once the engine's thread has run: a restarted engine reads them.
+    QTRY_COMPARE(m_engine->status(key).body.value(QStringLiteral("log")).toArray().size(), 3); // added, settings x2
+    m_engine.reset();
+    startEngine(LoopSettings{});
+    m_engine->addProject(key);
+    QCOMPARE(m_engine->settings(key).cooldownSeconds, 0);
+    QCOMPARE(m_engine->settings(key).trainEvery, 7);
+}
 
 void TestLoopEngine::init()
 {

@@ -1226,10 +1226,17 @@ LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &cha
         return failure;
     LoopSettings next;
     QString why;
-    if (!LoopSettings::fromJson(changes, settings(*id), &next, &why))
-        return LoopReply::fail(LoopReply::Error::BadRequest, why);
-    // Saved and applied on the engine's thread (the scheduler lives there); the answer already
-    // carries what will be in force.
+    {
+        // Read, change and publish under one lock: what the answer says is at once what status()
+        // shows and what the next change builds on (two quick changes of different keys both
+        // stand; before, the second was computed from the settings the first had not yet replaced).
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(*id);
+        if (!LoopSettings::fromJson(changes, p.settings, &next, &why))
+            return LoopReply::fail(LoopReply::Error::BadRequest, why);
+        p.settings = next;
+    }
+    // Saved and given to the scheduler on the engine's thread (the scheduler lives there).
     QMetaObject::invokeMethod(
         this,
         [this, id = *id, next] {
