@@ -163,6 +163,7 @@ class TestLsa : public QObject
 
 private slots:
     void recoversDominantSubspace();
+    void rankDeficient();
     void deterministic();
     void tooFewColumnsGivesNoProjection();
     void poolWithFewLabels();
@@ -203,6 +204,36 @@ void TestLsa::recoversDominantSubspace()
     }
     for (int c = 1; c < 8; ++c)
         QVERIFY(wide.singular[static_cast<std::size_t>(c)] <= wide.singular[static_cast<std::size_t>(c - 1)]);
+}
+
+void TestLsa::rankDeficient()
+{
+    // Rank 2 (two row patterns, no noise) but 5 dimensions asked: the sketch's columns are
+    // dependent (Gram-Schmidt path); the extra singular values are 0 and their vectors zero.
+    CsrMatrix x;
+    x.columns = 12;
+    for (std::size_t i = 0; i < 100; ++i) {
+        const double scale = 1.0 + static_cast<double>(i % 5);
+        for (std::uint32_t j = 0; j < 12; ++j) {
+            if ((i % 2 == 0) == (j < 6)) {
+                x.column.push_back(j);
+                x.value.push_back(static_cast<float>(scale * (1.0 + j)));
+            }
+        }
+        x.start.push_back(x.column.size());
+    }
+    const TruncatedSvd svd = truncatedSvd(x, 5);
+    QCOMPARE(svd.k, 5);
+    std::vector<double> values;
+    std::vector<std::vector<double>> vectors;
+    topEigen(gram(x), x.columns, 2, values, vectors);
+    for (std::size_t c = 0; c < 2; ++c)
+        QVERIFY(std::fabs(svd.singular[c] - std::sqrt(values[c])) <= 1e-6 * svd.singular[0]);
+    for (std::size_t c = 2; c < 5; ++c) {
+        QVERIFY2(svd.singular[c] <= 1e-6 * svd.singular[0], qPrintable(QString::number(svd.singular[c])));
+        for (std::size_t j = 0; j < x.columns; ++j)
+            QVERIFY(std::isfinite(svd.v[j * 5 + c]));
+    }
 }
 
 void TestLsa::deterministic()
@@ -372,6 +403,7 @@ void TestLsa::poolHelpsWithFewLabels()
     QVERIFY(withSt);
     qInfo("with self-training: %.3f", accuracy(*withSt, test));
 }
+
 
 QTEST_MAIN(TestLsa)
 #include "tst_lsa.moc"

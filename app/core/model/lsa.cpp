@@ -83,7 +83,8 @@ CsrMatrix transpose(const CsrMatrix &x)
 
 // Orthonormalises the l columns of a (rows x l, row-major) by modified Gram-Schmidt, twice
 // ("twice is enough"); a column that is (numerically) in the span of the earlier ones becomes 0.
-void orthonormalise(std::vector<double> &a, std::size_t rows, std::size_t l)
+// The fallback of orthonormalise() for (nearly) rank-deficient matrices.
+void gramSchmidt(std::vector<double> &a, std::size_t rows, std::size_t l)
 {
     // Column-major copy: contiguous columns.
     std::vector<double> col(rows * l);
@@ -115,6 +116,66 @@ void orthonormalise(std::vector<double> &a, std::size_t rows, std::size_t l)
     for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t c = 0; c < l; ++c)
             a[i * l + c] = col[c * rows + i];
+}
+
+// One Cholesky QR step: G = AᵀA (partial sums per chunk, added in chunk order), G = RᵀR,
+// A = A R⁻¹. Returns false (a unchanged) when G is not numerically positive definite.
+bool choleskyQrStep(std::vector<double> &a, std::size_t rows, std::size_t l)
+{
+    const std::size_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+    std::vector<double> partial(chunks * l * l, 0.0);
+    forChunks(rows, [&](std::size_t begin, std::size_t end) {
+        double *g = partial.data() + (begin / kChunkRows) * l * l;
+        for (std::size_t i = begin; i < end; ++i) {
+            const double *r = a.data() + i * l;
+            for (std::size_t p = 0; p < l; ++p)
+                for (std::size_t q = p; q < l; ++q)
+                    g[p * l + q] += r[p] * r[q];
+        }
+    });
+    std::vector<double> g(l * l, 0.0);
+    for (std::size_t c = 0; c < chunks; ++c)
+        for (std::size_t e = 0; e < l * l; ++e)
+            g[e] += partial[c * l * l + e];
+    // Upper-triangular R with G = RᵀR.
+    std::vector<double> r(l * l, 0.0);
+    for (std::size_t j = 0; j < l; ++j) {
+        double d = g[j * l + j];
+        for (std::size_t k = 0; k < j; ++k)
+            d -= r[k * l + j] * r[k * l + j];
+        if (!(d > 1e-12 * g[j * l + j]) || !(g[j * l + j] > 0.0))
+            return false;
+        r[j * l + j] = std::sqrt(d);
+        for (std::size_t q = j + 1; q < l; ++q) {
+            double v = g[j * l + q];
+            for (std::size_t k = 0; k < j; ++k)
+                v -= r[k * l + j] * r[k * l + q];
+            r[j * l + q] = v / r[j * l + j];
+        }
+    }
+    forChunks(rows, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            double *x = a.data() + i * l; // solve x R = a in place
+            for (std::size_t j = 0; j < l; ++j) {
+                double v = x[j];
+                for (std::size_t k = 0; k < j; ++k)
+                    v -= x[k] * r[k * l + j];
+                x[j] = v / r[j * l + j];
+            }
+        }
+    });
+    return true;
+}
+
+// Orthonormalises the l columns of a (rows x l, row-major): Cholesky QR twice (CholeskyQR2;
+// parallel, cache-friendly), or modified Gram-Schmidt when the columns are nearly dependent.
+void orthonormalise(std::vector<double> &a, std::size_t rows, std::size_t l)
+{
+    const std::vector<double> copy = a;
+    if (choleskyQrStep(a, rows, l) && choleskyQrStep(a, rows, l))
+        return;
+    a = copy;
+    gramSchmidt(a, rows, l);
 }
 
 // Eigen-decomposition of the symmetric n x n matrix a (row-major) by cyclic Jacobi rotations:

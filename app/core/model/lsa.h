@@ -5,7 +5,8 @@
 // bucket seen in at least minDf texts; entries are binary presence x smoothed idf
 // ln((1 + N) / (1 + df)) + 1, neither row-normalised nor centred. A randomized truncated SVD
 // (Halko, Martinsson & Tropp 2011: Gaussian-like sketch, power iterations with re-orthonormalisation
-// by modified Gram-Schmidt, Jacobi eigen-decomposition of the small B Bᵀ) gives the top-k right
+// by Cholesky QR twice, or modified Gram-Schmidt when columns are nearly dependent; Jacobi
+// eigen-decomposition of the small B Bᵀ) gives the top-k right
 // singular vectors V_k; a text's representation is x · V_k, l2-normalised. Plain C++, seeded,
 // with a portable pseudo-Gaussian (sum of uniforms), so equal input gives equal output.
 // Called by TextClassifier::train() (few labels with a pool of unlabelled texts) and by
