@@ -41,7 +41,8 @@ const char *kUsage =
     "  loopdeck model train --input FILE.jsonl --out MODEL [--text-field text] [--label-field label]\n"
     "                       [--eval holdout|kfold|none] [--multi-label] [--c auto] [--hash-bits 20]\n"
     "                       [--weighting auto|plain|nb|mixed] [--no-char-grams] [--cv-folds 3]\n"
-    "                       [--unlabeled FILE.jsonl [--no-self-training]] [--threshold 0.5]\n"
+    "                       [--unlabeled FILE.jsonl [--no-self-training] [--no-pool-representation]]\n"
+    "                       [--threshold 0.5]\n"
     "                       [--folds 5] [--seed 42]\n"
     "  loopdeck model predict --model MODEL [--text-field text] [--input FILE.jsonl] [--stats]\n"
     "                         [--all-scores]\n"
@@ -50,7 +51,8 @@ const char *kUsage =
     "array of strings for --multi-label), prints evaluation metrics as JSON and writes MODEL.\n"
     "C and the feature weighting are chosen by internal cross-validation unless given; the texts\n"
     "of --unlabeled (its text field; labels are ignored) count for the document frequencies and,\n"
-    "with fewer than 1000 single-label examples, for self-training.\n"
+    "with fewer than 1000 single-label examples, for self-training and an LSA representation of\n"
+    "all the texts (50 extra features).\n"
     "predict reads JSON lines (stdin unless --input) and writes one {\"label\", \"score\"} line per\n"
     "input line, in order (--all-scores adds every class's probability); a bad line gets an\n"
     "{\"error\"} line and the exit status is 1.\n"
@@ -67,7 +69,8 @@ const char *kUsage =
     "  --no-char-grams     word n-grams only\n"
     "  --cv-folds K        internal cross-validation folds (default 3)\n"
     "  --unlabeled FILE    JSON lines of unlabelled texts (document frequencies, self-training)\n"
-    "  --no-self-training  use --unlabeled for document frequencies only\n"
+    "  --no-self-training  no self-training on the --unlabeled texts\n"
+    "  --no-pool-representation  no LSA representation learned from the --unlabeled texts\n"
     "  --hash-bits BITS    each feature block is 2^BITS buckets (default 20)\n"
     "  --threshold P       multi-label decision threshold (default 0.5)\n"
     "  --folds K           folds for --eval kfold (default 5)\n"
@@ -192,13 +195,14 @@ int runTrain(const QStringList &args)
     const QCommandLineOption noChars(u"no-char-grams"_qs, u"Word n-grams only."_qs);
     const QCommandLineOption cvFolds(u"cv-folds"_qs, u"Internal cross-validation folds."_qs, u"k"_qs, u"3"_qs);
     const QCommandLineOption unlabeledOpt(u"unlabeled"_qs, u"JSON lines of unlabelled texts."_qs, u"file"_qs);
-    const QCommandLineOption noSelfTraining(u"no-self-training"_qs, u"Use --unlabeled for document frequencies only."_qs);
+    const QCommandLineOption noSelfTraining(u"no-self-training"_qs, u"No self-training on --unlabeled."_qs);
+    const QCommandLineOption noPool(u"no-pool-representation"_qs, u"No LSA representation from --unlabeled."_qs);
     const QCommandLineOption bits(u"hash-bits"_qs, u"Feature space is 2^bits buckets."_qs, u"bits"_qs, u"20"_qs);
     const QCommandLineOption threshold(u"threshold"_qs, u"Multi-label decision threshold."_qs, u"p"_qs, u"0.5"_qs);
     const QCommandLineOption folds(u"folds"_qs, u"Folds for --eval kfold."_qs, u"k"_qs, u"5"_qs);
     const QCommandLineOption seed(u"seed"_qs, u"Seed of the evaluation split."_qs, u"n"_qs, u"42"_qs);
     parser.addOptions({input, out, textField, labelField, evalMode, multi, cOpt, bits, threshold, folds, seed,
-                       weighting, noChars, cvFolds, unlabeledOpt, noSelfTraining});
+                       weighting, noChars, cvFolds, unlabeledOpt, noSelfTraining, noPool});
     QString error;
     if (!parseArgs(parser, args, &error))
         return fail(kExitUsage, error);
@@ -216,6 +220,7 @@ int runTrain(const QStringList &args)
     options.folds = parser.value(cvFolds).toInt(&okCv);
     options.charGrams = !parser.isSet(noChars);
     options.selfTraining = !parser.isSet(noSelfTraining);
+    options.poolRepresentation = !parser.isSet(noPool);
     const QString w = parser.value(weighting);
     if (w == u"plain")
         options.weighting = loopdeck::model::FeatureWeighting::Plain;
@@ -334,6 +339,7 @@ int runTrain(const QStringList &args)
         {"calibration_parameters", sel.calibrationParameters},
         {"format_version", sel.formatVersion}};
     result["features"] = model->featureCount();
+    result["pool_dimensions"] = model->poolDimensions();
     result["model_bytes"] = QFileInfo(outPath).size();
     result["model"] = outPath.toStdString();
     std::cout << result.dump() << std::endl;

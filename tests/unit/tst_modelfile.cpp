@@ -25,6 +25,7 @@ private slots:
     void missingFileAndUnwritablePath();
     void formatOneFileStillLoads();
     void formatMismatchRefused();
+    void formatTwoStillLoads();
 
 private:
     void writeBytes(const QString &path, const QByteArray &bytes);
@@ -127,7 +128,8 @@ void TestModelFile::refused_data()
     QTest::newRow("newer version") << newer << u"version 99"_qs;
     // A valid container with a payload that is not a classifier.
     QTest::newRow("foreign payload") << ModelFile::encode("XXXXsomething") << u"different kind of model"_qs;
-    QTest::newRow("short payload") << ModelFile::encode(QByteArray("TXC2\x00", 5)) << u"damaged"_qs;
+    QTest::newRow("short payload") << ModelFile::encode(QByteArray("TXC3\x00", 5)) << u"damaged"_qs;
+    QTest::newRow("short format-2 payload") << ModelFile::encode(QByteArray("TXC2\x00", 5), 2) << u"damaged"_qs;
     QTest::newRow("short format-1 payload") << ModelFile::encode(QByteArray("TXTC\x00", 5), 1) << u"damaged"_qs;
 }
 
@@ -227,6 +229,38 @@ void TestModelFile::formatMismatchRefused()
     QCOMPARE(version, 1u);
     QVERIFY(!TextClassifier::fromBytes(ModelFile::encode(*p1, 2), &error));
     QVERIFY2(error.contains(u"do not match its format version 2"), qPrintable(error));
+}
+
+void TestModelFile::formatTwoStillLoads()
+{
+    // A format-3 model without a pool representation is the format-2 payload with a zero
+    // dimensions field (u32) between the calibration and the bias: take it out to make the
+    // format-2 file this model would have been.
+    QString error;
+    const auto payload = ModelFile::decode(m_good, &error);
+    QVERIFY(payload);
+    QCOMPARE(m_model->poolDimensions(), 0);
+    QCOMPARE(m_model->selection().formatVersion, 3);
+    const qsizetype columns = m_model->classes().size(); // three classes: one column each
+    const qsizetype tail = m_model->featureCount() * columns * 2 + columns * 8;
+    QByteArray v2 = *payload;
+    QCOMPARE(v2.mid(v2.size() - tail - 4, 4), QByteArray(4, '\0'));
+    v2.remove(v2.size() - tail - 4, 4);
+    v2.replace(0, 4, QByteArray("TXC2"));
+    const QByteArray file = ModelFile::encode(v2, 2);
+    const auto old = TextClassifier::fromBytes(file, &error);
+    QVERIFY2(old, qPrintable(error));
+    QCOMPARE(old->selection().formatVersion, 2);
+    QCOMPARE(old->poolDimensions(), 0);
+    for (const QString &t : {u"goal team and pasta recipe"_qs, u"我的电脑软件"_qs, u"kernel"_qs}) {
+        const Prediction a = old->predict(t), b = m_model->predict(t);
+        QCOMPARE(a.labels, b.labels);
+        QVERIFY(a.score == b.score);
+    }
+    QCOMPARE(old->toBytes(), file); // written back as format 2
+    // The same payload claimed as format 3 is refused.
+    QVERIFY(!TextClassifier::fromBytes(ModelFile::encode(v2, 3), &error));
+    QVERIFY2(error.contains(u"do not match its format version 3"), qPrintable(error));
 }
 
 QTEST_MAIN(TestModelFile)

@@ -14,7 +14,7 @@ class ModelFile final
 {
 public:
     static constexpr char kMagic[9] = "LDKMODEL"; // 8 bytes on disk, no terminator
-    static constexpr quint32 kFormatVersion = 2; // 1: word features + LR; 2: + char n-grams, SVM, calibration
+    static constexpr quint32 kFormatVersion = 3; // 1: word features + LR; 2: + char n-grams, SVM, calibration; 3: + LSA section
     static constexpr qint64 kHeaderSize = 8 + 4 + 8;
     static constexpr qint64 kChecksumSize = 32;
     static constexpr qint64 kMaxFileSize = qint64(1) << 31; // refuse absurd files early

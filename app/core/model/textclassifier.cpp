@@ -3,6 +3,7 @@
 #include "core/model/calibration.h"
 #include "core/model/features.h"
 #include "core/model/linearsolver.h"
+#include "core/model/lsa.h"
 #include "core/model/metrics.h"
 #include "core/model/modelfile.h"
 
@@ -47,6 +48,12 @@ struct TextClassifier::Impl {
     std::vector<float> steps;   // format 2: per column, weights are multiples of it (16-bit quantised)
     Calibration calibration = Calibration::Legacy;
     std::vector<double> calA, calB; // per column (Platt kinds); calA[0] for Temperature
+    // Format 3, few labels with a pool: the LSA projection of the char n-gram buckets and the
+    // weights of its dimensions (lsa.dimensions x columns, row-major, not quantised).
+    LsaProjection lsa;
+    std::vector<float> lsaWeights;
+    // Adds the LSA features' contribution of a text (its buckets ascending) to decision.
+    void addPool(const std::uint32_t *sortedBuckets, std::size_t count, double *decision) const;
 
     // What predict() reads, built once by buildLookup() when training or loading ends.
     // records: per feature, in vocabulary (bucket) order, its bucket, its idf and its `columns`
@@ -114,6 +121,13 @@ namespace {
 
 constexpr char kPayloadKindV1[5] = "TXTC";
 constexpr char kPayloadKindV2[5] = "TXC2";
+constexpr char kPayloadKindV3[5] = "TXC3";
+// The LSA representation of the pool (few labels): dimensions, the document frequency a bucket
+// needs, the texts (labelled + pool) it needs, the most dimensions a model file may hold.
+constexpr int kLsaDimensions = 50;
+constexpr std::uint32_t kLsaMinDf = 5;
+constexpr std::size_t kLsaMinTexts = 200;
+constexpr quint32 kLsaMaxDimensions = 1024;
 // Candidate C values for the cross-validation, ascending (each solve warm-starts the next).
 constexpr double kCGrid[] = {0.25, 0.6, 1.5, 4.0};
 constexpr double kDefaultC = 0.6; // when there is too little data for cross-validation
@@ -472,6 +486,28 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->tfidf = TfidfModel::fit(counts, unlabeledCounts, hasher.rangeBits(), minDf);
     impl->tfidf.setBlockBits(hasher.hashBits());
     const std::size_t featureCount = impl->tfidf.size();
+    // LSA of the char n-grams over labelled + pool texts (few labels only): dense columns
+    // featureCount .. featureCount + lsaDims - 1, never NB-scaled.
+    if (options.poolRepresentation && options.charGrams && !options.multiLabel && !unlabeledCounts.empty()
+        && n < kSelfTrainingMaxLabels && n + unlabeledCounts.size() >= kLsaMinTexts) {
+        const std::uint32_t charStart = std::uint32_t(1) << hasher.hashBits();
+        std::vector<std::vector<std::uint32_t>> documents;
+        documents.reserve(n + unlabeledCounts.size());
+        for (const std::vector<TermCounts> *list : {&counts, static_cast<const std::vector<TermCounts> *>(&unlabeledCounts)}) {
+            for (const TermCounts &tc : *list) {
+                std::vector<std::uint32_t> b;
+                for (const auto &[bucket, count] : tc)
+                    if (bucket >= charStart)
+                        b.push_back(bucket);
+                documents.push_back(std::move(b));
+            }
+        }
+        impl->lsa = fitLsa(documents, kLsaDimensions, kLsaMinDf, static_cast<std::size_t>(kLsaDimensions) + 10);
+        if (meter.cancelled())
+            return cancelled();
+    }
+    const auto lsaDims = static_cast<std::size_t>(impl->lsa.dimensions);
+    const std::size_t totalColumns = featureCount + lsaDims;
     // Self-training (single-label, few labels): the unlabelled rows follow the labelled ones.
     const bool selfTrain = options.selfTraining && !options.multiLabel && !unlabeledCounts.empty()
         && n < kSelfTrainingMaxLabels;
@@ -480,8 +516,23 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         std::vector<SparseRow> more = impl->tfidf.transformAll(unlabeledCounts, hasher.rangeBits());
         allRowsTfidf.insert(allRowsTfidf.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     }
+    if (lsaDims > 0) {
+        std::vector<std::size_t> rowIds(allRowsTfidf.size());
+        std::iota(rowIds.begin(), rowIds.end(), std::size_t(0));
+        QtConcurrent::blockingMap(rowIds, [&](std::size_t i) {
+            const TermCounts &tc = i < n ? counts[i] : unlabeledCounts[i - n];
+            std::vector<std::uint32_t> buckets(tc.size());
+            for (std::size_t j = 0; j < tc.size(); ++j)
+                buckets[j] = tc[j].first;
+            std::vector<float> z(lsaDims);
+            impl->lsa.project(buckets.data(), buckets.size(), z.data());
+            for (std::size_t dim = 0; dim < lsaDims; ++dim)
+                if (z[dim] != 0.0f)
+                    allRowsTfidf[i].emplace_back(static_cast<std::uint32_t>(featureCount + dim), z[dim]);
+        });
+    }
     unlabeledCounts.clear();
-    const CsrMatrix x = toCsr(allRowsTfidf, featureCount);
+    const CsrMatrix x = toCsr(allRowsTfidf, totalColumns);
     allRowsTfidf.clear();
     const std::size_t totalRows = x.rows();
     meter.step();
@@ -613,8 +664,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                         }
                     }
                     std::vector<float> &kept = keepSolvers ? scales[t] : scale;
-                    if (ws[w] == FeatureWeighting::NaiveBayes)
+                    if (ws[w] == FeatureWeighting::NaiveBayes) {
                         kept = nbRatios(x, trainRows, positive);
+                        std::fill(kept.begin() + static_cast<std::ptrdiff_t>(featureCount), kept.end(), 1.0f);
+                    }
                     solvers[t] = std::make_unique<DualSvm>(x, std::move(trainRows), std::move(positive),
                                                            kept.empty() ? nullptr : kept.data(),
                                                            kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
@@ -842,7 +895,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     std::iota(columnIds.begin(), columnIds.end(), 0);
     std::vector<std::uint32_t> trainRows(n);
     std::iota(trainRows.begin(), trainRows.end(), 0u);
-    impl->weights.assign(featureCount * static_cast<std::size_t>(k), 0.0f);
+    impl->weights.assign(totalColumns * static_cast<std::size_t>(k), 0.0f); // LSA rows split off at the end
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
     auto trainFinal = [&] {
@@ -864,16 +917,18 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             for (std::uint32_t r : trainRows)
                 y.push_back(targets[col][r]);
             std::vector<float> scale;
-            if (part == 1)
+            if (part == 1) {
                 scale = nbRatios(x, trainRows, y);
+                std::fill(scale.begin() + static_cast<std::ptrdiff_t>(featureCount), scale.end(), 1.0f);
+            }
             DualSvm svm(x, trainRows, std::move(y), scale.empty() ? nullptr : scale.data(),
                         kSolverSeed + static_cast<std::uint64_t>(col));
             if (!finalStart[part][col].empty())
                 svm.startFrom(finalStart[part][col]);
             if (!svm.solve(c, meter.flag()))
                 return false;
-            raw.resize(featureCount, 0.0);
-            for (std::size_t j = 0; j < featureCount; ++j)
+            raw.resize(totalColumns, 0.0);
+            for (std::size_t j = 0; j < totalColumns; ++j)
                 raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
             bias += share * svm.bias();
             return true;
@@ -881,14 +936,16 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         // Quantise to 16 bits per column now, so a trained model predicts exactly as its saved copy.
         auto store = [&](std::size_t col, const std::vector<double> &raw, double bias) {
             double maxAbs = 0.0;
-            for (double w : raw)
-                maxAbs = std::max(maxAbs, std::fabs(w));
+            for (std::size_t j = 0; j < featureCount; ++j)
+                maxAbs = std::max(maxAbs, std::fabs(raw[j]));
             const float step = maxAbs > 0.0 ? static_cast<float>(maxAbs / 32767.0) : 1.0f;
             impl->steps[col] = step;
             for (std::size_t j = 0; j < featureCount; ++j) {
                 const double q = std::clamp(std::round(raw[j] / step), -32767.0, 32767.0);
                 impl->weights[j * static_cast<std::size_t>(k) + col] = static_cast<float>(q) * step;
             }
+            for (std::size_t j = featureCount; j < totalColumns; ++j) // LSA weights: plain floats
+                impl->weights[j * static_cast<std::size_t>(k) + col] = static_cast<float>(raw[j]);
             impl->bias[col] = static_cast<float>(bias);
         };
         if (k == 1) {
@@ -899,10 +956,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             QtConcurrent::blockingMap(jobs, [&](std::size_t p) { solvePart(0, parts[p], raw[p], bias[p]); });
             if (meter.cancelled())
                 return;
-            std::vector<double> sum(featureCount, 0.0);
+            std::vector<double> sum(totalColumns, 0.0);
             double b = 0.0;
             for (std::size_t p = 0; p < parts.size(); ++p) { // in a fixed order: the same sums every time
-                for (std::size_t j = 0; j < featureCount; ++j)
+                for (std::size_t j = 0; j < totalColumns; ++j)
                     sum[j] += raw[p][j];
                 b += bias[p];
             }
@@ -976,6 +1033,9 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
 
     if (!meter.finish())
         return cancelled();
+    impl->lsaWeights.assign(impl->weights.begin() + static_cast<std::ptrdiff_t>(featureCount * static_cast<std::size_t>(k)),
+                            impl->weights.end());
+    impl->weights.resize(featureCount * static_cast<std::size_t>(k));
     impl->options.c = c;
     impl->options.weighting = chosen.weighting;
     impl->options.folds = crossValidate ? folds : options.folds;
@@ -1074,6 +1134,8 @@ Prediction TextClassifier::predict(const QString &text) const
             block[c] += v * std::bit_cast<float>(r[2 + c]);
     }
     closeBlock();
+    if (!d->lsa.empty())
+        d->addPool(sorted.data(), all, decision);
     for (std::size_t c = 0; c < ks; ++c)
         decision[c] += d->bias[c];
     if (entries.capacity() > (std::size_t(1) << 16))
@@ -1118,9 +1180,30 @@ Prediction TextClassifier::predictFromCounts(const TermCounts &counts) const
             block[c] += v * d->weight(col, c);
     }
     closeBlock();
+    if (!d->lsa.empty()) {
+        std::vector<std::uint32_t> sorted(counts.size());
+        for (std::size_t j = 0; j < counts.size(); ++j)
+            sorted[j] = counts[j].first;
+        d->addPool(sorted.data(), sorted.size(), decision.data());
+    }
     for (std::size_t c = 0; c < ks; ++c)
         decision[c] += d->bias[c];
     return d->finish(decision.data());
+}
+
+void TextClassifier::Impl::addPool(const std::uint32_t *sortedBuckets, std::size_t count, double *decision) const
+{
+    thread_local std::vector<float> z;
+    const auto dims = static_cast<std::size_t>(lsa.dimensions);
+    const auto ks = static_cast<std::size_t>(columns);
+    z.resize(dims);
+    lsa.project(sortedBuckets, count, z.data());
+    for (std::size_t dim = 0; dim < dims; ++dim) {
+        const double v = z[dim];
+        const float *w = lsaWeights.data() + dim * ks;
+        for (std::size_t c = 0; c < ks; ++c)
+            decision[c] += v * w[c];
+    }
 }
 
 Prediction TextClassifier::Impl::finish(const double *decision) const
@@ -1234,12 +1317,20 @@ qsizetype TextClassifier::featureCount() const
     return static_cast<qsizetype>(d->tfidf.size());
 }
 
+int TextClassifier::poolDimensions() const
+{
+    return d->lsa.dimensions;
+}
+
 // Payload layout (big-endian), format version 2:
 //   "TXC2", u8 multiLabel, f64 threshold, f64 c, u32 hashBits, u8 charGrams, u8 weighting
 //   (1 plain, 2 nb, 3 mixed), u32 folds, f64 cvAccuracy, u32 documents, u32 classCount,
 //   classCount x (u32 length, UTF-8), u32 columns, u32 features, features x varint bucket delta,
 //   features x varint df, u8 calibration, u32 parameters, parameters x f64 (calA then calB),
 //   columns x f32 bias, columns x f32 weight step, features x columns x i16 quantised weight.
+// Format 3 ("TXC3"): as format 2 with an LSA section between the calibration parameters and the
+//   bias: u32 dimensions (0: none); when > 0, u32 buckets, buckets x varint bucket delta
+//   (strictly increasing), buckets x dimensions x f32 projection, dimensions x columns x f32 weight.
 // Format 1 ("TXTC", see fromPayloadV1) is read, never written.
 QByteArray TextClassifier::payload() const
 {
@@ -1277,7 +1368,8 @@ QByteArray TextClassifier::payload() const
                 w.f32(d->weight(f, c));
         return w.take();
     }
-    w.raw(kPayloadKindV2, 4);
+    const bool v3 = d->selection.formatVersion >= 3;
+    w.raw(v3 ? kPayloadKindV3 : kPayloadKindV2, 4);
     w.u8(d->options.multiLabel ? 1 : 0);
     w.f64(d->options.threshold);
     w.f64(d->options.c);
@@ -1295,6 +1387,21 @@ QByteArray TextClassifier::payload() const
         w.f64(a);
     for (double b : d->calB)
         w.f64(b);
+    if (v3) {
+        w.u32(static_cast<quint32>(d->lsa.dimensions));
+        if (!d->lsa.empty()) {
+            w.u32(static_cast<quint32>(d->lsa.buckets.size()));
+            std::uint32_t previous = 0;
+            for (std::uint32_t b : d->lsa.buckets) {
+                w.varint(b - previous);
+                previous = b;
+            }
+            for (float v : d->lsa.vectors)
+                w.f32(v);
+            for (float v : d->lsaWeights)
+                w.f32(v);
+        }
+    }
     for (float b : d->bias)
         w.f32(b);
     const auto k = static_cast<std::size_t>(d->columns);
@@ -1322,8 +1429,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
     };
     Reader r(payload);
     const QByteArray kind = r.raw(4);
-    if (kind != QByteArray(version == 1 ? kPayloadKindV1 : kPayloadKindV2, 4))
+    const char *expectedKind = version == 1 ? kPayloadKindV1 : version == 2 ? kPayloadKindV2 : kPayloadKindV3;
+    if (version > 3 || kind != QByteArray(expectedKind, 4))
         return fail(kind == QByteArray(kPayloadKindV1, 4) || kind == QByteArray(kPayloadKindV2, 4)
+                        || kind == QByteArray(kPayloadKindV3, 4)
                         ? QStringLiteral("its contents do not match its format version %1").arg(version)
                         : QStringLiteral("it holds a different kind of model, not a text classifier"));
     const bool v2 = version >= 2;
@@ -1422,6 +1531,42 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
         if (!r.ok() || !std::all_of(impl->calA.begin(), impl->calA.end(), finite)
             || !std::all_of(impl->calB.begin(), impl->calB.end(), finite) || (multiClass && !(impl->calA[0] > 0.0)))
             return fail(QStringLiteral("its calibration is damaged"));
+        if (version >= 3) {
+            const quint32 dims = r.u32();
+            if (!r.ok() || dims > kLsaMaxDimensions || (dims > 0 && (!impl->hasher.charGrams() || impl->options.multiLabel)))
+                return fail(QStringLiteral("its pool representation is damaged"));
+            if (dims > 0) {
+                const quint32 count = r.u32();
+                if (!r.ok() || count == 0 || quint64(count) * dims * 4 > static_cast<quint64>(r.remaining()))
+                    return fail(QStringLiteral("its pool representation is cut short"));
+                LsaProjection &lsa = impl->lsa;
+                lsa.buckets.resize(count);
+                quint64 b = 0;
+                for (quint32 i = 0; i < count && r.ok(); ++i) {
+                    const quint32 delta = r.varint();
+                    if (i > 0 && delta == 0)
+                        return fail(QStringLiteral("its pool representation is damaged"));
+                    b += delta;
+                    lsa.buckets[i] = static_cast<std::uint32_t>(b);
+                }
+                if (!r.ok() || b >= (quint64(1) << impl->hasher.rangeBits()))
+                    return fail(QStringLiteral("its pool representation is damaged"));
+                const quint64 weightsAfter = quint64(dims) * k * 4;
+                if (quint64(count) * dims * 4 + weightsAfter > static_cast<quint64>(r.remaining()))
+                    return fail(QStringLiteral("its pool representation is cut short"));
+                lsa.vectors.resize(std::size_t(count) * dims);
+                for (float &v : lsa.vectors)
+                    v = r.f32();
+                impl->lsaWeights.resize(std::size_t(dims) * k);
+                for (float &v : impl->lsaWeights)
+                    v = r.f32();
+                const auto finiteF = [](float v) { return std::isfinite(v); };
+                if (!r.ok() || !std::all_of(lsa.vectors.begin(), lsa.vectors.end(), finiteF)
+                    || !std::all_of(impl->lsaWeights.begin(), impl->lsaWeights.end(), finiteF))
+                    return fail(QStringLiteral("its pool representation is damaged"));
+                lsa.dimensions = static_cast<int>(dims);
+            }
+        }
         if (static_cast<quint64>(r.remaining()) != weightCount * 2 + static_cast<quint64>(impl->columns) * 8)
             return fail(QStringLiteral("its weights have the wrong size"));
         for (float &b : impl->bias)

@@ -5,7 +5,8 @@
 // SVMs (linearsolver.h). C and the weighting are chosen by stratified cross-validation on the
 // training set; the out-of-fold decision values also fit the calibration (Platt or temperature
 // scaling, calibration.h), so scores are probabilities. Unlabelled texts may be passed for the
-// document frequencies. Model files of format 1 (word features + logistic regression) still load.
+// document frequencies and, with few labels, for an LSA representation (lsa.h) added as dense
+// features. Model files of format 1 (word features + logistic regression) still load.
 // An instance is immutable once trained or loaded, so one instance can serve many threads at
 // once and be swapped whole (std::shared_ptr). train() uses the global thread pool.
 // Called by the prediction service (backend), the trainer (loop) and `loopdeck model`.
@@ -43,6 +44,10 @@ struct TrainOptions {
     // With unlabelled texts and fewer than 1000 single-label examples: self-training (two rounds
     // adding the most confident unlabelled texts, class-balanced, as pseudo-labelled examples).
     bool selfTraining = true;
+    // Under the same conditions, with at least 200 texts in all: an LSA representation of the
+    // character n-grams learned from the labelled and unlabelled texts together (lsa.h), appended
+    // as 50 dense features. Off: the model is exactly what it would be without it.
+    bool poolRepresentation = true;
     // Limits of the cross-validation's cost; 0 = the built-in ones. Above cvWorkBudget non-zeros x
     // columns, C and the weighting are chosen on a stratified sample; the solvers of the C path
     // stay alive between C values while they fit in cvSolverMemory bytes. Not saved with a model.
@@ -52,7 +57,7 @@ struct TrainOptions {
 
 // What training chose and measured (stored in the model file).
 struct ModelSelection {
-    int formatVersion = 2;     // of the model file this model was loaded from / will be saved as
+    int formatVersion = 3;     // of the model file this model was loaded from / will be saved as
     double c = 0.0;            // chosen C
     FeatureWeighting weighting = FeatureWeighting::Plain;
     int folds = 0;             // internal CV folds used (0: too little data, defaults used)
@@ -129,6 +134,8 @@ public:
     // Number of training examples and of distinct hashed features the model knows.
     int trainingExamples() const;
     qsizetype featureCount() const;
+    // Dimensions of the LSA representation learned from the unlabelled pool (0: none).
+    int poolDimensions() const;
     // The model file contents (ModelFile container) without touching the disk, and back;
     // for storing models in a database blob. fromBytes() checks exactly like load().
     QByteArray toBytes() const;
