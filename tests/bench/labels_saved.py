@@ -74,9 +74,10 @@ def run_arm(ls, binary, pool, heldout, arm, labels_total, workdir, ls_url, token
         raise
     curve, order = [], []
     try:
-        st_loop = server.status(pid)
-        if not st_loop or st_loop["settings"]["cooldown_seconds"] != 0:
-            raise RuntimeError(f"the loop settings were not taken from the store: {st_loop}")
+        # The answer carries the settings in force; older builds showed them in /loop/status only
+        # once the engine's thread had saved them, so allow it a moment.
+        lc.wait_for(lambda: ((server.status(pid) or {}).get("settings") or {}).get("cooldown_seconds") == 0, 30,
+                    what="the loop settings in /loop/status")
         versions_seen = 0
         for n in range(1, labels_total + 1):
             st, task = lc.call_retrying(ls, "GET", f"/api/projects/{pid}/next")

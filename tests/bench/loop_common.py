@@ -81,6 +81,7 @@ class Loopdeck:
     def __init__(self, binary, data_dir, ls_url=None, token=None, train_every=None, extra=(), log_path=None, port=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.keys = {}  # Label Studio project id -> the loop's key for it
         args = [binary, "serve", "--port", str(self.port), "--data-dir", data_dir, "--log-level", "info"]
         if ls_url:
             args += ["--label-studio", ls_url]
@@ -121,7 +122,15 @@ class Loopdeck:
         self.log.close()
 
     def setup_version(self, project):
-        st, body = self.http.call("POST", "/setup", {"project": f"{project}.1", "schema": LABEL_CONFIG})
+        # Label Studio names a project to a backend "<id>.<created_at>"; the loop knows the key
+        # from its sync (a made-up key would be another project).
+        key = self.keys.get(project)
+        if key is None:
+            st = self.status(project)
+            key = st["project"] if st and st.get("project") else str(project)
+            if st and st.get("project"):
+                self.keys[project] = key
+        st, body = self.http.call("POST", "/setup", {"project": key, "schema": LABEL_CONFIG})
         return body.get("model_version") if st == 200 and isinstance(body, dict) else None
 
     def status(self, project):

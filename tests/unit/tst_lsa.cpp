@@ -10,7 +10,10 @@
 #include <QTest>
 #include <QtEndian>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <map>
 #include <random>
 
 using namespace loopdeck::model;
@@ -166,6 +169,7 @@ private slots:
     void rankDeficient();
     void deterministic();
     void tooFewColumnsGivesNoProjection();
+    void largePoolKeepsTheMostFrequentBuckets();
     void poolWithFewLabels();
     void noPoolOrManyLabelsIsUnchanged();
     void roundTripAndFastPath();
@@ -404,6 +408,41 @@ void TestLsa::poolHelpsWithFewLabels()
     qInfo("with self-training: %.3f", accuracy(*withSt, test));
 }
 
+
+void TestLsa::largePoolKeepsTheMostFrequentBuckets()
+{
+    // 2,000 texts of 400 buckets drawn from 100,000 (skewed towards low ones): far more than
+    // kLsaMaxColumns buckets reach the document frequency; the kept ones are the most frequent.
+    std::mt19937 rng(17);
+    std::vector<std::vector<std::uint32_t>> documents(2000);
+    std::map<std::uint32_t, std::uint32_t> df;
+    for (auto &d : documents) {
+        for (int i = 0; i < 400; ++i) {
+            const auto u = double(rng() % 100000) / 100000.0;
+            d.push_back(static_cast<std::uint32_t>(100000.0 * u * u) + (1u << 20));
+        }
+        std::sort(d.begin(), d.end());
+        d.erase(std::unique(d.begin(), d.end()), d.end());
+        for (std::uint32_t b : d)
+            ++df[b];
+    }
+    std::size_t reaching = 0;
+    for (const auto &[b, n] : df)
+        reaching += n >= 2;
+    QVERIFY(reaching > kLsaMaxColumns);
+    const LsaProjection p = fitLsa(documents, 20, 2, 30);
+    QCOMPARE(p.dimensions, 20);
+    QCOMPARE(p.buckets.size(), kLsaMaxColumns);
+    QVERIFY(std::is_sorted(p.buckets.begin(), p.buckets.end()));
+    std::uint32_t keptMin = UINT32_MAX, droppedMax = 0;
+    for (const auto &[b, n] : df) {
+        if (std::binary_search(p.buckets.begin(), p.buckets.end(), b))
+            keptMin = std::min(keptMin, n);
+        else
+            droppedMax = std::max(droppedMax, n);
+    }
+    QVERIFY2(keptMin >= droppedMax, qPrintable(QStringLiteral("%1 < %2").arg(keptMin).arg(droppedMax)));
+}
 
 QTEST_MAIN(TestLsa)
 #include "tst_lsa.moc"

@@ -170,7 +170,7 @@ void TestModelCommand::trainPrintsMetrics()
     QVERIFY(sel["c"].get<double>() > 0.0);
     QCOMPARE(sel["cv_folds"].get<int>(), 3);
     QVERIFY(sel["calibration"] == "temperature");
-    QCOMPARE(sel["format_version"].get<int>(), 3);
+    QCOMPARE(sel["format_version"].get<int>(), 2); // no pool representation: format 2
     QCOMPARE(j["pool_dimensions"].get<int>(), 0); // no --unlabeled
     QVERIFY(sel["weighting"] == "plain" || sel["weighting"] == "nb" || sel["weighting"] == "mixed");
 }

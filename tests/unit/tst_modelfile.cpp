@@ -233,31 +233,33 @@ void TestModelFile::formatMismatchRefused()
 
 void TestModelFile::formatTwoStillLoads()
 {
-    // A format-3 model without a pool representation is the format-2 payload with a zero
-    // dimensions field (u32) between the calibration and the bias: take it out to make the
-    // format-2 file this model would have been.
+    // A model without a pool representation is written as format 2 (payload TXC2), which a
+    // LoopDeck of format 2 reads. The same model as a format-3 file carries a zero dimensions
+    // field (u32) between the calibration and the bias: it loads too and predicts the same.
     QString error;
     const auto payload = ModelFile::decode(m_good, &error);
     QVERIFY(payload);
     QCOMPARE(m_model->poolDimensions(), 0);
-    QCOMPARE(m_model->selection().formatVersion, 3);
+    QCOMPARE(m_model->selection().formatVersion, 2);
+    QCOMPARE(payload->left(4), QByteArray("TXC2"));
     const qsizetype columns = m_model->classes().size(); // three classes: one column each
     const qsizetype tail = m_model->featureCount() * columns * 2 + columns * 8;
-    QByteArray v2 = *payload;
-    QCOMPARE(v2.mid(v2.size() - tail - 4, 4), QByteArray(4, '\0'));
-    v2.remove(v2.size() - tail - 4, 4);
-    v2.replace(0, 4, QByteArray("TXC2"));
-    const QByteArray file = ModelFile::encode(v2, 2);
-    const auto old = TextClassifier::fromBytes(file, &error);
-    QVERIFY2(old, qPrintable(error));
-    QCOMPARE(old->selection().formatVersion, 2);
-    QCOMPARE(old->poolDimensions(), 0);
+    const QByteArray v2 = *payload;
+    QByteArray v3 = v2;
+    v3.insert(v3.size() - tail, QByteArray(4, '\0'));
+    v3.replace(0, 4, QByteArray("TXC3"));
+    const QByteArray file = ModelFile::encode(v3, 3);
+    const auto newer = TextClassifier::fromBytes(file, &error);
+    QVERIFY2(newer, qPrintable(error));
+    QCOMPARE(newer->selection().formatVersion, 3);
+    QCOMPARE(newer->poolDimensions(), 0);
     for (const QString &t : {u"goal team and pasta recipe"_qs, u"我的电脑软件"_qs, u"kernel"_qs}) {
-        const Prediction a = old->predict(t), b = m_model->predict(t);
+        const Prediction a = newer->predict(t), b = m_model->predict(t);
         QCOMPARE(a.labels, b.labels);
         QVERIFY(a.score == b.score);
     }
-    QCOMPARE(old->toBytes(), file); // written back as format 2
+    QCOMPARE(newer->toBytes(), file); // written back as format 3
+    QCOMPARE(m_model->toBytes(), ModelFile::encode(v2, 2));
     // The same payload claimed as format 3 is refused.
     QVERIFY(!TextClassifier::fromBytes(ModelFile::encode(v2, 3), &error));
     QVERIFY2(error.contains(u"do not match its format version 3"), qPrintable(error));

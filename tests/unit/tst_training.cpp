@@ -96,6 +96,7 @@ class TestTraining : public QObject
 private slots:
     void warmStartReachesTheSameOptimum();
     void startFromASolutionIsThatSolution();
+    void nbRatiosLeaveDenseColumnsOut();
     void outOfFoldPredictionsAreTheCrossValidations();
     void noOutOfFoldWithoutCrossValidation();
     void cPathClimbsWhileAccuracyHolds();
@@ -159,6 +160,40 @@ void TestTraining::startFromASolutionIsThatSolution()
     QCOMPARE(c.bias(), 0.0);
     for (std::size_t r = 0; r < p.x.rows(); ++r)
         QCOMPARE(c.decision(r), 0.0);
+}
+
+void TestTraining::nbRatiosLeaveDenseColumnsOut()
+{
+    // The same rows with 5 dense columns appended: the sparse ratios are those of the matrix
+    // without them, the dense ones 1.
+    const Problem p = randomProblem(200, 7);
+    CsrMatrix wide;
+    wide.columns = p.x.columns + 5;
+    for (std::size_t r = 0; r < p.x.rows(); ++r) {
+        for (std::size_t e = p.x.start[r]; e < p.x.start[r + 1]; ++e) {
+            wide.column.push_back(p.x.column[e]);
+            wide.value.push_back(p.x.value[e]);
+        }
+        for (std::uint32_t d = 0; d < 5; ++d) {
+            wide.column.push_back(static_cast<std::uint32_t>(p.x.columns) + d);
+            wide.value.push_back(0.3f);
+        }
+        wide.start.push_back(wide.column.size());
+    }
+    const auto rows = allRows(p.x.rows());
+    const std::vector<float> narrow = nbRatios(p.x, rows, p.positive);
+    const std::vector<float> limited = nbRatios(wide, rows, p.positive, p.x.columns);
+    QCOMPARE(limited.size(), wide.columns);
+    for (std::size_t j = 0; j < p.x.columns; ++j)
+        QCOMPARE(limited[j], narrow[j]);
+    for (std::size_t j = p.x.columns; j < wide.columns; ++j)
+        QCOMPARE(limited[j], 1.0f);
+    // Counting every column shifts the sparse ones (what the limit is for).
+    const std::vector<float> all = nbRatios(wide, rows, p.positive);
+    bool shifted = false;
+    for (std::size_t j = 0; j < p.x.columns && !shifted; ++j)
+        shifted = all[j] != narrow[j];
+    QVERIFY(shifted);
 }
 
 void TestTraining::outOfFoldPredictionsAreTheCrossValidations()

@@ -680,6 +680,29 @@ Status LoopEngine::setSettings(const QString &projectId, const LoopSettings &set
     return {};
 }
 
+void LoopEngine::persistSettings(const QString &projectId)
+{
+    LoopSettings current;
+    {
+        std::lock_guard lock(m_mutex);
+        current = projectLocked(projectId).settings;
+    }
+    const QByteArray json = QJsonDocument(current.toJson()).toJson(QJsonDocument::Compact);
+    if (const Status s = m_store->setSettings(projectId, json); !s) {
+        log(projectId, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(s.error()));
+        return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(projectId);
+        p.scheduler.setSettings(p.settings); // the newest, also if a change came meanwhile
+    }
+    saveSchedule(projectId);
+    log(projectId, QStringLiteral("settings"), QString::fromUtf8(json));
+    Q_EMIT statusChanged(projectId);
+    QTimer::singleShot(0, this, [this, projectId] { pollProject(projectId); });
+}
+
 void LoopEngine::saveSchedule(const QString &projectId)
 {
     QJsonObject state;
@@ -1236,14 +1259,10 @@ LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &cha
             return LoopReply::fail(LoopReply::Error::BadRequest, why);
         p.settings = next;
     }
-    // Saved and given to the scheduler on the engine's thread (the scheduler lives there).
-    QMetaObject::invokeMethod(
-        this,
-        [this, id = *id, next] {
-            if (const Status s = setSettings(id, next); !s)
-                log(id, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(s.error()));
-        },
-        Qt::QueuedConnection);
+    // Saved and given to the scheduler on the engine's thread (the scheduler lives there): the
+    // settings in force when the job runs, never the value of this call, so an older job that
+    // runs after a newer change cannot undo it.
+    QMetaObject::invokeMethod(this, [this, id = *id] { persistSettings(id); }, Qt::QueuedConnection);
     return LoopReply::ok(QJsonObject{{QStringLiteral("project"), *id}, {QStringLiteral("settings"), next.toJson()}});
 }
 

@@ -180,6 +180,8 @@ private:
     void onWebhookChecked(const QString &projectId, const QString &url, const QString &state, const QString &warning);
     bool isThisBackend(const QUrl &url, quint16 port) const;
     void saveSchedule(const QString &projectId);
+    // Saves the project's settings in force now and hands them to its scheduler (engine thread).
+    void persistSettings(const QString &projectId);
     void log(const QString &projectId, const QString &event, const QString &details = {});
     std::optional<store::TargetSpec> targetOf(const QString &projectId, QString *why) const;
     double accuracyOf(const QString &projectId, int version) const;

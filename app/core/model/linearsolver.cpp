@@ -169,22 +169,23 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
 }
 
 std::vector<float> nbRatios(const CsrMatrix &x, const std::vector<std::uint32_t> &rows,
-                            const std::vector<char> &positive)
+                            const std::vector<char> &positive, std::size_t counted)
 {
-    std::vector<double> p(x.columns, 1.0), q(x.columns, 1.0);
+    const std::size_t limit = std::min(counted, x.columns);
+    std::vector<double> p(limit, 1.0), q(limit, 1.0);
     for (std::size_t k = 0; k < rows.size(); ++k) {
         std::vector<double> &side = positive[k] ? p : q;
         for (std::size_t e = x.start[rows[k]]; e < x.start[rows[k] + 1]; ++e)
-            if (x.value[e] != 0.0f)
+            if (x.value[e] != 0.0f && x.column[e] < limit)
                 side[x.column[e]] += 1.0;
     }
     double sp = 0.0, sq = 0.0;
-    for (std::size_t j = 0; j < x.columns; ++j) {
+    for (std::size_t j = 0; j < limit; ++j) {
         sp += p[j];
         sq += q[j];
     }
-    std::vector<float> r(x.columns);
-    for (std::size_t j = 0; j < x.columns; ++j)
+    std::vector<float> r(x.columns, 1.0f);
+    for (std::size_t j = 0; j < limit; ++j)
         r[j] = static_cast<float>(std::log((p[j] / sp) / (q[j] / sq)));
     return r;
 }

@@ -74,8 +74,9 @@ private:
 
 // Naive Bayes log-count ratios per column (Wang & Manning 2012): r_j = log((p_j / |p|_1) /
 // (q_j / |q|_1)) with p_j = 1 + documents of the positive rows containing j, q_j the same for
-// the negative rows.
+// the negative rows. Only the first `counted` columns are counted (the sums too); the rest (dense
+// features) get a ratio of 1, unscaled.
 std::vector<float> nbRatios(const CsrMatrix &x, const std::vector<std::uint32_t> &rows,
-                            const std::vector<char> &positive);
+                            const std::vector<char> &positive, std::size_t counted = SIZE_MAX);
 
 } // namespace loopdeck::model

@@ -274,7 +274,7 @@ TruncatedSvd truncatedSvd(const CsrMatrix &x, int k, int oversampling, int power
         const std::size_t e = order[c];
         const double s = std::sqrt(std::max(values[e], 0.0));
         out.singular[c] = s;
-        if (!(s > 1e-12 * std::sqrt(std::max(values[order[0]], 0.0))) || s == 0.0)
+        if (!(s > 1e-7 * std::sqrt(std::max(values[order[0]], 0.0))) || s == 0.0) // below: round-off, not a direction
             continue; // no direction left: a zero vector
         double largest = 0.0;
         for (std::size_t j = 0; j < cols; ++j) {
@@ -336,19 +336,39 @@ LsaProjection fitLsa(const std::vector<std::vector<std::uint32_t>> &documents, i
         all.insert(all.end(), d.begin(), d.end());
     std::sort(all.begin(), all.end());
     std::vector<std::uint32_t> kept;
-    std::vector<double> idf;
-    const double n = static_cast<double>(documents.size());
+    std::vector<std::uint32_t> df;
     for (std::size_t i = 0; i < all.size();) {
         std::size_t j = i + 1;
         while (j < all.size() && all[j] == all[i])
             ++j;
         if (j - i >= minDf) {
             kept.push_back(all[i]);
-            idf.push_back(std::log((1.0 + n) / (1.0 + static_cast<double>(j - i))) + 1.0);
+            df.push_back(static_cast<std::uint32_t>(j - i));
         }
         i = j;
     }
     all = {};
+    if (kept.size() > kLsaMaxColumns) {
+        // A large pool: the kLsaMaxColumns most frequent buckets (ties: the lower bucket), so
+        // memory, model size and prediction time stay bounded.
+        std::vector<std::size_t> order(kept.size());
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kLsaMaxColumns), order.end(),
+                         [&](std::size_t a, std::size_t b) { return df[a] > df[b] || (df[a] == df[b] && kept[a] < kept[b]); });
+        order.resize(kLsaMaxColumns);
+        std::sort(order.begin(), order.end());
+        std::vector<std::uint32_t> k2, df2;
+        for (std::size_t i : order) {
+            k2.push_back(kept[i]);
+            df2.push_back(df[i]);
+        }
+        kept = std::move(k2);
+        df = std::move(df2);
+    }
+    std::vector<double> idf;
+    const double n = static_cast<double>(documents.size());
+    for (std::uint32_t d : df)
+        idf.push_back(std::log((1.0 + n) / (1.0 + static_cast<double>(d))) + 1.0);
     if (dimensions <= 0 || kept.size() < std::max<std::size_t>(minColumns, static_cast<std::size_t>(dimensions)))
         return p;
     CsrMatrix x;

@@ -48,8 +48,13 @@ struct LsaProjection {
     void project(const std::uint32_t *sortedBuckets, std::size_t count, float *out) const;
 };
 
+// At most this many buckets (columns) are kept: the most frequent ones. Bounds the fit's memory
+// (a few dense columns x k matrices), the model's size (k floats per bucket) and a prediction's
+// lookups, whatever the pool's size.
+inline constexpr std::size_t kLsaMaxColumns = std::size_t(1) << 16;
+
 // Fits the projection. documents: per text its distinct buckets, ascending. Returns an empty
-// projection when fewer than minColumns buckets reach minDf.
+// projection when fewer than minColumns buckets reach minDf; keeps at most kLsaMaxColumns.
 LsaProjection fitLsa(const std::vector<std::vector<std::uint32_t>> &documents, int dimensions,
                      std::uint32_t minDf, std::size_t minColumns);
 

@@ -664,10 +664,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                         }
                     }
                     std::vector<float> &kept = keepSolvers ? scales[t] : scale;
-                    if (ws[w] == FeatureWeighting::NaiveBayes) {
-                        kept = nbRatios(x, trainRows, positive);
-                        std::fill(kept.begin() + static_cast<std::ptrdiff_t>(featureCount), kept.end(), 1.0f);
-                    }
+                    if (ws[w] == FeatureWeighting::NaiveBayes)
+                        kept = nbRatios(x, trainRows, positive, featureCount); // dense LSA columns unscaled
                     solvers[t] = std::make_unique<DualSvm>(x, std::move(trainRows), std::move(positive),
                                                            kept.empty() ? nullptr : kept.data(),
                                                            kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
@@ -917,10 +915,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             for (std::uint32_t r : trainRows)
                 y.push_back(targets[col][r]);
             std::vector<float> scale;
-            if (part == 1) {
-                scale = nbRatios(x, trainRows, y);
-                std::fill(scale.begin() + static_cast<std::ptrdiff_t>(featureCount), scale.end(), 1.0f);
-            }
+            if (part == 1)
+                scale = nbRatios(x, trainRows, y, featureCount); // dense LSA columns unscaled
             DualSvm svm(x, trainRows, std::move(y), scale.empty() ? nullptr : scale.data(),
                         kSolverSeed + static_cast<std::uint64_t>(col));
             if (!finalStart[part][col].empty())
@@ -1039,7 +1035,9 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->options.c = c;
     impl->options.weighting = chosen.weighting;
     impl->options.folds = crossValidate ? folds : options.folds;
-    impl->selection.formatVersion = static_cast<int>(ModelFile::kFormatVersion);
+    // Format 3 only for a model with a pool representation: the others stay readable by a
+    // LoopDeck of format 2 (an older serve sharing the models folder, a downgrade).
+    impl->selection.formatVersion = impl->lsa.empty() ? 2 : static_cast<int>(ModelFile::kFormatVersion);
     impl->selection.c = c;
     impl->selection.weighting = chosen.weighting;
     impl->selection.folds = crossValidate ? folds : 0;
@@ -1501,6 +1499,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::fromPayload(const QByteArr
     impl->tfidf.setBlockBits(v2 ? impl->hasher.hashBits() : 32);
     const auto k = static_cast<std::size_t>(impl->columns);
     const quint64 weightCount = quint64(features) * static_cast<quint64>(impl->columns);
+    // Every weight takes at least 2 bytes of what is left: a damaged count must not allocate
+    // more than the file could hold (features and columns are each bounded, their product not).
+    if (weightCount > static_cast<quint64>(r.remaining()) / 2)
+        return fail(QStringLiteral("its weights have the wrong size"));
     impl->bias.resize(k);
     impl->weights.resize(weightCount);
     const auto finite = [](double v) { return std::isfinite(v); };
