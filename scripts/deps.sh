@@ -41,7 +41,7 @@ if [ $want_venv = 1 ]; then
   PACKAGES+=(python3 python3-venv python3-dev)
 fi
 if [ $want_test = 1 ]; then
-  PACKAGES+=(python3-sklearn wrk curl chromium clang libclang-rt-14-dev nginx openssl)
+  PACKAGES+=(python3-sklearn python3-matplotlib wrk curl chromium clang libclang-rt-14-dev nginx openssl)
 fi
 if [ $want_package = 1 ]; then
   PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)

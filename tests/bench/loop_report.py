@@ -25,7 +25,7 @@ def latency_part(doc):
            "`loopdeck-v1`. Seed recipe, same run, same project: export through the API "
            "(`GET /api/projects/{id}/export?exportType=JSON`) + scikit-learn fit (TfidfVectorizer(1,3) + "
            "LogisticRegression(C=10)) + pickle + a new python process that loads it and answers one prediction.", "",
-           "| annotations | loop: POST → /setup new version | of which the POST | LoopDeck training (evaluation + final fit) | "
+           "| annotations | loop: POST → /setup new version | of which the POST | LoopDeck training (evaluation included) | "
            "recipe: export | recipe: fit | recipe: restart | recipe total | loop faster by |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in doc["results"]:
