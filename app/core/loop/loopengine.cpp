@@ -51,7 +51,6 @@ void releaseFreedMemory()
 #endif
 }
 
-
 constexpr int kRunLogLines = 40;
 
 QString iso(const QDateTime &t)
