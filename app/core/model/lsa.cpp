@@ -21,8 +21,10 @@ std::uint64_t splitmix(std::uint64_t &state)
     return z ^ (z >> 31);
 }
 
-// Approximately standard normal (Irwin-Hall: the sum of 12 uniforms minus 6): only additions
-// of exactly representable values, so the same on every platform and standard library.
+// Approximately standard normal (Irwin-Hall: the sum of 12 uniforms minus 6): integer arithmetic
+// and IEEE additions in a fixed order (no library normal distribution, whose algorithm differs
+// between standard libraries), so the same draws wherever doubles round to nearest. The SVD as a
+// whole is reproducible per platform and compiler (FMA contraction and libm may differ).
 double pseudoGaussian(std::uint64_t &state)
 {
     double s = 0.0;

@@ -8,7 +8,8 @@
 // by Cholesky QR twice, or modified Gram-Schmidt when columns are nearly dependent; Jacobi
 // eigen-decomposition of the small B Bᵀ) gives the top-k right
 // singular vectors V_k; a text's representation is x · V_k, l2-normalised. Plain C++, seeded,
-// with a portable pseudo-Gaussian (sum of uniforms), so equal input gives equal output.
+// with a portable pseudo-Gaussian (sum of uniforms), so equal input gives equal output on a
+// platform (chunked sums are added in a fixed order, whatever the number of threads).
 // Called by TextClassifier::train() (few labels with a pool of unlabelled texts) and by
 // TextClassifier's prediction and model-file code through LsaProjection; tests: tst_lsa.
 #include "core/model/linearsolver.h"
