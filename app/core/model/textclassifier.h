@@ -100,7 +100,8 @@ class TextClassifier final
 public:
     // Trains a model. Returns nullptr and sets *error when the data cannot make a model
     // (no examples, fewer than two classes, ...) or when progress returned false (cancelled).
-    // unlabeled: texts of unlabelled tasks; they count for the document frequencies.
+    // unlabeled: texts of unlabelled tasks; they count for the document frequencies and, with few
+    // single-label examples, for self-training and the LSA representation (TrainOptions).
     // Deterministic for equal input.
     static std::shared_ptr<const TextClassifier> train(const QList<Example> &examples,
                                                        const TrainOptions &options, QString *error,
