@@ -160,28 +160,40 @@ void addAsciiSegment(QStringView seg, Tokenizer::Sink &out)
         out.token(u"<num>");
 }
 
+bool isAscii(QStringView text)
+{
+    const char16_t *s = text.utf16();
+    char16_t orAll = 0;
+    for (qsizetype i = 0; i < text.size(); ++i)
+        orAll |= s[i];
+    return orAll < 0x80;
+}
+
+// ASCII text: the word boundaries computed here, the same QTextBoundaryFinder finds.
+void tokenizeAscii(QStringView text, Tokenizer::Sink &out)
+{
+    const char16_t *s = text.utf16();
+    const qsizetype n = text.size();
+    qsizetype start = 0;
+    for (qsizetype i = 1; i <= n; ++i) {
+        if (i == n || asciiWordBreak(s, n, i)) {
+            addAsciiSegment(text.mid(start, i - start), out);
+            start = i;
+        }
+    }
+}
+
 // A stretch of text between single-character Han tokens (or all of a text without them): the
 // word boundaries computed here for ASCII, else QTextBoundaryFinder's.
 void tokenizeStretch(QStringView text, Tokenizer::Sink &out)
 {
     if (text.isEmpty())
         return;
-    const char16_t *s = text.utf16();
-    const qsizetype n = text.size();
-    char16_t orAll = 0;
-    for (qsizetype i = 0; i < n; ++i)
-        orAll |= s[i];
-    if (orAll < 0x80) {
-        // ASCII: the word boundaries computed here, the same QTextBoundaryFinder finds.
-        qsizetype start = 0;
-        for (qsizetype i = 1; i <= n; ++i) {
-            if (i == n || asciiWordBreak(s, n, i)) {
-                addAsciiSegment(text.mid(start, i - start), out);
-                start = i;
-            }
-        }
+    if (isAscii(text)) {
+        tokenizeAscii(text, out);
         return;
     }
+    const qsizetype n = text.size();
     if (n == 1) {
         addSegment(text, out); // one code unit: one segment
         return;
@@ -231,15 +243,12 @@ bool breaksAfterHan(char16_t c)
 // tst_fastpath compares the result with QTextBoundaryFinder over whole texts.
 void tokenizeWords(QStringView text, Tokenizer::Sink &out)
 {
-    const char16_t *s = text.utf16();
-    const qsizetype n = text.size();
-    char16_t orAll = 0;
-    for (qsizetype i = 0; i < n; ++i)
-        orAll |= s[i];
-    if (orAll < 0x80) {
-        tokenizeStretch(text, out); // ASCII: no Han, no tailoring
+    if (isAscii(text)) {
+        tokenizeAscii(text, out); // no Han, no tailoring
         return;
     }
+    const char16_t *s = text.utf16();
+    const qsizetype n = text.size();
     for (qsizetype i = 0; i < n; ++i) {
         if ((s[i] >= 0x0E00 && s[i] <= 0x0EFF) || (s[i] >= 0x1000 && s[i] <= 0x109F) || (s[i] >= 0x1780 && s[i] <= 0x17FF)) {
             tokenizeStretch(text, out);
@@ -286,12 +295,9 @@ void Tokenizer::foldCase(QStringView text, QString &out)
 {
     const qsizetype n = text.size();
     const char16_t *src = text.utf16();
-    char16_t orAll = 0;
-    for (qsizetype i = 0; i < n; ++i)
-        orAll |= src[i];
     out.resize(n);
     char16_t *dst = reinterpret_cast<char16_t *>(out.data());
-    if (orAll < 0x80) {
+    if (isAscii(text)) {
         // ASCII: Unicode case folding maps only A-Z here.
         for (qsizetype i = 0; i < n; ++i) {
             const char16_t c = src[i];
