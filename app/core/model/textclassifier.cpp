@@ -591,6 +591,9 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         Oof oof;                  // [weighting][c] -> rows x k; levels C values filled
         std::size_t levels = 0;   // C values solved: grid[0 .. levels)
         std::vector<int> foldOf;  // per row of index[]
+        // Per C solved: the out-of-fold accuracy of each candidate (each weighting, then the
+        // plain+NB average when both ran).
+        std::vector<std::vector<double>> accuracy;
         // Per task (fold, weighting, column; see taskOf) and C: the dual solution over the
         // fold's training rows (index[] order, test rows left out).
         std::vector<std::vector<std::vector<float>>> alpha;
@@ -599,16 +602,19 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             return (static_cast<std::size_t>(fold) * weightings + w) * static_cast<std::size_t>(k) + static_cast<std::size_t>(column);
         }
     };
+    // The Mixed weighting's decision values: the average of the plain and the NB ones.
+    const auto averaged = [](const std::vector<double> &plain, const std::vector<double> &nb) {
+        std::vector<double> mixed(plain.size());
+        for (std::size_t j = 0; j < mixed.size(); ++j)
+            mixed[j] = 0.5 * (plain[j] + nb[j]);
+        return mixed;
+    };
     const auto candidateAccuracies = [&](const Oof &oof, std::size_t ci, const QList<Example> &on) {
         std::vector<double> acc;
         for (const auto &w : oof)
             acc.push_back(oofAccuracy(w[ci], k, on, classes, options.multiLabel));
-        if (oof.size() == 2) { // the plain+NB average
-            std::vector<double> mixed(oof[0][ci].size());
-            for (std::size_t j = 0; j < mixed.size(); ++j)
-                mixed[j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
-            acc.push_back(oofAccuracy(mixed, k, on, classes, options.multiLabel));
-        }
+        if (oof.size() == 2)
+            acc.push_back(oofAccuracy(averaged(oof[0][ci], oof[1][ci]), k, on, classes, options.multiLabel));
         return acc;
     };
     auto crossValidateOn = [&](const std::vector<std::uint32_t> &index, const std::vector<FeatureWeighting> &ws,
@@ -689,9 +695,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             if (meter.cancelled())
                 return run;
             run.levels = ci + 1;
+            run.accuracy.push_back(candidateAccuracies(run.oof, ci, subset));
             if (ci + 1 == grid.size())
                 break;
-            const std::vector<double> acc = candidateAccuracies(run.oof, ci, subset);
+            const std::vector<double> &acc = run.accuracy.back();
             // Candidates the options allow: a fixed Mixed weighting is only chosen as the average.
             const double oneExample = 1.0 / static_cast<double>(std::max<std::size_t>(rows, 1));
             bool anyHeld = ci == 0;
@@ -745,35 +752,29 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         if (meter.cancelled())
             return cancelled();
         cValuesTried = static_cast<int>(run.levels);
-        Oof &oof = run.oof;
         // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
         // each weighting at each C, then the plain+NB average at each C (C values not tried, as
-        // they lost at a smaller C, are skipped).
-        const bool mixable = weightings.size() == 2;
-        if (mixable) {
-            oof.emplace_back(cs.size());
-            for (std::size_t ci = 0; ci < run.levels; ++ci) {
-                oof[2][ci].resize(oof[0][ci].size());
-                for (std::size_t j = 0; j < oof[0][ci].size(); ++j)
-                    oof[2][ci][j] = 0.5 * (oof[0][ci][j] + oof[1][ci][j]);
-            }
-        }
+        // they lost at a smaller C, are skipped). Their accuracies are the run's.
         std::vector<FeatureWeighting> candidates = weightings;
-        if (mixable)
+        if (weightings.size() == 2)
             candidates.push_back(FeatureWeighting::Mixed);
         for (std::size_t w = 0; w < candidates.size(); ++w) {
             if (options.weighting == FeatureWeighting::Mixed && candidates[w] != FeatureWeighting::Mixed)
                 continue;
             for (std::size_t ci = 0; ci < run.levels; ++ci) {
-                const double acc = oofAccuracy(oof[w][ci], k, cvExamples, classes, options.multiLabel);
+                const double acc = run.accuracy[ci][w];
                 if (acc > cvAccuracy) {
                     cvAccuracy = acc;
                     chosen = {candidates[w], ci};
                 }
             }
         }
-        const auto wIndex = static_cast<std::size_t>(std::find(candidates.begin(), candidates.end(), chosen.weighting) - candidates.begin());
-        chosenOof = std::move(oof[wIndex][chosen.cIndex]);
+        if (chosen.weighting == FeatureWeighting::Mixed) {
+            chosenOof = averaged(run.oof[0][chosen.cIndex], run.oof[1][chosen.cIndex]);
+        } else {
+            const auto wIndex = static_cast<std::size_t>(std::find(weightings.begin(), weightings.end(), chosen.weighting) - weightings.begin());
+            chosenOof = std::move(run.oof[wIndex][chosen.cIndex]);
+        }
         if (m < n) {
             // Selected on a sample: the calibration needs out-of-fold values of models trained on
             // as much data as the final one will see, so cross-validate the chosen setting on all.
@@ -788,10 +789,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             CvRun all = crossValidateOn(cvIndex, again, {cs[chosen.cIndex]});
             if (meter.cancelled())
                 return cancelled();
-            chosenOof = all.oof[0][0];
-            if (again.size() == 2)
-                for (std::size_t j = 0; j < chosenOof.size(); ++j)
-                    chosenOof[j] = 0.5 * (all.oof[0][0][j] + all.oof[1][0][j]);
+            chosenOof = again.size() == 2 ? averaged(all.oof[0][0], all.oof[1][0]) : all.oof[0][0];
             keepStartsOf(all, cvIndex, again, 0);
             chosenFoldOf = all.foldOf;
         } else {
