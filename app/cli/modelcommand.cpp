@@ -304,7 +304,8 @@ int runTrain(const QStringList &args)
 
     QElapsedTimer timer;
     timer.start();
-    const auto model = TextClassifier::train(examples, options, &error, unlabeled);
+    loopdeck::model::TrainReport report;
+    const auto model = TextClassifier::train(examples, options, &error, unlabeled, {}, &report);
     const double seconds = timer.nsecsElapsed() / 1e9;
     if (!model)
         return fail(kExitData, QStringLiteral("cannot train: %1").arg(error));
@@ -325,6 +326,9 @@ int runTrain(const QStringList &args)
         result["per_class"] = nullptr;
     }
     result["train_seconds"] = seconds;
+    result["train_stages_ms"] = {{"features", report.featuresMs},
+                                 {"selection", report.selectionMs},
+                                 {"final", report.finalMs}};
     result["unlabeled"] = unlabeled.size();
     const loopdeck::model::ModelSelection sel = model->selection();
     result["selection"] = {

@@ -14,6 +14,7 @@
 #include "core/backend/operatortoken.h"
 #include "core/backend/predictionservice.h"
 #include "core/loop/loopengine.h"
+#include "core/loop/trainer.h"
 #include "core/model/textclassifier.h"
 #include "core/store/loopstore.h"
 #include "fakelabelstudio.h"
@@ -129,6 +130,7 @@ private Q_SLOTS:
     void startTrainingSkipsCooldown();
     void disconnectUnsticksReconcile();
     void settingsChangesReadTheirWrites();
+    void nextRunStartsFromThePreviousOne();
 
 private:
     void startEngine(const LoopSettings &settings);
@@ -199,6 +201,39 @@ void TestLoopEngine::settingsChangesReadTheirWrites()
     QCOMPARE(m_engine->settings(key).cooldownSeconds, 5);
     QCOMPARE(m_engine->settings(key).trainEvery, 9);
     QCOMPARE(m_engine->settings(key).minExamples, 12);
+}
+
+void TestLoopEngine::nextRunStartsFromThePreviousOne()
+{
+    // From Trainer::kKFoldBelow examples on, a run hands its choice of C and weighting and its
+    // solutions to the project's next run (trainer.h); the version's metrics say what was reused.
+    LoopSettings s;
+    s.trainEvery = 100000; // by hand only
+    s.refreshPredictions = false;
+    startEngine(s);
+    QSignalSpy finished(m_engine.get(), &LoopEngine::trainingFinished);
+    QCOMPARE(setupProject(), QStringLiteral("loopdeck-v0"));
+    const int first = loopdeck::loop::Trainer::kKFoldBelow + 10;
+    postAnnotations(1, first, 1);
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 4 * kTimeout);
+    QVERIFY(finished.at(0).at(2).toBool());
+    const QJsonObject m1 = details().at(0).toObject().value(QStringLiteral("metrics")).toObject();
+    QVERIFY2(m1.contains(QStringLiteral("warm_start")), QJsonDocument(m1).toJson().constData());
+    QCOMPARE(m1.value(QStringLiteral("warm_start")).toObject().value(QStringLiteral("examples")).toInt(), 0);
+    QCOMPARE(m1.value(QStringLiteral("warm_start")).toObject().value(QStringLiteral("selected_on")).toInt(), first);
+    QVERIFY(m1.value(QStringLiteral("stages_ms")).toObject().contains(QStringLiteral("features")));
+
+    postAnnotations(first + 1, 20, 1);
+    QCOMPARE(send("POST", QStringLiteral("/loop/train?project=1")).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 4 * kTimeout);
+    QVERIFY(finished.at(1).at(2).toBool());
+    QCOMPARE(details().at(1).toObject().value(QStringLiteral("training_examples")).toInt(), first + 20);
+    const QJsonObject m2 = details().at(1).toObject().value(QStringLiteral("metrics")).toObject();
+    QCOMPARE(m2.value(QStringLiteral("warm_start")).toObject().value(QStringLiteral("examples")).toInt(), first);
+    QCOMPARE(m2.value(QStringLiteral("warm_start")).toObject().value(QStringLiteral("selected_on")).toInt(), first);
+    QCOMPARE(m2.value(QStringLiteral("model")).toObject().value(QStringLiteral("c")).toDouble(),
+             m1.value(QStringLiteral("model")).toObject().value(QStringLiteral("c")).toDouble());
 }
 
 void TestLoopEngine::init()

@@ -6,6 +6,7 @@
 #include "core/model/textclassifier.h"
 #include "syntheticdata.h"
 
+#include <QJsonObject>
 #include <QTest>
 
 #include <cmath>
@@ -107,6 +108,10 @@ private slots:
     void noReportWhenCancelled();
     void trainerEvaluatesWithTheModelsFoldsFromKFoldBelow();
     void trainerNestsTheEvaluationBelowKFoldBelow();
+    void givenSettingSkipsTheSampledSelection();
+    void warmStartFromAnEarlierTrainingSavesPasses();
+    void trainerKeepsTheChoiceWhileTheDataIsSimilar();
+    void trainerWarmStartIgnoresRelabelledAndForeignTasks();
 };
 
 void TestTraining::warmStartReachesTheSameOptimum()
@@ -394,6 +399,171 @@ void TestTraining::trainerNestsTheEvaluationBelowKFoldBelow()
     for (const auto &p : o.outOfFold)
         predicted.push_back(*p);
     QCOMPARE(o.metrics.value(u"accuracy"_qs).toDouble(), accuracyOf(predicted, input.examples));
+}
+
+void TestTraining::givenSettingSkipsTheSampledSelection()
+{
+    // With C and the weighting given there is nothing to select: no cross-validation on a sample
+    // before the one on all examples. The model is the one a budget-free run makes.
+    const auto data = testdata::overlappingTopics(700, 5);
+    TrainOptions fixed;
+    fixed.c = 1.5;
+    fixed.weighting = FeatureWeighting::Plain;
+    fixed.cvWorkBudget = 10'000;
+    TrainReport tight, free;
+    QString error;
+    const auto a = TextClassifier::train(data, fixed, &error, {}, {}, &tight);
+    fixed.cvWorkBudget = std::size_t(1) << 40;
+    const auto b = TextClassifier::train(data, fixed, &error, {}, {}, &free);
+    QVERIFY(a && b);
+    QCOMPARE(a->toBytes(), b->toBytes());
+    QCOMPARE(tight.solverVisits, free.solverVisits);
+    QCOMPARE(tight.cValuesTried, 1);
+}
+
+void TestTraining::warmStartFromAnEarlierTrainingSavesPasses()
+{
+    // A training on 97 % of the examples hands its duals to one on all of them (C and weighting
+    // kept, as the loop does): less solver work (the runs are deterministic, so an ignored warm
+    // start would do exactly the same work), and the same model up to the tolerance.
+    auto data = testdata::overlappingTopics(700, 21);
+    const qsizetype earlier = data.size() * 97 / 100;
+    TrainReport first;
+    QString error;
+    const auto previous = TextClassifier::train(data.mid(0, earlier), {}, &error, {}, {}, &first);
+    QVERIFY2(previous, qPrintable(error));
+    QCOMPARE(first.finalAlpha.size(), std::size_t(2));
+    TrainOptions keep;
+    keep.c = previous->selection().c;
+    keep.weighting = previous->selection().weighting;
+    auto duals = first.finalAlpha;
+    bool any = false;
+    for (auto &part : duals) {
+        for (auto &column : part) {
+            if (column.empty())
+                continue;
+            QCOMPARE(column.size(), std::size_t(earlier));
+            any = any || std::any_of(column.begin(), column.end(), [](float a) { return a > 0.0f; });
+            column.resize(std::size_t(data.size()), 0.0f); // the new examples start at zero
+        }
+    }
+    QVERIFY(any);
+    TrainReport cold, warm;
+    const auto coldModel = TextClassifier::train(data, keep, &error, {}, {}, &cold);
+    keep.warmStart = std::make_shared<std::vector<std::vector<std::vector<float>>>>(duals);
+    const auto warmModel = TextClassifier::train(data, keep, &error, {}, {}, &warm);
+    QVERIFY(coldModel && warmModel);
+    QVERIFY2(warm.solverVisits < cold.solverVisits,
+             qPrintable(QStringLiteral("%1 vs %2").arg(warm.solverVisits).arg(cold.solverVisits)));
+    QVERIFY(qAbs(accuracyOf(warm.outOfFold, data) - accuracyOf(cold.outOfFold, data)) <= 0.01);
+    int agree = 0;
+    for (const Example &e : data)
+        agree += warmModel->predict(e.text).labels == coldModel->predict(e.text).labels;
+    QVERIFY2(agree >= data.size() * 99 / 100, qPrintable(QString::number(agree)));
+    // A warm start shaped for other examples is ignored, not misread.
+    auto wrong = first.finalAlpha;
+    keep.warmStart = std::make_shared<std::vector<std::vector<std::vector<float>>>>(wrong);
+    TrainReport ignored;
+    const auto unshaped = TextClassifier::train(data, keep, &error, {}, {}, &ignored);
+    QVERIFY(unshaped);
+    QCOMPARE(unshaped->toBytes(), coldModel->toBytes());
+}
+
+namespace {
+
+loopdeck::loop::TrainingInput keyedInput(const QList<Example> &examples)
+{
+    loopdeck::loop::TrainingInput input;
+    input.examples = examples;
+    for (qsizetype i = 0; i < examples.size(); ++i)
+        input.exampleTasks.append(1000 + 3 * i);
+    return input;
+}
+
+} // namespace
+
+void TestTraining::trainerKeepsTheChoiceWhileTheDataIsSimilar()
+{
+    using loopdeck::loop::Trainer;
+    const auto data = testdata::overlappingTopics(Trainer::kKFoldBelow / 3 + 30, 8);
+    const qsizetype first = data.size() - 40;
+    QVERIFY(first >= Trainer::kKFoldBelow);
+    loopdeck::loop::TrainingControl control;
+    const auto v1 = Trainer::train(keyedInput(data.mid(0, first)), &control);
+    QVERIFY2(v1.ok(), qPrintable(v1.ok() ? QString() : v1.error()));
+    const auto &warm = v1.value().warm;
+    QVERIFY(warm);
+    QCOMPARE(warm->selectedOn, int(first));
+    QCOMPARE(warm->c, v1.value().classifier->selection().c);
+    QCOMPARE(warm->labels.size(), first);
+    QCOMPARE(v1.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), 0);
+
+    // 40 more examples: the choice is kept, every earlier task starts from its dual solution.
+    auto next = keyedInput(data);
+    next.warm = warm;
+    const auto v2 = Trainer::train(next, &control);
+    QVERIFY(v2.ok());
+    const QJsonObject ws = v2.value().metrics.value(u"warm_start"_qs).toObject();
+    QCOMPARE(ws.value(u"examples"_qs).toInt(), int(first));
+    QCOMPARE(ws.value(u"selected_on"_qs).toInt(), int(first));
+    QCOMPARE(v2.value().classifier->selection().c, warm->c);
+    QCOMPARE(v2.value().classifier->selection().weighting, warm->weighting);
+    QCOMPARE(v2.value().warm->selectedOn, int(first)); // carried: not chosen again
+    QCOMPARE(v2.value().outOfFold.size(), std::size_t(data.size()));
+    // Cold, the same data: the same evaluation up to the solver's tolerance, more passes.
+    const auto cold = Trainer::train(keyedInput(data), &control);
+    QVERIFY(cold.ok());
+    QVERIFY(qAbs(v2.value().metrics.value(u"accuracy"_qs).toDouble() - cold.value().metrics.value(u"accuracy"_qs).toDouble()) <= 0.02);
+    QVERIFY(v2.value().metrics.value(u"solver_visits"_qs).toDouble() < cold.value().metrics.value(u"solver_visits"_qs).toDouble());
+
+    // Far more examples than the choice was made on: chosen again.
+    auto more = data;
+    more += testdata::overlappingTopics(Trainer::kKFoldBelow / 6 + 1, 9);
+    QVERIFY(more.size() > first * Trainer::kReselectAfter);
+    auto grown = keyedInput(more);
+    grown.warm = warm;
+    const auto v3 = Trainer::train(grown, &control);
+    QVERIFY(v3.ok());
+    QCOMPARE(v3.value().metrics.value(u"warm_start"_qs).toObject().value(u"selected_on"_qs).toInt(), int(more.size()));
+    QCOMPARE(v3.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), 0);
+    QCOMPARE(v3.value().warm->selectedOn, int(more.size()));
+}
+
+void TestTraining::trainerWarmStartIgnoresRelabelledAndForeignTasks()
+{
+    using loopdeck::loop::Trainer;
+    const auto data = testdata::overlappingTopics(Trainer::kKFoldBelow / 3 + 1, 12);
+    loopdeck::loop::TrainingControl control;
+    const auto v1 = Trainer::train(keyedInput(data), &control);
+    QVERIFY(v1.ok() && v1.value().warm);
+    // Ten tasks relabelled (a dual belongs to a label), and every task id moved by one for the
+    // last 100 (another task's dual is no start for this one).
+    auto changed = keyedInput(data);
+    const QStringList classes = v1.value().classifier->classes();
+    for (int i = 0; i < 10; ++i) {
+        QStringList &labels = changed.examples[i].labels;
+        labels = {classes.at((classes.indexOf(labels.first()) + 1) % classes.size())};
+    }
+    for (qsizetype i = changed.exampleTasks.size() - 100; i < changed.exampleTasks.size(); ++i)
+        changed.exampleTasks[i] += 1;
+    changed.warm = v1.value().warm;
+    const auto v2 = Trainer::train(changed, &control);
+    QVERIFY(v2.ok());
+    QCOMPARE(v2.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), int(data.size()) - 110);
+    // Other classes: no warm start at all.
+    auto renamed = keyedInput(data);
+    for (Example &e : renamed.examples)
+        e.labels = {e.labels.first() + u"-x"_qs};
+    renamed.warm = v1.value().warm;
+    const auto v3 = Trainer::train(renamed, &control);
+    QVERIFY(v3.ok());
+    QCOMPARE(v3.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), 0);
+    // Without task ids, nothing to key the duals by: no state for a next run.
+    loopdeck::loop::TrainingInput plain;
+    plain.examples = data;
+    const auto v4 = Trainer::train(plain, &control);
+    QVERIFY(v4.ok());
+    QVERIFY(!v4.value().warm);
 }
 
 QTEST_GUILESS_MAIN(TestTraining)

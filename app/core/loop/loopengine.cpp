@@ -212,6 +212,8 @@ struct LoopEngine::Project {
     QString runTrigger;
     QString lastError;
     QStringList runLog;
+    // Per target (from_name): what the last successful run leaves for the next (trainer.h).
+    QHash<QString, std::shared_ptr<const WarmState>> warm;
     // "usable examples" for /loop/status, recomputed when the change counter moves
     qint64 cachedSeq = -1;
     bool recounting = false;  // a worker is recounting usable examples
@@ -859,9 +861,12 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
     auto control = std::make_shared<TrainingControl>();
     const QDateTime started = m_clock();
     int minExamples = 0;
+    std::shared_ptr<const WarmState> warm;
     {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
+        if (target)
+            warm = p.warm.value(target->fromName);
         p.scheduler.runStarted(trigger);
         p.control = control;
         p.runStarted = started;
@@ -920,6 +925,8 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
                 for (const store::UnlabeledTask &t : unlabeled.value())
                     input.unlabeledTexts << t.text;
             input.examples = data->examples;
+            input.exampleTasks = data->exampleTasks;
+            input.warm = warm;
             input.choices = spec.choices;
             input.multiple = spec.multiple;
             r.result = Trainer::train(input, control.get());
@@ -987,6 +994,10 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                                                                          out.examples,
                                                                          QJsonDocument(metrics).toJson(QJsonDocument::Compact)});
             (void)m_store->markTrained(projectId, changeSeq);
+            if (out.warm) {
+                std::lock_guard lock(m_mutex);
+                projectLocked(projectId).warm.insert(info->target, out.warm);
+            }
             const int previous = activeVersion(projectId);
             const QString previousName = backend::ModelRegistry::versionName(previous);
             // Like with like: both versions on the labelled tasks the active one was not trained
@@ -1404,7 +1415,11 @@ QJsonArray LoopEngine::versionDetails(const QString &projectId) const
                          {QStringLiteral("per_class"), metrics.value(QStringLiteral("per_class"))},
                          {QStringLiteral("confusion"), metrics.value(QStringLiteral("confusion"))},
                          {QStringLiteral("evaluation"), metrics.value(QStringLiteral("evaluation"))},
-                         {QStringLiteral("duration_ms"), metrics.value(QStringLiteral("duration_ms"))}}},
+                         {QStringLiteral("duration_ms"), metrics.value(QStringLiteral("duration_ms"))},
+                         // from Trainer::kKFoldBelow examples on: where the time went, what the run reused
+                         {QStringLiteral("stages_ms"), metrics.value(QStringLiteral("stages_ms"))},
+                         {QStringLiteral("warm_start"), metrics.value(QStringLiteral("warm_start"))},
+                         {QStringLiteral("model"), metrics.value(QStringLiteral("model"))}}},
             {QStringLiteral("live_acceptance"), live},
             {QStringLiteral("active"), std::find(active.cbegin(), active.cend(), info.version) != active.cend()},
         });

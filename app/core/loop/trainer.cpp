@@ -90,11 +90,46 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     QString why;
     QString evaluation;
     std::shared_ptr<const model::TextClassifier> final;
+    const bool keyed = input.exampleTasks.size() == n;
+    int warmRows = 0;       // examples whose previous duals are the solvers' starting point
+    int selectedOn = n;     // examples the choice of C and weighting is made on
+    if (n >= kKFoldBelow && keyed && input.warm && input.warm->multiple == input.multiple) {
+        const WarmState &warm = *input.warm;
+        QStringList sorted = classes;
+        sorted.sort();
+        const bool similarSize = n <= warm.selectedOn * kReselectAfter && n * kReselectAfter >= warm.selectedOn;
+        if (sorted == warm.classes && similarSize && warm.c > 0.0) {
+            options.c = warm.c;
+            options.weighting = warm.weighting;
+            selectedOn = warm.selectedOn;
+            auto duals = std::make_shared<std::vector<std::vector<std::vector<float>>>>(warm.alpha);
+            std::vector<qsizetype> rowOf(static_cast<std::size_t>(n), -1);
+            for (int i = 0; i < n; ++i) {
+                const qsizetype row = warm.rowOfTask.value(input.exampleTasks[i], -1);
+                if (row >= 0 && row < warm.labels.size() && warm.labels[row] == examples[i].labels) {
+                    rowOf[std::size_t(i)] = row; // the same task with the same labels
+                    ++warmRows;
+                }
+            }
+            for (auto &part : *duals) {
+                for (std::vector<float> &column : part) {
+                    if (column.empty())
+                        continue;
+                    std::vector<float> mapped(static_cast<std::size_t>(n), 0.0f);
+                    for (std::size_t i = 0; i < mapped.size(); ++i)
+                        if (rowOf[i] >= 0 && static_cast<std::size_t>(rowOf[i]) < column.size())
+                            mapped[i] = column[static_cast<std::size_t>(rowOf[i])];
+                    column = std::move(mapped);
+                }
+            }
+            options.warmStart = std::move(duals);
+        }
+    }
+    model::TrainReport report;
     if (n >= kKFoldBelow) {
         // Many examples: the model's own cross-validation (which chose C and the weighting)
         // already predicted every example by a model that did not see it; that is the
         // evaluation, so the run trains once.
-        model::TrainReport report;
         final = model::TextClassifier::train(examples, options, &why, input.unlabeledTexts, [&](double p) {
             progress(p);
             return !cancelled();
@@ -164,6 +199,21 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
 
     const model::Metrics m = model::computeMetrics(classes, truth, predicted, input.multiple);
     TrainingOutput out;
+    if (n >= kKFoldBelow && keyed && report.finalAlpha.size() == 2) {
+        auto next = std::make_shared<WarmState>();
+        next->classes = final->classes();
+        next->multiple = input.multiple;
+        next->c = final->selection().c;
+        next->weighting = final->selection().weighting;
+        next->selectedOn = selectedOn;
+        next->rowOfTask.reserve(n);
+        for (int i = 0; i < n; ++i) {
+            next->rowOfTask.insert(input.exampleTasks[i], i);
+            next->labels.append(examples[i].labels);
+        }
+        next->alpha = std::move(report.finalAlpha);
+        out.warm = std::move(next);
+    }
     out.classifier = std::move(final);
     out.examples = n;
     out.outOfFold = std::move(outOfFold);
@@ -173,6 +223,17 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     out.metrics.insert(QStringLiteral("evaluation"), evaluation);
     out.metrics.insert(QStringLiteral("duration_ms"), out.durationMs);
     out.metrics.insert(QStringLiteral("unlabeled_texts"), int(input.unlabeledTexts.size()));
+    if (n >= kKFoldBelow) {
+        // Where the time went, and whether the run reused the previous run's choice and solutions.
+        out.metrics.insert(QStringLiteral("stages_ms"),
+                           QJsonObject{{QStringLiteral("features"), report.featuresMs},
+                                       {QStringLiteral("selection"), report.selectionMs},
+                                       {QStringLiteral("final"), report.finalMs}});
+        out.metrics.insert(QStringLiteral("solver_visits"), double(report.solverVisits));
+        out.metrics.insert(QStringLiteral("warm_start"),
+                           QJsonObject{{QStringLiteral("examples"), warmRows},
+                                       {QStringLiteral("selected_on"), selectedOn}});
+    }
     const model::ModelSelection chosen = out.classifier->selection();
     out.metrics.insert(QStringLiteral("model"),
                        QJsonObject{{QStringLiteral("c"), chosen.c},

@@ -12,6 +12,7 @@
 #include "core/model/textclassifier.h"
 #include "core/result.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QStringList>
@@ -24,8 +25,27 @@
 
 namespace loopdeck::loop {
 
+// What a run leaves for the next run of the same project (the engine keeps it in memory): the
+// C and weighting the last full selection chose and on how many examples, and the final model's
+// dual solutions per task. A next run on a similar number of examples (within kReselectAfter of
+// the selection's) keeps that choice and starts its solvers from these solutions, so it costs
+// one cross-validation at one setting, mostly converged from the start; a run on many more or
+// fewer examples, or with other classes, chooses again.
+struct WarmState {
+    QStringList classes; // the model's classes, sorted: what its columns mean
+    bool multiple = false;
+    double c = 0.0;
+    model::FeatureWeighting weighting = model::FeatureWeighting::Plain;
+    int selectedOn = 0;                  // examples the choice of C and weighting was made on
+    QHash<qint64, qsizetype> rowOfTask;  // task id -> row of labels and alpha
+    QList<QStringList> labels;           // per row: the labels the task was trained with
+    std::vector<std::vector<std::vector<float>>> alpha; // [part: 0 plain, 1 NB][column] -> per row
+};
+
 struct TrainingInput {
     QList<model::Example> examples;
+    QList<qint64> exampleTasks; // per example: its task id (for the warm start; may be empty)
+    std::shared_ptr<const WarmState> warm; // the previous run's, or null
     QStringList choices;        // the label config's choices, in order (empty = from the data)
     bool multiple = false;      // choice="multiple"
     QStringList unlabeledTexts; // texts of unlabeled tasks (document frequencies, self-training)
@@ -40,6 +60,8 @@ struct TrainingOutput {
     // did not see it (every example is predicted by one of the folds). The activation policy
     // compares these with the active version's predictions.
     std::vector<std::optional<QStringList>> outOfFold;
+    // For the next run (null when the examples had no task ids, or below kKFoldBelow).
+    std::shared_ptr<const WarmState> warm;
 };
 
 struct TrainingControl {
@@ -53,6 +75,9 @@ public:
     static constexpr int kKFoldBelow = 2000;
     static constexpr int kFolds = 5;
     static constexpr quint32 kSeed = 20261125;
+    // A warm run keeps the previous choice of C and weighting while the examples number at most
+    // this factor more (or fewer) than the choice was made on.
+    static constexpr double kReselectAfter = 1.25;
 
     // Fails with a sentence when the data cannot make a model (fewer than two classes, ...)
     // or "cancelled" when control->cancel was set.

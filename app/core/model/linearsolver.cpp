@@ -112,6 +112,7 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
     const std::uint32_t *columns = m_x.column.data();
     double *w = m_w.data();
     m_epochs = 0;
+    m_visits = 0;
     while (m_epochs < maxEpochs) {
         if (cancel && cancel->load(std::memory_order_relaxed))
             return false;
@@ -156,6 +157,7 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
             }
         }
         ++m_epochs;
+        m_visits += active;
         if (pgMax - pgMin <= eps) {
             if (active == l)
                 break;

@@ -50,6 +50,8 @@ public:
     const std::vector<double> &weights() const { return m_w; }
     double bias() const { return m_b; }
     int lastEpochs() const { return m_epochs; }
+    // Rows the last solve() visited over all its passes (shrinking leaves rows out): its work.
+    std::uint64_t lastVisits() const { return m_visits; }
 
 private:
     const float *rowValues(std::size_t k) const
@@ -70,6 +72,7 @@ private:
     double m_b = 0.0;
     std::uint64_t m_rng;
     int m_epochs = 0;
+    std::uint64_t m_visits = 0;
 };
 
 // Naive Bayes log-count ratios per column (Wang & Manning 2012): r_j = log((p_j / |p|_1) /

@@ -7,6 +7,7 @@
 #include "core/model/metrics.h"
 #include "core/model/modelfile.h"
 
+#include <QElapsedTimer>
 #include <QtConcurrent/QtConcurrentMap>
 #include <QtEndian>
 
@@ -470,6 +471,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     ProgressMeter meter(progress, 2 + cvSteps + k);
     if (!meter.start())
         return cancelled();
+    QElapsedTimer stage;
+    stage.start();
+    TrainReport made;
+    std::atomic<long long> visits{0}; // rows the solvers visited, added from the worker threads
 
     // Tokenise and count in parallel; blockingMapped keeps the input order.
     const FeatureHasher hasher = impl->hasher;
@@ -536,6 +541,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     allRowsTfidf.clear();
     const std::size_t totalRows = x.rows();
     meter.step();
+    made.featuresMs = stage.restart();
 
     // Targets of each column: a single column learns "second class vs first"; otherwise one
     // class vs the rest.
@@ -563,7 +569,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     QList<Example> cvExamples;
     const std::size_t cvWork = x.value.size() * static_cast<std::size_t>(k); // non-zeros x columns
     const std::size_t workBudget = options.cvWorkBudget > 0 ? options.cvWorkBudget : kCvWorkBudget;
-    if (cvWork > workBudget && n >= 2000) {
+    // Nothing to choose (C and the weighting given): the cross-validation only calibrates and
+    // predicts out of fold, on all examples.
+    const bool selects = tuneC || options.weighting == FeatureWeighting::Auto;
+    if (selects && cvWork > workBudget && n >= 2000) {
         const int parts = static_cast<int>((cvWork + workBudget - 1) / workBudget);
         const std::vector<int> part = assignFolds(examples, parts, kFoldSeed + 1);
         for (std::size_t i = 0; i < n; ++i)
@@ -616,6 +625,18 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         if (oof.size() == 2)
             acc.push_back(oofAccuracy(averaged(oof[0][ci], oof[1][ci]), k, on, classes, options.multiLabel));
         return acc;
+    };
+    // The earlier training's duals for a weighting's part and a column, when given and shaped
+    // for these examples.
+    const auto warmPart = [&](FeatureWeighting w, int column) -> const std::vector<float> * {
+        if (!options.warmStart)
+            return nullptr;
+        const std::size_t part = w == FeatureWeighting::NaiveBayes ? 1 : 0;
+        const auto &parts = *options.warmStart;
+        if (part >= parts.size() || static_cast<std::size_t>(column) >= parts[part].size()
+            || parts[part][static_cast<std::size_t>(column)].size() != n)
+            return nullptr;
+        return &parts[part][static_cast<std::size_t>(column)];
     };
     auto crossValidateOn = [&](const std::vector<std::uint32_t> &index, const std::vector<FeatureWeighting> &ws,
                                const std::vector<double> &grid) {
@@ -675,11 +696,21 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                     solvers[t] = std::make_unique<DualSvm>(x, std::move(trainRows), std::move(positive),
                                                            kept.empty() ? nullptr : kept.data(),
                                                            kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
-                    if (ci > 0)
+                    if (ci > 0) {
                         solvers[t]->startFrom(run.alpha[t].back());
+                    } else if (const auto *warm = warmPart(ws[w], column)) {
+                        std::vector<float> start;
+                        start.reserve(rows);
+                        for (std::size_t j = 0; j < rows; ++j)
+                            if (run.foldOf[j] != fold)
+                                start.push_back((*warm)[index[j]]);
+                        solvers[t]->startFrom(start);
+                    }
                 }
                 DualSvm &svm = *solvers[t];
-                if (!svm.solve(grid[ci], meter.flag(), kCvEps))
+                const bool solved = svm.solve(grid[ci], meter.flag(), kCvEps);
+                visits += svm.lastVisits();
+                if (!solved)
                     return;
                 std::vector<double> &out = run.oof[w][ci];
                 for (std::uint32_t j : testRows)
@@ -798,6 +829,22 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         }
     }
     const double c = cs[chosen.cIndex];
+    // An earlier training's duals are closer to the final model's than the folds' average (they
+    // solved nearly the same problem on all its examples); the folds' values stay for the
+    // examples it had at zero, or did not have.
+    for (std::size_t part = 0; part < finalStart.size(); ++part) {
+        for (int col = 0; col < k; ++col) {
+            const auto *warm = warmPart(part == 1 ? FeatureWeighting::NaiveBayes : FeatureWeighting::Plain, col);
+            if (!warm)
+                continue;
+            std::vector<float> &start = finalStart[part][static_cast<std::size_t>(col)];
+            start.resize(n, 0.0f);
+            for (std::size_t i = 0; i < n; ++i)
+                if ((*warm)[i] > 0.0f)
+                    start[i] = (*warm)[i];
+        }
+    }
+    made.selectionMs = stage.restart();
 
     // Calibration on the out-of-fold decision values (fixed defaults without CV): fitted on the
     // rows listed (indices into chosenOof's rows).
@@ -863,7 +910,6 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     // The out-of-fold labels for the report, calibrated without their own fold: each fold's
     // decision values go through a calibration fitted on the other folds' values, so the
     // threshold a Platt bias sets is not tuned on the examples it labels.
-    TrainReport made;
     made.cValuesTried = cValuesTried;
     if (report && crossValidate && chosenOof.size() == n * static_cast<std::size_t>(k) && chosenFoldOf.size() == n) {
         made.outOfFold.resize(n);
@@ -894,6 +940,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->weights.assign(totalColumns * static_cast<std::size_t>(k), 0.0f); // LSA rows split off at the end
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
+    made.finalAlpha.assign(2, std::vector<std::vector<float>>(static_cast<std::size_t>(k)));
     auto trainFinal = [&] {
         // One solver per column and part (plain and/or NB-weighted; Mixed averages the two), each
         // warm-started from the cross-validation's dual solutions when there are. With one column
@@ -919,8 +966,12 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                         kSolverSeed + static_cast<std::uint64_t>(col));
             if (!finalStart[part][col].empty())
                 svm.startFrom(finalStart[part][col]);
-            if (!svm.solve(c, meter.flag()))
+            const bool solved = svm.solve(c, meter.flag());
+            visits += svm.lastVisits();
+            if (!solved)
                 return false;
+            // The labelled examples' duals (rows 0 .. n-1 come first), for a later warm start.
+            made.finalAlpha[part][col].assign(svm.alpha().begin(), svm.alpha().begin() + static_cast<std::ptrdiff_t>(n));
             raw.resize(totalColumns, 0.0);
             for (std::size_t j = 0; j < totalColumns; ++j)
                 raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
@@ -1027,6 +1078,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
 
     if (!meter.finish())
         return cancelled();
+    made.finalMs = stage.elapsed();
+    made.solverVisits = visits.load();
     impl->lsaWeights.assign(impl->weights.begin() + static_cast<std::ptrdiff_t>(featureCount * static_cast<std::size_t>(k)),
                             impl->weights.end());
     impl->weights.resize(featureCount * static_cast<std::size_t>(k));

@@ -53,6 +53,13 @@ struct TrainOptions {
     // stay alive between C values while they fit in cvSolverMemory bytes. Not saved with a model.
     std::size_t cvWorkBudget = 0;
     std::size_t cvSolverMemory = 0;
+    // Dual starting points from an earlier training on mostly the same examples with the same
+    // classes, C and weighting (the loop's previous version; TrainReport::finalAlpha gives them):
+    // [part: 0 plain, 1 NB][column] -> one value per example, in the examples' order (0 for an
+    // example the earlier training did not have, or labelled otherwise). The cross-validation's
+    // solvers start from them (their training rows), the final model's too. Only a starting
+    // point: the solution is the same up to the solver's tolerance. Not saved with a model.
+    std::shared_ptr<const std::vector<std::vector<std::vector<float>>>> warmStart;
 };
 
 // What training chose and measured (stored in the model file).
@@ -78,6 +85,19 @@ struct TrainReport {
     // How many C values of the grid the cross-validation solved (ascending; it stops climbing
     // when no candidate is as accurate at a C as at the one before). 0 without cross-validation.
     int cValuesTried = 0;
+    // Wall-clock milliseconds of the stages: tokenising, counting and weighting the texts (and
+    // the LSA fit); choosing C and the weighting (the cross-validation); the calibration and
+    // the final model.
+    qint64 featuresMs = 0;
+    qint64 selectionMs = 0;
+    qint64 finalMs = 0;
+    // The final model's dual solutions, [part: 0 plain, 1 NB][column] -> one value per example
+    // (a part the chosen weighting does not use is empty): TrainOptions::warmStart of a later
+    // training.
+    std::vector<std::vector<std::vector<float>>> finalAlpha;
+    // Rows all solvers visited (cross-validation and final model; DualSvm::lastVisits): the
+    // work a warm start saves.
+    long long solverVisits = 0;
 };
 
 // Called during training with the share done (0..1); returning false cancels training.
