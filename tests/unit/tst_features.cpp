@@ -133,14 +133,39 @@ void TestFeatures::denseAndSortedPathsAgree()
     QCOMPARE(dense.documentCount(), 4u);
     // Buckets beyond the announced range fall back to sorting instead of overflowing.
     QCOMPARE(TfidfModel::fit({{{70000, 1}}}, 16).buckets(), std::vector<std::uint32_t>{70000});
-    const std::vector<SparseRow> all = dense.transformAll(docs, 16);
-    const std::vector<SparseRow> viaSearch = dense.transformAll(docs, 0);
-    QCOMPARE(all.size(), docs.size());
+    const CsrMatrix all = dense.transformAll(docs, 16);
+    const CsrMatrix viaSearch = dense.transformAll(docs, 0);
+    QCOMPARE(all.rows(), docs.size());
+    QCOMPARE(all.columns, dense.size());
+    const auto rowOf = [](const CsrMatrix &x, std::size_t i) {
+        SparseRow r;
+        for (std::size_t e = x.start[i]; e < x.start[i + 1]; ++e)
+            r.emplace_back(x.column[e], x.value[e]);
+        return r;
+    };
     for (std::size_t i = 0; i < docs.size(); ++i) {
-        QCOMPARE(all[i], dense.transform(docs[i]));
-        QCOMPARE(viaSearch[i], all[i]);
+        QCOMPARE(rowOf(all, i), dense.transform(docs[i]));
+        QCOMPARE(rowOf(viaSearch, i), rowOf(all, i));
     }
-    QVERIFY(all[3].empty());
+    QVERIFY(rowOf(all, 3).empty());
+    // Many rows (several chunks per thread) with extra entries after each row's own: every row
+    // in its place.
+    std::vector<TermCounts> many;
+    for (int i = 0; i < 300; ++i)
+        many.push_back(docs[static_cast<std::size_t>(i) % docs.size()]);
+    const CsrMatrix wide = dense.transformAll(
+        many.size(), [&](std::size_t i) -> const TermCounts & { return many[i]; }, 16, dense.size() + 1,
+        [&](std::size_t i, std::vector<std::uint32_t> &columns, std::vector<float> &values) {
+            columns.push_back(static_cast<std::uint32_t>(dense.size()));
+            values.push_back(float(i));
+        });
+    QCOMPARE(wide.rows(), many.size());
+    QCOMPARE(wide.columns, dense.size() + 1);
+    for (std::size_t i = 0; i < many.size(); ++i) {
+        SparseRow expected = dense.transform(many[i]);
+        expected.emplace_back(static_cast<std::uint32_t>(dense.size()), float(i));
+        QCOMPARE(rowOf(wide, i), expected);
+    }
     QCOMPARE(sublinearTf(1), 1.0);
     QVERIFY(std::abs(sublinearTf(5) - (1.0 + std::log(5.0))) < 1e-12);
     QVERIFY(std::abs(sublinearTf(1000) - (1.0 + std::log(1000.0))) < 1e-12);

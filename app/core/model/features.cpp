@@ -2,6 +2,7 @@
 
 #include "core/model/tokenizer.h"
 
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
@@ -443,21 +444,20 @@ double sublinearTf(std::uint32_t n)
     return n < kSublinearTfTableSize ? sublinearTfTable()[n] : 1.0 + std::log(static_cast<double>(n));
 }
 
-SparseRow TfidfModel::weigh(const TermCounts &counts, const std::int32_t *denseColumns) const
+void TfidfModel::weighInto(const TermCounts &counts, const std::int32_t *denseColumns, std::vector<std::uint32_t> &columns,
+                           std::vector<float> &values) const
 {
-    SparseRow row;
-    row.reserve(counts.size());
     double norm = 0.0;
-    std::size_t blockStart = 0;
+    std::size_t blockStart = values.size();
     std::uint64_t block = 0;
     auto closeBlock = [&] {
         if (norm > 0.0) {
             const double inv = 1.0 / std::sqrt(norm);
-            for (std::size_t i = blockStart; i < row.size(); ++i)
-                row[i].second = static_cast<float>(row[i].second * inv);
+            for (std::size_t i = blockStart; i < values.size(); ++i)
+                values[i] = static_cast<float>(values[i] * inv);
         }
         norm = 0.0;
-        blockStart = row.size();
+        blockStart = values.size();
     };
     // counts are sorted by bucket, so a search can resume where the last one stopped.
     auto from = m_buckets.begin();
@@ -482,18 +482,27 @@ SparseRow TfidfModel::weigh(const TermCounts &counts, const std::int32_t *denseC
         }
         const double v = sublinearTf(n) * m_idf[static_cast<std::size_t>(col)];
         norm += v * v;
-        row.emplace_back(static_cast<std::uint32_t>(col), static_cast<float>(v));
+        columns.push_back(static_cast<std::uint32_t>(col));
+        values.push_back(static_cast<float>(v));
     }
     closeBlock();
-    return row;
 }
 
 SparseRow TfidfModel::transform(const TermCounts &counts) const
 {
-    return weigh(counts, nullptr);
+    std::vector<std::uint32_t> columns;
+    std::vector<float> values;
+    columns.reserve(counts.size());
+    values.reserve(counts.size());
+    weighInto(counts, nullptr, columns, values);
+    SparseRow row(columns.size());
+    for (std::size_t i = 0; i < row.size(); ++i)
+        row[i] = {columns[i], values[i]};
+    return row;
 }
 
-std::vector<SparseRow> TfidfModel::transformAll(const std::vector<TermCounts> &documents, int hashBits) const
+CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document, int hashBits, std::size_t columns,
+                                   const ExtraEntries &extra) const
 {
     std::vector<std::int32_t> dense;
     if (hashBits > 0 && hashBits <= kDenseBits && (m_buckets.empty() || m_buckets.back() < (1u << hashBits))) {
@@ -502,8 +511,57 @@ std::vector<SparseRow> TfidfModel::transformAll(const std::vector<TermCounts> &d
             dense[m_buckets[i]] = static_cast<std::int32_t>(i);
     }
     const std::int32_t *table = dense.empty() ? nullptr : dense.data();
-    return QtConcurrent::blockingMapped<std::vector<SparseRow>>(
-        documents, [this, table](const TermCounts &c) { return weigh(c, table); });
+    // Chunks of consecutive rows, each weighed into arrays of its own (no allocation per row),
+    // then copied into place.
+    struct Chunk {
+        std::size_t from = 0, to = 0;
+        std::vector<std::uint32_t> column;
+        std::vector<float> value;
+        std::vector<std::size_t> end; // per row: its end in column/value
+    };
+    const std::size_t threads = static_cast<std::size_t>(std::max(1, QThreadPool::globalInstance()->maxThreadCount()));
+    std::vector<Chunk> chunks(std::min(rows, threads * 8));
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+        chunks[c].from = rows * c / chunks.size();
+        chunks[c].to = rows * (c + 1) / chunks.size();
+    }
+    QtConcurrent::blockingMap(chunks, [&](Chunk &ch) {
+        std::size_t bound = 0; // the counts' entries: at least the row's TF-IDF entries
+        for (std::size_t i = ch.from; i < ch.to; ++i)
+            bound += document(i).size();
+        ch.column.reserve(bound);
+        ch.value.reserve(bound);
+        ch.end.reserve(ch.to - ch.from);
+        for (std::size_t i = ch.from; i < ch.to; ++i) {
+            weighInto(document(i), table, ch.column, ch.value);
+            if (extra)
+                extra(i, ch.column, ch.value);
+            ch.end.push_back(ch.column.size());
+        }
+    });
+    CsrMatrix x;
+    x.columns = columns;
+    x.start.assign(rows + 1, 0);
+    std::vector<std::size_t> offset(chunks.size() + 1, 0);
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+        for (std::size_t r = 0; r < chunks[c].end.size(); ++r)
+            x.start[chunks[c].from + r + 1] = offset[c] + chunks[c].end[r];
+        offset[c + 1] = offset[c] + chunks[c].column.size();
+    }
+    x.column.resize(offset.back());
+    x.value.resize(offset.back());
+    QtConcurrent::blockingMap(chunks, [&](Chunk &ch) {
+        const std::size_t c = static_cast<std::size_t>(&ch - chunks.data());
+        std::copy(ch.column.begin(), ch.column.end(), x.column.begin() + static_cast<std::ptrdiff_t>(offset[c]));
+        std::copy(ch.value.begin(), ch.value.end(), x.value.begin() + static_cast<std::ptrdiff_t>(offset[c]));
+        ch = Chunk{};
+    });
+    return x;
+}
+
+CsrMatrix TfidfModel::transformAll(const std::vector<TermCounts> &documents, int hashBits) const
+{
+    return transformAll(documents.size(), [&](std::size_t i) -> const TermCounts & { return documents[i]; }, hashBits, size());
 }
 
 } // namespace loopdeck::model

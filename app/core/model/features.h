@@ -11,12 +11,15 @@
 // those in >= minDf documents) and maps raw counts to sublinear (1 + ln tf) x idf weights,
 // l2-normalised per block. Buckets never seen in training are dropped.
 // Called by TextClassifier (training, prediction, model files) and the metrics helpers' tests.
+#include "core/model/linearsolver.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
 #include <QStringView>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -134,9 +137,16 @@ public:
 
     // Sublinear tf x idf, l2-normalised; unknown buckets are dropped.
     SparseRow transform(const TermCounts &counts) const;
-    // The same for many documents at once (training): looks columns up in a dense table when
-    // hashBits <= 24 and spreads the work over the global thread pool.
-    std::vector<SparseRow> transformAll(const std::vector<TermCounts> &documents, int hashBits) const;
+    // The same for many documents at once (training), straight into one matrix of `columns`
+    // columns (at least size()): document(i) is row i's counts; extra(i, columns, values), when
+    // given, appends row i's further entries (columns from size() on, ascending) after its TF-IDF
+    // ones. Looks columns up in a dense table when hashBits <= 24 and weighs chunks of rows on
+    // the global thread pool. Called from one thread; document and extra from the pool's.
+    using DocumentAt = std::function<const TermCounts &(std::size_t row)>;
+    using ExtraEntries = std::function<void(std::size_t row, std::vector<std::uint32_t> &columns, std::vector<float> &values)>;
+    CsrMatrix transformAll(std::size_t rows, const DocumentAt &document, int hashBits, std::size_t columns,
+                           const ExtraEntries &extra = {}) const;
+    CsrMatrix transformAll(const std::vector<TermCounts> &documents, int hashBits) const;
 
     // Column of a bucket, or -1 when the bucket was never seen in training.
     std::int64_t column(std::uint32_t bucket) const;
@@ -149,7 +159,9 @@ public:
 
 private:
     void computeIdf();
-    SparseRow weigh(const TermCounts &counts, const std::int32_t *denseColumns) const;
+    // Appends the row's columns and values to the two vectors.
+    void weighInto(const TermCounts &counts, const std::int32_t *denseColumns, std::vector<std::uint32_t> &columns,
+                   std::vector<float> &values) const;
 
     std::vector<std::uint32_t> m_buckets; // sorted, unique
     std::vector<std::uint32_t> m_df;      // per column

@@ -279,26 +279,6 @@ private:
 
 // --- training ---------------------------------------------------------------------------
 
-CsrMatrix toCsr(const std::vector<SparseRow> &rows, std::size_t columns)
-{
-    CsrMatrix x;
-    x.columns = columns;
-    std::size_t nnz = 0;
-    for (const SparseRow &r : rows)
-        nnz += r.size();
-    x.start.reserve(rows.size() + 1);
-    x.column.reserve(nnz);
-    x.value.reserve(nnz);
-    for (const SparseRow &r : rows) {
-        for (const auto &[col, v] : r) {
-            x.column.push_back(col);
-            x.value.push_back(v);
-        }
-        x.start.push_back(x.column.size());
-    }
-    return x;
-}
-
 // Progress over a known number of steps; the callback runs under a mutex.
 class ProgressMeter
 {
@@ -476,14 +456,17 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     TrainReport made;
     std::atomic<long long> visits{0}; // rows the solvers visited, added from the worker threads
 
-    // Tokenise and count in parallel; blockingMapped keeps the input order.
+    // Tokenise and count in parallel, each text's counts in its place.
     const FeatureHasher hasher = impl->hasher;
-    const std::vector<TermCounts> counts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
-        examples, [hasher](const Example &e) { return hasher.countText(e.text); });
-    std::vector<TermCounts> unlabeledCounts;
-    if (!unlabeled.isEmpty())
-        unlabeledCounts = QtConcurrent::blockingMapped<std::vector<TermCounts>>(
-            unlabeled, [hasher](const QString &t) { return hasher.countText(t); });
+    const auto countAll = [&hasher](qsizetype size, const auto &textAt) {
+        std::vector<TermCounts> out(static_cast<std::size_t>(size));
+        std::vector<qsizetype> rows(static_cast<std::size_t>(size));
+        std::iota(rows.begin(), rows.end(), qsizetype(0));
+        QtConcurrent::blockingMap(rows, [&](qsizetype i) { hasher.countTextInto(textAt(i), out[static_cast<std::size_t>(i)]); });
+        return out;
+    };
+    const std::vector<TermCounts> counts = countAll(examples.size(), [&](qsizetype i) -> const QString & { return examples[i].text; });
+    std::vector<TermCounts> unlabeledCounts = countAll(unlabeled.size(), [&](qsizetype i) -> const QString & { return unlabeled[i]; });
     meter.step();
     if (meter.cancelled())
         return cancelled();
@@ -516,29 +499,27 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     // Self-training (single-label, few labels): the unlabelled rows follow the labelled ones.
     const bool selfTrain = options.selfTraining && !options.multiLabel && !unlabeledCounts.empty()
         && n < kSelfTrainingMaxLabels;
-    std::vector<SparseRow> allRowsTfidf = impl->tfidf.transformAll(counts, hasher.rangeBits());
-    if (selfTrain) {
-        std::vector<SparseRow> more = impl->tfidf.transformAll(unlabeledCounts, hasher.rangeBits());
-        allRowsTfidf.insert(allRowsTfidf.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-    }
+    const std::size_t rowCount = n + (selfTrain ? unlabeledCounts.size() : 0);
+    const auto countsOf = [&](std::size_t i) -> const TermCounts & { return i < n ? counts[i] : unlabeledCounts[i - n]; };
+    TfidfModel::ExtraEntries lsaEntries;
     if (lsaDims > 0) {
-        std::vector<std::size_t> rowIds(allRowsTfidf.size());
-        std::iota(rowIds.begin(), rowIds.end(), std::size_t(0));
-        QtConcurrent::blockingMap(rowIds, [&](std::size_t i) {
-            const TermCounts &tc = i < n ? counts[i] : unlabeledCounts[i - n];
+        lsaEntries = [&](std::size_t i, std::vector<std::uint32_t> &columns, std::vector<float> &values) {
+            const TermCounts &tc = countsOf(i);
             std::vector<std::uint32_t> buckets(tc.size());
             for (std::size_t j = 0; j < tc.size(); ++j)
                 buckets[j] = tc[j].first;
             std::vector<float> z(lsaDims);
             impl->lsa.project(buckets.data(), buckets.size(), z.data());
-            for (std::size_t dim = 0; dim < lsaDims; ++dim)
-                if (z[dim] != 0.0f)
-                    allRowsTfidf[i].emplace_back(static_cast<std::uint32_t>(featureCount + dim), z[dim]);
-        });
+            for (std::size_t dim = 0; dim < lsaDims; ++dim) {
+                if (z[dim] != 0.0f) {
+                    columns.push_back(static_cast<std::uint32_t>(featureCount + dim));
+                    values.push_back(z[dim]);
+                }
+            }
+        };
     }
+    const CsrMatrix x = impl->tfidf.transformAll(rowCount, countsOf, hasher.rangeBits(), totalColumns, lsaEntries);
     unlabeledCounts.clear();
-    const CsrMatrix x = toCsr(allRowsTfidf, totalColumns);
-    allRowsTfidf.clear();
     const std::size_t totalRows = x.rows();
     meter.step();
     made.featuresMs = stage.restart();
