@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Loop benchmarks, one command each:
-#   tests/bench/loop_bench.sh latency   # A: threshold -> new version in /setup, 1,000 and 5,000 annotations, vs the seed recipe
+#   tests/bench/loop_bench.sh latency   # A: threshold -> new version in /setup at 5,000 and 50,000 annotations, vs the seed recipe
 #   tests/bench/loop_bench.sh labels    # B: labels saved by uncertainty sampling (learning curves, PNG)
 #   tests/bench/loop_bench.sh swap      # C: /predict errors while 20 versions are swapped in under load
 #   tests/bench/loop_bench.sh annotator # D: an annotator's failed saves while the loop trains and refreshes (5 runs)
@@ -11,7 +11,7 @@
 # and writes the results into docs/benchmarks.md between the loop-bench markers.
 # Environment: LOOPDECK, LS_BIN (default .venv-labelstudio/bin/label-studio), PY (default
 # /usr/bin/python3 with Debian's python3-sklearn and python3-matplotlib), LOOP_LATENCY_SIZES
-# (default "1000 5000"), LABELS_SAVED_LABELS (default 400), LABELS_ARMS (default "sequential
+# (default "5000 50000"), LOOP_LATENCY_STEP (default 50), LABELS_SAVED_LABELS (default 400), LABELS_ARMS (default "sequential
 # uncertainty uncertainty_always"), LABELS_REPEATS (runs per arm, default 1), SWAP_SECONDS (default 30),
 # ANNOTATOR_ARGS (default "--runs 5 --tasks 2000 --ops 450 --train-every 30"), ANNOTATOR_PACED_ARGS.
 set -euo pipefail
@@ -52,7 +52,7 @@ case $WHAT in
 esac
 if [ "$WHAT" = latency ] || [ "$WHAT" = all ]; then
     # shellcheck disable=SC2086
-    "$PY" loop_latency.py "$LS_ENV" "$LOOPDECK" "$DATA" "$RESULTS/loop_latency.json" ${LOOP_LATENCY_SIZES:-1000 5000}
+    "$PY" loop_latency.py "$LS_ENV" "$LOOPDECK" "$DATA" "$RESULTS/loop_latency.json" ${LOOP_LATENCY_SIZES:-5000 50000}
 fi
 if [ "$WHAT" = labels ] || [ "$WHAT" = all ]; then
     "$PY" labels_saved.py "$LS_ENV" "$LOOPDECK" "$DATA" "$RESULTS/loop_labels_saved.json" \

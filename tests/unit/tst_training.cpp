@@ -425,44 +425,63 @@ void TestTraining::warmStartFromAnEarlierTrainingSavesPasses()
 {
     // A training on 97 % of the examples hands its duals to one on all of them (C and weighting
     // kept, as the loop does): less solver work (the runs are deterministic, so an ignored warm
-    // start would do exactly the same work), and the same model up to the tolerance.
+    // start would do exactly the same work), less still with the earlier folds' own solutions,
+    // and the same model up to the tolerance.
     auto data = testdata::overlappingTopics(700, 21);
     const qsizetype earlier = data.size() * 97 / 100;
     TrainReport first;
     QString error;
     const auto previous = TextClassifier::train(data.mid(0, earlier), {}, &error, {}, {}, &first);
     QVERIFY2(previous, qPrintable(error));
-    QCOMPARE(first.finalAlpha.size(), std::size_t(2));
+    QCOMPARE(first.solution.final.size(), std::size_t(2));
+    QCOMPARE(first.solution.foldOf.size(), std::size_t(earlier));
+    QCOMPARE(first.solution.folds.size(), std::size_t(3));
     TrainOptions keep;
     keep.c = previous->selection().c;
     keep.weighting = previous->selection().weighting;
-    auto duals = first.finalAlpha;
+    // The earlier solutions, extended by the new examples (at 0), in the earlier folds (the new
+    // examples spread over them).
+    WarmStart start = first.solution;
     bool any = false;
-    for (auto &part : duals) {
-        for (auto &column : part) {
-            if (column.empty())
-                continue;
-            QCOMPARE(column.size(), std::size_t(earlier));
-            any = any || std::any_of(column.begin(), column.end(), [](float a) { return a > 0.0f; });
-            column.resize(std::size_t(data.size()), 0.0f); // the new examples start at zero
+    const auto extend = [&](WarmStart::Parts &parts) {
+        for (auto &part : parts) {
+            for (auto &column : part) {
+                if (column.empty())
+                    continue;
+                QCOMPARE(column.size(), std::size_t(earlier));
+                any = any || std::any_of(column.begin(), column.end(), [](float a) { return a > 0.0f; });
+                column.resize(std::size_t(data.size()), 0.0f);
+            }
         }
-    }
+    };
+    extend(start.final);
+    for (auto &fold : start.folds)
+        extend(fold);
+    for (qsizetype i = earlier; i < data.size(); ++i)
+        start.foldOf.push_back(int(i % 3));
     QVERIFY(any);
-    TrainReport cold, warm;
+    TrainReport cold, finalOnly, warm;
     const auto coldModel = TextClassifier::train(data, keep, &error, {}, {}, &cold);
-    keep.warmStart = std::make_shared<std::vector<std::vector<std::vector<float>>>>(duals);
+    WarmStart onlyFinal;
+    onlyFinal.final = start.final;
+    keep.warmStart = std::make_shared<WarmStart>(onlyFinal);
+    const auto finalOnlyModel = TextClassifier::train(data, keep, &error, {}, {}, &finalOnly);
+    keep.warmStart = std::make_shared<WarmStart>(start);
     const auto warmModel = TextClassifier::train(data, keep, &error, {}, {}, &warm);
-    QVERIFY(coldModel && warmModel);
-    QVERIFY2(warm.solverVisits < cold.solverVisits,
-             qPrintable(QStringLiteral("%1 vs %2").arg(warm.solverVisits).arg(cold.solverVisits)));
-    QVERIFY(qAbs(accuracyOf(warm.outOfFold, data) - accuracyOf(cold.outOfFold, data)) <= 0.01);
+    QVERIFY(coldModel && finalOnlyModel && warmModel);
+    QVERIFY2(finalOnly.solverVisits < cold.solverVisits,
+             qPrintable(QStringLiteral("%1 vs %2").arg(finalOnly.solverVisits).arg(cold.solverVisits)));
+    // The folds' own solutions are closer starts than the final model's.
+    QVERIFY2(warm.solverVisits < finalOnly.solverVisits,
+             qPrintable(QStringLiteral("%1 vs %2").arg(warm.solverVisits).arg(finalOnly.solverVisits)));
+    QCOMPARE(warm.solution.foldOf, start.foldOf); // the folds given are the folds used
+    QVERIFY(qAbs(accuracyOf(warm.outOfFold, data) - accuracyOf(cold.outOfFold, data)) <= 0.02);
     int agree = 0;
     for (const Example &e : data)
         agree += warmModel->predict(e.text).labels == coldModel->predict(e.text).labels;
     QVERIFY2(agree >= data.size() * 99 / 100, qPrintable(QString::number(agree)));
     // A warm start shaped for other examples is ignored, not misread.
-    auto wrong = first.finalAlpha;
-    keep.warmStart = std::make_shared<std::vector<std::vector<std::vector<float>>>>(wrong);
+    keep.warmStart = std::make_shared<WarmStart>(first.solution);
     TrainReport ignored;
     const auto unshaped = TextClassifier::train(data, keep, &error, {}, {}, &ignored);
     QVERIFY(unshaped);
@@ -509,6 +528,16 @@ void TestTraining::trainerKeepsTheChoiceWhileTheDataIsSimilar()
     QCOMPARE(v2.value().classifier->selection().c, warm->c);
     QCOMPARE(v2.value().classifier->selection().weighting, warm->weighting);
     QCOMPARE(v2.value().warm->selectedOn, int(first)); // carried: not chosen again
+    // Every earlier task stayed in its fold; the 40 new ones spread over the folds.
+    const std::vector<int> &before = warm->solution.foldOf, &after = v2.value().warm->solution.foldOf;
+    QCOMPARE(before.size(), std::size_t(first));
+    QCOMPARE(after.size(), std::size_t(data.size()));
+    QVERIFY(std::equal(before.begin(), before.end(), after.begin()));
+    std::vector<int> newPerFold(3, 0);
+    for (std::size_t i = std::size_t(first); i < after.size(); ++i)
+        ++newPerFold[std::size_t(after[i])];
+    QVERIFY2(*std::min_element(newPerFold.begin(), newPerFold.end()) >= 10,
+             qPrintable(QStringLiteral("%1 %2 %3").arg(newPerFold[0]).arg(newPerFold[1]).arg(newPerFold[2])));
     QCOMPARE(v2.value().outOfFold.size(), std::size_t(data.size()));
     // Cold, the same data: the same evaluation up to the solver's tolerance, more passes.
     const auto cold = Trainer::train(keyedInput(data), &control);

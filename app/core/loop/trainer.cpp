@@ -58,6 +58,66 @@ QStringList classesOf(const TrainingInput &input)
     return ordered;
 }
 
+// The previous run's solutions for this run's examples: rowOf[i] is example i's row there (-1:
+// new, or labelled otherwise: its duals start at 0). Known examples keep their fold; the others
+// go, in order, to the fold with the fewest examples of their first label.
+model::WarmStart mapWarmStart(const model::WarmStart &previous, const std::vector<qsizetype> &rowOf,
+                              const QList<model::Example> &examples)
+{
+    const std::size_t n = rowOf.size();
+    const auto mapParts = [&](const model::WarmStart::Parts &parts) {
+        model::WarmStart::Parts out = parts;
+        for (auto &part : out) {
+            for (std::vector<float> &column : part) {
+                if (column.empty())
+                    continue;
+                std::vector<float> mapped(n, 0.0f);
+                for (std::size_t i = 0; i < n; ++i)
+                    if (rowOf[i] >= 0 && static_cast<std::size_t>(rowOf[i]) < column.size())
+                        mapped[i] = column[static_cast<std::size_t>(rowOf[i])];
+                column = std::move(mapped);
+            }
+        }
+        return out;
+    };
+    model::WarmStart out;
+    out.final = mapParts(previous.final);
+    const int folds = int(previous.folds.size());
+    if (folds < 2)
+        return out;
+    for (const model::WarmStart::Parts &fold : previous.folds)
+        out.folds.push_back(mapParts(fold));
+    out.foldOf.assign(n, -1);
+    QHash<QString, std::vector<int>> perClass; // first label -> examples per fold
+    const auto stratum = [&](std::size_t i) {
+        const QStringList &labels = examples[qsizetype(i)].labels;
+        return labels.isEmpty() ? QString() : labels.first();
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const qsizetype row = rowOf[i];
+        if (row < 0 || static_cast<std::size_t>(row) >= previous.foldOf.size())
+            continue;
+        const int f = previous.foldOf[static_cast<std::size_t>(row)];
+        if (f < 0 || f >= folds)
+            continue;
+        out.foldOf[i] = f;
+        std::vector<int> &count = perClass[stratum(i)];
+        count.resize(std::size_t(folds), 0);
+        ++count[std::size_t(f)];
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (out.foldOf[i] >= 0)
+            continue;
+        std::vector<int> &count = perClass[stratum(i)];
+        count.resize(std::size_t(folds), 0);
+        const int f = int(std::min_element(count.begin(), count.end()) - count.begin());
+        out.foldOf[i] = f;
+        ++count[std::size_t(f)];
+    }
+    // New examples' duals are 0 (mapParts); a known one's is 0 in the fold it tests, as there.
+    return out;
+}
+
 } // namespace
 
 bool Trainer::isCancelled(const Result<TrainingOutput> &result)
@@ -102,7 +162,6 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
             options.c = warm.c;
             options.weighting = warm.weighting;
             selectedOn = warm.selectedOn;
-            auto duals = std::make_shared<std::vector<std::vector<std::vector<float>>>>(warm.alpha);
             std::vector<qsizetype> rowOf(static_cast<std::size_t>(n), -1);
             for (int i = 0; i < n; ++i) {
                 const qsizetype row = warm.rowOfTask.value(input.exampleTasks[i], -1);
@@ -111,18 +170,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
                     ++warmRows;
                 }
             }
-            for (auto &part : *duals) {
-                for (std::vector<float> &column : part) {
-                    if (column.empty())
-                        continue;
-                    std::vector<float> mapped(static_cast<std::size_t>(n), 0.0f);
-                    for (std::size_t i = 0; i < mapped.size(); ++i)
-                        if (rowOf[i] >= 0 && static_cast<std::size_t>(rowOf[i]) < column.size())
-                            mapped[i] = column[static_cast<std::size_t>(rowOf[i])];
-                    column = std::move(mapped);
-                }
-            }
-            options.warmStart = std::move(duals);
+            options.warmStart = std::make_shared<const model::WarmStart>(mapWarmStart(warm.solution, rowOf, examples));
         }
     }
     model::TrainReport report;
@@ -199,7 +247,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
 
     const model::Metrics m = model::computeMetrics(classes, truth, predicted, input.multiple);
     TrainingOutput out;
-    if (n >= kKFoldBelow && keyed && report.finalAlpha.size() == 2) {
+    if (n >= kKFoldBelow && keyed && report.solution.final.size() == 2) {
         auto next = std::make_shared<WarmState>();
         next->classes = final->classes();
         next->multiple = input.multiple;
@@ -211,7 +259,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
             next->rowOfTask.insert(input.exampleTasks[i], i);
             next->labels.append(examples[i].labels);
         }
-        next->alpha = std::move(report.finalAlpha);
+        next->solution = std::move(report.solution);
         out.warm = std::move(next);
     }
     out.classifier = std::move(final);

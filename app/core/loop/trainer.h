@@ -26,11 +26,13 @@
 namespace loopdeck::loop {
 
 // What a run leaves for the next run of the same project (the engine keeps it in memory): the
-// C and weighting the last full selection chose and on how many examples, and the final model's
-// dual solutions per task. A next run on a similar number of examples (within kReselectAfter of
-// the selection's) keeps that choice and starts its solvers from these solutions, so it costs
-// one cross-validation at one setting, mostly converged from the start; a run on many more or
-// fewer examples, or with other classes, chooses again.
+// C and weighting the last full selection chose and on how many examples, and per task the
+// final model's and the cross-validation's dual solutions and the task's fold. A next run on a
+// similar number of examples (within kReselectAfter of the selection's) keeps that choice, keeps
+// each known task in its fold (new tasks go where their class has fewest) and starts every
+// solver from these solutions, so it costs one cross-validation at one setting, mostly
+// converged from the start; a run on many more or fewer examples, or with other classes,
+// chooses again.
 struct WarmState {
     QStringList classes; // the model's classes, sorted: what its columns mean
     bool multiple = false;
@@ -39,7 +41,7 @@ struct WarmState {
     int selectedOn = 0;                  // examples the choice of C and weighting was made on
     QHash<qint64, qsizetype> rowOfTask;  // task id -> row of labels and alpha
     QList<QStringList> labels;           // per row: the labels the task was trained with
-    std::vector<std::vector<std::vector<float>>> alpha; // [part: 0 plain, 1 NB][column] -> per row
+    model::WarmStart solution;           // per row: dual solutions and cross-validation folds
 };
 
 struct TrainingInput {

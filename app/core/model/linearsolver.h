@@ -11,15 +11,40 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace loopdeck::model {
 
 // Rows of (column, value) pairs; row i is entries [start[i], start[i+1]).
+// An allocator whose resize() leaves elements of trivial types uninitialised: the matrix's
+// hundreds of MB are written right after by several threads, so the pages are first touched
+// (and zeroed by the kernel) in parallel instead of by one memset.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+        using other = UninitialisedAllocator<U>;
+    };
+    UninitialisedAllocator() = default;
+    template <typename U>
+    UninitialisedAllocator(const UninitialisedAllocator<U> &) noexcept {}
+    template <typename U, typename... Args>
+    void construct(U *p, Args &&...args)
+    {
+        if constexpr (sizeof...(Args) == 0 && std::is_trivially_default_constructible_v<U>)
+            ::new (static_cast<void *>(p)) U;
+        else
+            ::new (static_cast<void *>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
 struct CsrMatrix {
     std::vector<std::size_t> start{0};
-    std::vector<std::uint32_t> column;
-    std::vector<float> value;
+    std::vector<std::uint32_t, UninitialisedAllocator<std::uint32_t>> column;
+    std::vector<float, UninitialisedAllocator<float>> value;
     std::size_t columns = 0;
     std::size_t rows() const { return start.size() - 1; }
 };

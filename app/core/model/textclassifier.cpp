@@ -609,16 +609,36 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     };
     // The earlier training's duals for a weighting's part and a column, when given and shaped
     // for these examples.
-    const auto warmPart = [&](FeatureWeighting w, int column) -> const std::vector<float> * {
-        if (!options.warmStart)
-            return nullptr;
+    const auto shapedPart = [&](const WarmStart::Parts &parts, FeatureWeighting w, int column) -> const std::vector<float> * {
         const std::size_t part = w == FeatureWeighting::NaiveBayes ? 1 : 0;
-        const auto &parts = *options.warmStart;
         if (part >= parts.size() || static_cast<std::size_t>(column) >= parts[part].size()
             || parts[part][static_cast<std::size_t>(column)].size() != n)
             return nullptr;
         return &parts[part][static_cast<std::size_t>(column)];
     };
+    const auto warmPart = [&](FeatureWeighting w, int column) -> const std::vector<float> * {
+        return options.warmStart ? shapedPart(options.warmStart->final, w, column) : nullptr;
+    };
+    // A fold solver's starting point: that fold's earlier solution when the folds are the earlier
+    // training's, else the earlier final model's.
+    const auto warmFold = [&](bool sameFolds, int fold, FeatureWeighting w, int column) -> const std::vector<float> * {
+        const std::vector<float> *start =
+            sameFolds ? shapedPart(options.warmStart->folds[static_cast<std::size_t>(fold)], w, column) : nullptr;
+        return start ? start : warmPart(w, column);
+    };
+    // The earlier training's folds, when they fit these examples (every fold non-empty).
+    const bool warmFolds = [&] {
+        if (!options.warmStart || options.warmStart->foldOf.size() != n
+            || options.warmStart->folds.size() != static_cast<std::size_t>(folds))
+            return false;
+        std::vector<std::size_t> size(static_cast<std::size_t>(folds), 0);
+        for (int f : options.warmStart->foldOf) {
+            if (f < 0 || f >= folds)
+                return false;
+            ++size[static_cast<std::size_t>(f)];
+        }
+        return std::find(size.begin(), size.end(), std::size_t(0)) == size.end();
+    }();
     auto crossValidateOn = [&](const std::vector<std::uint32_t> &index, const std::vector<FeatureWeighting> &ws,
                                const std::vector<double> &grid) {
         const std::size_t rows = index.size();
@@ -626,7 +646,10 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         for (std::uint32_t i : index)
             subset.append(examples[static_cast<qsizetype>(i)]);
         CvRun run;
-        run.foldOf = assignFolds(subset, folds, kFoldSeed);
+        // All examples in their order with the earlier training's folds: those folds, so their
+        // solutions are the solvers' starting points.
+        const bool sameFolds = warmFolds && rows == n;
+        run.foldOf = sameFolds ? options.warmStart->foldOf : assignFolds(subset, folds, kFoldSeed);
         run.oof.assign(ws.size(), std::vector<std::vector<double>>(grid.size()));
         const std::size_t taskCount = static_cast<std::size_t>(folds) * ws.size() * static_cast<std::size_t>(k);
         run.alpha.assign(taskCount, {});
@@ -679,7 +702,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
                                                            kSolverSeed + static_cast<std::uint64_t>(fold * 7919 + column));
                     if (ci > 0) {
                         solvers[t]->startFrom(run.alpha[t].back());
-                    } else if (const auto *warm = warmPart(ws[w], column)) {
+                    } else if (const auto *warm = warmFold(sameFolds, fold, ws[w], column)) {
                         std::vector<float> start;
                         start.reserve(rows);
                         for (std::size_t j = 0; j < rows; ++j)
@@ -757,6 +780,26 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             const std::size_t part = ws[w] == FeatureWeighting::NaiveBayes ? 1 : 0;
             for (int col = 0; col < k; ++col)
                 finalStart[part][static_cast<std::size_t>(col)] = warmStartFrom(run, index, ws.size(), w, ci, col);
+        }
+        // The folds' solutions per example, for a later training's warm start (all examples only).
+        if (index.size() != n)
+            return;
+        made.solution.foldOf = run.foldOf;
+        made.solution.folds.assign(static_cast<std::size_t>(folds),
+                                   WarmStart::Parts(2, std::vector<std::vector<float>>(static_cast<std::size_t>(k))));
+        for (int f = 0; f < folds; ++f) {
+            for (std::size_t w = 0; w < ws.size(); ++w) {
+                const std::size_t part = ws[w] == FeatureWeighting::NaiveBayes ? 1 : 0;
+                for (int col = 0; col < k; ++col) {
+                    const std::vector<float> &a = run.alpha[run.taskOf(f, w, col, ws.size(), k)][ci];
+                    std::vector<float> &out = made.solution.folds[static_cast<std::size_t>(f)][part][static_cast<std::size_t>(col)];
+                    out.assign(n, 0.0f);
+                    std::size_t p = 0;
+                    for (std::size_t j = 0; j < n && p < a.size(); ++j)
+                        if (run.foldOf[j] != f)
+                            out[index[j]] = a[p++];
+                }
+            }
         }
     };
     if (crossValidate) {
@@ -921,7 +964,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->weights.assign(totalColumns * static_cast<std::size_t>(k), 0.0f); // LSA rows split off at the end
     impl->bias.assign(static_cast<std::size_t>(k), 0.0f);
     impl->steps.assign(static_cast<std::size_t>(k), 1.0f);
-    made.finalAlpha.assign(2, std::vector<std::vector<float>>(static_cast<std::size_t>(k)));
+    made.solution.final.assign(2, std::vector<std::vector<float>>(static_cast<std::size_t>(k)));
     auto trainFinal = [&] {
         // One solver per column and part (plain and/or NB-weighted; Mixed averages the two), each
         // warm-started from the cross-validation's dual solutions when there are. With one column
@@ -952,7 +995,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             if (!solved)
                 return false;
             // The labelled examples' duals (rows 0 .. n-1 come first), for a later warm start.
-            made.finalAlpha[part][col].assign(svm.alpha().begin(), svm.alpha().begin() + static_cast<std::ptrdiff_t>(n));
+            made.solution.final[part][col].assign(svm.alpha().begin(), svm.alpha().begin() + static_cast<std::ptrdiff_t>(n));
             raw.resize(totalColumns, 0.0);
             for (std::size_t j = 0; j < totalColumns; ++j)
                 raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);
@@ -1066,6 +1109,7 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
     impl->weights.resize(featureCount * static_cast<std::size_t>(k));
     impl->options.c = c;
     impl->options.weighting = chosen.weighting;
+    impl->options.warmStart.reset(); // a starting point, not part of the model
     impl->options.folds = crossValidate ? folds : options.folds;
     // Format 3 only for a model with a pool representation: the others stay readable by a
     // LoopDeck of format 2 (an older serve sharing the models folder, a downgrade).

@@ -33,6 +33,8 @@ struct Example {
 // or Mixed: the average of the plain and the NB model (still one linear model).
 enum class FeatureWeighting { Auto, Plain, NaiveBayes, Mixed };
 
+struct WarmStart;
+
 struct TrainOptions {
     bool multiLabel = false;   // one-vs-rest with a threshold instead of a single arg-max
     double threshold = 0.5;    // multi-label decision threshold on each class probability
@@ -54,12 +56,23 @@ struct TrainOptions {
     std::size_t cvWorkBudget = 0;
     std::size_t cvSolverMemory = 0;
     // Dual starting points from an earlier training on mostly the same examples with the same
-    // classes, C and weighting (the loop's previous version; TrainReport::finalAlpha gives them):
-    // [part: 0 plain, 1 NB][column] -> one value per example, in the examples' order (0 for an
-    // example the earlier training did not have, or labelled otherwise). The cross-validation's
-    // solvers start from them (their training rows), the final model's too. Only a starting
-    // point: the solution is the same up to the solver's tolerance. Not saved with a model.
-    std::shared_ptr<const std::vector<std::vector<std::vector<float>>>> warmStart;
+    // classes, C and weighting (the loop's previous version; TrainReport::solution gives them).
+    // Only a starting point: the solution is the same up to the solver's tolerance. Not saved
+    // with a model (the model does not keep it).
+    std::shared_ptr<const WarmStart> warmStart;
+};
+
+// Dual solutions of a training, for the next one to start from (TrainOptions::warmStart). All
+// vectors hold one value per example, in the examples' order: 0 for an example the earlier
+// training did not have or labelled otherwise, and for a fold's own test examples.
+struct WarmStart {
+    using Parts = std::vector<std::vector<std::vector<float>>>; // [part: 0 plain, 1 NB][column]
+    Parts final;                // the final model's (a part the weighting does not use: empty)
+    // The cross-validation's folds: each example's fold (empty: assigned as usual, stratified and
+    // seeded), and each fold's solutions. With the same folds as the earlier training, each
+    // fold's solvers start from that fold's solution, which differs only by the new examples.
+    std::vector<int> foldOf;
+    std::vector<Parts> folds;   // [fold]
 };
 
 // What training chose and measured (stored in the model file).
@@ -91,10 +104,9 @@ struct TrainReport {
     qint64 featuresMs = 0;
     qint64 selectionMs = 0;
     qint64 finalMs = 0;
-    // The final model's dual solutions, [part: 0 plain, 1 NB][column] -> one value per example
-    // (a part the chosen weighting does not use is empty): TrainOptions::warmStart of a later
-    // training.
-    std::vector<std::vector<std::vector<float>>> finalAlpha;
+    // The final model's and the cross-validation's dual solutions at the chosen setting, and the
+    // folds: TrainOptions::warmStart of a later training (folds empty without cross-validation).
+    WarmStart solution;
     // Rows all solvers visited (cross-validation and final model; DualSvm::lastVisits): the
     // work a warm start saves.
     long long solverVisits = 0;
