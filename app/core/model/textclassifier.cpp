@@ -853,21 +853,6 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         }
     }
     const double c = cs[chosen.cIndex];
-    // An earlier training's duals are closer to the final model's than the folds' average (they
-    // solved nearly the same problem on all its examples); the folds' values stay for the
-    // examples it had at zero, or did not have.
-    for (std::size_t part = 0; part < finalStart.size(); ++part) {
-        for (int col = 0; col < k; ++col) {
-            const auto *warm = warmPart(part == 1 ? FeatureWeighting::NaiveBayes : FeatureWeighting::Plain, col);
-            if (!warm)
-                continue;
-            std::vector<float> &start = finalStart[part][static_cast<std::size_t>(col)];
-            start.resize(n, 0.0f);
-            for (std::size_t i = 0; i < n; ++i)
-                if ((*warm)[i] > 0.0f)
-                    start[i] = (*warm)[i];
-        }
-    }
     made.selectionMs = stage.restart();
 
     // Calibration on the out-of-fold decision values (fixed defaults without CV): fitted on the

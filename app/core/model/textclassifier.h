@@ -67,7 +67,11 @@ struct TrainOptions {
 // training did not have or labelled otherwise, and for a fold's own test examples.
 struct WarmStart {
     using Parts = std::vector<std::vector<std::vector<float>>>; // [part: 0 plain, 1 NB][column]
-    Parts final;                // the final model's (a part the weighting does not use: empty)
+    // The final model's (a part the weighting does not use: empty): the folds' starting points
+    // when the folds are not the earlier ones. (The final model itself starts from the folds'
+    // average: measured closer to its optimum than the earlier final solution, whose features
+    // the new examples' document frequencies have moved.)
+    Parts final;
     // The cross-validation's folds: each example's fold (empty: assigned as usual, stratified and
     // seeded), and each fold's solutions. With the same folds as the earlier training, each
     // fold's solvers start from that fold's solution, which differs only by the new examples.
