@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """Loop latency against a real Label Studio, side by side with the seed recipe, in one run.
 
-For each size N (default 1000 and 5000 SpamAssassin mails cut to 3,000 characters; an N above the
-6,046 mails uses passages of at most 300 characters cut from them, lc.spam_passages): a fresh
-project with N tasks, of which N-STEP-1 are imported with their annotation (Label Studio takes
-about 4 annotation POSTs a second on this machine, so posting thousands one by one would take
-hours), a fresh `loopdeck serve --label-studio URL --train-every N-STEP` registered as the
+For each size N (default 5000 and 50000; SpamAssassin mails cut to 3,000 characters, or for an N above the
+6,046 mails, passages of at most 300 characters cut from them, lc.spam_passages): a fresh
+project with N tasks, of which N-STEP-1 are imported with their annotation (posting tens of
+thousands one by one through the API would take long), a fresh `loopdeck serve --label-studio URL --train-every N-STEP` registered as the
 project's ML backend (Label Studio creates its webhook; LoopDeck's first full sync brings the
 annotations into its store). Then, timed from sending an annotation's POST through
 POST /api/tasks/{id}/annotations/ (Label Studio fires the webhook that crosses the threshold) until
@@ -96,6 +95,13 @@ def timed_annotation(ls, server, pid, task_id, label, version, ls_pid):
             "cpu_s": {"label_studio": cpu1[0] - cpu0[0], "loopdeck": cpu1[1] - cpu0[1], "bench_client": cpu1[2] - cpu0[2]}}
 
 
+def settle(server, pid, usable):
+    """Waits until /loop/status counts `usable` examples: the recount its own polling started (a read
+    of every annotation on a worker) is over, so it does not run beside the timed training."""
+    lc.wait_for(lambda: (server.status(pid) or {}).get("usable_examples") == usable, 300,
+                step=0.1, what=f"{usable} usable examples in /loop/status")
+
+
 def run_size(ls, binary, rows, n, step, workdir, ls_url, token, ls_pid):
     texts = [r["text"] for r in rows[:n]]
     labels = [r["label"] for r in rows[:n]]
@@ -127,6 +133,7 @@ def run_size(ls, binary, rows, n, step, workdir, ls_url, token, ls_pid):
         st = lc.wait_for(lambda: (lambda s: s if s and s.get("last_full_reconcile") else None)(server.status(pid)), 1800,
                          what="the first full sync")
         sync_s = time.perf_counter() - t_reg
+        settle(server, pid, first - 1)
         if st["new_since_training"] != first - 1 or server.setup_version(pid) != "loopdeck-v0" or st["state"] != "idle":
             raise RuntimeError(f"unexpected state before the annotation that crosses the threshold: {st}")
         cold = timed_annotation(ls, server, pid, ids[first - 1], labels[first - 1], "loopdeck-v1", ls_pid)
@@ -142,9 +149,12 @@ def run_size(ls, binary, rows, n, step, workdir, ls_url, token, ls_pid):
             lc.annotate(ls, ids[k], labels[k])
         lc.wait_for(lambda: (server.status(pid) or {}).get("new_since_training") == step - 1, 120,
                     what=f"{step - 1} new annotations in the store")
+        settle(server, pid, n - 1)
         if server.setup_version(pid) != "loopdeck-v1" or (server.status(pid) or {}).get("state") != "idle":
             raise RuntimeError(f"unexpected state before the Nth annotation: {server.status(pid)}")
         warm = timed_annotation(ls, server, pid, ids[n - 1], labels[n - 1], "loopdeck-v2", ls_pid)
+        if not (warm.get("warm_start") or {}).get("examples"):
+            raise RuntimeError(f"version 2 did not start from version 1: {warm}")
     finally:
         server.stop()
     rec = recipe(ls, pid, workdir)
@@ -157,7 +167,7 @@ def main():
         sys.exit(__doc__)
     env = lc.read_env(sys.argv[1])
     binary, data_dir, out = sys.argv[2], sys.argv[3], sys.argv[4]
-    sizes = [int(a) for a in sys.argv[5:]] or [1000, 5000]
+    sizes = [int(a) for a in sys.argv[5:]] or [5000, 50000]
     ls = lc.Http(env["URL"], env["TOKEN"])
     mails = lc.shuffled(lc.load_spam(data_dir), 7)
     passages = None
@@ -175,6 +185,7 @@ def main():
                 raise SystemExit(f"N={n}: only {len(rows)} texts")
         r = run_size(ls, binary, rows, n, step, workdir, env["URL"], env["TOKEN"], int(env["PID"]))
         r["texts"] = texts
+        r["characters"] = sum(len(row["text"]) for row in rows[:n])
         print(json.dumps(r), file=sys.stderr, flush=True)
         results.append(r)
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": lc.machine(),

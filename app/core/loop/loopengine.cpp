@@ -90,6 +90,8 @@ struct RunResult {
     std::optional<Result<TrainingOutput>> result;
     qint64 changeSeq = 0;
     int droppedLabels = 0;
+    int usable = -1;          // the examples the run read (-1: it read none), as a recount would count them
+    int droppedExamples = 0;
     bool tooFew = false; // an automatic run found fewer usable examples than min_examples
     // Saved by the worker (writing a model file is no work for the engine's thread):
     std::optional<backend::ModelVersionInfo> saved;
@@ -894,6 +896,18 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
     connect(watcher, &QFutureWatcher<RunResult>::finished, this, [=, this] {
         const RunResult r = watcher->result();
         watcher->deleteLater();
+        if (r.usable >= 0) {
+            // The run read every annotation: that is the usable count /loop/status shows (no
+            // recount of the same data, none that competed with the run).
+            std::lock_guard lock(m_mutex);
+            Project &p = projectLocked(projectId);
+            if (!p.recounting && r.changeSeq >= p.cachedSeq) {
+                p.cachedSeq = r.changeSeq;
+                p.usable = r.usable;
+                p.droppedLabels = r.droppedLabels;
+                p.droppedExamples = r.droppedExamples;
+            }
+        }
         if (r.tooFew) {
             // Not a failure: the loop waits for more annotations (no back-off in time, no alarm).
             finishTooFew(projectId, trigger, started, r.result->error());
@@ -914,6 +928,8 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
             }
             r.changeSeq = data->changeSeq;
             r.droppedLabels = data->droppedLabels;
+            r.usable = int(data->examples.size());
+            r.droppedExamples = data->droppedExamples;
             if (automatic && data->examples.size() < minExamples) {
                 r.tooFew = true;
                 r.result = Result<TrainingOutput>::failure(
@@ -996,7 +1012,9 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             (void)m_store->markTrained(projectId, changeSeq);
             if (out.warm) {
                 std::lock_guard lock(m_mutex);
-                projectLocked(projectId).warm.insert(info->target, out.warm);
+                QHash<QString, std::shared_ptr<const WarmState>> &warm = projectLocked(projectId).warm;
+                warm.clear(); // one state per project: the latest target's
+                warm.insert(info->target, out.warm);
             }
             const int previous = activeVersion(projectId);
             const QString previousName = backend::ModelRegistry::versionName(previous);
@@ -1445,7 +1463,8 @@ LoopReply LoopEngine::status(const QString &projectId) const
     {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(*id);
-        stale = p.cachedSeq != row->changeSeq && !p.recounting;
+        // Not while a run trains: it reads every annotation itself and leaves the count.
+        stale = p.cachedSeq != row->changeSeq && !p.recounting && !p.control;
         if (stale)
             p.recounting = true;
     }

@@ -152,25 +152,34 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     std::shared_ptr<const model::TextClassifier> final;
     const bool keyed = input.exampleTasks.size() == n;
     int warmRows = 0;       // examples whose previous duals are the solvers' starting point
-    int selectedOn = n;     // examples the choice of C and weighting is made on
+    int selectedOn = n;     // examples there were when C and the weighting were chosen
+    int selectionSample = 0; // of which the choice saw (0: not known yet)
     if (n >= kKFoldBelow && keyed && input.warm && input.warm->multiple == input.multiple) {
         const WarmState &warm = *input.warm;
         QStringList sorted = classes;
         sorted.sort();
         const bool similarSize = n <= warm.selectedOn * kReselectAfter && n * kReselectAfter >= warm.selectedOn;
         if (sorted == warm.classes && similarSize && warm.c > 0.0) {
-            options.c = warm.c;
-            options.weighting = warm.weighting;
-            selectedOn = warm.selectedOn;
             std::vector<qsizetype> rowOf(static_cast<std::size_t>(n), -1);
+            int known = 0;
             for (int i = 0; i < n; ++i) {
                 const qsizetype row = warm.rowOfTask.value(input.exampleTasks[i], -1);
-                if (row >= 0 && row < warm.labels.size() && warm.labels[row] == examples[i].labels) {
-                    rowOf[std::size_t(i)] = row; // the same task with the same labels
-                    ++warmRows;
+                if (row >= 0 && row < warm.labels.size() && row < qsizetype(warm.textHashes.size())
+                    && warm.labels[row] == examples[i].labels && warm.textHashes[std::size_t(row)] == qHash(examples[i].text)) {
+                    rowOf[std::size_t(i)] = row; // the same task, text and labels
+                    ++known;
                 }
             }
-            options.warmStart = std::make_shared<const model::WarmStart>(mapWarmStart(warm.solution, rowOf, examples));
+            // Mostly the same examples (not other texts under the same tasks, not relabelled):
+            // the choice still holds and the solutions are close; otherwise choose again.
+            if (known >= kWarmShare * n) {
+                options.c = warm.c;
+                options.weighting = warm.weighting;
+                selectedOn = warm.selectedOn;
+                selectionSample = warm.selectionSample;
+                warmRows = known;
+                options.warmStart = std::make_shared<const model::WarmStart>(mapWarmStart(warm.solution, rowOf, examples));
+            }
         }
     }
     model::TrainReport report;
@@ -254,12 +263,17 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         next->c = final->selection().c;
         next->weighting = final->selection().weighting;
         next->selectedOn = selectedOn;
+        next->selectionSample = selectionSample > 0 ? selectionSample : report.selectionExamples;
         next->rowOfTask.reserve(n);
+        next->textHashes.reserve(std::size_t(n));
         for (int i = 0; i < n; ++i) {
             next->rowOfTask.insert(input.exampleTasks[i], i);
             next->labels.append(examples[i].labels);
+            next->textHashes.push_back(qHash(examples[i].text));
         }
         next->solution = std::move(report.solution);
+        if (!next->solution.folds.empty())
+            next->solution.final.clear(); // the folds' solutions start the next run's folds; the final one is a fallback only
         out.warm = std::move(next);
     }
     out.classifier = std::move(final);
@@ -280,7 +294,9 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         out.metrics.insert(QStringLiteral("solver_visits"), double(report.solverVisits));
         out.metrics.insert(QStringLiteral("warm_start"),
                            QJsonObject{{QStringLiteral("examples"), warmRows},
-                                       {QStringLiteral("selected_on"), selectedOn}});
+                                       {QStringLiteral("selected_on"), selectedOn},
+                                       {QStringLiteral("selection_sample"),
+                                        selectionSample > 0 ? selectionSample : report.selectionExamples}});
     }
     const model::ModelSelection chosen = out.classifier->selection();
     out.metrics.insert(QStringLiteral("model"),

@@ -28,7 +28,7 @@ namespace loopdeck::loop {
 // What a run leaves for the next run of the same project (the engine keeps it in memory): the
 // C and weighting the last full selection chose and on how many examples, and per task the
 // final model's and the cross-validation's dual solutions and the task's fold. A next run on a
-// similar number of examples (within kReselectAfter of the selection's) keeps that choice, keeps
+// similar number of mostly the same examples (kReselectAfter, kWarmShare) keeps that choice, keeps
 // each known task in its fold (new tasks go where their class has fewest) and starts every
 // solver from these solutions, so it costs one cross-validation at one setting, mostly
 // converged from the start; a run on many more or fewer examples, or with other classes,
@@ -38,9 +38,11 @@ struct WarmState {
     bool multiple = false;
     double c = 0.0;
     model::FeatureWeighting weighting = model::FeatureWeighting::Plain;
-    int selectedOn = 0;                  // examples the choice of C and weighting was made on
+    int selectedOn = 0;                  // examples there were when C and the weighting were chosen
+    int selectionSample = 0;             // of which the choice saw (a stratified sample when large)
     QHash<qint64, qsizetype> rowOfTask;  // task id -> row of labels and alpha
     QList<QStringList> labels;           // per row: the labels the task was trained with
+    std::vector<size_t> textHashes;      // per row: qHash of the text it was trained on
     model::WarmStart solution;           // per row: dual solutions and cross-validation folds
 };
 
@@ -80,6 +82,9 @@ public:
     // A warm run keeps the previous choice of C and weighting while the examples number at most
     // this factor more (or fewer) than the choice was made on.
     static constexpr double kReselectAfter = 1.25;
+    // ... and at least this share of its examples are the previous run's (same task, text and
+    // labels); otherwise the data changed too much for the choice and the solutions to hold.
+    static constexpr double kWarmShare = 0.8;
 
     // Fails with a sentence when the data cannot make a model (fewer than two classes, ...)
     // or "cancelled" when control->cancel was set.

@@ -101,6 +101,8 @@ double DualSvm::decision(std::size_t r) const
 bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int maxEpochs)
 {
     const std::size_t l = m_alpha.size();
+    m_epochs = 0;
+    m_visits = 0;
     if (l == 0)
         return true;
     const double diag = 0.5 / c;
@@ -111,8 +113,6 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
     double pgMaxOld = std::numeric_limits<double>::infinity();
     const std::uint32_t *columns = m_x.column.data();
     double *w = m_w.data();
-    m_epochs = 0;
-    m_visits = 0;
     while (m_epochs < maxEpochs) {
         if (cancel && cancel->load(std::memory_order_relaxed))
             return false;
@@ -120,6 +120,7 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
             const std::size_t j = k + static_cast<std::size_t>(nextRandom(m_rng) % (active - k));
             std::swap(index[k], index[j]);
         }
+        m_visits += active; // every active row is visited (some are shrunk on the way)
         double pgMax = -std::numeric_limits<double>::infinity();
         double pgMin = std::numeric_limits<double>::infinity();
         for (std::size_t s = 0; s < active; ++s) {
@@ -157,7 +158,6 @@ bool DualSvm::solve(double c, const std::atomic<bool> *cancel, double eps, int m
             }
         }
         ++m_epochs;
-        m_visits += active;
         if (pgMax - pgMin <= eps) {
             if (active == l)
                 break;

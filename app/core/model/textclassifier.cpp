@@ -781,8 +781,9 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             for (int col = 0; col < k; ++col)
                 finalStart[part][static_cast<std::size_t>(col)] = warmStartFrom(run, index, ws.size(), w, ci, col);
         }
-        // The folds' solutions per example, for a later training's warm start (all examples only).
-        if (index.size() != n)
+        // The folds' solutions per example, for a later training's warm start (all examples only;
+        // only the parts the chosen weighting uses; not without a report to hand them to).
+        if (index.size() != n || !report)
             return;
         made.solution.foldOf = run.foldOf;
         made.solution.folds.assign(static_cast<std::size_t>(folds),
@@ -790,6 +791,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         for (int f = 0; f < folds; ++f) {
             for (std::size_t w = 0; w < ws.size(); ++w) {
                 const std::size_t part = ws[w] == FeatureWeighting::NaiveBayes ? 1 : 0;
+                if (chosen.weighting != FeatureWeighting::Mixed && chosen.weighting != ws[w])
+                    continue;
                 for (int col = 0; col < k; ++col) {
                     const std::vector<float> &a = run.alpha[run.taskOf(f, w, col, ws.size(), k)][ci];
                     std::vector<float> &out = made.solution.folds[static_cast<std::size_t>(f)][part][static_cast<std::size_t>(col)];
@@ -806,6 +809,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
         CvRun run = crossValidateOn(cvIndex, weightings, cs);
         if (meter.cancelled())
             return cancelled();
+        if (selects)
+            made.selectionExamples = static_cast<int>(m);
         cValuesTried = static_cast<int>(run.levels);
         // Candidates in order of preference (ties keep the earlier: plainer, more regularised):
         // each weighting at each C, then the plain+NB average at each C (C values not tried, as
@@ -980,7 +985,8 @@ std::shared_ptr<const TextClassifier> TextClassifier::train(const QList<Example>
             if (!solved)
                 return false;
             // The labelled examples' duals (rows 0 .. n-1 come first), for a later warm start.
-            made.solution.final[part][col].assign(svm.alpha().begin(), svm.alpha().begin() + static_cast<std::ptrdiff_t>(n));
+            if (report)
+                made.solution.final[part][col].assign(svm.alpha().begin(), svm.alpha().begin() + static_cast<std::ptrdiff_t>(n));
             raw.resize(totalColumns, 0.0);
             for (std::size_t j = 0; j < totalColumns; ++j)
                 raw[j] += share * svm.weights()[j] * (scale.empty() ? 1.0 : scale[j]);

@@ -111,6 +111,9 @@ struct TrainReport {
     // The final model's and the cross-validation's dual solutions at the chosen setting, and the
     // folds: TrainOptions::warmStart of a later training (folds empty without cross-validation).
     WarmStart solution;
+    // Examples C and the weighting were chosen on (all, or a stratified sample when the data is
+    // large); 0 when both were given.
+    int selectionExamples = 0;
     // Rows all solvers visited (cross-validation and final model; DualSvm::lastVisits): the
     // work a warm start saves.
     long long solverVisits = 0;
