@@ -593,6 +593,21 @@ void TestTraining::trainerWarmStartIgnoresRelabelledAndForeignTasks()
     QVERIFY(v5.ok());
     QCOMPARE(v5.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), 0);
     QCOMPARE(v5.value().metrics.value(u"warm_start"_qs).toObject().value(u"selected_on"_qs).toInt(), int(data.size()));
+    // A choice only (after a restart: the active version's C and weighting, no solutions): kept
+    // for mostly the same number of examples, the solvers start from zero.
+    auto choice = std::make_shared<loopdeck::loop::WarmState>();
+    choice->classes = v1.value().warm->classes;
+    choice->c = 0.6;
+    choice->weighting = FeatureWeighting::NaiveBayes;
+    choice->selectedOn = int(data.size()) - 30;
+    auto restarted = keyedInput(data);
+    restarted.warm = choice;
+    const auto v6 = Trainer::train(restarted, &control);
+    QVERIFY(v6.ok());
+    QCOMPARE(v6.value().classifier->selection().c, 0.6);
+    QCOMPARE(v6.value().classifier->selection().weighting, FeatureWeighting::NaiveBayes);
+    QCOMPARE(v6.value().metrics.value(u"warm_start"_qs).toObject().value(u"examples"_qs).toInt(), 0);
+    QCOMPARE(v6.value().metrics.value(u"warm_start"_qs).toObject().value(u"selected_on"_qs).toInt(), int(data.size()) - 30);
     // Other classes: no warm start at all.
     auto renamed = keyedInput(data);
     for (Example &e : renamed.examples)

@@ -198,6 +198,27 @@ SharedComparison compareWithActive(const backend::ModelRegistry &registry, const
     return c;
 }
 
+// Without a previous run in memory (the first run after serve started): the active version's
+// choice of C and weighting, which its model file keeps, for a run on a similar number of
+// examples (no solutions to start from; Trainer checks the classes and the size).
+std::shared_ptr<const WarmState> choiceOf(const backend::ModelRegistry &registry, const QString &projectId, int activeVersion,
+                                          const std::shared_ptr<const model::TextClassifier> &active)
+{
+    if (activeVersion <= 0 || !active)
+        return nullptr;
+    const model::ModelSelection chosen = active->selection();
+    const auto info = registry.version(projectId, activeVersion);
+    if (!info || chosen.folds <= 0 || !(chosen.c > 0.0) || info->trainingExamples < Trainer::kKFoldBelow)
+        return nullptr;
+    auto state = std::make_shared<WarmState>();
+    state->classes = active->classes();
+    state->multiple = active->isMultiLabel();
+    state->c = chosen.c;
+    state->weighting = chosen.weighting;
+    state->selectedOn = info->trainingExamples;
+    return state;
+}
+
 QString signedFixed(double v, int decimals)
 {
     return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', decimals);
@@ -942,7 +963,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
                     input.unlabeledTexts << t.text;
             input.examples = data->examples;
             input.exampleTasks = data->exampleTasks;
-            input.warm = warm;
+            input.warm = warm ? warm : choiceOf(*registry, projectId, activeAtStart, activeModel);
             input.choices = spec.choices;
             input.multiple = spec.multiple;
             r.result = Trainer::train(input, control.get());

@@ -172,7 +172,9 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
             }
             // Mostly the same examples (not other texts under the same tasks, not relabelled):
             // the choice still holds and the solutions are close; otherwise choose again.
-            if (known >= kWarmShare * n) {
+            // A state with no rows is a choice only (the active version's, after a restart): it
+            // holds for the same classes and a similar size.
+            if (known >= kWarmShare * n || warm.rowOfTask.isEmpty()) {
                 options.c = warm.c;
                 options.weighting = warm.weighting;
                 selectedOn = warm.selectedOn;

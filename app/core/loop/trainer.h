@@ -40,7 +40,7 @@ struct WarmState {
     model::FeatureWeighting weighting = model::FeatureWeighting::Plain;
     int selectedOn = 0;                  // examples there were when C and the weighting were chosen
     int selectionSample = 0;             // of which the choice saw (a stratified sample when large)
-    QHash<qint64, qsizetype> rowOfTask;  // task id -> row of labels and alpha
+    QHash<qint64, qsizetype> rowOfTask;  // task id -> row of labels and solution (empty: a choice only)
     QList<QStringList> labels;           // per row: the labels the task was trained with
     std::vector<size_t> textHashes;      // per row: qHash of the text it was trained on
     model::WarmStart solution;           // per row: dual solutions and cross-validation folds

@@ -444,20 +444,21 @@ double sublinearTf(std::uint32_t n)
     return n < kSublinearTfTableSize ? sublinearTfTable()[n] : 1.0 + std::log(static_cast<double>(n));
 }
 
-void TfidfModel::weighInto(const TermCounts &counts, const std::int32_t *denseColumns, std::vector<std::uint32_t> &columns,
-                           std::vector<float> &values) const
+std::size_t TfidfModel::weighAt(const TermCounts &counts, const std::int32_t *denseColumns, std::uint32_t *columns,
+                                float *values) const
 {
+    std::size_t written = 0;
     double norm = 0.0;
-    std::size_t blockStart = values.size();
+    std::size_t blockStart = 0;
     std::uint64_t block = 0;
     auto closeBlock = [&] {
         if (norm > 0.0) {
             const double inv = 1.0 / std::sqrt(norm);
-            for (std::size_t i = blockStart; i < values.size(); ++i)
+            for (std::size_t i = blockStart; i < written; ++i)
                 values[i] = static_cast<float>(values[i] * inv);
         }
         norm = 0.0;
-        blockStart = values.size();
+        blockStart = written;
     };
     // counts are sorted by bucket, so a search can resume where the last one stopped.
     auto from = m_buckets.begin();
@@ -482,20 +483,36 @@ void TfidfModel::weighInto(const TermCounts &counts, const std::int32_t *denseCo
         }
         const double v = sublinearTf(n) * m_idf[static_cast<std::size_t>(col)];
         norm += v * v;
-        columns.push_back(static_cast<std::uint32_t>(col));
-        values.push_back(static_cast<float>(v));
+        columns[written] = static_cast<std::uint32_t>(col);
+        values[written] = static_cast<float>(v);
+        ++written;
     }
     closeBlock();
+    return written;
+}
+
+std::size_t TfidfModel::keptColumns(const TermCounts &counts, const std::int32_t *denseColumns) const
+{
+    std::size_t kept = 0;
+    auto from = m_buckets.begin();
+    for (const auto &[bucket, n] : counts) {
+        if (denseColumns) {
+            kept += denseColumns[bucket] >= 0;
+        } else {
+            from = std::lower_bound(from, m_buckets.end(), bucket);
+            if (from == m_buckets.end())
+                break;
+            kept += *from == bucket;
+        }
+    }
+    return kept;
 }
 
 SparseRow TfidfModel::transform(const TermCounts &counts) const
 {
-    std::vector<std::uint32_t> columns;
-    std::vector<float> values;
-    columns.reserve(counts.size());
-    values.reserve(counts.size());
-    weighInto(counts, nullptr, columns, values);
-    SparseRow row(columns.size());
+    std::vector<std::uint32_t> columns(counts.size());
+    std::vector<float> values(counts.size());
+    SparseRow row(weighAt(counts, nullptr, columns.data(), values.data()));
     for (std::size_t i = 0; i < row.size(); ++i)
         row[i] = {columns[i], values[i]};
     return row;
@@ -511,50 +528,51 @@ CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document,
             dense[m_buckets[i]] = static_cast<std::int32_t>(i);
     }
     const std::int32_t *table = dense.empty() ? nullptr : dense.data();
-    // Chunks of consecutive rows, each weighed into arrays of its own (no allocation per row),
-    // then copied into place.
+    // Two passes over chunks of consecutive rows on the pool: the first counts each row's entries,
+    // the second writes them in place. Only the matrix's own memory is touched (its first touch,
+    // the kernel zeroing its pages, is a large part of the cost), nothing is copied.
     struct Chunk {
         std::size_t from = 0, to = 0;
-        std::vector<std::uint32_t> column;
-        std::vector<float> value;
-        std::vector<std::size_t> end; // per row: its end in column/value
     };
     const std::size_t threads = static_cast<std::size_t>(std::max(1, QThreadPool::globalInstance()->maxThreadCount()));
     std::vector<Chunk> chunks(std::min(rows, threads * 8));
-    for (std::size_t c = 0; c < chunks.size(); ++c) {
-        chunks[c].from = rows * c / chunks.size();
-        chunks[c].to = rows * (c + 1) / chunks.size();
-    }
-    QtConcurrent::blockingMap(chunks, [&](Chunk &ch) {
-        std::size_t bound = 0; // the counts' entries: at least the row's TF-IDF entries
-        for (std::size_t i = ch.from; i < ch.to; ++i)
-            bound += document(i).size();
-        ch.column.reserve(bound);
-        ch.value.reserve(bound);
-        ch.end.reserve(ch.to - ch.from);
-        for (std::size_t i = ch.from; i < ch.to; ++i) {
-            weighInto(document(i), table, ch.column, ch.value);
-            if (extra)
-                extra(i, ch.column, ch.value);
-            ch.end.push_back(ch.column.size());
-        }
-    });
+    for (std::size_t c = 0; c < chunks.size(); ++c)
+        chunks[c] = {rows * c / chunks.size(), rows * (c + 1) / chunks.size()};
     CsrMatrix x;
     x.columns = columns;
     x.start.assign(rows + 1, 0);
-    std::vector<std::size_t> offset(chunks.size() + 1, 0);
-    for (std::size_t c = 0; c < chunks.size(); ++c) {
-        for (std::size_t r = 0; r < chunks[c].end.size(); ++r)
-            x.start[chunks[c].from + r + 1] = offset[c] + chunks[c].end[r];
-        offset[c + 1] = offset[c] + chunks[c].column.size();
-    }
-    x.column.resize(offset.back());
-    x.value.resize(offset.back());
-    QtConcurrent::blockingMap(chunks, [&](Chunk &ch) {
-        const std::size_t c = static_cast<std::size_t>(&ch - chunks.data());
-        std::copy(ch.column.begin(), ch.column.end(), x.column.begin() + static_cast<std::ptrdiff_t>(offset[c]));
-        std::copy(ch.value.begin(), ch.value.end(), x.value.begin() + static_cast<std::ptrdiff_t>(offset[c]));
-        ch = Chunk{};
+    QtConcurrent::blockingMap(chunks, [&](const Chunk &ch) {
+        std::vector<std::uint32_t> extraColumns;
+        std::vector<float> extraValues;
+        for (std::size_t i = ch.from; i < ch.to; ++i) {
+            std::size_t length = keptColumns(document(i), table);
+            if (extra) {
+                extraColumns.clear();
+                extraValues.clear();
+                extra(i, extraColumns, extraValues);
+                length += extraColumns.size();
+            }
+            x.start[i + 1] = length;
+        }
+    });
+    for (std::size_t i = 0; i < rows; ++i)
+        x.start[i + 1] += x.start[i];
+    x.column.resize(x.start[rows]);
+    x.value.resize(x.start[rows]);
+    QtConcurrent::blockingMap(chunks, [&](const Chunk &ch) {
+        std::vector<std::uint32_t> extraColumns;
+        std::vector<float> extraValues;
+        for (std::size_t i = ch.from; i < ch.to; ++i) {
+            std::size_t at = x.start[i];
+            at += weighAt(document(i), table, x.column.data() + at, x.value.data() + at);
+            if (extra) {
+                extraColumns.clear();
+                extraValues.clear();
+                extra(i, extraColumns, extraValues);
+                std::copy(extraColumns.begin(), extraColumns.end(), x.column.begin() + static_cast<std::ptrdiff_t>(at));
+                std::copy(extraValues.begin(), extraValues.end(), x.value.begin() + static_cast<std::ptrdiff_t>(at));
+            }
+        }
     });
     return x;
 }

@@ -140,7 +140,8 @@ public:
     // The same for many documents at once (training), straight into one matrix of `columns`
     // columns (at least size()): document(i) is row i's counts; extra(i, columns, values), when
     // given, appends row i's further entries (columns from size() on, ascending) after its TF-IDF
-    // ones. Looks columns up in a dense table when hashBits <= 24 and weighs chunks of rows on
+    // ones (it is called twice per row: to count, then to write; it must append the same both
+    // times). Looks columns up in a dense table when hashBits <= 24 and weighs chunks of rows on
     // the global thread pool. Called from one thread; document and extra from the pool's.
     using DocumentAt = std::function<const TermCounts &(std::size_t row)>;
     using ExtraEntries = std::function<void(std::size_t row, std::vector<std::uint32_t> &columns, std::vector<float> &values)>;
@@ -159,9 +160,11 @@ public:
 
 private:
     void computeIdf();
-    // Appends the row's columns and values to the two vectors.
-    void weighInto(const TermCounts &counts, const std::int32_t *denseColumns, std::vector<std::uint32_t> &columns,
-                   std::vector<float> &values) const;
+    // Writes the row's columns and values (at most counts.size() of each) and returns how many.
+    std::size_t weighAt(const TermCounts &counts, const std::int32_t *denseColumns, std::uint32_t *columns,
+                        float *values) const;
+    // How many entries weighAt() writes for counts.
+    std::size_t keptColumns(const TermCounts &counts, const std::int32_t *denseColumns) const;
 
     std::vector<std::uint32_t> m_buckets; // sorted, unique
     std::vector<std::uint32_t> m_df;      // per column
