@@ -64,8 +64,8 @@ def latency_part(doc):
             chars = f", {r['characters'] / 1e6:.1f} M characters of text" if r.get("characters") else ""
             notes.append(f"Target (issue 14: ≤ {limit:g} s at {r['n']:,} annotations; here {r.get('texts', 'mails')}{chars}): "
                          f"{r['loop']['from_post_s']:.2f} s with a version serving — " + ("met" if ok else "NOT met")
-                         + (f"; the project's first version (no earlier run to start from, also the first run after "
-                            f"`serve` restarts: the warm state is kept in memory only) {cold:.2f} s — "
+                         + (f"; the project's first version (no earlier run to start from: C and the weighting "
+                            f"chosen from scratch) {cold:.2f} s — "
                             + ("met" if cold <= limit else "not met") if cold is not None else "")
                          + f". Against the recipe: {r['speedup']:.1f}× with a version serving"
                          + (f", {r['recipe']['total_s'] / cold:.1f}× for the first version" if cold else "") + ".")

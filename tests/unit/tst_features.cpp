@@ -148,6 +148,17 @@ void TestFeatures::denseAndSortedPathsAgree()
         QCOMPARE(rowOf(viaSearch, i), rowOf(all, i));
     }
     QVERIFY(rowOf(all, 3).empty());
+    // A vocabulary without most of the documents' buckets (fitted on two of them, minDf 2): the
+    // counting pass and the writing pass skip the same buckets, on both lookup paths.
+    const TfidfModel narrow = TfidfModel::fit({docs[0], docs[1]}, {}, 16, 2);
+    QVERIFY(narrow.size() > 0);
+    const CsrMatrix narrowDense = narrow.transformAll(docs, 16);
+    const CsrMatrix narrowSearch = narrow.transformAll(docs, 0);
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+        QVERIFY(narrow.transform(docs[i]).size() < docs[i].size() || docs[i].empty());
+        QCOMPARE(rowOf(narrowDense, i), narrow.transform(docs[i]));
+        QCOMPARE(rowOf(narrowSearch, i), narrow.transform(docs[i]));
+    }
     // Many rows (several chunks per thread) with extra entries after each row's own: every row
     // in its place.
     std::vector<TermCounts> many;

@@ -199,23 +199,37 @@ SharedComparison compareWithActive(const backend::ModelRegistry &registry, const
 }
 
 // Without a previous run in memory (the first run after serve started): the active version's
-// choice of C and weighting, which its model file keeps, for a run on a similar number of
-// examples (no solutions to start from; Trainer checks the classes and the size).
-std::shared_ptr<const WarmState> choiceOf(const backend::ModelRegistry &registry, const QString &projectId, int activeVersion,
-                                          const std::shared_ptr<const model::TextClassifier> &active)
+// choice of C and weighting, for a run on a similar number of mostly the same tasks (no
+// solutions to start from). Only a version the loop trained for this target with its own
+// selection (its metrics say on how many examples it was made) and that was trained on at least
+// Trainer::kWarmShare of the tasks now labelled; Trainer checks the classes and the size.
+std::shared_ptr<const WarmState> choiceOf(const backend::ModelRegistry &registry, const QString &projectId, const QString &target,
+                                          int activeVersion, const std::shared_ptr<const model::TextClassifier> &active,
+                                          const QList<qint64> &tasks)
 {
-    if (activeVersion <= 0 || !active)
+    if (activeVersion <= 0 || !active || tasks.isEmpty())
         return nullptr;
     const model::ModelSelection chosen = active->selection();
     const auto info = registry.version(projectId, activeVersion);
-    if (!info || chosen.folds <= 0 || !(chosen.c > 0.0) || info->trainingExamples < Trainer::kKFoldBelow)
+    if (!info || info->target != target || chosen.folds <= 0 || !(chosen.c > 0.0))
+        return nullptr;
+    const QJsonObject warm = info->metrics.value(QStringLiteral("warm_start")).toObject();
+    const int selectedOn = warm.value(QStringLiteral("selected_on")).toInt();
+    const auto trained = rangesOf(info->metrics.value(kTrainedTasks));
+    if (selectedOn < Trainer::kKFoldBelow || !trained)
+        return nullptr;
+    qsizetype known = 0;
+    for (const qint64 task : tasks)
+        known += inRanges(*trained, task) ? 1 : 0;
+    if (known < Trainer::kWarmShare * double(tasks.size()))
         return nullptr;
     auto state = std::make_shared<WarmState>();
     state->classes = active->classes();
     state->multiple = active->isMultiLabel();
     state->c = chosen.c;
     state->weighting = chosen.weighting;
-    state->selectedOn = info->trainingExamples;
+    state->selectedOn = selectedOn;
+    state->selectionSample = warm.value(QStringLiteral("selection_sample")).toInt();
     return state;
 }
 
@@ -963,7 +977,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger)
                     input.unlabeledTexts << t.text;
             input.examples = data->examples;
             input.exampleTasks = data->exampleTasks;
-            input.warm = warm ? warm : choiceOf(*registry, projectId, activeAtStart, activeModel);
+            input.warm = warm ? warm : choiceOf(*registry, projectId, spec.fromName, activeAtStart, activeModel, data->exampleTasks);
             input.choices = spec.choices;
             input.multiple = spec.multiple;
             r.result = Trainer::train(input, control.get());

@@ -27,7 +27,8 @@ namespace loopdeck::loop {
 
 // What a run leaves for the next run of the same project (the engine keeps it in memory): the
 // C and weighting the last full selection chose and on how many examples, and per task the
-// final model's and the cross-validation's dual solutions and the task's fold. A next run on a
+// cross-validation folds' dual solutions and the task's fold (the final model's solution only
+// when there were no folds). A next run on a
 // similar number of mostly the same examples (kReselectAfter, kWarmShare) keeps that choice, keeps
 // each known task in its fold (new tasks go where their class has fewest) and starts every
 // solver from these solutions, so it costs one cross-validation at one setting, mostly

@@ -571,7 +571,9 @@ CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document,
                 extra(i, extraColumns, extraValues);
                 std::copy(extraColumns.begin(), extraColumns.end(), x.column.begin() + static_cast<std::ptrdiff_t>(at));
                 std::copy(extraValues.begin(), extraValues.end(), x.value.begin() + static_cast<std::ptrdiff_t>(at));
+                at += extraColumns.size();
             }
+            Q_ASSERT(at == x.start[i + 1]); // the counting pass's length (document and extra are deterministic)
         }
     });
     return x;

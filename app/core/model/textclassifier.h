@@ -68,7 +68,7 @@ struct TrainOptions {
 struct WarmStart {
     using Parts = std::vector<std::vector<std::vector<float>>>; // [part: 0 plain, 1 NB][column]
     // The final model's (a part the weighting does not use: empty): the folds' starting points
-    // when the folds are not the earlier ones. (The final model itself starts from the folds'
+    // when the folds are not the earlier ones (the loop keeps it only when there were no folds). (The final model itself starts from the folds'
     // average: measured closer to its optimum than the earlier final solution, whose features
     // the new examples' document frequencies have moved.)
     Parts final;
