@@ -257,6 +257,8 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
     }
 
     const model::Metrics m = model::computeMetrics(classes, truth, predicted, input.multiple);
+    if (selectionSample == 0)
+        selectionSample = report.selectionExamples; // chosen by this run
     TrainingOutput out;
     if (n >= kKFoldBelow && keyed && report.solution.final.size() == 2) {
         auto next = std::make_shared<WarmState>();
@@ -265,7 +267,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         next->c = final->selection().c;
         next->weighting = final->selection().weighting;
         next->selectedOn = selectedOn;
-        next->selectionSample = selectionSample > 0 ? selectionSample : report.selectionExamples;
+        next->selectionSample = selectionSample;
         next->rowOfTask.reserve(n);
         next->textHashes.reserve(std::size_t(n));
         for (int i = 0; i < n; ++i) {
@@ -297,8 +299,7 @@ Result<TrainingOutput> Trainer::train(const TrainingInput &input, TrainingContro
         out.metrics.insert(QStringLiteral("warm_start"),
                            QJsonObject{{QStringLiteral("examples"), warmRows},
                                        {QStringLiteral("selected_on"), selectedOn},
-                                       {QStringLiteral("selection_sample"),
-                                        selectionSample > 0 ? selectionSample : report.selectionExamples}});
+                                       {QStringLiteral("selection_sample"), selectionSample}});
     }
     const model::ModelSelection chosen = out.classifier->selection();
     out.metrics.insert(QStringLiteral("model"),

@@ -538,6 +538,13 @@ CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document,
     std::vector<Chunk> chunks(std::min(rows, threads * 8));
     for (std::size_t c = 0; c < chunks.size(); ++c)
         chunks[c] = {rows * c / chunks.size(), rows * (c + 1) / chunks.size()};
+    // Row i's extra entries, into the chunk's own buffers.
+    const auto extrasOf = [&extra](std::size_t i, std::vector<std::uint32_t> &extraColumns, std::vector<float> &extraValues) {
+        extraColumns.clear();
+        extraValues.clear();
+        if (extra)
+            extra(i, extraColumns, extraValues);
+    };
     CsrMatrix x;
     x.columns = columns;
     x.start.assign(rows + 1, 0);
@@ -545,14 +552,8 @@ CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document,
         std::vector<std::uint32_t> extraColumns;
         std::vector<float> extraValues;
         for (std::size_t i = ch.from; i < ch.to; ++i) {
-            std::size_t length = keptColumns(document(i), table);
-            if (extra) {
-                extraColumns.clear();
-                extraValues.clear();
-                extra(i, extraColumns, extraValues);
-                length += extraColumns.size();
-            }
-            x.start[i + 1] = length;
+            extrasOf(i, extraColumns, extraValues);
+            x.start[i + 1] = keptColumns(document(i), table) + extraColumns.size();
         }
     });
     for (std::size_t i = 0; i < rows; ++i)
@@ -565,14 +566,10 @@ CsrMatrix TfidfModel::transformAll(std::size_t rows, const DocumentAt &document,
         for (std::size_t i = ch.from; i < ch.to; ++i) {
             std::size_t at = x.start[i];
             at += weighAt(document(i), table, x.column.data() + at, x.value.data() + at);
-            if (extra) {
-                extraColumns.clear();
-                extraValues.clear();
-                extra(i, extraColumns, extraValues);
-                std::copy(extraColumns.begin(), extraColumns.end(), x.column.begin() + static_cast<std::ptrdiff_t>(at));
-                std::copy(extraValues.begin(), extraValues.end(), x.value.begin() + static_cast<std::ptrdiff_t>(at));
-                at += extraColumns.size();
-            }
+            extrasOf(i, extraColumns, extraValues);
+            std::copy(extraColumns.begin(), extraColumns.end(), x.column.begin() + static_cast<std::ptrdiff_t>(at));
+            std::copy(extraValues.begin(), extraValues.end(), x.value.begin() + static_cast<std::ptrdiff_t>(at));
+            at += extraColumns.size();
             Q_ASSERT(at == x.start[i + 1]); // the counting pass's length (document and extra are deterministic)
         }
     });

@@ -18,7 +18,6 @@
 
 namespace loopdeck::model {
 
-// Rows of (column, value) pairs; row i is entries [start[i], start[i+1]).
 // An allocator whose resize() leaves elements of trivial types uninitialised: the matrix's
 // hundreds of MB are written right after by several threads, so the pages are first touched
 // (and zeroed by the kernel) in parallel instead of by one memset.
@@ -41,6 +40,7 @@ struct UninitialisedAllocator : std::allocator<T> {
     }
 };
 
+// Rows of (column, value) pairs; row i is entries [start[i], start[i+1]).
 struct CsrMatrix {
     std::vector<std::size_t> start{0};
     std::vector<std::uint32_t, UninitialisedAllocator<std::uint32_t>> column;
