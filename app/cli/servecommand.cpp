@@ -9,6 +9,7 @@
 #include "core/loop/loopengine.h"
 #include "core/model/textclassifier.h"
 #include "core/paths.h"
+#include "core/store/loopstore.h"
 #include "settings/connectionprofile.h"
 #include "settings/tokenstore.h"
 
@@ -17,6 +18,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QHostInfo>
 #include <QSettings>
 #include <QEventLoop>
 #include <QTime>
@@ -161,13 +163,22 @@ int runServe(const QStringList &args)
     const QCommandLineOption trainDailyOption(QStringLiteral("train-daily"),
                                               QStringLiteral("Also retrain daily at HH:MM local time when annotations changed (default off)."),
                                               QStringLiteral("HH:MM"));
+    const QCommandLineOption storeOption(
+        QStringLiteral("store"),
+        QStringLiteral("Keep the loop's store, the model files and the active versions in PostgreSQL, shared by every replica "
+                       "started with the same URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]); default: "
+                       "the environment variable LOOPDECK_STORE, else a SQLite file in the data folder."),
+        QStringLiteral("URL"));
+    const QCommandLineOption replicaOption(QStringLiteral("replica-name"),
+                                           QStringLiteral("This replica's name in the store's run records and logs (default host:port)."),
+                                           QStringLiteral("NAME"));
     const QCommandLineOption noLoopOption(QStringLiteral("no-loop"),
                                           QStringLiteral("Serve predictions only: never train by itself (operator routes still work)."));
     const QList<QCommandLineOption> options = {hostOption, portOption, dataDirOption, userOption, passwordEnvOption,
                                                webhookSecretEnvOption, allowedHostOption, forceOption, maxBodyOption,
                                                threadsOption, modelOption, labelConfigOption, logLevelOption,
                                                labelStudioOption, profileOption, trainEveryOption, trainIntervalOption,
-                                               trainDailyOption, noLoopOption};
+                                               trainDailyOption, noLoopOption, storeOption, replicaOption};
     parser.addOptions(options);
     const QCommandLineOption configOption(
         QStringLiteral("config"),
@@ -355,7 +366,15 @@ int runServe(const QStringList &args)
             err.flush();
         }
     });
-    if (const Status opened = engine.open(config.dataDir, defaults); !opened) {
+    const QString storeUrl = parser.isSet(storeOption) ? parser.value(storeOption) : qEnvironmentVariable("LOOPDECK_STORE");
+    if (!storeUrl.isEmpty() && !store::LoopStore::isPostgresUrl(storeUrl)) {
+        err << "loopdeck serve: --store wants a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE), not '"
+            << store::LoopStore::displayUrl(storeUrl) << "'\n";
+        return 2;
+    }
+    engine.setReplicaName(parser.isSet(replicaOption) ? parser.value(replicaOption)
+                                                      : QHostInfo::localHostName() + u':' + QString::number(config.port));
+    if (const Status opened = engine.open(config.dataDir, defaults, storeUrl); !opened) {
         err << "loopdeck serve: " << opened.error() << '\n';
         return 1;
     }

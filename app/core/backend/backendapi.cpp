@@ -297,6 +297,7 @@ const QList<RouteSpec> &allRoutes()
     static const QList<RouteSpec> routes = {
         {Route::Root, "GET", "/"},
         {Route::Health, "GET", "/health"},
+        {Route::Ready, "GET", "/ready"},
         {Route::Setup, "POST", "/setup"},
         {Route::Predict, "POST", "/predict"},
         {Route::Webhook, "POST", "/webhook"},
@@ -450,7 +451,10 @@ std::optional<ApiResponse> BackendApi::admit(const QByteArray &method, const QSt
     }
     if (bearer && !operatorOk && normalized == QLatin1String("/versions") && !m_config.operatorToken.isEmpty())
         return operatorRefusal(QStringLiteral("The operator token is wrong, so /versions cannot show its details (was it rotated?)."));
-    bool authorized = (operatorOk && (operatorPath || operatorReadable)) || checkAuth(authorization);
+    // /ready is asked by load balancers and Kubernetes probes, which send no credentials; it
+    // says only whether this replica serves its active models.
+    const bool probe = method == "GET" && normalized == QLatin1String("/ready");
+    bool authorized = probe || (operatorOk && (operatorPath || operatorReadable)) || checkAuth(authorization);
     if (isWebhook && !m_config.webhookSecret.isEmpty()) {
         const bool secretOk = constantTimeEquals(headerValue(headers, kWebhookSecretHeader), m_config.webhookSecret.toUtf8());
         // With Basic auth set, either credential admits a webhook; without it, the secret is required.
@@ -505,6 +509,7 @@ ApiResponse BackendApi::route(Route route, const ApiRequest &request) const
     switch (route) {
     case Route::Root:
     case Route::Health: return health();
+    case Route::Ready: return ready();
     case Route::Setup: return setup(request);
     case Route::Predict: return predict(request);
     case Route::Webhook: return webhook(request);
@@ -563,6 +568,16 @@ ApiResponse BackendApi::health() const
                      {QStringLiteral("version"), QStringLiteral(LOOPDECK_VERSION)},
                      {QStringLiteral("projects_with_model"), int(active.size())}};
     return respond(200, dumpJson(body));
+}
+
+ApiResponse BackendApi::ready() const
+{
+    const QString why = m_hooks.loop ? m_hooks.loop->notReady() : QString();
+    QJsonObject body{{QStringLiteral("ready"), why.isEmpty()},
+                     {QStringLiteral("projects_with_model"), int(m_service->activeModelVersions().size())}};
+    if (!why.isEmpty())
+        body.insert(QStringLiteral("why"), why);
+    return respond(why.isEmpty() ? 200 : 503, dumpJson(body));
 }
 
 QString BackendApi::resolved(const QString &projectId) const

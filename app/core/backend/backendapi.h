@@ -33,7 +33,7 @@ class PredictionService;
 class ServerMetrics;
 struct SetupOutcome;
 
-enum class Route { Root, Health, Setup, Predict, Webhook, Versions, Metrics, LoopStatus, LoopTrain, LoopActivate, LoopRollback, LoopCancel, LoopSettings };
+enum class Route { Root, Health, Ready, Setup, Predict, Webhook, Versions, Metrics, LoopStatus, LoopTrain, LoopActivate, LoopRollback, LoopCancel, LoopSettings };
 
 struct RouteSpec {
     Route route;
@@ -120,6 +120,7 @@ private:
     ApiResponse route(Route route, const ApiRequest &request) const;
     ApiResponse guarded(Route route, const ApiRequest &request) const;
     ApiResponse health() const;
+    ApiResponse ready() const;
     ApiResponse setup(const ApiRequest &request) const;
     ApiResponse predict(const ApiRequest &request) const;
     ApiResponse webhook(const ApiRequest &request) const;

@@ -47,6 +47,9 @@ public:
     // A bare project id ("3", from a client that sends no creation time) as the project's key
     // ("3.1700000000", projectkey.h) when exactly one known project has that id; else unchanged.
     virtual QString resolveProject(const QString &projectId) const { return projectId; }
+    // GET /ready: "" when this backend serves every active version (a replica of a shared store:
+    // the ones the store names), else a sentence saying what is missing (-> 503).
+    virtual QString notReady() const { return {}; }
 };
 
 } // namespace loopdeck::backend

@@ -1,13 +1,16 @@
 #include "core/backend/modelregistry.h"
 
+#include "core/backend/modelcatalog.h"
 #include "core/model/textclassifier.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QUuid>
 
 #include <algorithm>
 
@@ -70,8 +73,9 @@ QJsonObject ModelVersionInfo::toJson() const
                        {QStringLiteral("training_examples"), trainingExamples}};
 }
 
-ModelRegistry::ModelRegistry(const QString &dataDir)
+ModelRegistry::ModelRegistry(const QString &dataDir, std::shared_ptr<ModelCatalog> catalog)
     : m_dataDir(dataDir)
+    , m_catalog(std::move(catalog))
 {
 }
 
@@ -91,6 +95,13 @@ bool ModelRegistry::renameProject(const QString &from, const QString &to, QStrin
     const QString target = projectDir(to);
     if (!QFileInfo::exists(source))
         return true;
+    if (m_catalog) {
+        // The catalog's rows move with the store's (LoopStore::renameProject); the local copies
+        // are only a cache: moved when possible, else dropped and fetched again when needed.
+        if (QFileInfo::exists(target) || !QDir().rename(source, target))
+            QDir(source).removeRecursively();
+        return true;
+    }
     if (QFileInfo::exists(target)) {
         *error = QStringLiteral("%1 exists already; the versions in %2 stay where they are.")
                      .arg(QDir::toNativeSeparators(target), QDir::toNativeSeparators(source));
@@ -116,6 +127,10 @@ QString ModelRegistry::versionName(int version)
 
 QStringList ModelRegistry::projects() const
 {
+    if (m_catalog) {
+        const auto ids = m_catalog->projects();
+        return ids ? ids.value() : QStringList();
+    }
     std::lock_guard lock(m_mutex);
     QStringList out;
     const QDir dir(m_dataDir + QStringLiteral("/models"));
@@ -146,6 +161,26 @@ QList<ModelVersionInfo> ModelRegistry::versionsLocked(const QString &projectId, 
     QList<ModelVersionInfo> out;
     if (!isValidProjectId(projectId))
         return out;
+    if (m_catalog) {
+        const auto all = m_catalog->versions(projectId);
+        if (!all) {
+            if (warnings)
+                *warnings << all.error();
+            return out;
+        }
+        for (const CatalogVersion &v : all.value()) {
+            ModelVersionInfo info;
+            info.projectId = projectId;
+            info.version = v.version;
+            info.created = v.created;
+            info.target = v.target;
+            info.metrics = v.metrics;
+            info.trainingExamples = v.trainingExamples;
+            info.modelPath = projectDir(projectId) + QStringLiteral("/v%1.ldm").arg(v.version); // the local copy
+            out << info;
+        }
+        return out;
+    }
     const QDir dir(projectDir(projectId));
     static const QRegularExpression re(QStringLiteral("^v([0-9]{1,9})\\.json$"));
     const QStringList sidecars = dir.entryList({QStringLiteral("v*.json")}, QDir::Files);
@@ -191,6 +226,8 @@ std::optional<ModelVersionInfo> ModelRegistry::addVersion(const QString &project
             *error = QStringLiteral("'%1' cannot be a project id (letters, digits, '-' and '_' only)").arg(projectId);
         return std::nullopt;
     }
+    if (m_catalog)
+        return addToCatalog(projectId, model, meta, error);
     std::lock_guard lock(m_mutex);
     const QString dirPath = projectDir(projectId);
     if (!QDir().mkpath(dirPath)) {
@@ -244,6 +281,10 @@ QHash<QString, int> ModelRegistry::activeLocked(const QString &projectId) const
     QHash<QString, int> out;
     if (!isValidProjectId(projectId))
         return out;
+    if (m_catalog) {
+        const auto active = m_catalog->active(projectId);
+        return active ? active.value() : out;
+    }
     const QString path = projectDir(projectId) + QLatin1Char('/') + kActiveFile;
     if (!QFileInfo::exists(path))
         return out;
@@ -269,6 +310,13 @@ bool ModelRegistry::writeActiveLocked(const QString &projectId, const QHash<QStr
 
 bool ModelRegistry::activate(const QString &projectId, int version, QString *error)
 {
+    if (m_catalog) {
+        // Checks that the version exists in the same transaction as it writes.
+        const Status s = m_catalog->activate(projectId, version);
+        if (!s && error)
+            *error = s.error();
+        return s.ok();
+    }
     std::lock_guard lock(m_mutex);
     const auto all = versionsLocked(projectId, nullptr);
     const auto it = std::find_if(all.cbegin(), all.cend(),
@@ -309,6 +357,16 @@ std::optional<int> ModelRegistry::previousVersion(const QString &projectId, cons
 
 bool ModelRegistry::removeVersion(const QString &projectId, int version, QString *error)
 {
+    if (m_catalog) {
+        if (const Status s = m_catalog->remove(projectId, version); !s) {
+            if (error)
+                *error = s.error();
+            return false;
+        }
+        std::lock_guard lock(m_mutex);
+        QFile::remove(projectDir(projectId) + QStringLiteral("/v%1.ldm").arg(version));
+        return true;
+    }
     std::lock_guard lock(m_mutex);
     const QHash<QString, int> active = activeLocked(projectId);
     if (std::find(active.cbegin(), active.cend(), version) != active.cend()) {
@@ -336,11 +394,121 @@ std::shared_ptr<const model::TextClassifier> ModelRegistry::load(const QString &
             *error = QStringLiteral("'%1' cannot be a project id").arg(projectId);
         return nullptr;
     }
+    if (m_catalog)
+        return loadFromCatalog(projectId, version, error);
     const QString path = projectDir(projectId) + QStringLiteral("/v%1.ldm").arg(version);
     QString loadError;
     auto model = model::TextClassifier::load(path, &loadError);
     if (!model && error)
         *error = QStringLiteral("Cannot load %1 of project %2: %3").arg(versionName(version), projectId, loadError);
+    return model;
+}
+
+namespace {
+
+QString sha256Hex(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+std::optional<QByteArray> readFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    return file.readAll();
+}
+
+} // namespace
+
+std::optional<ModelVersionInfo> ModelRegistry::addToCatalog(const QString &projectId, const model::TextClassifier &model,
+                                                            const NewModelVersion &meta, QString *error)
+{
+    const QString dirPath = projectDir(projectId);
+    if (!QDir().mkpath(dirPath)) {
+        if (error)
+            *error = QStringLiteral("Cannot create the model folder %1").arg(dirPath);
+        return std::nullopt;
+    }
+    // The file is written locally first (TextClassifier saves to a path), then stored in the
+    // catalog, which numbers it; the local file becomes the copy of that version.
+    const QString temporary = dirPath + QStringLiteral("/.new-") + QUuid::createUuid().toString(QUuid::WithoutBraces) + QStringLiteral(".ldm");
+    QString saveError;
+    if (!model.save(temporary, &saveError)) {
+        if (error)
+            *error = QStringLiteral("Cannot save the new model version: %1").arg(saveError);
+        QFile::remove(temporary);
+        return std::nullopt;
+    }
+    const auto bytes = readFile(temporary);
+    if (!bytes) {
+        if (error)
+            *error = QStringLiteral("Cannot read back %1").arg(QDir::toNativeSeparators(temporary));
+        QFile::remove(temporary);
+        return std::nullopt;
+    }
+    CatalogVersion entry;
+    entry.created = QDateTime::currentDateTimeUtc();
+    entry.target = meta.target;
+    entry.metrics = meta.metrics;
+    entry.trainingExamples = meta.trainingExamples;
+    entry.sha256 = sha256Hex(*bytes);
+    const auto version = m_catalog->add(projectId, entry, *bytes);
+    if (!version) {
+        if (error)
+            *error = QStringLiteral("Cannot store the new model version: %1").arg(version.error());
+        QFile::remove(temporary);
+        return std::nullopt;
+    }
+    ModelVersionInfo info;
+    info.projectId = projectId;
+    info.version = version.value();
+    info.created = entry.created;
+    info.target = meta.target;
+    info.metrics = meta.metrics;
+    info.trainingExamples = meta.trainingExamples;
+    info.modelPath = dirPath + QStringLiteral("/v%1.ldm").arg(info.version);
+    std::lock_guard lock(m_mutex);
+    QFile::remove(info.modelPath); // a stale copy of a number used before (a store that was reset)
+    if (!QFile::rename(temporary, info.modelPath))
+        QFile::remove(temporary); // only the cache: the next load fetches it from the catalog
+    return info;
+}
+
+std::shared_ptr<const model::TextClassifier> ModelRegistry::loadFromCatalog(const QString &projectId, int version,
+                                                                            QString *error) const
+{
+    const auto fail = [&](const QString &why) -> std::shared_ptr<const model::TextClassifier> {
+        if (error)
+            *error = QStringLiteral("Cannot load %1 of project %2: %3").arg(versionName(version), projectId, why);
+        return nullptr;
+    };
+    const auto expected = m_catalog->checksum(projectId, version);
+    if (!expected)
+        return fail(expected.error());
+    const QString path = projectDir(projectId) + QStringLiteral("/v%1.ldm").arg(version);
+    {
+        std::lock_guard lock(m_mutex);
+        const auto local = readFile(path);
+        if (!local || sha256Hex(*local) != expected.value()) {
+            // No local copy, or not the catalog's file: fetch it, check it, keep it.
+            const auto fetched = m_catalog->file(projectId, version);
+            if (!fetched)
+                return fail(fetched.error());
+            if (sha256Hex(fetched->first) != fetched->second)
+                return fail(QStringLiteral("the stored file does not match its SHA-256 (%1); it was damaged in the store")
+                                .arg(fetched->second));
+            if (!QDir().mkpath(projectDir(projectId)))
+                return fail(QStringLiteral("cannot create the model folder %1").arg(projectDir(projectId)));
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly) || file.write(fetched->first) != fetched->first.size() || !file.commit())
+                return fail(QStringLiteral("cannot write the local copy %1: %2").arg(path, file.errorString()));
+        }
+    }
+    QString loadError;
+    auto model = model::TextClassifier::load(path, &loadError);
+    if (!model)
+        return fail(loadError);
     return model;
 }
 

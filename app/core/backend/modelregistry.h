@@ -5,6 +5,9 @@
 //   <dataDir>/models/<project>/active.json which version serves each target
 // Version numbers grow per project and are never reused. Every file is written to a temporary
 // file and renamed, so a crash leaves the previous state intact.
+// With a ModelCatalog (modelcatalog.h; replicas on a PostgreSQL store) the catalog holds the
+// files, their metadata and the active versions instead, and <dataDir>/models/<project>/ is only
+// a local copy of the files loaded (checked against the catalog's SHA-256 on every load).
 // Called by PredictionService (load active versions, activate/rollback) and the loop's trainer.
 // Thread-safe: one mutex serialises all disk operations of one registry.
 // Which version is active is decided by PredictionService under its per-project activation
@@ -25,6 +28,8 @@ class TextClassifier;
 }
 
 namespace loopdeck::backend {
+
+class ModelCatalog;
 
 struct ModelVersionInfo {
     QString projectId;
@@ -49,7 +54,8 @@ struct NewModelVersion {
 class ModelRegistry final
 {
 public:
-    explicit ModelRegistry(const QString &dataDir);
+    explicit ModelRegistry(const QString &dataDir, std::shared_ptr<ModelCatalog> catalog = {});
+    bool isShared() const { return m_catalog != nullptr; }
 
     QString dataDir() const { return m_dataDir; }
     QString projectDir(const QString &projectId) const;
@@ -93,16 +99,22 @@ public:
     // numbers are never reused as long as the newest version is kept (the loop never deletes it).
     bool removeVersion(const QString &projectId, int version, QString *error);
 
-    // Loads a version's model file.
+    // Loads a version's model file. With a catalog: from the local copy when its SHA-256 matches
+    // the catalog's, else fetched from the catalog, checked and copied first.
     std::shared_ptr<const model::TextClassifier> load(const QString &projectId, int version,
                                                       QString *error) const;
 
 private:
+    std::optional<ModelVersionInfo> addToCatalog(const QString &projectId, const model::TextClassifier &model,
+                                                 const NewModelVersion &meta, QString *error);
+    std::shared_ptr<const model::TextClassifier> loadFromCatalog(const QString &projectId, int version,
+                                                                 QString *error) const;
     QList<ModelVersionInfo> versionsLocked(const QString &projectId, QStringList *warnings) const;
     QHash<QString, int> activeLocked(const QString &projectId) const;
     bool writeActiveLocked(const QString &projectId, const QHash<QString, int> &active, QString *error);
 
     QString m_dataDir;
+    std::shared_ptr<ModelCatalog> m_catalog;
     mutable std::mutex m_mutex;
 };
 

@@ -363,6 +363,35 @@ int PredictionService::loadActiveFromRegistry(QStringList *warnings)
     return loaded;
 }
 
+int PredictionService::syncActive(const QString &projectId, QString *error)
+{
+    if (!m_registry)
+        return 0;
+    std::lock_guard lock(activationMutex(projectId));
+    const QHash<QString, int> wanted = m_registry->activeVersions(projectId);
+    const QHash<QString, int> served = activeTargets(projectId);
+    int swapped = 0;
+    QStringList failures;
+    for (auto it = wanted.cbegin(); it != wanted.cend(); ++it) {
+        if (served.value(it.key(), kNoModel) == it.value())
+            continue;
+        QString why;
+        auto model = m_registry->load(projectId, it.value(), &why);
+        if (!model) {
+            failures << why;
+            continue;
+        }
+        swapInLocked(projectId, std::move(model), it.value(), it.key());
+        ++swapped;
+    }
+    if (!failures.isEmpty()) {
+        if (error)
+            *error = failures.join(u' ');
+        return -1;
+    }
+    return swapped;
+}
+
 void PredictionService::installModel(const QString &projectId, std::shared_ptr<const model::TextClassifier> model,
                                      int version, const QString &target)
 {

@@ -87,6 +87,11 @@ public:
     // Loads every project's active versions from the registry. Returns how many models were
     // loaded; problems go to *warnings.
     int loadActiveFromRegistry(QStringList *warnings = nullptr);
+    // Serves what the registry says is active for the project (another replica of a shared store
+    // activated it): under the activation lock, loads each target's version that differs from
+    // the one serving (the registry checks its checksum) and swaps it in. Returns how many were
+    // swapped, or -1 with *error when one could not be loaded (that target keeps its model).
+    int syncActive(const QString &projectId, QString *error);
     // Puts a model in service in memory only (tests, `serve --model`). target = Choices name,
     // empty = the first servable target of the label config.
     void installModel(const QString &projectId, std::shared_ptr<const model::TextClassifier> model,

@@ -11,6 +11,7 @@
 #include "core/labelstudio/labelstudioclient.h"
 #include "core/loop/lspayload.h"
 #include "core/loop/policy.h"
+#include "core/loop/sharedmodels.h"
 #include "core/model/choice.h"
 #include "core/loop/trainer.h"
 #include "core/loop/webhookprovisioner.h"
@@ -21,6 +22,7 @@
 #include <malloc.h>
 #endif
 
+#include <QCoreApplication>
 #include <QFutureWatcher>
 #include <QHostAddress>
 #include <QHostInfo>
@@ -464,19 +466,33 @@ void LoopEngine::adoptLegacy(const QString &key, bool unconnected)
     Q_EMIT statusChanged(key);
 }
 
-Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
+Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults, const QString &storeUrl)
 {
     m_dataDir = dataDir;
     m_defaults = defaults;
+    if (m_replica.isEmpty())
+        m_replica = QHostInfo::localHostName() + u':' + QString::number(QCoreApplication::applicationPid());
     m_store = std::make_unique<store::LoopStore>();
-    if (Status s = m_store->open(dataDir); !s)
+    if (Status s = m_store->open(dataDir, storeUrl); !s)
         return s;
-    m_registry = std::make_shared<backend::ModelRegistry>(dataDir);
+    m_registry = m_store->isShared()
+                     ? std::make_shared<backend::ModelRegistry>(dataDir, std::make_shared<SharedModels>(m_store.get()))
+                     : std::make_shared<backend::ModelRegistry>(dataDir);
     m_service = std::make_shared<backend::PredictionService>(m_registry);
     QStringList warnings;
     m_service->loadActiveFromRegistry(&warnings);
     for (const QString &w : std::as_const(warnings))
         Q_EMIT logLine(QStringLiteral("loop event=warning message=\"%1\"").arg(w));
+    {
+        std::lock_guard lock(m_readyMutex);
+        m_notReady = warnings.isEmpty() ? QString() : QStringLiteral("Not every active version loaded: %1").arg(warnings.join(u' '));
+    }
+    if (m_store->isShared()) {
+        QString error;
+        if (!m_store->listenForActivations(this, [this](const QString &key) { syncActive(key); }, &error))
+            Q_EMIT logLine(QStringLiteral("loop event=warning message=\"%1; new versions arrive by polling (2 s)\"").arg(error));
+        Q_EMIT logLine(QStringLiteral("loop event=store_shared store=%1 replica=%2").arg(m_store->path(), m_replica));
+    }
 
     m_server = new backend::BackendServer(m_service, this);
     m_server->setWebhookSink([this](const backend::WebhookEvent &event) { return ingestWebhook(event); });
@@ -553,7 +569,11 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults)
 
     m_pollTimer = new QTimer(this);
     m_pollTimer->setInterval(1000);
-    connect(m_pollTimer, &QTimer::timeout, this, &LoopEngine::pollAll);
+    connect(m_pollTimer, &QTimer::timeout, this, [this] {
+        if (m_store->isShared() && ++m_sharedTicks % 2 == 0)
+            refreshShared();
+        pollAll();
+    });
     m_pollTimer->start();
     m_syncTimer = new QTimer(this);
     connect(m_syncTimer, &QTimer::timeout, this, [this] { reconcileNow(QString(), false); });
@@ -891,8 +911,10 @@ void LoopEngine::pollProject(const QString &projectId)
         startRun(projectId, *trigger);
 }
 
-void LoopEngine::startRun(const QString &projectId, Trigger trigger)
+void LoopEngine::startRun(const QString &projectId, Trigger trigger, RunStart how)
 {
+    if (!claimRun(projectId, trigger, how))
+        return;
     QString why;
     const auto target = targetOf(projectId, &why);
     auto control = std::make_shared<TrainingControl>();
@@ -1194,6 +1216,7 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
             Q_EMIT trainingFailed(projectId, error);
     }
     (void)m_store->recordRun(projectId, run);
+    releaseRun(projectId); // after the version, the trained mark and the record: the next claimant sees them
     Q_EMIT statusChanged(projectId);
     QTimer::singleShot(0, this, [this, projectId] { pollProject(projectId); }); // a queued run
     adoptWhenLegacy(projectId);
@@ -1204,12 +1227,19 @@ void LoopEngine::finishTooFew(const QString &projectId, Trigger trigger, const Q
     qint64 pending = 0;
     if (const auto p = m_store->pendingChanges(projectId); p)
         pending = p.value();
+    bool known = false;
     {
         std::lock_guard lock(m_mutex);
         const auto it = m_projects.constFind(projectId);
-        if (it == m_projects.constEnd())
-            return;
-        Project &p = **it;
+        known = it != m_projects.constEnd();
+    }
+    if (!known) {
+        releaseRun(projectId);
+        return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(projectId);
         p.control.reset();
         p.scheduler.runFinished();
         p.waitForPendingAbove = pending; // the next automatic run waits for new annotations
@@ -1223,8 +1253,154 @@ void LoopEngine::finishTooFew(const QString &projectId, Trigger trigger, const Q
     run.outcome = QStringLiteral("skipped");
     run.message = why;
     (void)m_store->recordRun(projectId, run);
+    releaseRun(projectId);
     log(projectId, QStringLiteral("training_skipped"), QStringLiteral("reason=\"%1\"").arg(why));
     Q_EMIT statusChanged(projectId);
+}
+
+// ---- replicas ---------------------------------------------------------------------------
+
+bool LoopEngine::isShared() const
+{
+    return m_store && m_store->isShared();
+}
+
+void LoopEngine::setReplicaName(const QString &name)
+{
+    m_replica = name;
+}
+
+QString LoopEngine::notReady() const
+{
+    if (!m_store || !m_store->isOpen())
+        return QStringLiteral("The loop's store is not open.");
+    std::lock_guard lock(m_readyMutex);
+    return m_notReady;
+}
+
+bool LoopEngine::claimRun(const QString &projectId, Trigger trigger, RunStart how)
+{
+    if (!isShared())
+        return true;
+    const auto claimed = m_store->claimRun(projectId, m_replica, triggerName(trigger));
+    const bool asked = TrainingScheduler::isExplicit(trigger);
+    if (!claimed || !claimed.value()) {
+        if (!claimed)
+            log(projectId, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(claimed.error()));
+        // Another replica runs the project. An explicit request waits for it (queued, asked again
+        // every second); an automatic trigger is the other run's business, or is found again by
+        // the next poll if the changes are still there after it.
+        if (asked) {
+            std::lock_guard lock(m_mutex);
+            projectLocked(projectId).scheduler.requeue(trigger, m_clock().addSecs(1));
+        }
+        return false;
+    }
+    if (asked || how == RunStart::TakeOver)
+        return true;
+    // An automatic trigger is decided again on the store's state, under the lock: the replica
+    // that ran before may just have trained on these very changes.
+    const auto row = m_store->project(projectId);
+    const auto pending = m_store->pendingChanges(projectId);
+    std::optional<Trigger> still;
+    if (row && pending) {
+        std::lock_guard lock(m_mutex);
+        Project &p = projectLocked(projectId);
+        p.scheduler.restoreTimes(QJsonDocument::fromJson(row->schedule).object());
+        still = p.scheduler.poll(pending.value());
+    }
+    if (still)
+        return true;
+    (void)m_store->releaseRun(projectId);
+    return false;
+}
+
+void LoopEngine::releaseRun(const QString &projectId)
+{
+    if (!isShared())
+        return;
+    if (const Status s = m_store->releaseRun(projectId); !s)
+        log(projectId, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(s.error()));
+}
+
+void LoopEngine::syncActive(const QString &projectId)
+{
+    if (!isShared())
+        return;
+    const auto all = m_store->allActiveModels();
+    if (!all) {
+        std::lock_guard lock(m_readyMutex);
+        m_notReady = QStringLiteral("Cannot read the active versions from the store: %1").arg(all.error());
+        return;
+    }
+    QStringList problems;
+    for (auto it = all->cbegin(); it != all->cend(); ++it) {
+        const QString &key = it.key();
+        if (!projectId.isEmpty() && key != projectId)
+            continue;
+        const QHash<QString, int> served = m_service->activeTargets(key);
+        bool same = true;
+        for (auto t = it.value().cbegin(); t != it.value().cend(); ++t)
+            same = same && served.value(t.key(), backend::PredictionService::kNoModel) == t.value();
+        if (same)
+            continue;
+        QString error;
+        const int swapped = m_service->syncActive(key, &error);
+        if (swapped < 0) {
+            problems << error;
+            log(key, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(error));
+        } else if (swapped > 0) {
+            log(key, QStringLiteral("version_loaded"),
+                QStringLiteral("version=%1 from=store").arg(m_service->activeVersion(key)));
+            Q_EMIT versionsChanged(key);
+            Q_EMIT statusChanged(key);
+        }
+    }
+    std::lock_guard lock(m_readyMutex);
+    if (!problems.isEmpty())
+        m_notReady = QStringLiteral("Cannot serve every active version: %1").arg(problems.join(u' '));
+    else if (projectId.isEmpty())
+        m_notReady.clear();
+}
+
+void LoopEngine::refreshShared()
+{
+    // Projects another replica added (a webhook or /setup that reached it).
+    if (const auto ids = m_store->projects(); ids) {
+        for (const QString &id : ids.value()) {
+            bool known = false;
+            {
+                std::lock_guard lock(m_mutex);
+                known = m_projects.contains(id);
+            }
+            if (!known) {
+                if (const auto row = m_store->project(id); row && !row->labelConfig.isEmpty() && m_service->labelConfigXml(id).isEmpty())
+                    m_service->setLabelConfig(id, row->labelConfig);
+                ensureProject(id);
+            }
+        }
+    }
+    syncActive();
+    // Runs whose replica died: this one takes them over.
+    QSet<QString> running;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
+            if ((*it)->control)
+                running.insert(it.key());
+    }
+    const auto orphans = m_store->orphanedRuns(running);
+    if (!orphans) {
+        log(QString(), QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(orphans.error()));
+        return;
+    }
+    for (const store::RunClaim &c : orphans.value()) {
+        ensureProject(c.projectId);
+        const Trigger trigger = triggerFromName(c.trigger).value_or(Trigger::Manual);
+        log(c.projectId, QStringLiteral("run_taken_over"),
+            QStringLiteral("from=%1 trigger=%2").arg(c.replica, c.trigger));
+        startRun(c.projectId, trigger, RunStart::TakeOver);
+    }
 }
 
 void LoopEngine::pruneVersions(const QString &projectId, int keep)

@@ -81,7 +81,23 @@ public:
 
     // Opens the store and the model registry of dataDir and loads the active versions.
     // `defaults` apply to every project without its own settings. Call once, before start().
-    Status open(const QString &dataDir, const LoopSettings &defaults);
+    // With `storeUrl` (postgresql://...) the store, the model files and the active versions are
+    // in that database, shared with other replicas (see "Replicas" below); dataDir then keeps
+    // only local copies of the model files.
+    Status open(const QString &dataDir, const LoopSettings &defaults, const QString &storeUrl = {});
+    // ---- replicas (a shared store) --------------------------------------------------------
+    // Every replica serves /predict, /setup and /webhook. A run takes the project's training lock
+    // in the store first (one run per project across replicas; an automatic trigger is decided
+    // again under the lock, so it fires once); a run whose replica died is taken over by the
+    // replica that next finds its lock free. An activation is announced by the store (NOTIFY),
+    // and every replica loads the version (checksum checked) and swaps it in; a check every
+    // 2 s catches what a lost notification missed. /ready says whether this replica serves
+    // what the store says is active.
+    bool isShared() const;
+    // The name this replica records on the runs it claims (default host:pid).
+    void setReplicaName(const QString &name);
+    QString replicaName() const { return m_replica; }
+    QString notReady() const override;
     QString dataDir() const { return m_dataDir; }
     void setClock(Clock clock);                // tests: an injected clock for the schedulers
     void setSyncIntervalMinutes(int minutes);  // default 10; 0 = only on start/reconnect
@@ -158,7 +174,17 @@ private:
     void ensureProject(const QString &projectId);
     void pollAll();
     void pollProject(const QString &projectId);
-    void startRun(const QString &projectId, Trigger trigger);
+    enum class RunStart { Normal, TakeOver };
+    void startRun(const QString &projectId, Trigger trigger, RunStart how = RunStart::Normal);
+    // Shared store: takes the project's training lock; for an automatic trigger decides again
+    // on the store's state. False when the run must not start here (an explicit one is queued).
+    bool claimRun(const QString &projectId, Trigger trigger, RunStart how);
+    void releaseRun(const QString &projectId);
+    // Shared store, every 2 s: projects other replicas added, active versions to load, runs to
+    // take over.
+    void refreshShared();
+    // Serves what the store says is active for `projectId` (all projects when empty).
+    void syncActive(const QString &projectId = {});
     void finishRun(const QString &projectId, Trigger trigger, const QDateTime &started, qint64 changeSeq,
                    const Result<TrainingOutput> &result, const std::optional<backend::ModelVersionInfo> &saved,
                    const QString &saveError, const QJsonObject &savedMetrics, const SharedComparison &shared);
@@ -203,6 +229,10 @@ private:
     static qint64 lsId(const QString &key);
 
     QString m_dataDir;
+    QString m_replica;
+    int m_sharedTicks = 0;
+    mutable std::mutex m_readyMutex;
+    QString m_notReady; // guarded by m_readyMutex: "" = ready
     LoopSettings m_defaults;
     Clock m_clock;
     int m_syncMinutes = 10;

@@ -175,22 +175,37 @@ QJsonObject TrainingScheduler::saveState() const
     return o;
 }
 
+void TrainingScheduler::requeue(Trigger trigger, const QDateTime &due)
+{
+    if (m_queued)
+        return;
+    m_queued = trigger;
+    m_queuedDue = due;
+}
+
 void TrainingScheduler::restoreState(const QJsonObject &state)
 {
-    const auto time = [&](const char *key) {
-        return QDateTime::fromString(state.value(QLatin1String(key)).toString(), Qt::ISODateWithMs);
-    };
-    if (const QDateTime t = time("last_finished"); t.isValid())
-        m_lastFinished = t;
-    if (const QDateTime t = time("last_interval"); t.isValid())
-        m_lastInterval = t;
-    if (const QDate d = QDate::fromString(state.value(QStringLiteral("last_daily")).toString(), Qt::ISODate); d.isValid())
-        m_lastDaily = d;
+    restoreTimes(state);
     // A run that was queued when LoopDeck stopped still runs.
     if (const auto q = triggerFromName(state.value(QStringLiteral("queued")).toString()); q && !m_running) {
         m_queued = q;
         m_queuedDue = now();
     }
+}
+
+void TrainingScheduler::restoreTimes(const QJsonObject &state)
+{
+    const auto time = [&](const char *key) {
+        return QDateTime::fromString(state.value(QLatin1String(key)).toString(), Qt::ISODateWithMs);
+    };
+    // Times only move forward (a replica's own newer run is not undone by an older record).
+    if (const QDateTime t = time("last_finished"); t.isValid() && (!m_lastFinished.isValid() || t > m_lastFinished))
+        m_lastFinished = t;
+    if (const QDateTime t = time("last_interval"); t.isValid() && (!m_lastInterval.isValid() || t > m_lastInterval))
+        m_lastInterval = t;
+    if (const QDate d = QDate::fromString(state.value(QStringLiteral("last_daily")).toString(), Qt::ISODate);
+        d.isValid() && (!m_lastDaily.isValid() || d > m_lastDaily))
+        m_lastDaily = d;
 }
 
 } // namespace loopdeck::loop

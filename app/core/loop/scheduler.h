@@ -59,8 +59,15 @@ public:
     // The next interval or daily run (invalid when neither is on).
     QDateTime nextScheduledRun() const;
 
+    // A run that could not start (another replica runs the project): an explicit request waits
+    // as the queued one, due at `due` (unless one is queued already).
+    void requeue(Trigger trigger, const QDateTime &due);
+
     QJsonObject saveState() const;
     void restoreState(const QJsonObject &state);
+    // Only the times of `state` (last finished, interval, daily), not its queued run: a replica
+    // takes over what another replica of a shared store did, not what it still had to do.
+    void restoreTimes(const QJsonObject &state);
 
 private:
     QDateTime now() const;

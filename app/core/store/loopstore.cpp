@@ -3,12 +3,16 @@
 #include "core/model/textclassifier.h"
 #include "core/store/schema.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QUrl>
+#include <QUrlQuery>
 #include <QUuid>
 #include <QVariant>
 
@@ -31,7 +35,13 @@ const auto kInsertProject = QStringLiteral(
 
 // Every table with a project_key column.
 constexpr const char *kProjectTables[] = {"loop_project", "ls_task", "ls_annotation", "loop_version", "loop_run",
-                                          "served_prediction", "prediction_acceptance", "ls_tombstone"};
+                                          "served_prediction", "prediction_acceptance", "ls_tombstone",
+                                          "model_file", "model_active", "loop_claim"};
+
+// PostgreSQL advisory lock keys (two int4 keys: a namespace and hashtext(project key)).
+constexpr int kWriteLockSpace = 0x4C440001;  // every write transaction (one key)
+constexpr int kTrainLockSpace = 0x4C440002;  // a project's training run
+const QString kActivationChannel = QStringLiteral("loopdeck_active");
 
 QString sqlError(const QString &what, const QSqlError &e)
 {
@@ -159,9 +169,49 @@ LoopStore::~LoopStore()
     close();
 }
 
-Status LoopStore::open(const QString &dataDir)
+bool LoopStore::isPostgresUrl(const QString &location)
+{
+    return location.startsWith(QLatin1String("postgresql://")) || location.startsWith(QLatin1String("postgres://"));
+}
+
+QString LoopStore::displayUrl(const QString &postgresUrl)
+{
+    QUrl url(postgresUrl);
+    url.setPassword(QString());
+    return url.toString();
+}
+
+Status LoopStore::open(const QString &dataDir, const QString &postgresUrl)
 {
     close();
+    if (!postgresUrl.isEmpty()) {
+        const QUrl url(postgresUrl);
+        if (!isPostgresUrl(postgresUrl) || !url.isValid() || url.host().isEmpty() || url.path().size() < 2)
+            return Status::failure(QStringLiteral("\"%1\" is not a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE).")
+                                       .arg(displayUrl(postgresUrl)));
+        if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")))
+            return Status::failure(QStringLiteral("Qt's PostgreSQL driver (QPSQL) is not installed; on Debian and Ubuntu: "
+                                                  "apt-get install libqt6sql6-psql."));
+        m_url = postgresUrl;
+        m_postgres = true;
+        m_path = displayUrl(postgresUrl);
+        m_open = true;
+        const Status prepared = [&]() -> Status {
+            QSqlDatabase db = connection();
+            if (!db.isOpen())
+                return Status::failure(sqlError(QStringLiteral("Cannot connect to the store %1").arg(m_path), db.lastError()));
+            std::lock_guard lock(m_writeMutex);
+            QString error;
+            if (!schema::migrate(db, m_path, &error))
+                return Status::failure(error);
+            return {};
+        }();
+        if (!prepared)
+            close();
+        return prepared;
+    }
+    m_postgres = false;
+    m_url.clear();
     if (!QDir().mkpath(dataDir))
         return Status::failure(QStringLiteral("Cannot create the data directory %1.").arg(QDir::toNativeSeparators(dataDir)));
     m_path = QDir(dataDir).filePath(QStringLiteral("loopdeck.sqlite3"));
@@ -196,6 +246,7 @@ void LoopStore::close()
     // when this is safe.
     m_connections->removeAll();
     m_open = false;
+    m_claimed.clear();
 }
 
 bool LoopStore::isOpen() const
@@ -206,15 +257,53 @@ bool LoopStore::isOpen() const
 QSqlDatabase LoopStore::connection() const
 {
     const QString name = m_baseName + QString::number(threadNumber());
-    if (QSqlDatabase::contains(name))
-        return QSqlDatabase::database(name, false);
+    if (QSqlDatabase::contains(name)) {
+        QSqlDatabase db = QSqlDatabase::database(name, false);
+        if (!m_postgres)
+            return db;
+        // A PostgreSQL connection can break (server restart, network): one not used for two
+        // seconds is checked first, and opened again when it no longer answers.
+        thread_local QHash<QString, qint64> lastUse;
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        qint64 &last = lastUse[name];
+        const bool stale = now - last > 2000;
+        last = now;
+        if (!stale)
+            return db;
+        {
+            QSqlQuery ping(db);
+            if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
+                return db;
+        }
+        db.close();
+        db.open();
+        return db;
+    }
     std::lock_guard lock(m_connections->mutex);
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-    db.setDatabaseName(m_path);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-    if (db.open()) {
-        QSqlQuery q(db);
-        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    QSqlDatabase db;
+    if (m_postgres) {
+        const QUrl url(m_url);
+        db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+        db.setHostName(url.host());
+        db.setPort(url.port(5432));
+        db.setDatabaseName(url.path().mid(1));
+        db.setUserName(url.userName());
+        db.setPassword(url.password());
+        // libpq options from the URL's query (sslmode=require, connect_timeout=5, ...).
+        QStringList options{QStringLiteral("connect_timeout=10"), QStringLiteral("application_name=loopdeck")};
+        const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
+        for (const auto &[key, value] : items)
+            options << key + u'=' + value;
+        db.setConnectOptions(options.join(u';'));
+        db.open();
+    } else {
+        db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+        if (db.open()) {
+            QSqlQuery q(db);
+            q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        }
     }
     m_connections->names.insert(name);
     t_threadConnections.add(m_connections, name);
@@ -231,6 +320,15 @@ Status LoopStore::write(const std::function<Status(QSqlDatabase &)> &work)
         return Status::failure(sqlError(QStringLiteral("Cannot open the store"), db.lastError()));
     if (!db.transaction())
         return Status::failure(sqlError(QStringLiteral("Cannot start a transaction"), db.lastError()));
+    if (m_postgres) {
+        // The replicas' writes take turns, like SQLite's single writer (see the header).
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1, 0)").arg(kWriteLockSpace))) {
+            const QString why = sqlError(QStringLiteral("Cannot lock the store for writing"), q.lastError());
+            db.rollback();
+            return Status::failure(why);
+        }
+    }
     Status s = work(db);
     if (!s) {
         db.rollback();
@@ -915,6 +1013,324 @@ Result<QHash<int, Acceptance>> LoopStore::acceptance(const QString &projectId) c
     while (q.next())
         out.insert(q.value(0).toInt(), Acceptance{q.value(1).toInt(), q.value(2).toInt()});
     return out;
+}
+
+// ---- shared store ------------------------------------------------------------------------
+
+namespace {
+
+Status notShared()
+{
+    return Status::failure(QStringLiteral("Only a PostgreSQL store keeps model files."));
+}
+
+} // namespace
+
+Result<int> LoopStore::addModel(const QString &projectId, const StoredModel &meta, const QByteArray &body)
+{
+    if (!m_postgres)
+        return Result<int>::failure(notShared().error());
+    const QString sha = QString::fromLatin1(QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex());
+    int version = 0;
+    const Status s = write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        // Version numbers are the registry's on SQLite; here one past the highest stored, and
+        // past the highest the loop recorded (a version whose file was pruned is not reused).
+        if (!run(q,
+                 QStringLiteral("SELECT GREATEST((SELECT COALESCE(MAX(version), 0) FROM model_file WHERE project_key = ?),"
+                                " (SELECT COALESCE(MAX(version), 0) FROM loop_version WHERE project_key = ?))"),
+                 {projectId, projectId}, &error, QStringLiteral("Cannot number the model version"))
+            || !q.next())
+            return Status::failure(error.isEmpty() ? QStringLiteral("Cannot number the model version.") : error);
+        version = q.value(0).toInt() + 1;
+        q.finish();
+        if (!run(q,
+                 QStringLiteral("INSERT INTO model_file (project_key, version, created, target, metrics, examples, sha256, size, body)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                 {projectId, version, meta.created.toMSecsSinceEpoch(), meta.target, QString::fromUtf8(meta.metrics),
+                  meta.examples, sha, qint64(body.size()), body},
+                 &error, QStringLiteral("Cannot store the model file")))
+            return Status::failure(error);
+        return {};
+    });
+    if (!s)
+        return Result<int>::failure(s.error());
+    return version;
+}
+
+Result<QList<StoredModel>> LoopStore::models(const QString &projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q,
+             QStringLiteral("SELECT version, created, target, metrics, examples, sha256, size FROM model_file"
+                            " WHERE project_key = ? ORDER BY version"),
+             {projectId}, &error, QStringLiteral("Cannot read the model versions")))
+        return Result<QList<StoredModel>>::failure(error);
+    QList<StoredModel> out;
+    while (q.next()) {
+        StoredModel m;
+        m.version = q.value(0).toInt();
+        m.created = fromMs(q.value(1).toLongLong());
+        m.target = q.value(2).toString();
+        m.metrics = q.value(3).toString().toUtf8();
+        m.examples = q.value(4).toInt();
+        m.sha256 = q.value(5).toString();
+        m.size = q.value(6).toLongLong();
+        out << m;
+    }
+    return out;
+}
+
+Result<QPair<QByteArray, QString>> LoopStore::modelBody(const QString &projectId, int version) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT body, sha256 FROM model_file WHERE project_key = ? AND version = ?"),
+             {projectId, version}, &error, QStringLiteral("Cannot read the model file")))
+        return Result<QPair<QByteArray, QString>>::failure(error);
+    if (!q.next())
+        return Result<QPair<QByteArray, QString>>::failure(
+            QStringLiteral("The store has no model version %1 of project %2.").arg(version).arg(projectId));
+    return qMakePair(q.value(0).toByteArray(), q.value(1).toString());
+}
+
+Result<QString> LoopStore::modelChecksum(const QString &projectId, int version) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT sha256 FROM model_file WHERE project_key = ? AND version = ?"), {projectId, version},
+             &error, QStringLiteral("Cannot read the model checksum")))
+        return Result<QString>::failure(error);
+    if (!q.next())
+        return Result<QString>::failure(
+            QStringLiteral("The store has no model version %1 of project %2.").arg(version).arg(projectId));
+    return q.value(0).toString();
+}
+
+Result<QStringList> LoopStore::modelProjects() const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT DISTINCT project_key FROM model_file ORDER BY project_key"), {}, &error,
+             QStringLiteral("Cannot list the projects with models")))
+        return Result<QStringList>::failure(error);
+    QStringList out;
+    while (q.next())
+        out << q.value(0).toString();
+    return out;
+}
+
+Result<QHash<QString, int>> LoopStore::activeModels(const QString &projectId) const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT target, version FROM model_active WHERE project_key = ?"), {projectId}, &error,
+             QStringLiteral("Cannot read the active versions")))
+        return Result<QHash<QString, int>>::failure(error);
+    QHash<QString, int> out;
+    while (q.next())
+        out.insert(q.value(0).toString(), q.value(1).toInt());
+    return out;
+}
+
+Result<QHash<QString, QHash<QString, int>>> LoopStore::allActiveModels() const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT project_key, target, version FROM model_active"), {}, &error,
+             QStringLiteral("Cannot read the active versions")))
+        return Result<QHash<QString, QHash<QString, int>>>::failure(error);
+    QHash<QString, QHash<QString, int>> out;
+    while (q.next())
+        out[q.value(0).toString()].insert(q.value(1).toString(), q.value(2).toInt());
+    return out;
+}
+
+Status LoopStore::setActiveModel(const QString &projectId, int version)
+{
+    if (!m_postgres)
+        return notShared();
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT target FROM model_file WHERE project_key = ? AND version = ?"), {projectId, version},
+                 &error, QStringLiteral("Cannot read the model version")))
+            return Status::failure(error);
+        if (!q.next())
+            return Status::failure(QStringLiteral("Project %1 has no model version %2").arg(projectId).arg(version));
+        const QString target = q.value(0).toString();
+        q.finish();
+        if (!run(q,
+                 QStringLiteral("INSERT INTO model_active (project_key, target, version) VALUES (?, ?, ?)"
+                                " ON CONFLICT (project_key, target) DO UPDATE SET version = excluded.version"),
+                 {projectId, target, version}, &error, QStringLiteral("Cannot activate the model version"))
+            || !run(q, QStringLiteral("SELECT pg_notify(?, ?)"), {kActivationChannel, projectId}, &error,
+                    QStringLiteral("Cannot announce the model version")))
+            return Status::failure(error);
+        return {};
+    });
+}
+
+Status LoopStore::removeModel(const QString &projectId, int version)
+{
+    if (!m_postgres)
+        return notShared();
+    return write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT 1 FROM model_active WHERE project_key = ? AND version = ?"), {projectId, version},
+                 &error, QStringLiteral("Cannot read the active versions")))
+            return Status::failure(error);
+        if (q.next())
+            return Status::failure(QStringLiteral("Version %1 of project %2 is active and cannot be deleted").arg(version).arg(projectId));
+        q.finish();
+        if (!run(q, QStringLiteral("DELETE FROM model_file WHERE project_key = ? AND version = ?"), {projectId, version}, &error,
+                 QStringLiteral("Cannot delete the model version")))
+            return Status::failure(error);
+        return {};
+    });
+}
+
+Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replica, const QString &trigger)
+{
+    if (!m_postgres)
+        return true;
+    std::lock_guard guard(m_claimMutex);
+    QSqlDatabase db = connection();
+    // Held already: a run taken over (orphanedRuns took the lock); the record names this replica.
+    const bool held = m_claimed.contains(projectId);
+    if (!held) {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT pg_try_advisory_lock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, &error,
+                 QStringLiteral("Cannot take the training lock"))
+            || !q.next())
+            return Result<bool>::failure(error.isEmpty() ? QStringLiteral("Cannot take the training lock.") : error);
+        if (!q.value(0).toBool())
+            return false;
+        m_claimed.insert(projectId);
+    }
+    const Status recorded = write([&](QSqlDatabase &wdb) -> Status {
+        QSqlQuery w(wdb);
+        QString why;
+        if (!run(w,
+                 QStringLiteral("INSERT INTO loop_claim (project_key, replica, trigger_kind, started_at) VALUES (?, ?, ?, ?)"
+                                " ON CONFLICT (project_key) DO UPDATE SET replica = excluded.replica,"
+                                " trigger_kind = excluded.trigger_kind, started_at = excluded.started_at"),
+                 {projectId, replica, trigger, QDateTime::currentMSecsSinceEpoch()}, &why, QStringLiteral("Cannot record the run")))
+            return Status::failure(why);
+        return {};
+    });
+    if (!recorded) {
+        m_claimed.remove(projectId);
+        QSqlQuery u(db);
+        QString ignored; // the claim failed already; that is the error to report
+        run(u, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, &ignored,
+            QStringLiteral("Cannot release the training lock"));
+        return Result<bool>::failure(recorded.error());
+    }
+    return true;
+}
+
+Status LoopStore::releaseRun(const QString &projectId)
+{
+    if (!m_postgres)
+        return {};
+    std::lock_guard guard(m_claimMutex);
+    if (!m_claimed.contains(projectId))
+        return {};
+    // The row goes first, then the lock: a replica that gets the lock finds no run to take over.
+    const Status removed = write([&](QSqlDatabase &db) -> Status {
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("DELETE FROM loop_claim WHERE project_key = ?"), {projectId}, &error,
+                 QStringLiteral("Cannot finish the run record")))
+            return Status::failure(error);
+        return {};
+    });
+    QSqlQuery q(connection());
+    QString error;
+    const bool unlocked = run(q, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId},
+                              &error, QStringLiteral("Cannot release the training lock"));
+    m_claimed.remove(projectId);
+    if (!removed)
+        return removed;
+    if (!unlocked)
+        return Status::failure(error);
+    return {};
+}
+
+Result<QList<RunClaim>> LoopStore::claims() const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT project_key, replica, trigger_kind, started_at FROM loop_claim ORDER BY project_key"), {},
+             &error, QStringLiteral("Cannot read the runs in progress")))
+        return Result<QList<RunClaim>>::failure(error);
+    QList<RunClaim> out;
+    while (q.next())
+        out << RunClaim{q.value(0).toString(), q.value(1).toString(), q.value(2).toString(), fromMs(q.value(3).toLongLong())};
+    return out;
+}
+
+Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
+{
+    if (!m_postgres)
+        return QList<RunClaim>();
+    const auto all = claims();
+    if (!all)
+        return all;
+    QList<RunClaim> out;
+    std::lock_guard guard(m_claimMutex);
+    QSqlDatabase db = connection();
+    for (const RunClaim &c : all.value()) {
+        if (skip.contains(c.projectId) || m_claimed.contains(c.projectId))
+            continue;
+        QSqlQuery q(db);
+        QString error;
+        if (!run(q, QStringLiteral("SELECT pg_try_advisory_lock(%1, hashtext(?))").arg(kTrainLockSpace), {c.projectId}, &error,
+                 QStringLiteral("Cannot take the training lock"))
+            || !q.next())
+            return Result<QList<RunClaim>>::failure(error);
+        if (!q.value(0).toBool())
+            continue; // its replica is alive and running it
+        q.finish();
+        // The lock is ours now: the row is still there only if its run ended without finishing.
+        QSqlQuery check(db);
+        if (!run(check, QStringLiteral("SELECT 1 FROM loop_claim WHERE project_key = ?"), {c.projectId}, &error,
+                 QStringLiteral("Cannot read the runs in progress"))
+            || !check.next()) {
+            QSqlQuery u(db);
+            run(u, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {c.projectId}, &error,
+                QStringLiteral("Cannot release the training lock"));
+            continue;
+        }
+        m_claimed.insert(c.projectId);
+        out << c;
+    }
+    return out;
+}
+
+bool LoopStore::listenForActivations(QObject *context, std::function<void(const QString &)> onChange, QString *error)
+{
+    if (!m_postgres) {
+        *error = QStringLiteral("Only a PostgreSQL store announces activations.");
+        return false;
+    }
+    QSqlDatabase db = connection();
+    QSqlDriver *driver = db.driver();
+    if (!driver || !driver->subscribeToNotification(kActivationChannel)) {
+        *error = sqlError(QStringLiteral("Cannot listen for new versions"), driver ? driver->lastError() : db.lastError());
+        return false;
+    }
+    QObject::connect(driver, &QSqlDriver::notification, context,
+                     [onChange = std::move(onChange)](const QString &name, QSqlDriver::NotificationSource, const QVariant &payload) {
+                         if (name == kActivationChannel)
+                             onChange(payload.toString());
+                     });
+    return true;
 }
 
 } // namespace loopdeck::store

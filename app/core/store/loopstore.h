@@ -5,9 +5,17 @@
 // loop settings and schedule state, every model version with its metrics and trigger, the
 // training runs, and what each version predicted (for live acceptance).
 //
+// Where it lives: a SQLite file in the data folder (the default), or a PostgreSQL database
+// (`serve --store postgresql://...`, Qt's QPSQL driver) shared by replicas, with the same schema
+// (schema.h). A shared store also keeps the model files (model_file, checksummed), which
+// version serves (model_active, announced with NOTIFY loopdeck_active) and the training run in
+// progress per project (loop_claim, guarded by a per-project advisory lock).
+//
 // Threads: every method may be called from any thread; each thread gets its own connection to
-// the file (WAL mode), and write transactions are serialised by one mutex, so a webhook on an
-// HTTP thread and the trainer on a worker never trip over each other.
+// the store (SQLite: WAL mode), and write transactions are serialised by one mutex, so a webhook
+// on an HTTP thread and the trainer on a worker never trip over each other. On PostgreSQL a
+// write transaction also takes a transaction-level advisory lock first, so the writes of all
+// replicas are serialised the same way (a change counter is read and bumped in one transaction).
 //
 // Connection lifetime (threads come and go: HTTP threads on every server start, pool threads
 // that expire when idle), so the number of open connections and file descriptors stays bounded
@@ -133,6 +141,25 @@ struct StoreCounts {
 // supplies it from the project's label config.
 using LabelReader = std::function<QStringList(const std::string &resultJson)>;
 
+// A model version kept in a shared store.
+struct StoredModel {
+    int version = 0;
+    QDateTime created;
+    QString target;
+    QByteArray metrics;      // JSON object
+    int examples = 0;
+    QString sha256;          // hex
+    qint64 size = 0;
+};
+
+// A training run in progress (loop_claim).
+struct RunClaim {
+    QString projectId;
+    QString replica;
+    QString trigger;
+    QDateTime started;
+};
+
 struct LoopStoreConnections; // loopstore.cpp
 
 class LoopStore final
@@ -143,11 +170,18 @@ public:
     LoopStore(const LoopStore &) = delete;
     LoopStore &operator=(const LoopStore &) = delete;
 
-    // Opens (creates, migrates) <dataDir>/loopdeck.sqlite3.
-    Status open(const QString &dataDir);
+    // Opens (creates, migrates) <dataDir>/loopdeck.sqlite3, or, with a `postgresql://` URL, that
+    // database (dataDir is then not used).
+    Status open(const QString &dataDir, const QString &postgresUrl = {});
     void close();
     bool isOpen() const;
+    // The file, or the database URL without its password.
     QString path() const { return m_path; }
+    bool isShared() const { return m_postgres; }
+    // Whether `location` is a PostgreSQL URL (postgresql:// or postgres://).
+    static bool isPostgresUrl(const QString &location);
+    // The URL as it may be shown: without its password.
+    static QString displayUrl(const QString &postgresUrl);
 
     // Project keys ("3.1700000000", or a bare "3" from a store written before keys).
     Result<QStringList> projects() const;
@@ -196,17 +230,51 @@ public:
     Status recordServed(const QString &projectId, int version, const QList<QPair<qint64, QStringList>> &predictions);
     Result<QHash<int, Acceptance>> acceptance(const QString &projectId) const;
 
+    // ---- shared store (PostgreSQL; on SQLite these fail or do nothing, as noted) ----------
+    // Stores a model file as the project's next version (one past the highest); returns it.
+    Result<int> addModel(const QString &projectId, const StoredModel &meta, const QByteArray &body);
+    Result<QList<StoredModel>> models(const QString &projectId) const;   // oldest first, without bodies
+    // The file and its recorded SHA-256 (hex); fails when the version is unknown.
+    Result<QPair<QByteArray, QString>> modelBody(const QString &projectId, int version) const;
+    Result<QString> modelChecksum(const QString &projectId, int version) const;
+    Result<QStringList> modelProjects() const;
+    Result<QHash<QString, int>> activeModels(const QString &projectId) const; // target -> version
+    // Every project's active versions in one read (replicas compare what they serve).
+    Result<QHash<QString, QHash<QString, int>>> allActiveModels() const;
+    // Makes `version` (which must exist) serve its target, and announces it (NOTIFY).
+    Status setActiveModel(const QString &projectId, int version);
+    // Deletes a version that is not active.
+    Status removeModel(const QString &projectId, int version);
+
+    // Takes the project's training lock (a session advisory lock of this thread's connection)
+    // and records the run; false when another replica holds it. SQLite: always true.
+    // Call claimRun/releaseRun on one thread (the loop engine's).
+    Result<bool> claimRun(const QString &projectId, const QString &replica, const QString &trigger);
+    Status releaseRun(const QString &projectId);
+    // Runs recorded in loop_claim whose replica no longer holds the lock (it died): this
+    // thread now holds their locks and must run or release them. `skip`: projects this replica
+    // runs itself. SQLite: none.
+    Result<QList<RunClaim>> orphanedRuns(const QSet<QString> &skip);
+    Result<QList<RunClaim>> claims() const;
+    // Calls `onChange(projectId)` (on `context`'s thread, which must be this thread) when any
+    // replica activates a version. False + *error when the store cannot listen (SQLite).
+    bool listenForActivations(QObject *context, std::function<void(const QString &)> onChange, QString *error);
+
 private:
     QSqlDatabase connection() const;
     Status write(const std::function<Status(QSqlDatabase &)> &work);
     Status writeOne(const QString &sql, const QVariantList &values, const QString &what);
 
     QString m_path;
+    QString m_url;             // PostgreSQL: the URL to connect to
+    bool m_postgres = false;
     QString m_baseName;
     // Names of this store's open connections, shared with the threads' holders.
     std::shared_ptr<LoopStoreConnections> m_connections;
     std::mutex m_writeMutex;
     bool m_open = false;
+    std::mutex m_claimMutex;
+    QSet<QString> m_claimed;   // projects whose training lock this store holds
 };
 
 } // namespace loopdeck::store

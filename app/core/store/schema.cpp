@@ -12,6 +12,7 @@ namespace loopdeck::store::schema {
 namespace {
 
 // Each entry moves the schema from version i to i+1. Never edit a released entry: append.
+// An entry is SQLite's text; kPostgres below gives PostgreSQL's text where the two differ.
 const char *const kMigrations[] = {
     // 1: progress snapshots per server and project
     "CREATE TABLE progress_snapshot ("
@@ -252,7 +253,121 @@ const char *const kMigrations[] = {
     " ON CONFLICT (project_key) DO UPDATE SET annotations = annotations + (NEW.cancelled = 0),"
     " cancelled = cancelled + (NEW.cancelled <> 0);"
     " END;",
+
+    // 5: a store shared by replicas (PostgreSQL; SQLite gets the same tables, unused there).
+    // model_file: every model version's file, with its SHA-256, so a replica that did not train
+    // it can load it and check it. model_active: which version serves each target. loop_claim:
+    // the training run in progress per project and the replica running it (a row while it runs;
+    // a row whose replica no longer holds the project's advisory lock is a run to take over).
+    "CREATE TABLE model_file ("
+    " project_key TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " created BIGINT NOT NULL,"
+    " target TEXT NOT NULL,"
+    " metrics TEXT NOT NULL,"
+    " examples INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL,"           // hex of the body's SHA-256
+    " size BIGINT NOT NULL,"
+    " body BLOB NOT NULL,"
+    " PRIMARY KEY (project_key, version));"
+    "CREATE TABLE model_active ("
+    " project_key TEXT NOT NULL,"
+    " target TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " PRIMARY KEY (project_key, target));"
+    "CREATE TABLE loop_claim ("
+    " project_key TEXT NOT NULL PRIMARY KEY,"
+    " replica TEXT NOT NULL,"
+    " trigger_kind TEXT NOT NULL,"
+    " started_at BIGINT NOT NULL);",
 };
+
+// PostgreSQL's text of the migrations that differ: an id that numbers itself, the count
+// triggers as trigger functions (a boolean is cast to 0/1), BYTEA for a file. Bodies are
+// dollar-quoted; splitStatements keeps them whole.
+const char *postgresText(int index)
+{
+    switch (index) {
+    case 0:
+        return "CREATE TABLE progress_snapshot ("
+               " id BIGSERIAL PRIMARY KEY,"
+               " server TEXT NOT NULL,"
+               " project_id INTEGER NOT NULL,"
+               " taken_at BIGINT NOT NULL,"
+               " task_number INTEGER NOT NULL,"
+               " tasks_with_annotations INTEGER NOT NULL,"
+               " total_annotations INTEGER NOT NULL,"
+               " skipped_annotations INTEGER NOT NULL,"
+               " total_predictions INTEGER NOT NULL,"
+               " finished_tasks INTEGER NOT NULL,"
+               " useful_annotations INTEGER NOT NULL,"
+               " ground_truth INTEGER NOT NULL);"
+               "CREATE INDEX progress_by_project ON progress_snapshot(server, project_id, taken_at);";
+    case 3:
+        return "DROP INDEX ls_annotation_by_task;"
+               "CREATE INDEX ls_annotation_by_task ON ls_annotation(project_key, task_id, cancelled);"
+               "CREATE TABLE ls_count ("
+               " project_key TEXT NOT NULL PRIMARY KEY,"
+               " tasks BIGINT NOT NULL DEFAULT 0,"
+               " annotations BIGINT NOT NULL DEFAULT 0,"
+               " cancelled BIGINT NOT NULL DEFAULT 0);"
+               "INSERT INTO ls_count (project_key, tasks, annotations, cancelled)"
+               " SELECT k.project_key,"
+               " (SELECT COUNT(*) FROM ls_task t WHERE t.project_key = k.project_key),"
+               " (SELECT COUNT(*) FROM ls_annotation a WHERE a.project_key = k.project_key AND a.cancelled = 0),"
+               " (SELECT COUNT(*) FROM ls_annotation a WHERE a.project_key = k.project_key AND a.cancelled <> 0)"
+               " FROM (SELECT project_key FROM ls_task UNION SELECT project_key FROM ls_annotation) k;"
+               "CREATE FUNCTION ls_task_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+               " IF TG_OP <> 'INSERT' THEN"
+               "  UPDATE ls_count SET tasks = tasks - 1 WHERE project_key = OLD.project_key;"
+               " END IF;"
+               " IF TG_OP <> 'DELETE' THEN"
+               "  INSERT INTO ls_count (project_key, tasks) VALUES (NEW.project_key, 1)"
+               "  ON CONFLICT (project_key) DO UPDATE SET tasks = ls_count.tasks + 1;"
+               " END IF;"
+               " RETURN NULL; END $$;"
+               "CREATE TRIGGER ls_task_counted AFTER INSERT OR DELETE OR UPDATE OF project_key ON ls_task"
+               " FOR EACH ROW EXECUTE FUNCTION ls_task_count();"
+               "CREATE FUNCTION ls_annotation_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+               " IF TG_OP <> 'INSERT' THEN"
+               "  UPDATE ls_count SET annotations = annotations - (OLD.cancelled = 0)::int,"
+               "  cancelled = cancelled - (OLD.cancelled <> 0)::int WHERE project_key = OLD.project_key;"
+               " END IF;"
+               " IF TG_OP <> 'DELETE' THEN"
+               "  INSERT INTO ls_count (project_key, annotations, cancelled)"
+               "  VALUES (NEW.project_key, (NEW.cancelled = 0)::int, (NEW.cancelled <> 0)::int)"
+               "  ON CONFLICT (project_key) DO UPDATE SET annotations = ls_count.annotations + (NEW.cancelled = 0)::int,"
+               "  cancelled = ls_count.cancelled + (NEW.cancelled <> 0)::int;"
+               " END IF;"
+               " RETURN NULL; END $$;"
+               "CREATE TRIGGER ls_annotation_counted AFTER INSERT OR DELETE OR UPDATE OF project_key, cancelled"
+               " ON ls_annotation FOR EACH ROW EXECUTE FUNCTION ls_annotation_count();";
+    case 4:
+        return "CREATE TABLE model_file ("
+               " project_key TEXT NOT NULL,"
+               " version INTEGER NOT NULL,"
+               " created BIGINT NOT NULL,"
+               " target TEXT NOT NULL,"
+               " metrics TEXT NOT NULL,"
+               " examples INTEGER NOT NULL,"
+               " sha256 TEXT NOT NULL,"
+               " size BIGINT NOT NULL,"
+               " body BYTEA NOT NULL,"
+               " PRIMARY KEY (project_key, version));"
+               "CREATE TABLE model_active ("
+               " project_key TEXT NOT NULL,"
+               " target TEXT NOT NULL,"
+               " version INTEGER NOT NULL,"
+               " PRIMARY KEY (project_key, target));"
+               "CREATE TABLE loop_claim ("
+               " project_key TEXT NOT NULL PRIMARY KEY,"
+               " replica TEXT NOT NULL,"
+               " trigger_kind TEXT NOT NULL,"
+               " started_at BIGINT NOT NULL);";
+    default:
+        return nullptr;
+    }
+}
 
 QString sqlError(const QString &what, const QSqlError &e)
 {
@@ -261,16 +376,39 @@ QString sqlError(const QString &what, const QSqlError &e)
 
 } // namespace
 
-// A migration's statements, split at ';' except inside a CREATE TRIGGER ... END body.
+// A migration's statements, split at ';' except inside a CREATE TRIGGER ... END body (SQLite)
+// or a $$ ... $$ body (PostgreSQL).
 QStringList splitStatements(const QString &sql)
 {
+    QStringList pieces;
+    {
+        // Split at ';' outside dollar quotes.
+        QString current;
+        bool quoted = false;
+        for (qsizetype i = 0; i < sql.size(); ++i) {
+            if (sql.at(i) == u'$' && i + 1 < sql.size() && sql.at(i + 1) == u'$') {
+                quoted = !quoted;
+                current += QStringLiteral("$$");
+                ++i;
+                continue;
+            }
+            if (sql.at(i) == u';' && !quoted) {
+                pieces << current;
+                current.clear();
+                continue;
+            }
+            current += sql.at(i);
+        }
+        pieces << current;
+    }
     QStringList out;
     QString trigger; // a trigger being put together, up to its END
-    const QStringList pieces = sql.split(u';', Qt::SkipEmptyParts);
-    for (const QString &piece : pieces) {
+    for (const QString &piece : std::as_const(pieces)) {
         if (piece.trimmed().isEmpty())
             continue;
-        if (trigger.isEmpty() && !piece.trimmed().startsWith(QLatin1String("CREATE TRIGGER"), Qt::CaseInsensitive)) {
+        const bool sqliteTrigger = piece.trimmed().startsWith(QLatin1String("CREATE TRIGGER"), Qt::CaseInsensitive)
+                                   && piece.contains(QLatin1String(" BEGIN"), Qt::CaseInsensitive);
+        if (trigger.isEmpty() && !sqliteTrigger) {
             out << piece;
             continue;
         }
@@ -288,13 +426,73 @@ QStringList splitStatements(const QString &sql)
 
 namespace {
 
+// PostgreSQL: the schema number lives in a one-row table (there is no user_version), and
+// whichever replica starts first migrates while the others wait on this advisory lock.
+constexpr qint64 kMigrationLock = 0x4C4F4F5044454B01; // "LOOPDEK" + 1
+
+bool isPostgres(const QSqlDatabase &db)
+{
+    return db.driverName() == QLatin1String("QPSQL");
+}
+
 int userVersion(QSqlDatabase &db)
 {
     QSqlQuery q(db);
+    if (isPostgres(db)) {
+        // Made on first use (under the migration lock; IF NOT EXISTS would print a notice).
+        if (!q.exec(QStringLiteral("SELECT to_regclass('loopdeck_schema') IS NULL")) || !q.next())
+            return -1;
+        if (q.value(0).toBool()
+            && (!q.exec(QStringLiteral("CREATE TABLE loopdeck_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"))
+                || !q.exec(QStringLiteral("INSERT INTO loopdeck_schema (id, version) VALUES (1, 0)"))))
+            return -1;
+        if (q.exec(QStringLiteral("SELECT version FROM loopdeck_schema WHERE id = 1")) && q.next())
+            return q.value(0).toInt();
+        return -1;
+    }
     if (q.exec(QStringLiteral("PRAGMA user_version")) && q.next())
         return q.value(0).toInt();
     return -1;
 }
+
+bool setUserVersion(QSqlDatabase &db, int version)
+{
+    QSqlQuery q(db);
+    if (isPostgres(db))
+        return q.exec(QStringLiteral("UPDATE loopdeck_schema SET version = %1 WHERE id = 1").arg(version));
+    return q.exec(QStringLiteral("PRAGMA user_version=%1").arg(version));
+}
+
+// Holds PostgreSQL's migration lock for its lifetime (nothing on SQLite: its write lock does it).
+class MigrationLock
+{
+public:
+    explicit MigrationLock(QSqlDatabase &db)
+        : m_db(db)
+    {
+        if (isPostgres(m_db)) {
+            QSqlQuery q(m_db);
+            m_held = q.exec(QStringLiteral("SELECT pg_advisory_lock(%1)").arg(kMigrationLock));
+            m_error = q.lastError();
+        }
+    }
+    ~MigrationLock()
+    {
+        if (m_held) {
+            QSqlQuery q(m_db);
+            q.exec(QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(kMigrationLock));
+        }
+    }
+    MigrationLock(const MigrationLock &) = delete;
+    MigrationLock &operator=(const MigrationLock &) = delete;
+    bool failed() const { return isPostgres(m_db) && !m_held; }
+    QSqlError error() const { return m_error; }
+
+private:
+    QSqlDatabase &m_db;
+    bool m_held = false;
+    QSqlError m_error;
+};
 
 } // namespace
 
@@ -303,12 +501,25 @@ int latestVersion()
     return int(std::size(kMigrations));
 }
 
+QString migrationText(int index, bool postgres)
+{
+    if (index < 0 || index >= latestVersion())
+        return {};
+    const char *text = postgres && postgresText(index) ? postgresText(index) : kMigrations[index];
+    return QString::fromUtf8(text);
+}
+
 bool migrate(QSqlDatabase &db, const QString &path, QString *error)
 {
     const QString where = QDir::toNativeSeparators(path);
+    const MigrationLock lock(db);
+    if (lock.failed()) {
+        *error = sqlError(QStringLiteral("Cannot take the migration lock of %1").arg(where), lock.error());
+        return false;
+    }
     const int current = userVersion(db);
     if (current < 0) {
-        *error = QStringLiteral("Cannot read the schema version of %1.").arg(where);
+        *error = sqlError(QStringLiteral("Cannot read the schema version of %1").arg(where), db.lastError());
         return false;
     }
     if (current > latestVersion()) {
@@ -330,7 +541,7 @@ bool migrate(QSqlDatabase &db, const QString &path, QString *error)
             continue;
         }
         QSqlQuery q(db);
-        const QStringList statements = splitStatements(QString::fromUtf8(kMigrations[v]));
+        const QStringList statements = splitStatements(migrationText(v, isPostgres(db)));
         for (const QString &statement : statements) {
             if (statement.trimmed().isEmpty())
                 continue;
@@ -340,7 +551,7 @@ bool migrate(QSqlDatabase &db, const QString &path, QString *error)
                 return false;
             }
         }
-        if (!q.exec(QStringLiteral("PRAGMA user_version=%1").arg(v + 1)) || !db.commit()) {
+        if (!setUserVersion(db, v + 1) || !db.commit()) {
             *error = sqlError(QStringLiteral("Cannot finish migration %1").arg(v + 1), db.lastError());
             db.rollback();
             return false;
