@@ -185,7 +185,7 @@ void TrainingScheduler::requeue(Trigger trigger, const QDateTime &due)
 
 void TrainingScheduler::restoreState(const QJsonObject &state)
 {
-    restoreTimes(state);
+    applyTimes(state, false);
     // A run that was queued when LoopDeck stopped still runs.
     if (const auto q = triggerFromName(state.value(QStringLiteral("queued")).toString()); q && !m_running) {
         m_queued = q;
@@ -195,17 +195,21 @@ void TrainingScheduler::restoreState(const QJsonObject &state)
 
 void TrainingScheduler::restoreTimes(const QJsonObject &state)
 {
+    applyTimes(state, true);
+}
+
+void TrainingScheduler::applyTimes(const QJsonObject &state, bool onlyForward)
+{
     const auto time = [&](const char *key) {
         return QDateTime::fromString(state.value(QLatin1String(key)).toString(), Qt::ISODateWithMs);
     };
-    // Times only move forward (a replica's own newer run is not undone by an older record).
-    if (const QDateTime t = time("last_finished"); t.isValid() && (!m_lastFinished.isValid() || t > m_lastFinished))
-        m_lastFinished = t;
-    if (const QDateTime t = time("last_interval"); t.isValid() && (!m_lastInterval.isValid() || t > m_lastInterval))
-        m_lastInterval = t;
-    if (const QDate d = QDate::fromString(state.value(QStringLiteral("last_daily")).toString(), Qt::ISODate);
-        d.isValid() && (!m_lastDaily.isValid() || d > m_lastDaily))
-        m_lastDaily = d;
+    const auto take = [onlyForward](auto &mine, const auto &stored) {
+        if (stored.isValid() && (!onlyForward || !mine.isValid() || stored > mine))
+            mine = stored;
+    };
+    take(m_lastFinished, time("last_finished"));
+    take(m_lastInterval, time("last_interval"));
+    take(m_lastDaily, QDate::fromString(state.value(QStringLiteral("last_daily")).toString(), Qt::ISODate));
 }
 
 } // namespace loopdeck::loop

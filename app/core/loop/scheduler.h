@@ -71,6 +71,8 @@ public:
 
 private:
     QDateTime now() const;
+    // onlyForward: a stored time replaces this scheduler's only when it is later.
+    void applyTimes(const QJsonObject &state, bool onlyForward);
     bool coolingDown(const QDateTime &at) const;
     QDateTime cooldownEnd() const;
     QDateTime nextDailyAfter(const QDate &lastDaily) const;
