@@ -42,6 +42,8 @@ if [ $want_venv = 1 ]; then
 fi
 if [ $want_test = 1 ]; then
   PACKAGES+=(python3-sklearn python3-matplotlib wrk curl chromium clang libclang-rt-14-dev nginx openssl)
+  # tests/deploy: haproxy -c on the example config; a venv for the pinned Kubernetes schema validator
+  PACKAGES+=(haproxy python3-venv)
 fi
 if [ $want_package = 1 ]; then
   PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)
