@@ -139,6 +139,7 @@ private slots:
     void activationReachesTheOtherReplica();
     void oneClaimPerProjectAndTakeOver();
     void explicitClaimRecordsTheReplica();
+    void oneReplicaLeadsTheSync();
 
 private:
     QString m_url; // a fresh database per case
@@ -505,6 +506,30 @@ void TestSharedStore::explicitClaimRecordsTheReplica()
     QVERIFY(lite.releaseRun(kProject));
     QCOMPARE(lite.orphanedRuns({})->size(), 0);
     QVERIFY(!lite.addModel(kProject, {}, QByteArray("x")));
+}
+
+void TestSharedStore::oneReplicaLeadsTheSync()
+{
+    m_url = freshDatabase();
+    QVERIFY(!m_url.isEmpty());
+    QTemporaryDir dir;
+    auto a = std::make_unique<LoopStore>();
+    LoopStore b;
+    QVERIFY(a->open(dir.path(), m_url));
+    QVERIFY(b.open(dir.path(), m_url));
+    QVERIFY(a->leadsSync());
+    QVERIFY(a->leadsSync()); // still, and only once in the lock table
+    QVERIFY(!b.leadsSync());
+    QCOMPARE(pgAdmin(QStringLiteral("DO $$ BEGIN IF (SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %1) <> 1"
+                                    " THEN RAISE 'lock count'; END IF; END $$")
+                         .arg(0x4C440003),
+                     QUrl(m_url).path().mid(1)),
+             QString());
+    a.reset(); // the leader goes away
+    QTRY_VERIFY_WITH_TIMEOUT(b.leadsSync(), 5000);
+    LoopStore lite;
+    QVERIFY(lite.open(dir.path()));
+    QVERIFY(lite.leadsSync());
 }
 
 QTEST_GUILESS_MAIN(TestSharedStore)

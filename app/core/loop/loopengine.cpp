@@ -576,7 +576,10 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults, co
     });
     m_pollTimer->start();
     m_syncTimer = new QTimer(this);
-    connect(m_syncTimer, &QTimer::timeout, this, [this] { reconcileNow(QString(), false); });
+    connect(m_syncTimer, &QTimer::timeout, this, [this] {
+        if (m_store->leadsSync()) // replicas of a shared store: one of them reconciles
+            reconcileNow(QString(), false);
+    });
     setSyncIntervalMinutes(m_syncMinutes);
     return {};
 }
@@ -703,7 +706,7 @@ void LoopEngine::ensureProject(const QString &projectId)
     }
     log(projectId, QStringLiteral("added"), created && created.value() ? QStringLiteral("first_seen=true") : QString());
     Q_EMIT projectAdded(projectId);
-    if (hasLabelStudio() && row && !row->lastFullSync.isValid())
+    if (hasLabelStudio() && row && !row->lastFullSync.isValid() && m_store->leadsSync())
         m_reconciler->sync(projectId, true);
 }
 
@@ -949,6 +952,7 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger, RunStart ho
     store::LoopStore *store = m_store.get();
     auto registry = m_registry;
     const store::TargetSpec spec = *target;
+    const QString replica = isShared() ? m_replica : QString();
     auto *watcher = new QFutureWatcher<RunResult>(this);
     connect(watcher, &QFutureWatcher<RunResult>::finished, this, [=, this] {
         const RunResult r = watcher->result();
@@ -1007,6 +1011,8 @@ void LoopEngine::startRun(const QString &projectId, Trigger trigger, RunStart ho
                 const TrainingOutput &out = r.result->value();
                 r.metrics = out.metrics;
                 r.metrics.insert(QStringLiteral("trigger"), triggerName(trigger));
+                if (!replica.isEmpty())
+                    r.metrics.insert(QStringLiteral("replica"), replica); // which replica of a shared store trained it
                 r.metrics.insert(QStringLiteral("dropped_labels"), r.droppedLabels);
                 qint64 dataSeq = data->changeSeq; // an annotation read although it came after the counter was read
                 for (const qint64 s : std::as_const(data->exampleSeqs))
@@ -1964,7 +1970,7 @@ void LoopEngine::onServerListed(const QHash<qint64, QString> &found, const QHash
                 projectLocked(key).syncError.clear();
             }
             Q_EMIT statusChanged(key);
-        } else if (initial || previous.value(lsId(key)) != key) {
+        } else if ((initial || previous.value(lsId(key)) != key) && m_store->leadsSync()) {
             m_reconciler->sync(key, true);
         }
     }

@@ -92,7 +92,9 @@ public:
     // replica that next finds its lock free. An activation is announced by the store (NOTIFY),
     // and every replica loads the version (checksum checked) and swaps it in; a check every
     // 2 s catches what a lost notification missed. /ready says whether this replica serves
-    // what the store says is active.
+    // what the store says is active. Automatic reconciles run on one replica at a time (the one
+    // holding the store's sync lock); the prediction refresh after a new version runs on the
+    // replica that trained it. A version's metrics name the replica that trained it ("replica").
     bool isShared() const;
     // The name this replica records on the runs it claims (default host:pid).
     void setReplicaName(const QString &name);

@@ -41,6 +41,7 @@ constexpr const char *kProjectTables[] = {"loop_project", "ls_task", "ls_annotat
 // PostgreSQL advisory lock keys (two int4 keys: a namespace and hashtext(project key)).
 constexpr int kWriteLockSpace = 0x4C440001;  // every write transaction (one key)
 constexpr int kTrainLockSpace = 0x4C440002;  // a project's training run
+constexpr int kSyncLockSpace = 0x4C440003;   // the replica that reconciles (one key)
 const QString kActivationChannel = QStringLiteral("loopdeck_active");
 
 QString sqlError(const QString &what, const QSqlError &e)
@@ -1311,6 +1312,22 @@ Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
         out << c;
     }
     return out;
+}
+
+bool LoopStore::leadsSync()
+{
+    if (!m_postgres)
+        return true;
+    QSqlQuery q(connection());
+    // Held by this session already (a lock taken again would only count up)? Else try.
+    const QString held = QStringLiteral("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                                        " AND classid = %1 AND objid = 0 AND granted")
+                             .arg(kSyncLockSpace);
+    if (!q.exec(held) || !q.next())
+        return false;
+    if (q.value(0).toInt() > 0)
+        return true;
+    return q.exec(QStringLiteral("SELECT pg_try_advisory_lock(%1, 0)").arg(kSyncLockSpace)) && q.next() && q.value(0).toBool();
 }
 
 bool LoopStore::listenForActivations(QObject *context, std::function<void(const QString &)> onChange, QString *error)

@@ -256,6 +256,10 @@ public:
     // runs itself. SQLite: none.
     Result<QList<RunClaim>> orphanedRuns(const QSet<QString> &skip);
     Result<QList<RunClaim>> claims() const;
+    // Whether this replica does the automatic reconciles of a shared store: one replica at a time
+    // (a session advisory lock of this thread's connection, kept while it lives; another replica
+    // takes it when this one is gone). SQLite: always true.
+    bool leadsSync();
     // Calls `onChange(projectId)` (on `context`'s thread, which must be this thread) when any
     // replica activates a version. False + *error when the store cannot listen (SQLite).
     bool listenForActivations(QObject *context, std::function<void(const QString &)> onChange, QString *error);
