@@ -3,7 +3,7 @@
 #   - kubernetes.yaml validates strictly (unknown fields fail) against the Kubernetes schemas of
 #     $K8S_VERSION, offline, with kubernetes-validate (pinned in requirements.txt, installed from
 #     PyPI into a venv outside the repository), and keeps what docs/deploy.md promises of it
-#     (manifest_contract.py: probes on /ready and /health, Secret-fed store URL, non-root, ...);
+#     (manifest_contract.py: readiness on /ready, liveness and startup on the port, Secret-fed store URL, non-root, ...);
 #   - haproxy.cfg passes `haproxy -c` with no warning (-dW) and keeps its health check on /ready.
 # Then each check is run on deliberately broken copies and must reject every one of them, so
 # that a checker which stopped checking fails this test too.
