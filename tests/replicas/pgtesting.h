@@ -1,7 +1,8 @@
 #pragma once
 // The throwaway PostgreSQL of a test run (tests/replicas/pg_fixture.py, a ctest fixture): its
 // admin URL, and a fresh database per test case, so cases never see each other's rows.
-// The URL comes from LOOPDECK_PG_ADMIN_URL, else from the fixture's env file (ADMIN_URL=...).
+// The URL (a role that may create databases) comes from LOOPDECK_PG_ADMIN_URL, else from the
+// fixture's env file (URL=...).
 #include <QFile>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -20,8 +21,8 @@ inline QString pgAdminUrl()
     if (!file.open(QIODevice::ReadOnly))
         return {};
     for (const QByteArray &line : file.readAll().split('\n'))
-        if (line.startsWith("ADMIN_URL="))
-            return QString::fromUtf8(line.mid(10).trimmed());
+        if (line.startsWith("URL="))
+            return QString::fromUtf8(line.mid(4).trimmed());
     return {};
 }
 
