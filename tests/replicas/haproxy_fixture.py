@@ -13,7 +13,7 @@ The config: `balance leastconn`, health check GET /ready (200 = in rotation; a r
 to another server, not only the last), `retry-on all-retryable-errors` (connection failures,
 empty responses after a kill -9, 502/503/504 ...; POSTs too: the request is kept in the buffer),
 `option http-buffer-request` (without it a POST that was being forwarded when its replica was
-killed came back 502 "SH--" unretried in about 1 of 4 selftest runs; with it 0 in 15), 
+killed came back 502 "SH--" unretried in about 1 of 4 selftest runs; with it 0 in 15),
 and an admin stats socket in the temp dir (`show stat` as CSV gives each server's state).
 Server slots may be given for replicas that are not running yet: they are DOWN until they are.
 Standard library only; HAProxy from the Debian package (/usr/sbin/haproxy).
@@ -43,7 +43,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def config_text(front_port, servers, stats_socket, check_inter_ms=500, server_timeout_s=120):
+def config_text(front_port, servers, stats_socket, check_inter_ms=500, server_timeout_s=120, check_path="/ready"):
     """servers: list of (name, port). Health checks every check_inter_ms: 2 failures take a
     server out, 1 success puts it back."""
     lines = [
@@ -71,7 +71,7 @@ def config_text(front_port, servers, stats_socket, check_inter_ms=500, server_ti
         "backend loopdeck",
         "    balance leastconn",
         "    option httpchk",
-        "    http-check send meth GET uri /ready",
+        f"    http-check send meth GET uri {check_path}",
         "    http-check expect status 200",
         f"    default-server inter {check_inter_ms}ms fastinter {max(100, check_inter_ms // 2)}ms "
         f"downinter {check_inter_ms}ms fall 2 rise 1",
@@ -82,7 +82,8 @@ def config_text(front_port, servers, stats_socket, check_inter_ms=500, server_ti
 
 
 class Haproxy:
-    def __init__(self, server_ports, names=None, front_port=None, check_inter_ms=500, server_timeout_s=120, quiet=False):
+    def __init__(self, server_ports, names=None, front_port=None, check_inter_ms=500, server_timeout_s=120, quiet=False,
+                 check_path="/ready"):
         self.names = list(names) if names else [f"r{i + 1}" for i in range(len(server_ports))]
         if len(self.names) != len(server_ports):
             raise ValueError("one name per server port")
@@ -91,6 +92,7 @@ class Haproxy:
         self.check_inter_ms = check_inter_ms
         self.server_timeout_s = server_timeout_s
         self.quiet = quiet
+        self.check_path = check_path
         self.dir = self.proc = self.log = None
         self.url = None
 
@@ -109,7 +111,8 @@ class Haproxy:
             for attempt in range(5):
                 port = self.front_port or free_port()
                 with open(self.cfg_path, "w", encoding="utf-8") as f:
-                    f.write(config_text(port, self.servers, self.stats_socket, self.check_inter_ms, self.server_timeout_s))
+                    f.write(config_text(port, self.servers, self.stats_socket, self.check_inter_ms, self.server_timeout_s,
+                                        self.check_path))
                 check = subprocess.run([HAPROXY, "-c", "-q", "-f", self.cfg_path], stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True)
                 if check.returncode != 0:
