@@ -70,8 +70,14 @@ def config_text(front_port, servers, stats_socket, check_inter_ms=500, server_ti
         "    default_backend loopdeck",
         "backend loopdeck",
         "    balance leastconn",
+        # Operator and training POSTs are not replayed on another replica (as in the deploy example).
+        "    acl replay_unsafe path /train",
+        "    acl replay_unsafe path_beg /loop/",
+        "    http-request disable-l7-retry if METH_POST replay_unsafe",
         "    option httpchk",
-        f"    http-check send meth GET uri {check_path}",
+        # Host: the backend answers only names it knows (DNS-rebinding guard), as in
+        # packaging/deploy/haproxy.cfg.
+        f"    http-check send meth GET uri {check_path} ver HTTP/1.1 hdr Host localhost",
         "    http-check expect status 200",
         f"    default-server inter {check_inter_ms}ms fastinter {max(100, check_inter_ms // 2)}ms "
         f"downinter {check_inter_ms}ms fall 2 rise 1",

@@ -4,10 +4,10 @@
     replica_suite.py [--binary LOOPDECK] [--ls-env FILE] [--pg-env FILE] [--cases a,b,c,d] [--summary OUT.json]
 
 LOOPDECK (or env LOOPDECK_BINARY) must know `serve --store`; without it the suite exits 77 (ctest:
-skipped). Label Studio comes from the LS fixture's env file (--ls-env or LOOPDECK_LS_ENV, written
+skipped), or fails when LOOPDECK_REPLICAS_REQUIRE=1. Label Studio comes from the LS fixture's env file (--ls-env or LOOPDECK_LS_ENV, written
 by tests/integration/labelstudio_fixture.py); PostgreSQL from the PG fixture's (--pg-env or
 LOOPDECK_PG_ENV, tests/replicas/pg_fixture.py), or the suite starts its own when there is none.
-Every case gets a fresh database. Three replicas r1..r3 (own data dirs, own operator tokens,
+The suite makes a fresh database (replicas_suite) and runs all cases in it. Three replicas r1..r3 (own data dirs, own operator tokens,
 `--store postgresql://...`, `--label-studio` with LOOPDECK_TOKEN, `--train-every 20`) run behind
 HAProxy (haproxy_fixture.py); Label Studio's ML backend and webhook point at HAProxy.
 
@@ -812,6 +812,8 @@ def main():
     if not args.binary or not os.access(args.binary, os.X_OK):
         sys.exit(f"replica_suite: no loopdeck binary (--binary or LOOPDECK_BINARY): {args.binary}")
     if not binary_has_store(args.binary):
+        if os.environ.get("LOOPDECK_REPLICAS_REQUIRE") == "1":
+            sys.exit(f"replica_suite: {args.binary} has no `serve --store` (LOOPDECK_REPLICAS_REQUIRE=1)")
         print(f"replica_suite: SKIP: {args.binary} has no `serve --store` yet")
         sys.exit(SKIP)
     if not args.ls_env or not os.path.exists(args.ls_env):
