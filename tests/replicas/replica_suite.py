@@ -23,10 +23,13 @@ Cases (each check can fail; the measured numbers go into one JSON summary):
   d1 r1 restarted with an empty data dir: /ready answers 503 {"ready":false,"why":...} or 200
      {"ready":true}; the first 200 comes only when /setup reports the active version; HAProxy takes
      it back.
-  c  a project of --takeover-tasks annotated tasks (texts of --text-chars characters): when the
-     first training's loop_claim row appears, the replica it names (host:port) is killed -9; the
-     run must finish on a survivor (a version with its model_file whose sha256 matches, the claim
-     gone, runs not overlapping, survivors' /setup on the new version).
+  c  a project of --takeover-tasks annotated tasks (texts of --text-chars characters). c1: when
+     the first training's loop_claim row appears (the replicas are still syncing the project), the
+     replica it names (host:port) is killed -9; c2: once the store equals Label Studio (within
+     --sync-timeout), 20 more annotations trigger a training over the whole project and its
+     claimant is killed too. Each run must finish on a survivor (a version with its model_file
+     whose sha256 matches, the claim gone, runs not overlapping, survivors' /setup on the new
+     version); c2's version must have trained on the whole project.
   d2 the killed replica restarted with an empty data dir while that bigger model is active: it
      must answer /ready 503 before 200 (strict; --ready-503-optional relaxes it).
 The order run is a, b, d1, c, d2 (d1 and d2 are selected with "d").
@@ -653,38 +656,78 @@ class Suite:
 
     # -- case c --
     def case_c(self):
+        """c1: the first training of a big project is claimed while the replicas are still syncing
+        it: kill the claimant. c2: once the store holds the whole project, 20 more annotations make
+        a training over all of it: kill that claimant too. Both runs must end on a survivor."""
         case = "c"
         n, chars = self.args.takeover_tasks, self.args.text_chars
-        texts = make_texts(n, chars, seed=3)
+        texts = make_texts(n + 40, chars, seed=3)
         st, p = self.ls.call("POST", "/api/projects/", {"title": f"replicas c {int(time.time())}", "label_config": LABEL_CONFIG})
         if st >= 300:
             raise RuntimeError(f"project: {st} {p}")
         pid = p["id"]
         self.projects.append(pid)
         t_import = time.monotonic()
-        for i in range(0, n, 1000):
-            batch = [{"data": {"text": t}, "annotations": [{"result": choice_result(label)}]} for t, label in texts[i:i + 1000]]
-            st, r = lc.call_retrying(self.ls, "POST", f"/api/projects/{pid}/import", batch)
+        ids = []
+        for i in range(0, n + 40, 1000):
+            batch = [{"data": {"text": t}, "annotations": [{"result": choice_result(label)}]} if i + j < n else {"data": {"text": t}}
+                     for j, (t, label) in enumerate(texts[i:i + 1000])]
+            st, r = lc.call_retrying(self.ls, "POST", f"/api/projects/{pid}/import?return_task_ids=true", batch)
             if st >= 300:
                 raise RuntimeError(f"import: {st} {str(r)[:300]}")
+            ids += r["task_ids"]
         self.summary["c_tasks"] = n
         self.summary["c_text_chars"] = chars
         self.summary["c_import_s"] = round(time.monotonic() - t_import, 1)
-        log(f"[c] imported {n} annotated tasks in {self.summary['c_import_s']}s; connecting the backend")
-        before_versions = len(self.store.versions(pid))
+        log(f"[c] imported {n} annotated tasks (+40 without) in {self.summary['c_import_s']}s; connecting the backend")
         self.summary["webhook_made_by_suite_c"] = connect_project(self.ls, pid, self.lb.url)
         t_connect = time.monotonic()
-        # The full sync brings n annotations: above train_every, so the loop trains. Kill the claimant.
-        claim, end = None, t_connect + self.args.train_timeout + 600
+        # c1: the full sync brings n annotations, above train_every: the loop trains while syncing.
+        victim = self.kill_claimant("c1", pid, t_connect, self.args.train_timeout)
+        t0 = time.monotonic()
+        diffs, n_ls, waited = wait_store_equal(self.store, self.ls, pid, self.args.sync_timeout)
+        self.summary["c_store_complete_after_connect_s"] = round(time.monotonic() - t_connect, 1)
+        self.checks.check(case, f"store equals Label Studio ({n_ls} annotations) within {self.args.sync_timeout}s",
+                          not diffs and n_ls == n,
+                          f"after {time.monotonic() - t0:.0f}s: " + "; ".join(diffs[:3]) + (f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""))
+        if diffs:
+            return victim, pid
+        # c2: a training over the whole project, with c1's victim back (fresh data dir) so that two
+        # survivors are left when c2's claimant dies.
+        if victim is not None:
+            victim.spawn().wait_up()
+            self.lb.wait_status({victim.name: "UP"}, timeout=self.args.ready_timeout)
+        self.wait_quiet(pid, self.args.train_timeout)
+        key = self.store.key(pid)
+        self.post_settings_everywhere(key, {"cooldown_seconds": 0})
+        for k in range(n, n + 20):
+            lc.annotate(self.ls, ids[k], texts[k][1])
+        victim2 = self.kill_claimant("c2", pid, time.monotonic(), self.args.train_timeout)
+        versions = self.store.versions(pid)
+        if versions:
+            self.summary["c2_examples_of_last_version"] = versions[-1]["examples"]
+            self.checks.check("c2", "the taken-over run trained on the whole project", versions[-1]["examples"] >= n,
+                              f"{versions[-1]['examples']} examples, {n + 20} annotations")
+        self.check_runs_consistent(case, pid)
+        diffs, n_ls, waited = wait_store_equal(self.store, self.ls, pid, self.args.lost_timeout)
+        self.checks.check(case, f"store equals Label Studio at the end ({n_ls} annotations)", not diffs and n_ls == n + 20,
+                          "; ".join(diffs[:3]) + (f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""))
+        return victim2 or victim, pid
+
+    def kill_claimant(self, case, pid, t_from, arm_timeout):
+        """Waits for a loop_claim row of the project, kills -9 the replica it names, and checks that
+        a survivor finishes the run. Returns the killed replica (None when nothing was claimed)."""
+        before = len(self.store.versions(pid))
+        claim, end = None, time.monotonic() + arm_timeout
         while time.monotonic() < end:
             claims = self.store.claims(pid)
             if claims:
                 claim = claims[0]
                 break
-            if len(self.store.versions(pid)) > before_versions:
+            if len(self.store.versions(pid)) > before:
                 break
             time.sleep(0.02)
-        if not self.checks.check(case, "a training of the big project was claimed (loop_claim row)", claim is not None,
+        if not self.checks.check(case, "a training was claimed (loop_claim row)", claim is not None,
                                  f"versions now {[v['version'] for v in self.store.versions(pid)]}"):
             return None
         victim = self.replica_by_claim(claim["replica"])
@@ -694,46 +737,47 @@ class Suite:
         t_claim = time.monotonic()
         victim.kill9()
         t_kill, kill_ms = time.monotonic(), epoch_ms()
-        log(f"[c] killed -9 {victim.name} (claim {claim['replica']}, {t_kill - t_connect:.1f}s after connecting)")
-        self.summary["c_claimed_after_connect_s"] = round(t_claim - t_connect, 2)
-        done_before = [v for v in self.store.versions(pid) if v["created"] <= kill_ms]
+        in_store = self.store.annotation_count(pid)
+        log(f"[{case}] killed -9 {victim.name} (claim {claim['replica']}, {t_kill - t_from:.1f}s after the trigger's cause, "
+            f"{in_store} annotations in the store)")
+        self.summary[f"{case}_claimed_after_s"] = round(t_claim - t_from, 2)
+        self.summary[f"{case}_annotations_in_store_at_kill"] = in_store
+        done_before = [v for v in self.store.versions(pid)[before:] if v["created"] <= kill_ms]
         self.checks.check(case, "the run had not finished when its replica was killed", not done_before,
                           f"versions created before the kill: {done_before} (make the run longer: --takeover-tasks/--text-chars)")
-        # Takeover: a claim by another replica, then a version, then no claim.
         t_new_claim = t_version = None
         end = t_kill + self.args.takeover_timeout
         while time.monotonic() < end:
             claims = self.store.claims(pid)
             if t_new_claim is None and any(c["replica"] != claim["replica"] for c in claims):
                 t_new_claim = time.monotonic()
-            if t_version is None and len(self.store.versions(pid)) > before_versions:
+            if t_version is None and len(self.store.versions(pid)) > before:
                 t_version = time.monotonic()
             if t_version is not None and not claims:
                 break
             time.sleep(0.05)
-        self.summary["c_takeover_claim_s"] = round(t_new_claim - t_kill, 2) if t_new_claim else None
-        self.summary["c_takeover_version_s"] = round(t_version - t_kill, 2) if t_version else None
+        self.summary[f"{case}_takeover_claim_s"] = round(t_new_claim - t_kill, 2) if t_new_claim else None
+        self.summary[f"{case}_takeover_version_s"] = round(t_version - t_kill, 2) if t_version else None
         self.checks.check(case, "a survivor claimed the run", t_new_claim is not None or t_version is not None,
-                          f"claim after {self.summary['c_takeover_claim_s']}s")
+                          f"claim after {self.summary[f'{case}_takeover_claim_s']}s")
         self.checks.check(case, f"a new version within {self.args.takeover_timeout}s of the kill", t_version is not None,
-                          f"after {self.summary['c_takeover_version_s']}s")
+                          f"after {self.summary[f'{case}_takeover_version_s']}s")
         claims = self.store.claims(pid)
         self.checks.check(case, "loop_claim is empty afterwards", not claims, json.dumps(claims))
         versions = self.store.versions(pid)
         runs = self.store.runs(pid)
-        self.summary["c_runs"] = [{k: r[k] for k in ("run_no", "trigger_kind", "outcome", "version")} for r in runs]
+        self.summary[f"{case}_runs"] = [{k: r[k] for k in ("run_no", "trigger_kind", "outcome", "version")} for r in runs]
         self.checks.check(case, "loop_run shows a trained run for the new version",
-                          any(r["outcome"] == "trained" and r["version"] == v["version"] for r in runs for v in versions),
-                          json.dumps(self.summary["c_runs"]))
-        self.check_runs_consistent(case, pid)
-        files = self.store.model_files(pid)
+                          any(r["outcome"] == "trained" and r["version"] == v["version"] for r in runs for v in versions[before:]),
+                          json.dumps(self.summary[f"{case}_runs"]))
+        files = [f for f in self.store.model_files(pid) if f["version"] > before]
         self.checks.check(case, "the new version's model_file is complete (sha256 of body matches)",
                           bool(files) and all(f["sha256"] == f["actual"] and f["bytes"] > 0 for f in files),
                           json.dumps([{k: f[k] for k in ("version", "target", "bytes")} for f in files]))
-        if versions:
+        if len(versions) > before:
             want = f"loopdeck-v{max(self.store.active_versions(pid) or [0])}"
             key = self.store.key(pid)
-            end = time.monotonic() + 10
+            end = time.monotonic() + self.args.propagate_limit + 3
             got = {}
             while time.monotonic() < end:
                 got = {r.name: r.setup_version(key) for r in self.replicas if r.alive}
@@ -741,10 +785,7 @@ class Suite:
                     break
                 time.sleep(0.1)
             self.checks.check(case, f"every survivor's /setup reports {want}", all(v == want for v in got.values()), json.dumps(got))
-        diffs, n_ls, waited = wait_store_equal(self.store, self.ls, pid, self.args.lost_timeout)
-        self.checks.check(case, f"store equals Label Studio ({n_ls} annotations)", not diffs and n_ls == n,
-                          "; ".join(diffs[:5]) + (f" (+{len(diffs) - 5} more)" if len(diffs) > 5 else ""))
-        return victim, pid
+        return victim
 
     # -- all --
     def run(self, cases):
@@ -805,6 +846,7 @@ def main():
     ap.add_argument("--train-timeout", type=float, default=300)
     ap.add_argument("--takeover-timeout", type=float, default=600)
     ap.add_argument("--lost-timeout", type=float, default=120)
+    ap.add_argument("--sync-timeout", type=float, default=900, help="for the big project's first full sync")
     ap.add_argument("--ready-timeout", type=float, default=300)
     ap.add_argument("--ready-503-optional", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work dir and the Label Studio projects")
