@@ -33,7 +33,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libxkbcommon-dev libgl-dev libvulkan-dev
   qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev qt6-svg-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
-  libqt6sql6-sqlite qt6-qpa-plugins
+  libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
   qtkeychain-qt6-dev nlohmann-json3-dev
   fonts-noto-cjk fonts-dejavu-core
 )
@@ -44,6 +44,8 @@ if [ $want_test = 1 ]; then
   PACKAGES+=(python3-sklearn python3-matplotlib wrk curl chromium clang libclang-rt-14-dev nginx openssl)
   # tests/deploy: haproxy -c on the example config; a venv for the pinned Kubernetes schema validator
   PACKAGES+=(haproxy python3-venv)
+  # tests/replicas: a throwaway PostgreSQL and psql
+  PACKAGES+=(postgresql postgresql-client)
 fi
 if [ $want_package = 1 ]; then
   PACKAGES+=(dpkg-dev file lintian desktop-file-utils appstream librsvg2-bin icoutils man-db curl)
