@@ -62,6 +62,7 @@ private Q_SLOTS:
     void thresholdTrainsOnceAndEveryReplicaServesIt();
     void survivorTakesOverARun();
     void explicitRequestWaitsForTheOtherReplica();
+    void intervalRunsOnceAcrossReplicas();
 
 private:
     void start(Replica &r, const LoopSettings &settings);
@@ -152,6 +153,7 @@ int TestReplicaEngines::versionsInStore(LoopEngine &engine)
     return models ? int(models->size()) : -1;
 }
 
+// Runs that produced a version (activated or kept inactive by the activation policy).
 int TestReplicaEngines::trainedRuns(LoopEngine &engine)
 {
     const auto runs = engine.store()->runs(kKey, 1000);
@@ -159,7 +161,7 @@ int TestReplicaEngines::trainedRuns(LoopEngine &engine)
         return -1;
     int n = 0;
     for (const auto &r : runs.value())
-        n += r.outcome == QLatin1String("trained") ? 1 : 0;
+        n += r.outcome == QLatin1String("trained") || r.outcome == QLatin1String("kept") ? 1 : 0;
     return n;
 }
 
@@ -205,6 +207,69 @@ void TestReplicaEngines::thresholdTrainsOnceAndEveryReplicaServesIt()
     QCOMPARE(send(m_a, "GET", QStringLiteral("/ready")).status, 200);
     QCOMPARE(send(m_b, "GET", QStringLiteral("/ready")).status, 200);
     QCOMPARE(m_b.engine->store()->claims()->size(), 0);
+
+    // A version whose file does not match its checksum is made active behind the replicas' backs:
+    // neither serves it, both say they are not ready, and the version they serve keeps serving.
+    const QString db = QUrl(m_url).path().mid(1);
+    QCOMPARE(pgAdmin(QStringLiteral("INSERT INTO model_file (project_key, version, created, target, metrics, examples, sha256, size, body)"
+                                    " SELECT project_key, 99, created, target, metrics, examples, sha256, size,"
+                                    " set_byte(body, 40, (get_byte(body, 40) + 1) % 256) FROM model_file"
+                                    " WHERE project_key = '%1' AND version = %2")
+                         .arg(kKey)
+                         .arg(active),
+                     db),
+             QString());
+    QCOMPARE(pgAdmin(QStringLiteral("UPDATE model_active SET version = 99 WHERE project_key = '%1'").arg(kKey), db), QString());
+    QCOMPARE(pgAdmin(QStringLiteral("NOTIFY loopdeck_active, '%1'").arg(kKey), db), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(send(m_b, "GET", QStringLiteral("/ready")).status, 503, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(send(m_a, "GET", QStringLiteral("/ready")).status, 503, 5000);
+    const Reply notReady = send(m_b, "GET", QStringLiteral("/ready"));
+    QCOMPARE(notReady.json.value(QStringLiteral("ready")).toBool(true), false);
+    QVERIFY2(notReady.json.value(QStringLiteral("why")).toString().contains(QLatin1String("active version")), notReady.body.constData());
+    QVERIFY2(!notReady.body.contains("SHA-256") && !notReady.body.contains(db.toUtf8()), notReady.body.constData()); // details only in the log
+    QCOMPARE(m_b.engine->predictionService()->activeVersion(kKey), active);
+    // Back to the good version: ready again.
+    QCOMPARE(pgAdmin(QStringLiteral("UPDATE model_active SET version = %2 WHERE project_key = '%1'").arg(kKey).arg(active), db), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(send(m_b, "GET", QStringLiteral("/ready")).status, 200, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(send(m_a, "GET", QStringLiteral("/ready")).status, 200, 5000);
+}
+
+void TestReplicaEngines::intervalRunsOnceAcrossReplicas()
+{
+    // Both replicas' schedulers see the interval come due at the same (injected) time; one run.
+    QDateTime now = QDateTime(QDate(2026, 12, 4), QTime(9, 0), Qt::UTC);
+    LoopSettings s;
+    s.trainEvery = 0;
+    s.intervalMinutes = 5;
+    s.cooldownSeconds = 0;
+    s.minExamples = 10;
+    s.refreshPredictions = false;
+    start(m_a, s);
+    start(m_b, s);
+    m_a.engine->setClock([&] { return now; });
+    m_b.engine->setClock([&] { return now; });
+    QSignalSpy finishedA(m_a.engine.get(), &LoopEngine::trainingFinished);
+    QSignalSpy finishedB(m_b.engine.get(), &LoopEngine::trainingFinished);
+    const QJsonObject setup{{QStringLiteral("project"), kKey}, {QStringLiteral("schema"), kConfig}};
+    QCOMPARE(send(m_a, "POST", QStringLiteral("/setup"), QJsonDocument(setup).toJson()).status, 200);
+    QCOMPARE(send(m_b, "POST", QStringLiteral("/setup"), QJsonDocument(setup).toJson()).status, 200);
+    postAnnotations(m_a, m_b, 1, 30);
+    QVERIFY(!QTest::currentTestFailed());
+    QTest::qWait(2500);
+    QCOMPARE(finishedA.count() + finishedB.count(), 0); // not due yet
+    now = now.addSecs(6 * 60);
+    QTRY_COMPARE_WITH_TIMEOUT(finishedA.count() + finishedB.count(), 1, kTimeout);
+    QTest::qWait(3000);
+    QCOMPARE(finishedA.count() + finishedB.count(), 1);
+    QCOMPARE(trainedRuns(*m_a.engine), 1);
+    // The next period with new annotations: one more run; without: none.
+    postAnnotations(m_a, m_b, 31, 10);
+    now = now.addSecs(6 * 60);
+    QTRY_COMPARE_WITH_TIMEOUT(finishedA.count() + finishedB.count(), 2, kTimeout);
+    now = now.addSecs(6 * 60);
+    QTest::qWait(3000);
+    QCOMPARE(finishedA.count() + finishedB.count(), 2);
+    QCOMPARE(trainedRuns(*m_b.engine), 2);
 }
 
 void TestReplicaEngines::survivorTakesOverARun()

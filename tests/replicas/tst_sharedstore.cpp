@@ -15,6 +15,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -140,6 +141,7 @@ private slots:
     void oneClaimPerProjectAndTakeOver();
     void explicitClaimRecordsTheReplica();
     void oneReplicaLeadsTheSync();
+    void brokenSessionIsRenewed();
 
 private:
     QString m_url; // a fresh database per case
@@ -195,8 +197,10 @@ void TestSharedStore::migratesOnceWhenReplicasStartTogether()
                          .arg(loopdeck::store::schema::latestVersion()),
                      db),
              QString());
-    // One row in the version table: one replica migrated, the others found nothing to do.
-    QCOMPARE(pgAdmin(QStringLiteral("DO $$ BEGIN IF (SELECT COUNT(*) FROM loopdeck_schema) <> 1 THEN RAISE 'rows'; END IF; END $$"), db),
+    // The count triggers are there (PostgreSQL's text of migration 4), and they count.
+    QCOMPARE(pgAdmin(QStringLiteral("DO $$ BEGIN IF (SELECT COUNT(*) FROM pg_trigger WHERE tgname IN ('ls_task_counted',"
+                                    " 'ls_annotation_counted')) <> 2 THEN RAISE 'triggers'; END IF; END $$"),
+                     db),
              QString());
     // Opening again (a restart) changes nothing.
     LoopStore again;
@@ -349,6 +353,14 @@ void TestSharedStore::modelFilesKeepTheirChecksum()
     LoopStore b;
     QVERIFY(a.open(dirA.path(), m_url));
     QVERIFY(b.open(dirB.path(), m_url));
+    // A's data folder was used with SQLite before: its version 1 stays as it is.
+    const QString sqliteV1 = dirA.filePath(QStringLiteral("models/%1/v1.ldm").arg(kProject));
+    QVERIFY(QDir().mkpath(QFileInfo(sqliteV1).path()));
+    {
+        QFile f(sqliteV1);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("the SQLite registry's own version 1");
+    }
     ModelRegistry registryA(dirA.path(), std::make_shared<SharedModels>(&a));
     ModelRegistry registryB(dirB.path(), std::make_shared<SharedModels>(&b));
     QVERIFY(registryA.isShared());
@@ -363,6 +375,11 @@ void TestSharedStore::modelFilesKeepTheirChecksum()
     QVERIFY2(v2, qPrintable(error));
     QCOMPARE(v1->version, 1);
     QCOMPARE(v2->version, 2); // numbered by the store, whichever replica adds
+    {
+        QFile f(sqliteV1);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("the SQLite registry's own version 1"));
+    }
     QCOMPARE(registryB.projects(), QStringList{kProject});
     const auto listed = registryB.versions(kProject);
     QCOMPARE(listed.size(), 2);
@@ -370,7 +387,7 @@ void TestSharedStore::modelFilesKeepTheirChecksum()
     QCOMPARE(listed.at(1).target, QStringLiteral("sentiment"));
 
     // B loads A's version: fetched from the store, checked, copied locally.
-    const QString copyB = dirB.filePath(QStringLiteral("models/%1/v1.ldm").arg(kProject));
+    const QString copyB = dirB.filePath(QStringLiteral("model-cache/%1/v1.ldm").arg(kProject));
     QVERIFY(!QFile::exists(copyB));
     auto model = registryB.load(kProject, 1, &error);
     QVERIFY2(model, qPrintable(error));
@@ -395,7 +412,7 @@ void TestSharedStore::modelFilesKeepTheirChecksum()
     model = registryA.load(kProject, 2, &error);
     QVERIFY(!model);
     QVERIFY2(error.contains(QLatin1String("SHA-256")), qPrintable(error));
-    QVERIFY(!QFile::exists(dirA.filePath(QStringLiteral("models/%1/v2.ldm").arg(kProject))));
+    QVERIFY(!QFile::exists(dirA.filePath(QStringLiteral("model-cache/%1/v2.ldm").arg(kProject))));
 
     // Active versions are the store's; the active one cannot be deleted, another can.
     QVERIFY2(registryA.activate(kProject, 1, &error), qPrintable(error));
@@ -518,18 +535,71 @@ void TestSharedStore::oneReplicaLeadsTheSync()
     QVERIFY(a->open(dir.path(), m_url));
     QVERIFY(b.open(dir.path(), m_url));
     QVERIFY(a->leadsSync());
-    QVERIFY(a->leadsSync()); // still, and only once in the lock table
+    QVERIFY(a->leadsSync()); // still
     QVERIFY(!b.leadsSync());
-    QCOMPARE(pgAdmin(QStringLiteral("DO $$ BEGIN IF (SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %1) <> 1"
-                                    " THEN RAISE 'lock count'; END IF; END $$")
-                         .arg(0x4C440003),
-                     QUrl(m_url).path().mid(1)),
-             QString());
     a.reset(); // the leader goes away
     QTRY_VERIFY_WITH_TIMEOUT(b.leadsSync(), 5000);
     LoopStore lite;
     QVERIFY(lite.open(dir.path()));
     QVERIFY(lite.leadsSync());
+}
+
+void TestSharedStore::brokenSessionIsRenewed()
+{
+    // The server ends A's sessions (as a restart or a failover does). A's next calls work on a new
+    // session (at most one fails on the way); its claim is reported lost, its LISTEN comes back,
+    // and its late release does not remove the record of the replica that took the run over.
+    m_url = freshDatabase();
+    QVERIFY(!m_url.isEmpty());
+    const QString db = QUrl(m_url).path().mid(1);
+    QTemporaryDir dir;
+    LoopStore a;
+    LoopStore b;
+    QVERIFY(a.open(dir.path(), m_url));
+    QVERIFY(b.open(dir.path(), m_url));
+    QStringList heard;
+    QString error;
+    QVERIFY2(a.listenForActivations(this, [&](const QString &key) { heard << key; }, &error), qPrintable(error));
+    QCOMPARE(a.claimRun(kProject, QStringLiteral("a:1"), QStringLiteral("manual")).value(), true);
+    QCOMPARE(a.stillClaimed(kProject).value(), true);
+
+    QCOMPARE(pgAdmin(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                                    " AND application_name = 'loopdeck' AND pid <> pg_backend_pid()"),
+                     db),
+             QString());
+    // B's session ended too; both get new ones. A's claim went with its session: B may take it.
+    int failures = 0;
+    for (int i = 0; i < 3; ++i)
+        failures += a.ensureProject(kProject) ? 0 : 1;
+    QVERIFY2(failures <= 1, "the store did not renew its session");
+    QVERIFY(a.pendingChanges(kProject));
+    QCOMPARE(a.stillClaimed(kProject).value(), false);
+    const QSet<QString> lost = a.renewSession(this);
+    QCOMPARE(lost, QSet<QString>{kProject});
+    // (Not QTRY: taking an orphan over changes state, and QTRY evaluates its expression again.)
+    QString orphanError;
+    bool found = false;
+    for (int i = 0; i < 100 && !found; ++i, QTest::qWait(50)) {
+        const auto orphans = b.orphanedRuns({});
+        orphanError = orphans ? QStringLiteral("%1 orphans").arg(orphans->size()) : orphans.error();
+        found = orphans && orphans->size() == 1;
+    }
+    QVERIFY2(found, qPrintable(orphanError));
+    QCOMPARE(b.claimRun(kProject, QStringLiteral("b:1"), QStringLiteral("manual")).value(), true);
+    QVERIFY(a.releaseRun(kProject)); // not A's any more: nothing happens
+    QCOMPARE(b.claims()->size(), 1);
+    QCOMPARE(b.claims()->at(0).replica, QStringLiteral("b:1"));
+    QVERIFY(b.releaseRun(kProject));
+    QCOMPARE(b.claims()->size(), 0);
+
+    // A listens again on its new session.
+    QVERIFY(b.ensureProject(kProject));
+    auto registryB = std::make_shared<ModelRegistry>(dir.filePath(QStringLiteral("b")), std::make_shared<SharedModels>(&b));
+    PredictionService serviceB(registryB);
+    NewModelVersion meta;
+    meta.target = QStringLiteral("sentiment");
+    QVERIFY2(serviceB.publish(kProject, tinyModel(false), meta, &error), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(heard, QStringList{kProject}, 2000);
 }
 
 QTEST_GUILESS_MAIN(TestSharedStore)

@@ -81,6 +81,10 @@ ModelRegistry::ModelRegistry(const QString &dataDir, std::shared_ptr<ModelCatalo
 
 QString ModelRegistry::projectDir(const QString &projectId) const
 {
+    // A catalog's local copies have a folder of their own: a data folder used with SQLite before
+    // keeps its versions untouched (the catalog numbers its own from 1).
+    if (m_catalog)
+        return m_dataDir + QStringLiteral("/model-cache/") + projectId;
     return m_dataDir + QStringLiteral("/models/") + projectId;
 }
 

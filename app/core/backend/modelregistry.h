@@ -7,7 +7,8 @@
 // file and renamed, so a crash leaves the previous state intact.
 // With a ModelCatalog (modelcatalog.h; replicas on a PostgreSQL store) the catalog holds the
 // files, their metadata and the active versions instead, and <dataDir>/models/<project>/ is only
-// a local copy of the files loaded (checked against the catalog's SHA-256 on every load).
+// a local copy of the files loaded (checked against the catalog's SHA-256 on every load), kept in
+// <dataDir>/model-cache/<project>/ (never in models/, which a SQLite data folder uses).
 // Called by PredictionService (load active versions, activate/rollback) and the loop's trainer.
 // Thread-safe: one mutex serialises all disk operations of one registry.
 // Which version is active is decided by PredictionService under its per-project activation

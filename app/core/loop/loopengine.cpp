@@ -483,9 +483,11 @@ Status LoopEngine::open(const QString &dataDir, const LoopSettings &defaults, co
     m_service->loadActiveFromRegistry(&warnings);
     for (const QString &w : std::as_const(warnings))
         Q_EMIT logLine(QStringLiteral("loop event=warning message=\"%1\"").arg(w));
-    {
+    if (m_store->isShared() && !warnings.isEmpty()) {
+        // Checked again every 2 s against the store (syncActive). A single data folder has no
+        // one else to serve: there /ready reflects only that the store is open.
         std::lock_guard lock(m_readyMutex);
-        m_notReady = warnings.isEmpty() ? QString() : QStringLiteral("Not every active version loaded: %1").arg(warnings.join(u' '));
+        m_notReady = QStringLiteral("Cannot load %1 active version(s) (see the log).").arg(warnings.size());
     }
     if (m_store->isShared()) {
         QString error;
@@ -699,7 +701,11 @@ void LoopEngine::ensureProject(const QString &projectId)
         p.settings = LoopSettings::fromStored(row ? row->settings : QByteArray(), m_defaults);
         p.scheduler.setSettings(p.settings);
         if (row) {
-            p.scheduler.restoreState(QJsonDocument::fromJson(row->schedule).object());
+            // A shared store's schedule is every replica's: its times, not another replica's queue.
+            if (m_store->isShared())
+                p.scheduler.restoreTimes(QJsonDocument::fromJson(row->schedule).object());
+            else
+                p.scheduler.restoreState(QJsonDocument::fromJson(row->schedule).object());
             p.lastError = row->lastError;
             p.lastReconcile = row->lastSync;
         }
@@ -1055,7 +1061,19 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
     run.finished = m_clock();
     const QString pid = projectId;
     QString error;
-    if (Trainer::isCancelled(result)) {
+    // A replica of a shared store records and activates a version only while it still holds the
+    // run's claim: after its session was renewed, another replica may be running it already.
+    bool lostClaim = false;
+    if (isShared() && !Trainer::isCancelled(result)) {
+        const auto still = m_store->stillClaimed(projectId);
+        lostClaim = !still || !still.value();
+    }
+    if (lostClaim) {
+        run.outcome = QStringLiteral("cancelled");
+        run.message = QStringLiteral("This replica lost its claim on the run (its connection to the store was renewed); "
+                                     "another replica takes the run over.");
+        log(projectId, QStringLiteral("run_lost_claim"), QStringLiteral("version_not_used=%1").arg(saved ? saved->version : 0));
+    } else if (Trainer::isCancelled(result)) {
         run.outcome = QStringLiteral("cancelled");
         run.message = result.error();
         log(projectId, QStringLiteral("training_cancelled"));
@@ -1305,19 +1323,22 @@ bool LoopEngine::claimRun(const QString &projectId, Trigger trigger, RunStart ho
     if (asked || how == RunStart::TakeOver)
         return true;
     // An automatic trigger is decided again on the store's state, under the lock: the replica
-    // that ran before may just have trained on these very changes.
-    const auto row = m_store->project(projectId);
+    // that ran before may just have trained on these very changes. (Not by polling the scheduler
+    // again: its poll already moved the interval and daily marks.) Threshold: still that many
+    // changes; interval and daily: still something changed since the last training.
     const auto pending = m_store->pendingChanges(projectId);
-    std::optional<Trigger> still;
-    if (row && pending) {
+    const auto row = m_store->project(projectId);
+    bool still = false;
+    if (pending && row) {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
-        p.scheduler.restoreTimes(QJsonDocument::fromJson(row->schedule).object());
-        still = p.scheduler.poll(pending.value());
+        p.scheduler.restoreTimes(QJsonDocument::fromJson(row->schedule).object()); // what the others ran
+        still = trigger == Trigger::Threshold ? p.settings.trainEvery > 0 && pending.value() >= p.settings.trainEvery
+                                              : pending.value() > 0;
     }
     if (still)
         return true;
-    (void)m_store->releaseRun(projectId);
+    releaseRun(projectId);
     return false;
 }
 
@@ -1325,8 +1346,15 @@ void LoopEngine::releaseRun(const QString &projectId)
 {
     if (!isShared())
         return;
-    if (const Status s = m_store->releaseRun(projectId); !s)
+    if (const Status s = m_store->releaseRun(projectId); !s) {
         log(projectId, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(s.error()));
+        // Still claimed: tried again by refreshShared (a lock let go with its record still there
+        // would make another replica run the finished run again).
+        if (m_store->holdsClaim(projectId))
+            m_unreleased.insert(projectId);
+    } else {
+        m_unreleased.remove(projectId);
+    }
 }
 
 void LoopEngine::syncActive(const QString &projectId)
@@ -1335,8 +1363,9 @@ void LoopEngine::syncActive(const QString &projectId)
         return;
     const auto all = m_store->allActiveModels();
     if (!all) {
+        log(QString(), QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(all.error()));
         std::lock_guard lock(m_readyMutex);
-        m_notReady = QStringLiteral("Cannot read the active versions from the store: %1").arg(all.error());
+        m_notReady = QStringLiteral("Cannot read the active versions from the store (see the log).");
         return;
     }
     QStringList problems;
@@ -1364,13 +1393,27 @@ void LoopEngine::syncActive(const QString &projectId)
     }
     std::lock_guard lock(m_readyMutex);
     if (!problems.isEmpty())
-        m_notReady = QStringLiteral("Cannot serve every active version: %1").arg(problems.join(u' '));
+        m_notReady = QStringLiteral("Cannot load %1 active version(s) (see the log).").arg(problems.size());
     else if (projectId.isEmpty())
         m_notReady.clear();
 }
 
 void LoopEngine::refreshShared()
 {
+    // A renewed session (the connection to PostgreSQL broke) lost its locks: a run in flight
+    // here may be taken over by another replica now, so it stops; its result is not recorded.
+    const QSet<QString> lost = m_store->renewSession(this);
+    for (const QString &key : lost) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (const auto it = m_projects.constFind(key); it != m_projects.constEnd() && (*it)->control)
+                (*it)->control->cancel = true;
+        }
+        log(key, QStringLiteral("run_lost_claim"),
+            QStringLiteral("reason=\"the connection to the store was renewed; another replica may take the run over\""));
+    }
+    for (const QString &key : QSet<QString>(m_unreleased))
+        releaseRun(key);
     // Projects another replica added (a webhook or /setup that reached it).
     if (const auto ids = m_store->projects(); ids) {
         for (const QString &id : ids.value()) {
@@ -1388,11 +1431,11 @@ void LoopEngine::refreshShared()
     }
     syncActive();
     // Runs whose replica died: this one takes them over.
-    QSet<QString> running;
+    QSet<QString> running; // and projects this replica does not train (switched off, --no-loop)
     {
         std::lock_guard lock(m_mutex);
         for (auto it = m_projects.cbegin(); it != m_projects.cend(); ++it)
-            if ((*it)->control)
+            if ((*it)->control || !(*it)->settings.enabled)
                 running.insert(it.key());
     }
     const auto orphans = m_store->orphanedRuns(running);

@@ -233,6 +233,7 @@ private:
     QString m_dataDir;
     QString m_replica;
     int m_sharedTicks = 0;
+    QSet<QString> m_unreleased; // claims whose release failed, tried again (engine thread)
     mutable std::mutex m_readyMutex;
     QString m_notReady; // guarded by m_readyMutex: "" = ready
     LoopSettings m_defaults;

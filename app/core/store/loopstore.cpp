@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -177,9 +178,15 @@ bool LoopStore::isPostgresUrl(const QString &location)
 
 QString LoopStore::displayUrl(const QString &postgresUrl)
 {
-    QUrl url(postgresUrl);
-    url.setPassword(QString());
-    return url.toString();
+    // Never the password, nor the query (libpq takes password=... there too).
+    const QUrl url(postgresUrl);
+    QUrl shown;
+    shown.setScheme(url.scheme());
+    shown.setUserName(url.userName());
+    shown.setHost(url.host());
+    shown.setPort(url.port());
+    shown.setPath(url.path());
+    return shown.toString();
 }
 
 Status LoopStore::open(const QString &dataDir, const QString &postgresUrl)
@@ -262,23 +269,29 @@ QSqlDatabase LoopStore::connection() const
         QSqlDatabase db = QSqlDatabase::database(name, false);
         if (!m_postgres)
             return db;
-        // A PostgreSQL connection can break (server restart, network): one not used for two
-        // seconds is checked first, and opened again when it no longer answers.
+        // A PostgreSQL connection can break (server restart, failover, network). A failed query
+        // leaves it not open (libpq's status), and one not used for two seconds is checked with
+        // a round trip; a broken one is replaced by a new connection (a new session).
         thread_local QHash<QString, qint64> lastUse;
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         qint64 &last = lastUse[name];
         const bool stale = now - last > 2000;
         last = now;
-        if (!stale)
-            return db;
-        {
+        bool alive = db.isOpen();
+        if (alive && stale) {
             QSqlQuery ping(db);
-            if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
-                return db;
+            alive = ping.exec(QStringLiteral("SELECT 1"));
         }
-        db.close();
-        db.open();
-        return db;
+        if (alive)
+            return db;
+        db = QSqlDatabase();
+        {
+            std::lock_guard lock(m_connections->mutex);
+            QSqlDatabase::removeDatabase(name);
+            m_connections->names.remove(name);
+        }
+        // The session held this thread's advisory locks and its LISTEN: they are gone with it.
+        sessionLost();
     }
     std::lock_guard lock(m_connections->mutex);
     QSqlDatabase db;
@@ -290,13 +303,26 @@ QSqlDatabase LoopStore::connection() const
         db.setDatabaseName(url.path().mid(1));
         db.setUserName(url.userName());
         db.setPassword(url.password());
-        // libpq options from the URL's query (sslmode=require, connect_timeout=5, ...).
-        QStringList options{QStringLiteral("connect_timeout=10"), QStringLiteral("application_name=loopdeck")};
+        // libpq options: keepalives, so a half-open connection is noticed (and the server ends a
+        // dead replica's session, releasing its locks, within about half a minute), then the
+        // URL's own (sslmode=require, connect_timeout=5, ...), quoted.
+        QStringList options{QStringLiteral("connect_timeout=10"), QStringLiteral("application_name=loopdeck"),
+                            QStringLiteral("keepalives=1"), QStringLiteral("keepalives_idle=10"),
+                            QStringLiteral("keepalives_interval=5"), QStringLiteral("keepalives_count=3")};
         const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
-        for (const auto &[key, value] : items)
-            options << key + u'=' + value;
+        for (const auto &[key, value] : items) {
+            QString quoted = value;
+            quoted.replace(u'\\', QLatin1String("\\\\")).replace(u'\'', QLatin1String("\\'"));
+            options << key + QStringLiteral("='") + quoted + u'\'';
+        }
         db.setConnectOptions(options.join(u';'));
-        db.open();
+        if (db.open()) {
+            QSqlQuery q(db);
+            // The server side of the same: a replica that vanished without closing its socket.
+            q.exec(QStringLiteral("SET tcp_keepalives_idle = 10"));
+            q.exec(QStringLiteral("SET tcp_keepalives_interval = 5"));
+            q.exec(QStringLiteral("SET tcp_keepalives_count = 3"));
+        }
     } else {
         db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
         db.setDatabaseName(m_path);
@@ -309,6 +335,17 @@ QSqlDatabase LoopStore::connection() const
     m_connections->names.insert(name);
     t_threadConnections.add(m_connections, name);
     return db;
+}
+
+void LoopStore::sessionLost() const
+{
+    std::lock_guard guard(m_claimMutex);
+    if (std::this_thread::get_id() != m_sessionThread)
+        return; // not the thread whose session holds the claims and the LISTEN
+    for (auto it = m_claimed.cbegin(); it != m_claimed.cend(); ++it)
+        m_lostClaims.insert(it.key());
+    m_claimed.clear();
+    m_relisten = true;
 }
 
 Status LoopStore::write(const std::function<Status(QSqlDatabase &)> &work)
@@ -1194,12 +1231,48 @@ Status LoopStore::removeModel(const QString &projectId, int version)
     });
 }
 
+namespace {
+
+// Whether this session holds the project's training lock (pg_locks: the two int4 keys are
+// classid and objid, the latter as an unsigned oid).
+bool holdsTrainLock(QSqlDatabase &db, const QString &projectId, QString *error)
+{
+    QSqlQuery q(db);
+    if (!run(q,
+             QStringLiteral("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+                            " AND classid = %1 AND objid::bigint = (hashtext(?)::bigint & 4294967295)")
+                 .arg(kTrainLockSpace),
+             {projectId}, error, QStringLiteral("Cannot read the training locks"))
+        || !q.next())
+        return false;
+    return q.value(0).toInt() > 0;
+}
+
+bool unlockTrain(QSqlDatabase &db, const QString &projectId, QString *error)
+{
+    QSqlQuery q(db);
+    if (!run(q, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, error,
+             QStringLiteral("Cannot release the training lock"))
+        || !q.next())
+        return false;
+    if (!q.value(0).toBool()) {
+        *error = QStringLiteral("The training lock of project %1 was not held (the store's session was renewed).").arg(projectId);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
 Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replica, const QString &trigger)
 {
     if (!m_postgres)
         return true;
-    std::lock_guard guard(m_claimMutex);
-    QSqlDatabase db = connection();
+    std::unique_lock guard(m_claimMutex);
+    m_sessionThread = std::this_thread::get_id();
+    guard.unlock();
+    QSqlDatabase db = connection(); // may renew the session (and forget its claims) first
+    guard.lock();
     // Held already: a run taken over (orphanedRuns took the lock); the record names this replica.
     const bool held = m_claimed.contains(projectId);
     if (!held) {
@@ -1211,56 +1284,102 @@ Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replic
             return Result<bool>::failure(error.isEmpty() ? QStringLiteral("Cannot take the training lock.") : error);
         if (!q.value(0).toBool())
             return false;
-        m_claimed.insert(projectId);
     }
+    const QString owner = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_claimed.insert(projectId, owner);
     const Status recorded = write([&](QSqlDatabase &wdb) -> Status {
         QSqlQuery w(wdb);
         QString why;
         if (!run(w,
-                 QStringLiteral("INSERT INTO loop_claim (project_key, replica, trigger_kind, started_at) VALUES (?, ?, ?, ?)"
-                                " ON CONFLICT (project_key) DO UPDATE SET replica = excluded.replica,"
+                 QStringLiteral("INSERT INTO loop_claim (project_key, replica, owner, trigger_kind, started_at) VALUES (?, ?, ?, ?, ?)"
+                                " ON CONFLICT (project_key) DO UPDATE SET replica = excluded.replica, owner = excluded.owner,"
                                 " trigger_kind = excluded.trigger_kind, started_at = excluded.started_at"),
-                 {projectId, replica, trigger, QDateTime::currentMSecsSinceEpoch()}, &why, QStringLiteral("Cannot record the run")))
+                 {projectId, replica, owner, trigger, QDateTime::currentMSecsSinceEpoch()}, &why,
+                 QStringLiteral("Cannot record the run")))
             return Status::failure(why);
         return {};
     });
     if (!recorded) {
         m_claimed.remove(projectId);
-        QSqlQuery u(db);
         QString ignored; // the claim failed already; that is the error to report
-        run(u, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, &ignored,
-            QStringLiteral("Cannot release the training lock"));
+        unlockTrain(db, projectId, &ignored);
         return Result<bool>::failure(recorded.error());
     }
     return true;
+}
+
+Result<bool> LoopStore::stillClaimed(const QString &projectId)
+{
+    if (!m_postgres)
+        return true;
+    QSqlDatabase db = connection(); // a renewed session has lost its locks: then not in m_claimed
+    std::lock_guard guard(m_claimMutex);
+    const auto it = m_claimed.constFind(projectId);
+    if (it == m_claimed.constEnd())
+        return false;
+    QString error;
+    const bool locked = holdsTrainLock(db, projectId, &error);
+    if (!error.isEmpty())
+        return Result<bool>::failure(error);
+    QSqlQuery q(db);
+    if (!run(q, QStringLiteral("SELECT 1 FROM loop_claim WHERE project_key = ? AND owner = ?"), {projectId, it.value()}, &error,
+             QStringLiteral("Cannot read the runs in progress")))
+        return Result<bool>::failure(error);
+    return locked && q.next();
 }
 
 Status LoopStore::releaseRun(const QString &projectId)
 {
     if (!m_postgres)
         return {};
+    QSqlDatabase db = connection();
     std::lock_guard guard(m_claimMutex);
-    if (!m_claimed.contains(projectId))
-        return {};
+    const auto it = m_claimed.constFind(projectId);
+    if (it == m_claimed.constEnd())
+        return {}; // not ours (any more): nothing to release, and never another replica's record
+    const QString owner = it.value();
     // The row goes first, then the lock: a replica that gets the lock finds no run to take over.
-    const Status removed = write([&](QSqlDatabase &db) -> Status {
-        QSqlQuery q(db);
+    // Only this claim's row: after a lost session another replica may have claimed the project.
+    const Status removed = write([&](QSqlDatabase &wdb) -> Status {
+        QSqlQuery q(wdb);
         QString error;
-        if (!run(q, QStringLiteral("DELETE FROM loop_claim WHERE project_key = ?"), {projectId}, &error,
+        if (!run(q, QStringLiteral("DELETE FROM loop_claim WHERE project_key = ? AND owner = ?"), {projectId, owner}, &error,
                  QStringLiteral("Cannot finish the run record")))
             return Status::failure(error);
         return {};
     });
-    QSqlQuery q(connection());
-    QString error;
-    const bool unlocked = run(q, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId},
-                              &error, QStringLiteral("Cannot release the training lock"));
-    m_claimed.remove(projectId);
     if (!removed)
-        return removed;
-    if (!unlocked)
+        return removed; // still claimed and locked: the caller tries again (a free lock with the row would be taken over)
+    m_claimed.remove(projectId);
+    QString error;
+    if (!unlockTrain(db, projectId, &error))
         return Status::failure(error);
     return {};
+}
+
+bool LoopStore::holdsClaim(const QString &projectId) const
+{
+    std::lock_guard guard(m_claimMutex);
+    return m_claimed.contains(projectId);
+}
+
+QSet<QString> LoopStore::renewSession(QObject *context)
+{
+    QSet<QString> lost;
+    bool relisten = false;
+    {
+        std::lock_guard guard(m_claimMutex);
+        lost = std::exchange(m_lostClaims, {});
+        relisten = std::exchange(m_relisten, false) && m_listening;
+    }
+    if (relisten) {
+        QString error;
+        if (!listenForActivations(context, m_onActivation, &error)) {
+            std::lock_guard guard(m_claimMutex);
+            m_relisten = true; // again on the next call
+        }
+    }
+    return lost;
 }
 
 Result<QList<RunClaim>> LoopStore::claims() const
@@ -1284,8 +1403,9 @@ Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
     if (!all)
         return all;
     QList<RunClaim> out;
-    std::lock_guard guard(m_claimMutex);
     QSqlDatabase db = connection();
+    std::lock_guard guard(m_claimMutex);
+    m_sessionThread = std::this_thread::get_id();
     for (const RunClaim &c : all.value()) {
         if (skip.contains(c.projectId) || m_claimed.contains(c.projectId))
             continue;
@@ -1308,7 +1428,7 @@ Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
                 QStringLiteral("Cannot release the training lock"));
             continue;
         }
-        m_claimed.insert(c.projectId);
+        m_claimed.insert(c.projectId, QString()); // locked; claimRun records this replica as the owner
         out << c;
     }
     return out;
@@ -1337,6 +1457,12 @@ bool LoopStore::listenForActivations(QObject *context, std::function<void(const 
         return false;
     }
     QSqlDatabase db = connection();
+    {
+        std::lock_guard guard(m_claimMutex);
+        m_sessionThread = std::this_thread::get_id();
+        m_listening = true;
+        m_onActivation = onChange;
+    }
     QSqlDriver *driver = db.driver();
     if (!driver || !driver->subscribeToNotification(kActivationChannel)) {
         *error = sqlError(QStringLiteral("Cannot listen for new versions"), driver ? driver->lastError() : db.lastError());

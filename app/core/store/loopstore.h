@@ -48,6 +48,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 class QSqlDatabase;
 
@@ -250,7 +251,16 @@ public:
     // and records the run; false when another replica holds it. SQLite: always true.
     // Call claimRun/releaseRun on one thread (the loop engine's).
     Result<bool> claimRun(const QString &projectId, const QString &replica, const QString &trigger);
+    // Ends this replica's claim: its record (only its own), then the lock. A failure keeps both
+    // (call again); a claim this store no longer holds is left alone.
     Status releaseRun(const QString &projectId);
+    // Whether this replica still holds the project's claim: the lock in this session and its own
+    // record. False after the session was renewed (another replica may have taken the run over).
+    Result<bool> stillClaimed(const QString &projectId);
+    bool holdsClaim(const QString &projectId) const;
+    // On the claiming thread, now and then: when its session was renewed (the connection broke),
+    // listens again and returns the projects whose claims were lost with the old session.
+    QSet<QString> renewSession(QObject *context);
     // Runs recorded in loop_claim whose replica no longer holds the lock (it died): this
     // thread now holds their locks and must run or release them. `skip`: projects this replica
     // runs itself. SQLite: none.
@@ -277,8 +287,18 @@ private:
     std::shared_ptr<LoopStoreConnections> m_connections;
     std::mutex m_writeMutex;
     bool m_open = false;
-    std::mutex m_claimMutex;
-    QSet<QString> m_claimed;   // projects whose training lock this store holds
+    // A broken connection was replaced on the claiming thread: its claims and LISTEN are gone.
+    void sessionLost() const;
+
+    // Claims, on the thread that claims and listens (the engine's), guarded by m_claimMutex.
+    // Recursive: a claim's own write may renew the session (connection() -> sessionLost()).
+    mutable std::recursive_mutex m_claimMutex;
+    mutable QHash<QString, QString> m_claimed; // project -> owner token of its record ("" while taken over)
+    mutable QSet<QString> m_lostClaims;        // claims lost with a renewed session, for renewSession()
+    mutable bool m_relisten = false;
+    bool m_listening = false;
+    std::function<void(const QString &)> m_onActivation;
+    std::thread::id m_sessionThread;
 };
 
 } // namespace loopdeck::store

@@ -1,6 +1,7 @@
 #include "core/store/schema.h"
 
 #include <QDir>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -278,6 +279,7 @@ const char *const kMigrations[] = {
     "CREATE TABLE loop_claim ("
     " project_key TEXT NOT NULL PRIMARY KEY,"
     " replica TEXT NOT NULL,"
+    " owner TEXT NOT NULL,"            // this claim's token: a release deletes only its own row
     " trigger_kind TEXT NOT NULL,"
     " started_at BIGINT NOT NULL);",
 };
@@ -362,6 +364,7 @@ const char *postgresText(int index)
                "CREATE TABLE loop_claim ("
                " project_key TEXT NOT NULL PRIMARY KEY,"
                " replica TEXT NOT NULL,"
+               " owner TEXT NOT NULL,"
                " trigger_kind TEXT NOT NULL,"
                " started_at BIGINT NOT NULL);";
     default:
@@ -406,8 +409,9 @@ QStringList splitStatements(const QString &sql)
     for (const QString &piece : std::as_const(pieces)) {
         if (piece.trimmed().isEmpty())
             continue;
+        static const QRegularExpression begin(QStringLiteral("\\bBEGIN\\b"), QRegularExpression::CaseInsensitiveOption);
         const bool sqliteTrigger = piece.trimmed().startsWith(QLatin1String("CREATE TRIGGER"), Qt::CaseInsensitive)
-                                   && piece.contains(QLatin1String(" BEGIN"), Qt::CaseInsensitive);
+                                   && piece.contains(begin);
         if (trigger.isEmpty() && !sqliteTrigger) {
             out << piece;
             continue;
@@ -442,10 +446,16 @@ int userVersion(QSqlDatabase &db)
         // Made on first use (under the migration lock; IF NOT EXISTS would print a notice).
         if (!q.exec(QStringLiteral("SELECT to_regclass('loopdeck_schema') IS NULL")) || !q.next())
             return -1;
-        if (q.value(0).toBool()
-            && (!q.exec(QStringLiteral("CREATE TABLE loopdeck_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"))
-                || !q.exec(QStringLiteral("INSERT INTO loopdeck_schema (id, version) VALUES (1, 0)"))))
-            return -1;
+        if (q.value(0).toBool()) {
+            // Table and row in one transaction: never a table without its row.
+            if (!db.transaction())
+                return -1;
+            if (!q.exec(QStringLiteral("CREATE TABLE loopdeck_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"))
+                || !q.exec(QStringLiteral("INSERT INTO loopdeck_schema (id, version) VALUES (1, 0)")) || !db.commit()) {
+                db.rollback();
+                return -1;
+            }
+        }
         if (q.exec(QStringLiteral("SELECT version FROM loopdeck_schema WHERE id = 1")) && q.next())
             return q.value(0).toInt();
         return -1;
