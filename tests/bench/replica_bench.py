@@ -173,7 +173,8 @@ def throughput(binary, pg, workdir, seconds):
     results = []
     for n in (1, 2, 3):
         url = pg.create_database(f"bench_tp{n}")
-        replicas = Replicas(binary, url, n, os.path.join(workdir, f"tp{n}"))
+        # By hand only: the one version this measures is trained by /loop/train below.
+        replicas = Replicas(binary, url, n, os.path.join(workdir, f"tp{n}"), extra=["--train-every", "0"])
         proxy = None
         try:
             proxy = haproxy_fixture.Haproxy(replicas.ports, quiet=True).start()

@@ -20,6 +20,7 @@
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QThreadPool>
 
 #include <nlohmann/json.hpp>
@@ -563,13 +564,13 @@ void TestSharedStore::brokenSessionIsRenewed()
     QCOMPARE(a.claimRun(kProject, QStringLiteral("a:1"), QStringLiteral("manual")).value(), true);
     QCOMPARE(a.stillClaimed(kProject).value(), true);
 
-    QCOMPARE(pgAdmin(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+    QCOMPARE(pgAdmin(QStringLiteral("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database()"
                                     " AND application_name = 'loopdeck' AND pid <> pg_backend_pid()"),
                      db),
              QString());
     // B's session ended too; both get new ones. A's claim went with its session: B may take it.
     int failures = 0;
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i, QTest::qWait(1100)) // (a broken connection is replaced at most once a second)
         failures += a.ensureProject(kProject) ? 0 : 1;
     QVERIFY2(failures <= 1, "the store did not renew its session");
     QVERIFY(a.pendingChanges(kProject));
@@ -591,6 +592,43 @@ void TestSharedStore::brokenSessionIsRenewed()
     QCOMPARE(b.claims()->at(0).replica, QStringLiteral("b:1"));
     QVERIFY(b.releaseRun(kProject));
     QCOMPARE(b.claims()->size(), 0);
+
+    // Again, with writers on other threads renewing their sessions while this (the claiming)
+    // thread claims and releases: nobody waits for anybody forever.
+    QCOMPARE(a.claimRun(kProject, QStringLiteral("a:1"), QStringLiteral("manual")).value(), true);
+    QCOMPARE(pgAdmin(QStringLiteral("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database()"
+                                    " AND application_name = 'loopdeck' AND pid <> pg_backend_pid()"),
+                     db),
+             QString());
+    QThreadPool writers;
+    writers.setMaxThreadCount(4);
+    std::atomic<int> written{0};
+    for (int t = 0; t < 4; ++t)
+        writers.start([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                ChangeSet c;
+                c.action = QStringLiteral("ANNOTATION_CREATED");
+                const qint64 task = 50000 + t * 100 + i;
+                c.tasks.push_back(taskOf(task, QStringLiteral("w%1").arg(task), {ann(task, task, QStringLiteral("Positive"), kT0)}));
+                if (a.apply(kProject, c))
+                    ++written;
+                QThread::msleep(60);
+            }
+        });
+    for (int i = 0; i < 20; ++i) {
+        (void)a.releaseRun(kProject);
+        (void)a.claimRun(kProject, QStringLiteral("a:1"), QStringLiteral("manual"));
+        (void)a.renewSession(this);
+        QTest::qWait(60);
+    }
+    QVERIFY2(writers.waitForDone(60000), "a writer is stuck");
+    QVERIFY(written.load() > 40); // most writes went through on renewed sessions
+    (void)a.releaseRun(kProject);
+    const auto claimCount = [&] {
+        const auto c = b.claims(); // B's session was ended too: its first read may fail
+        return c ? int(c->size()) : -1;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(claimCount(), 0, 5000);
 
     // A listens again on its new session.
     QVERIFY(b.ensureProject(kProject));

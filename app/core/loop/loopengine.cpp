@@ -1073,6 +1073,9 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
         run.message = QStringLiteral("This replica lost its claim on the run (its connection to the store was renewed); "
                                      "another replica takes the run over.");
         log(projectId, QStringLiteral("run_lost_claim"), QStringLiteral("version_not_used=%1").arg(saved ? saved->version : 0));
+        QString ignored; // never active: only a file nobody will serve
+        if (saved && !m_registry->removeVersion(projectId, saved->version, &ignored))
+            log(projectId, QStringLiteral("warning"), QStringLiteral("message=\"%1\"").arg(ignored));
     } else if (Trainer::isCancelled(result)) {
         run.outcome = QStringLiteral("cancelled");
         run.message = result.error();
@@ -1320,12 +1323,14 @@ bool LoopEngine::claimRun(const QString &projectId, Trigger trigger, RunStart ho
         }
         return false;
     }
-    if (asked || how == RunStart::TakeOver)
+    m_unreleased.remove(projectId); // a new claim: an old failed release must not end it
+    if (asked)
         return true;
-    // An automatic trigger is decided again on the store's state, under the lock: the replica
-    // that ran before may just have trained on these very changes. (Not by polling the scheduler
-    // again: its poll already moved the interval and daily marks.) Threshold: still that many
-    // changes; interval and daily: still something changed since the last training.
+    // An automatic trigger (also one taken over) is decided again on the store's state, under
+    // the lock: the replica that ran before may just have trained on these very changes. (Not by
+    // polling the scheduler again: its poll already moved the interval and daily marks.)
+    // Threshold: still that many changes, and not within the cooldown after the last run of any
+    // replica; interval and daily: still something changed since the last training.
     const auto pending = m_store->pendingChanges(projectId);
     const auto row = m_store->project(projectId);
     bool still = false;
@@ -1333,8 +1338,15 @@ bool LoopEngine::claimRun(const QString &projectId, Trigger trigger, RunStart ho
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
         p.scheduler.restoreTimes(QJsonDocument::fromJson(row->schedule).object()); // what the others ran
-        still = trigger == Trigger::Threshold ? p.settings.trainEvery > 0 && pending.value() >= p.settings.trainEvery
-                                              : pending.value() > 0;
+        if (trigger == Trigger::Threshold) {
+            still = p.settings.trainEvery > 0 && pending.value() >= p.settings.trainEvery;
+            if (const QDateTime until = p.scheduler.cooldownUntil(); still && until.isValid() && how != RunStart::TakeOver) {
+                p.scheduler.requeue(Trigger::Threshold, until); // as a single replica would: after the cooldown
+                still = false;
+            }
+        } else {
+            still = pending.value() > 0;
+        }
     }
     if (still)
         return true;
@@ -1404,13 +1416,18 @@ void LoopEngine::refreshShared()
     // here may be taken over by another replica now, so it stops; its result is not recorded.
     const QSet<QString> lost = m_store->renewSession(this);
     for (const QString &key : lost) {
+        bool running = false;
         {
             std::lock_guard lock(m_mutex);
-            if (const auto it = m_projects.constFind(key); it != m_projects.constEnd() && (*it)->control)
+            if (const auto it = m_projects.constFind(key); it != m_projects.constEnd() && (*it)->control) {
                 (*it)->control->cancel = true;
+                running = true;
+            }
         }
         log(key, QStringLiteral("run_lost_claim"),
             QStringLiteral("reason=\"the connection to the store was renewed; another replica may take the run over\""));
+        if (!running)
+            releaseRun(key); // its record (by owner); a run still going does it when it ends
     }
     for (const QString &key : QSet<QString>(m_unreleased))
         releaseRun(key);

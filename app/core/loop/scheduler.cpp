@@ -175,6 +175,11 @@ QJsonObject TrainingScheduler::saveState() const
     return o;
 }
 
+QDateTime TrainingScheduler::cooldownUntil() const
+{
+    return coolingDown(now()) ? cooldownEnd() : QDateTime();
+}
+
 void TrainingScheduler::requeue(Trigger trigger, const QDateTime &due)
 {
     if (m_queued)

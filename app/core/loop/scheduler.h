@@ -59,6 +59,8 @@ public:
     // The next interval or daily run (invalid when neither is on).
     QDateTime nextScheduledRun() const;
 
+    // When automatic runs may start again after the last finished one (invalid = now).
+    QDateTime cooldownUntil() const;
     // A run that could not start (another replica runs the project): an explicit request waits
     // as the queued one, due at `due` (unless one is queued already).
     void requeue(Trigger trigger, const QDateTime &due);

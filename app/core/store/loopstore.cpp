@@ -284,6 +284,12 @@ QSqlDatabase LoopStore::connection() const
         }
         if (alive)
             return db;
+        // While the server is away, one attempt per second and thread (each may wait for the
+        // connect timeout); in between, calls fail at once on the dead connection.
+        thread_local QHash<QString, qint64> lastAttempt;
+        if (now - lastAttempt.value(name, 0) < 1000)
+            return db;
+        lastAttempt[name] = now;
         db = QSqlDatabase();
         {
             std::lock_guard lock(m_connections->mutex);
@@ -308,7 +314,8 @@ QSqlDatabase LoopStore::connection() const
         // URL's own (sslmode=require, connect_timeout=5, ...), quoted.
         QStringList options{QStringLiteral("connect_timeout=10"), QStringLiteral("application_name=loopdeck"),
                             QStringLiteral("keepalives=1"), QStringLiteral("keepalives_idle=10"),
-                            QStringLiteral("keepalives_interval=5"), QStringLiteral("keepalives_count=3")};
+                            QStringLiteral("keepalives_interval=5"), QStringLiteral("keepalives_count=3"),
+                            QStringLiteral("tcp_user_timeout=30000")};
         const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
         for (const auto &[key, value] : items) {
             QString quoted = value;
@@ -339,11 +346,16 @@ QSqlDatabase LoopStore::connection() const
 
 void LoopStore::sessionLost() const
 {
+    // Any thread may get here (inside write(), holding m_writeMutex): only the claiming thread's
+    // session held claims, and the check comes before any lock.
+    if (std::this_thread::get_id() != m_sessionThread.load())
+        return;
     std::lock_guard guard(m_claimMutex);
-    if (std::this_thread::get_id() != m_sessionThread)
-        return; // not the thread whose session holds the claims and the LISTEN
-    for (auto it = m_claimed.cbegin(); it != m_claimed.cend(); ++it)
-        m_lostClaims.insert(it.key());
+    // Their records stay until released by owner (releaseRun); their locks went with the session.
+    for (auto it = m_claimed.cbegin(); it != m_claimed.cend(); ++it) {
+        m_lostClaims.insert(it.key(), it.value());
+        m_lostToReport.insert(it.key());
+    }
     m_claimed.clear();
     m_relisten = true;
 }
@@ -1268,13 +1280,15 @@ Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replic
 {
     if (!m_postgres)
         return true;
-    std::unique_lock guard(m_claimMutex);
     m_sessionThread = std::this_thread::get_id();
-    guard.unlock();
-    QSqlDatabase db = connection(); // may renew the session (and forget its claims) first
-    guard.lock();
-    // Held already: a run taken over (orphanedRuns took the lock); the record names this replica.
-    const bool held = m_claimed.contains(projectId);
+    QSqlDatabase db = connection(); // may renew the session (and move its claims to the lost ones) first
+    // Never hold m_claimMutex across a write(): a writer on another thread may need it while it
+    // holds the write mutex (sessionLost).
+    bool held = false;
+    {
+        std::lock_guard guard(m_claimMutex);
+        held = m_claimed.contains(projectId); // a run taken over: orphanedRuns took the lock
+    }
     if (!held) {
         QSqlQuery q(db);
         QString error;
@@ -1286,7 +1300,6 @@ Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replic
             return false;
     }
     const QString owner = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    m_claimed.insert(projectId, owner);
     const Status recorded = write([&](QSqlDatabase &wdb) -> Status {
         QSqlQuery w(wdb);
         QString why;
@@ -1300,11 +1313,18 @@ Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replic
         return {};
     });
     if (!recorded) {
-        m_claimed.remove(projectId);
+        {
+            std::lock_guard guard(m_claimMutex);
+            m_claimed.remove(projectId);
+        }
         QString ignored; // the claim failed already; that is the error to report
         unlockTrain(db, projectId, &ignored);
         return Result<bool>::failure(recorded.error());
     }
+    std::lock_guard guard(m_claimMutex);
+    m_claimed.insert(projectId, owner);
+    m_lostClaims.remove(projectId); // its old record was just replaced by this one
+    m_lostToReport.remove(projectId);
     return true;
 }
 
@@ -1313,16 +1333,20 @@ Result<bool> LoopStore::stillClaimed(const QString &projectId)
     if (!m_postgres)
         return true;
     QSqlDatabase db = connection(); // a renewed session has lost its locks: then not in m_claimed
-    std::lock_guard guard(m_claimMutex);
-    const auto it = m_claimed.constFind(projectId);
-    if (it == m_claimed.constEnd())
-        return false;
+    QString owner;
+    {
+        std::lock_guard guard(m_claimMutex);
+        const auto it = m_claimed.constFind(projectId);
+        if (it == m_claimed.constEnd())
+            return false;
+        owner = it.value();
+    }
     QString error;
     const bool locked = holdsTrainLock(db, projectId, &error);
     if (!error.isEmpty())
         return Result<bool>::failure(error);
     QSqlQuery q(db);
-    if (!run(q, QStringLiteral("SELECT 1 FROM loop_claim WHERE project_key = ? AND owner = ?"), {projectId, it.value()}, &error,
+    if (!run(q, QStringLiteral("SELECT 1 FROM loop_claim WHERE project_key = ? AND owner = ?"), {projectId, owner}, &error,
              QStringLiteral("Cannot read the runs in progress")))
         return Result<bool>::failure(error);
     return locked && q.next();
@@ -1333,13 +1357,21 @@ Status LoopStore::releaseRun(const QString &projectId)
     if (!m_postgres)
         return {};
     QSqlDatabase db = connection();
-    std::lock_guard guard(m_claimMutex);
-    const auto it = m_claimed.constFind(projectId);
-    if (it == m_claimed.constEnd())
-        return {}; // not ours (any more): nothing to release, and never another replica's record
-    const QString owner = it.value();
-    // The row goes first, then the lock: a replica that gets the lock finds no run to take over.
-    // Only this claim's row: after a lost session another replica may have claimed the project.
+    QString owner;
+    bool lost = false;
+    {
+        std::lock_guard guard(m_claimMutex);
+        if (const auto it = m_claimed.constFind(projectId); it != m_claimed.constEnd()) {
+            owner = it.value();
+        } else if (const auto l = m_lostClaims.constFind(projectId); l != m_lostClaims.constEnd()) {
+            owner = l.value(); // lost with the session: its record still goes, no lock to let go
+            lost = true;
+        } else {
+            return {}; // not ours: nothing to release, and never another replica's record
+        }
+    }
+    // The record goes first, then the lock: a replica that gets the lock finds no run to take
+    // over. Only this claim's record: another replica may own the project's record by now.
     const Status removed = write([&](QSqlDatabase &wdb) -> Status {
         QSqlQuery q(wdb);
         QString error;
@@ -1349,8 +1381,15 @@ Status LoopStore::releaseRun(const QString &projectId)
         return {};
     });
     if (!removed)
-        return removed; // still claimed and locked: the caller tries again (a free lock with the row would be taken over)
-    m_claimed.remove(projectId);
+        return removed; // lock and record kept: the caller tries again (a free lock with the record would be taken over)
+    {
+        std::lock_guard guard(m_claimMutex);
+        if (lost) {
+            m_lostClaims.remove(projectId);
+            return {};
+        }
+        m_claimed.remove(projectId);
+    }
     QString error;
     if (!unlockTrain(db, projectId, &error))
         return Status::failure(error);
@@ -1360,7 +1399,7 @@ Status LoopStore::releaseRun(const QString &projectId)
 bool LoopStore::holdsClaim(const QString &projectId) const
 {
     std::lock_guard guard(m_claimMutex);
-    return m_claimed.contains(projectId);
+    return m_claimed.contains(projectId) || m_lostClaims.contains(projectId);
 }
 
 QSet<QString> LoopStore::renewSession(QObject *context)
@@ -1369,7 +1408,7 @@ QSet<QString> LoopStore::renewSession(QObject *context)
     bool relisten = false;
     {
         std::lock_guard guard(m_claimMutex);
-        lost = std::exchange(m_lostClaims, {});
+        lost = std::exchange(m_lostToReport, {}); // once; their records are released by owner later
         relisten = std::exchange(m_relisten, false) && m_listening;
     }
     if (relisten) {
@@ -1403,9 +1442,9 @@ Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
     if (!all)
         return all;
     QList<RunClaim> out;
-    QSqlDatabase db = connection();
-    std::lock_guard guard(m_claimMutex);
     m_sessionThread = std::this_thread::get_id();
+    QSqlDatabase db = connection();
+    std::lock_guard guard(m_claimMutex); // no write() below
     for (const RunClaim &c : all.value()) {
         if (skip.contains(c.projectId) || m_claimed.contains(c.projectId))
             continue;
@@ -1456,10 +1495,10 @@ bool LoopStore::listenForActivations(QObject *context, std::function<void(const 
         *error = QStringLiteral("Only a PostgreSQL store announces activations.");
         return false;
     }
+    m_sessionThread = std::this_thread::get_id();
     QSqlDatabase db = connection();
     {
         std::lock_guard guard(m_claimMutex);
-        m_sessionThread = std::this_thread::get_id();
         m_listening = true;
         m_onActivation = onChange;
     }

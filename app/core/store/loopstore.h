@@ -45,6 +45,7 @@
 #include <QStringList>
 #include <QVariantList>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -259,7 +260,8 @@ public:
     Result<bool> stillClaimed(const QString &projectId);
     bool holdsClaim(const QString &projectId) const;
     // On the claiming thread, now and then: when its session was renewed (the connection broke),
-    // listens again and returns the projects whose claims were lost with the old session.
+    // listens again and returns (once) the projects whose claims were lost with the old session;
+    // their records stay until releaseRun deletes them by owner.
     QSet<QString> renewSession(QObject *context);
     // Runs recorded in loop_claim whose replica no longer holds the lock (it died): this
     // thread now holds their locks and must run or release them. `skip`: projects this replica
@@ -291,14 +293,16 @@ private:
     void sessionLost() const;
 
     // Claims, on the thread that claims and listens (the engine's), guarded by m_claimMutex.
-    // Recursive: a claim's own write may renew the session (connection() -> sessionLost()).
+    // Never held across a write() (writers may reach sessionLost() holding the write mutex);
+    // recursive for the few nested reads.
     mutable std::recursive_mutex m_claimMutex;
-    mutable QHash<QString, QString> m_claimed; // project -> owner token of its record ("" while taken over)
-    mutable QSet<QString> m_lostClaims;        // claims lost with a renewed session, for renewSession()
+    mutable QHash<QString, QString> m_claimed;    // project -> owner token of its record ("" while taken over)
+    mutable QHash<QString, QString> m_lostClaims; // claims lost with a renewed session: project -> owner
+    mutable QSet<QString> m_lostToReport;         // of those, not yet returned by renewSession()
     mutable bool m_relisten = false;
     bool m_listening = false;
     std::function<void(const QString &)> m_onActivation;
-    std::thread::id m_sessionThread;
+    std::atomic<std::thread::id> m_sessionThread{}; // the thread that claims and listens
 };
 
 } // namespace loopdeck::store
