@@ -270,6 +270,14 @@ void TestReplicaEngines::intervalRunsOnceAcrossReplicas()
     QTest::qWait(3000);
     QCOMPARE(finishedA.count() + finishedB.count(), 2);
     QCOMPARE(trainedRuns(*m_b.engine), 2);
+
+    // Settings changed through one replica reach the other.
+    const Reply changed = send(m_a, "POST", QStringLiteral("/loop/settings?project=%1").arg(kKey),
+                               QJsonDocument(QJsonObject{{QStringLiteral("train_every"), 7}}).toJson());
+    QCOMPARE(changed.status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(m_b.engine->settings(kKey).trainEvery, 7, 5000);
+    QCOMPARE(m_b.engine->settings(kKey).intervalMinutes, 5);
+    QCOMPARE(m_a.engine->settings(kKey).trainEvery, 7);
 }
 
 void TestReplicaEngines::survivorTakesOverARun()

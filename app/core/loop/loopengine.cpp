@@ -246,6 +246,7 @@ struct LoopEngine::Project {
     explicit Project(TrainingScheduler::Clock clock) : scheduler(std::move(clock)) {}
     TrainingScheduler scheduler;
     LoopSettings settings;
+    int settingsUnsaved = 0; // configure() changes not yet written to the store (persistSettings)
     std::shared_ptr<TrainingControl> control; // set while a run is in progress
     QDateTime runStarted;
     QString runTrigger;
@@ -755,14 +756,17 @@ void LoopEngine::persistSettings(const QString &projectId)
         current = projectLocked(projectId).settings;
     }
     const QByteArray json = QJsonDocument(current.toJson()).toJson(QJsonDocument::Compact);
-    if (const Status s = m_store->setSettings(projectId, json); !s) {
-        log(projectId, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(s.error()));
-        return;
-    }
+    const Status saved = m_store->setSettings(projectId, json);
     {
         std::lock_guard lock(m_mutex);
         Project &p = projectLocked(projectId);
-        p.scheduler.setSettings(p.settings); // the newest, also if a change came meanwhile
+        p.settingsUnsaved = std::max(0, p.settingsUnsaved - 1);
+        if (saved)
+            p.scheduler.setSettings(p.settings); // the newest, also if a change came meanwhile
+    }
+    if (!saved) {
+        log(projectId, QStringLiteral("settings_failed"), QStringLiteral("error=\"%1\"").arg(saved.error()));
+        return;
     }
     saveSchedule(projectId);
     log(projectId, QStringLiteral("settings"), QString::fromUtf8(json));
@@ -1447,6 +1451,29 @@ void LoopEngine::refreshShared()
         }
     }
     syncActive();
+    // Settings another replica saved (POST /loop/settings reached it), unless a change made here
+    // is still on its way to the store.
+    if (const auto stored = m_store->allSettings(); stored) {
+        QStringList changed;
+        {
+            std::lock_guard lock(m_mutex);
+            for (auto it = stored->cbegin(); it != stored->cend(); ++it) {
+                const auto p = m_projects.constFind(it.key());
+                if (p == m_projects.constEnd() || (*p)->settingsUnsaved > 0)
+                    continue;
+                const LoopSettings theirs = LoopSettings::fromStored(it.value(), m_defaults);
+                if (theirs.toJson() == (*p)->settings.toJson())
+                    continue;
+                (*p)->settings = theirs;
+                (*p)->scheduler.setSettings(theirs);
+                changed << it.key();
+            }
+        }
+        for (const QString &key : std::as_const(changed)) {
+            log(key, QStringLiteral("settings"), QStringLiteral("from=store"));
+            Q_EMIT statusChanged(key);
+        }
+    }
     // Runs whose replica died: this one takes them over.
     QSet<QString> running; // and projects this replica does not train (switched off, --no-loop)
     {
@@ -1563,6 +1590,7 @@ LoopReply LoopEngine::configure(const QString &projectId, const QJsonObject &cha
         if (!LoopSettings::fromJson(changes, p.settings, &next, &why))
             return LoopReply::fail(LoopReply::Error::BadRequest, why);
         p.settings = next;
+        ++p.settingsUnsaved; // a shared store's settings are not read back over it meanwhile
     }
     // Saved and given to the scheduler on the engine's thread (the scheduler lives there): the
     // settings in force when the job runs, never the value of this call, so an older job that

@@ -1146,6 +1146,19 @@ Result<QPair<QByteArray, QString>> LoopStore::modelBody(const QString &projectId
     return qMakePair(q.value(0).toByteArray(), q.value(1).toString());
 }
 
+Result<QHash<QString, QByteArray>> LoopStore::allSettings() const
+{
+    QSqlQuery q(connection());
+    QString error;
+    if (!run(q, QStringLiteral("SELECT project_key, settings FROM loop_project"), {}, &error,
+             QStringLiteral("Cannot read the projects' settings")))
+        return Result<QHash<QString, QByteArray>>::failure(error);
+    QHash<QString, QByteArray> out;
+    while (q.next())
+        out.insert(q.value(0).toString(), q.value(1).toString().toUtf8());
+    return out;
+}
+
 Result<QString> LoopStore::modelChecksum(const QString &projectId, int version) const
 {
     QSqlQuery q(connection());

@@ -216,6 +216,8 @@ public:
     Result<QHash<qint64, TaskSignature>> taskSignatures(const QString &projectId) const;
 
     Status setSettings(const QString &projectId, const QByteArray &json);
+    // Every project's settings JSON in one read (replicas pick up each other's changes).
+    Result<QHash<QString, QByteArray>> allSettings() const;
     Status setSchedule(const QString &projectId, const QByteArray &json);
     Status setSyncState(const QString &projectId, const QDateTime &when, bool full, const QString &watermark);
     Status setLastError(const QString &projectId, const QString &error);
