@@ -59,9 +59,12 @@ else()
     # driver of the store (progress history, used by the window and the loop) and, for the
     # window, the SVG icon engine.
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite")
+    # The PostgreSQL driver, for `serve --store postgresql://...` (replicas); without it that
+    # option says which package to install.
+    set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libqt6sql6-psql")
     if(LOOPDECK_GUI)
         string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libqt6svg6")
-        set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-translations-l10n, qt6-wayland")
+        string(APPEND CPACK_DEBIAN_PACKAGE_RECOMMENDS ", qt6-translations-l10n, qt6-wayland")
         set(CPACK_DEBIAN_PACKAGE_SUGGESTS "fonts-noto-cjk")
     endif()
 endif()
