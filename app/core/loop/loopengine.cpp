@@ -1104,6 +1104,11 @@ void LoopEngine::finishRun(const QString &projectId, Trigger trigger, const QDat
                 warm.clear(); // one state per project: the latest target's
                 warm.insert(info->target, out.warm);
             }
+            // A shared store: what serves now is what the store says, also if another replica's
+            // activation or rollback has not reached this one yet (its notification waits for
+            // this thread), so an operator's choice made there stands here too.
+            if (isShared())
+                syncActive(projectId);
             const int previous = activeVersion(projectId);
             const QString previousName = backend::ModelRegistry::versionName(previous);
             // Like with like: both versions on the labelled tasks the active one was not trained

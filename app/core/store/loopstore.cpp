@@ -254,7 +254,10 @@ void LoopStore::close()
     // when this is safe.
     m_connections->removeAll();
     m_open = false;
+    std::lock_guard guard(m_claimMutex); // the sessions that held them are closed
     m_claimed.clear();
+    m_lostClaims.clear();
+    m_lostToReport.clear();
 }
 
 bool LoopStore::isOpen() const
