@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -1261,25 +1262,52 @@ Status LoopStore::removeModel(const QString &projectId, int version)
 
 namespace {
 
-// Whether this session holds the project's training lock (pg_locks: the two int4 keys are
-// classid and objid, the latter as an unsigned oid).
-bool holdsTrainLock(QSqlDatabase &db, const QString &projectId, QString *error)
+// This session's advisory locks: (space, hashtext(project key)) for a project's training,
+// (space, 0) without a project (the sync leader's).
+QString lockKey(int space, const QString &projectId)
+{
+    return projectId.isEmpty() ? QStringLiteral("%1, 0").arg(space) : QStringLiteral("%1, hashtext(?)").arg(space);
+}
+
+QVariantList lockValues(const QString &projectId)
+{
+    return projectId.isEmpty() ? QVariantList() : QVariantList{projectId};
+}
+
+// Whether this session holds the lock (pg_locks: the two int4 keys are classid and objid, the
+// latter as an unsigned oid). A lock taken again would only count up, so this asks first.
+bool holdsLock(QSqlDatabase &db, int space, const QString &projectId, QString *error)
 {
     QSqlQuery q(db);
     if (!run(q,
              QStringLiteral("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
-                            " AND classid = %1 AND objid::bigint = (hashtext(?)::bigint & 4294967295)")
-                 .arg(kTrainLockSpace),
-             {projectId}, error, QStringLiteral("Cannot read the training locks"))
+                            " AND classid = %1 AND objid::bigint = %2")
+                 .arg(space)
+                 .arg(projectId.isEmpty() ? QStringLiteral("0") : QStringLiteral("(hashtext(?)::bigint & 4294967295)")),
+             lockValues(projectId), error, QStringLiteral("Cannot read the store's locks"))
         || !q.next())
         return false;
     return q.value(0).toInt() > 0;
 }
 
+// Takes the lock when it is free; nullopt + *error when the store cannot be asked.
+std::optional<bool> tryLock(QSqlDatabase &db, int space, const QString &projectId, QString *error)
+{
+    QSqlQuery q(db);
+    if (!run(q, QStringLiteral("SELECT pg_try_advisory_lock(%1)").arg(lockKey(space, projectId)), lockValues(projectId), error,
+             QStringLiteral("Cannot take the lock"))
+        || !q.next()) {
+        if (error->isEmpty())
+            *error = QStringLiteral("Cannot take the lock.");
+        return std::nullopt;
+    }
+    return q.value(0).toBool();
+}
+
 bool unlockTrain(QSqlDatabase &db, const QString &projectId, QString *error)
 {
     QSqlQuery q(db);
-    if (!run(q, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, error,
+    if (!run(q, QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(lockKey(kTrainLockSpace, projectId)), {projectId}, error,
              QStringLiteral("Cannot release the training lock"))
         || !q.next())
         return false;
@@ -1306,13 +1334,11 @@ Result<bool> LoopStore::claimRun(const QString &projectId, const QString &replic
         held = m_claimed.contains(projectId); // a run taken over: orphanedRuns took the lock
     }
     if (!held) {
-        QSqlQuery q(db);
         QString error;
-        if (!run(q, QStringLiteral("SELECT pg_try_advisory_lock(%1, hashtext(?))").arg(kTrainLockSpace), {projectId}, &error,
-                 QStringLiteral("Cannot take the training lock"))
-            || !q.next())
-            return Result<bool>::failure(error.isEmpty() ? QStringLiteral("Cannot take the training lock.") : error);
-        if (!q.value(0).toBool())
+        const std::optional<bool> locked = tryLock(db, kTrainLockSpace, projectId, &error);
+        if (!locked)
+            return Result<bool>::failure(error);
+        if (!*locked)
             return false;
     }
     const QString owner = QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -1358,7 +1384,7 @@ Result<bool> LoopStore::stillClaimed(const QString &projectId)
         owner = it.value();
     }
     QString error;
-    const bool locked = holdsTrainLock(db, projectId, &error);
+    const bool locked = holdsLock(db, kTrainLockSpace, projectId, &error);
     if (!error.isEmpty())
         return Result<bool>::failure(error);
     QSqlQuery q(db);
@@ -1464,23 +1490,19 @@ Result<QList<RunClaim>> LoopStore::orphanedRuns(const QSet<QString> &skip)
     for (const RunClaim &c : all.value()) {
         if (skip.contains(c.projectId) || m_claimed.contains(c.projectId))
             continue;
-        QSqlQuery q(db);
         QString error;
-        if (!run(q, QStringLiteral("SELECT pg_try_advisory_lock(%1, hashtext(?))").arg(kTrainLockSpace), {c.projectId}, &error,
-                 QStringLiteral("Cannot take the training lock"))
-            || !q.next())
+        const std::optional<bool> locked = tryLock(db, kTrainLockSpace, c.projectId, &error);
+        if (!locked)
             return Result<QList<RunClaim>>::failure(error);
-        if (!q.value(0).toBool())
+        if (!*locked)
             continue; // its replica is alive and running it
-        q.finish();
         // The lock is ours now: the row is still there only if its run ended without finishing.
         QSqlQuery check(db);
         if (!run(check, QStringLiteral("SELECT 1 FROM loop_claim WHERE project_key = ?"), {c.projectId}, &error,
                  QStringLiteral("Cannot read the runs in progress"))
             || !check.next()) {
-            QSqlQuery u(db);
-            run(u, QStringLiteral("SELECT pg_advisory_unlock(%1, hashtext(?))").arg(kTrainLockSpace), {c.projectId}, &error,
-                QStringLiteral("Cannot release the training lock"));
+            QString ignored; // it was taken a moment ago; nothing to run
+            unlockTrain(db, c.projectId, &ignored);
             continue;
         }
         m_claimed.insert(c.projectId, QString()); // locked; claimRun records this replica as the owner
@@ -1493,16 +1515,11 @@ bool LoopStore::leadsSync()
 {
     if (!m_postgres)
         return true;
-    QSqlQuery q(connection());
-    // Held by this session already (a lock taken again would only count up)? Else try.
-    const QString held = QStringLiteral("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-                                        " AND classid = %1 AND objid = 0 AND granted")
-                             .arg(kSyncLockSpace);
-    if (!q.exec(held) || !q.next())
-        return false;
-    if (q.value(0).toInt() > 0)
+    QSqlDatabase db = connection();
+    QString error;
+    if (holdsLock(db, kSyncLockSpace, QString(), &error))
         return true;
-    return q.exec(QStringLiteral("SELECT pg_try_advisory_lock(%1, 0)").arg(kSyncLockSpace)) && q.next() && q.value(0).toBool();
+    return error.isEmpty() && tryLock(db, kSyncLockSpace, QString(), &error).value_or(false);
 }
 
 bool LoopStore::listenForActivations(QObject *context, std::function<void(const QString &)> onChange, QString *error)
